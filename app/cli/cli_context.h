@@ -1,0 +1,30 @@
+// Options every command shares (--device, --threads, --seed, --quiet) and the progress plumbing.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "diffuscope/jobs/job.h"
+#include "diffuscope/registries.h"
+
+namespace dscli {
+
+struct GlobalOptions {
+  std::string device = "cpu";
+  int threads = 0;  // 0: number of cores (or OMP_NUM_THREADS)
+  std::uint64_t seed = 0;
+  bool quiet = false;
+
+  ds::Device parsed_device() const { return ds::kDevices.from_string(device); }
+};
+
+void add_global_options(CLI::App& app, GlobalOptions& options);
+
+// Applies --threads and checks --device; throws ds::Error with a one-line reason.
+void apply_global_options(const GlobalOptions& options);
+
+// A job context whose progress goes to a bar on stderr (nothing with --quiet).
+ds::JobContext progress_context(const GlobalOptions& options, const std::string& title);
+
+}  // namespace dscli

@@ -1,0 +1,16 @@
+// One function per subcommand: registers its options on the parent and returns the action to
+// run when the subcommand was chosen. A new command = one file + one line in main.cpp.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+#include "cli_context.h"
+
+namespace dscli {
+
+using Action = std::function<int()>;
+
+Action add_bench_command(CLI::App& app, const GlobalOptions& options);
+
+}  // namespace dscli

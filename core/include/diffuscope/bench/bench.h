@@ -1,0 +1,47 @@
+// Benchmark suites for `diffuscope-cli bench`. Every timing is reported next to a reference
+// configuration measured in the same run, and targets are stated as ratios (DESIGN.md).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "diffuscope/jobs/job.h"
+
+namespace ds {
+
+struct BenchMeasurement {
+  std::string name;          // e.g. "grf_2d/n=256"
+  std::string reference;     // name of the reference measurement of the suite
+  double seconds = 0.0;      // median time of one call
+  int repetitions = 0;
+  double ratio = 1.0;        // seconds / reference seconds
+  double target_ratio = 0.0; // the ratio this measurement should stay below (0 = none)
+  std::string note;          // what the ratio is expected to follow
+  bool meets_target() const { return target_ratio <= 0.0 || ratio <= target_ratio; }
+};
+
+struct BenchSuiteResult {
+  std::string suite;
+  std::string description;
+  std::vector<BenchMeasurement> measurements;
+};
+
+struct BenchSuite {
+  std::string name;
+  std::string description;
+  std::function<BenchSuiteResult(const JobContext&)> run;
+};
+
+// All registered suites, in a fixed order.
+const std::vector<BenchSuite>& bench_suites();
+const BenchSuite& bench_suite(const std::string& name);  // throws InvalidArgument with choices
+
+// Median time of repeated calls of fn: at least min_repetitions and min_seconds in total.
+BenchMeasurement time_call(const std::string& name, const std::function<void()>& fn,
+                           double min_seconds = 0.2, int min_repetitions = 3);
+
+// The whole result as JSON (schema in README.md), with library versions and thread count.
+std::string bench_results_to_json(const std::vector<BenchSuiteResult>& results);
+
+}  // namespace ds

@@ -1,0 +1,68 @@
+// Plain C++ plumbing for long computations: progress, partial results and cancellation. Core
+// algorithms take a JobContext and never print; the CLI renders progress as a bar on stderr,
+// the GUI forwards it to the status bar through queued signals, tests capture it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace ds {
+
+// Thrown by JobContext::check_cancelled() when cancellation was requested; jobs let it
+// propagate so that nothing half-done is published.
+class Cancelled : public std::exception {
+ public:
+  const char* what() const noexcept override { return "cancelled"; }
+};
+
+// Shared flag: copies refer to the same state, so the UI keeps one and the worker another.
+class CancellationToken {
+ public:
+  CancellationToken() : flag_(std::make_shared<std::atomic<bool>>(false)) {}
+  void request() const { flag_->store(true, std::memory_order_relaxed); }
+  bool requested() const { return flag_->load(std::memory_order_relaxed); }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> flag_;
+};
+
+struct Progress {
+  std::int64_t done = 0;
+  std::int64_t total = 0;  // 0 when unknown
+  std::string message;     // what is being done, e.g. "sampling step 312/1000"
+  double fraction() const { return total > 0 ? double(done) / double(total) : 0.0; }
+};
+
+using ProgressCallback = std::function<void(const Progress&)>;
+
+// A partial result (a heatmap row, a chain draw, a sampler step) handed to whoever waits for it.
+template <class T>
+using PartialResultCallback = std::function<void(const T&)>;
+
+// What a job receives. All members are optional; a default-constructed context reports nothing
+// and is never cancelled.
+class JobContext {
+ public:
+  JobContext() = default;
+  JobContext(ProgressCallback progress, CancellationToken cancel)
+      : progress_(std::move(progress)), cancel_(std::move(cancel)) {}
+
+  void report(std::int64_t done, std::int64_t total, const std::string& message = {}) const {
+    if (progress_) progress_(Progress{done, total, message});
+  }
+  bool cancelled() const { return cancel_.requested(); }
+  void check_cancelled() const {
+    if (cancel_.requested()) throw Cancelled();
+  }
+  const CancellationToken& token() const { return cancel_; }
+
+ private:
+  ProgressCallback progress_;
+  CancellationToken cancel_;
+};
+
+}  // namespace ds

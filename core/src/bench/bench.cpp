@@ -1,0 +1,77 @@
+#include "diffuscope/bench/bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "diffuscope/error.h"
+#include "diffuscope/runtime.h"
+
+namespace ds {
+
+std::vector<BenchSuite> make_bench_suites();  // suites.cpp
+
+const std::vector<BenchSuite>& bench_suites() {
+  static const std::vector<BenchSuite> suites = make_bench_suites();
+  return suites;
+}
+
+const BenchSuite& bench_suite(const std::string& name) {
+  std::string choices;
+  for (const auto& s : bench_suites()) {
+    if (s.name == name) return s;
+    choices += (choices.empty() ? "" : ", ") + s.name;
+  }
+  throw InvalidArgument("unknown benchmark suite '" + name + "' (choose one of: " + choices + ")");
+}
+
+BenchMeasurement time_call(const std::string& name, const std::function<void()>& fn,
+                           double min_seconds, int min_repetitions) {
+  using clock = std::chrono::steady_clock;
+  fn();  // warm-up: plans, caches, first-touch allocation
+  std::vector<double> times;
+  const auto start = clock::now();
+  while (int(times.size()) < min_repetitions ||
+         std::chrono::duration<double>(clock::now() - start).count() < min_seconds) {
+    const auto t0 = clock::now();
+    fn();
+    times.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  BenchMeasurement m;
+  m.name = name;
+  m.seconds = times[times.size() / 2];
+  m.repetitions = int(times.size());
+  return m;
+}
+
+std::string bench_results_to_json(const std::vector<BenchSuiteResult>& results) {
+  using nlohmann::json;
+  const LibraryVersions v = library_versions();
+  json root;
+  root["diffuscope"] = v.diffuscope;
+  root["libraries"] = {{"libtorch", v.libtorch}, {"hdf5", v.hdf5}, {"fftw", v.fftw}};
+  root["cuda_available"] = v.cuda_available;
+  root["threads"] = thread_count();
+  root["suites"] = json::array();
+  bool all_met = true;
+  for (const auto& r : results) {
+    json suite{{"name", r.suite}, {"description", r.description}, {"measurements", json::array()}};
+    for (const auto& m : r.measurements) {
+      suite["measurements"].push_back({{"name", m.name},
+                                       {"reference", m.reference},
+                                       {"seconds", m.seconds},
+                                       {"repetitions", m.repetitions},
+                                       {"ratio", m.ratio},
+                                       {"target_ratio", m.target_ratio},
+                                       {"meets_target", m.meets_target()},
+                                       {"note", m.note}});
+      all_met = all_met && m.meets_target();
+    }
+    root["suites"].push_back(suite);
+  }
+  root["all_targets_met"] = all_met;
+  return root.dump(2) + "\n";
+}
+
+}  // namespace ds

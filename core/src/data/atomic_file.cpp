@@ -1,0 +1,42 @@
+#include "diffuscope/data/atomic_file.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "diffuscope/error.h"
+
+namespace ds {
+
+void write_file_atomically(const std::string& path,
+                           const std::function<void(std::ostream&)>& write, bool binary) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path directory = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  if (!fs::is_directory(directory))
+    throw FileError(path, "directory " + directory.string() + " does not exist");
+  const fs::path temporary =
+      directory / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  try {
+    {
+      std::ofstream out(temporary, binary ? std::ios::binary : std::ios::out);
+      if (!out) throw FileError(path, std::string("cannot create file: ") + std::strerror(errno));
+      write(out);
+      out.flush();
+      if (!out) throw FileError(path, "write failed (disk full?)");
+    }
+    std::error_code ec;
+    fs::rename(temporary, target, ec);
+    if (ec) throw FileError(path, "cannot move temporary file into place: " + ec.message());
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw;
+  }
+}
+
+}  // namespace ds

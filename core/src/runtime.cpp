@@ -1,0 +1,78 @@
+// The one translation unit of the foundation that touches LibTorch: keep it narrow (no
+// <torch/torch.h>), it only asks for versions, devices and threads.
+#include "diffuscope/runtime.h"
+
+#include <ATen/Parallel.h>
+#include <fftw3.h>
+#include <hdf5.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+#include "diffuscope/error.h"
+
+namespace ds {
+
+LibraryVersions library_versions() {
+  LibraryVersions v;
+  v.diffuscope = DS_VERSION;
+  v.libtorch = TORCH_VERSION;
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+  v.hdf5 = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
+  // fftw_version reads "fftw-3.3.10-sse2-avx"; keep the number.
+  std::string fftw = fftw_version;
+  if (fftw.rfind("fftw-", 0) == 0) fftw = fftw.substr(5);
+  v.fftw = fftw.substr(0, fftw.find('-'));
+  v.cuda_available = torch::cuda::is_available();
+  v.cuda_device_count = v.cuda_available ? int(torch::cuda::device_count()) : 0;
+  return v;
+}
+
+std::string version_report() {
+  const LibraryVersions v = library_versions();
+  std::ostringstream out;
+  out << "Diffuscope " << v.diffuscope << "\n"
+      << "LibTorch " << v.libtorch << "\n"
+      << "HDF5 " << v.hdf5 << "\n"
+      << "FFTW " << v.fftw << "\n"
+      << "CUDA " << (v.cuda_available ? "available (" + std::to_string(v.cuda_device_count) +
+                                            " device" + (v.cuda_device_count == 1 ? "" : "s") + ")"
+                                      : std::string("not available"));
+  return out.str();
+}
+
+void require_device(Device device) {
+  if (device == Device::Cuda && !torch::cuda::is_available())
+    throw Unavailable(
+        "CUDA was requested but is not available (this LibTorch has no CUDA support or no GPU is "
+        "visible); use --device cpu, or build against a CUDA LibTorch via CMAKE_PREFIX_PATH");
+}
+
+int hardware_thread_count() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : int(n);
+}
+
+namespace {
+int g_threads = 0;
+}
+
+void set_thread_count(int n) {
+  if (n <= 0) {
+    n = hardware_thread_count();
+    if (const char* omp = std::getenv("OMP_NUM_THREADS")) {
+      const int from_env = std::atoi(omp);
+      if (from_env > 0) n = from_env;
+    }
+  }
+  at::set_num_threads(n);
+  g_threads = n;
+}
+
+int thread_count() { return g_threads > 0 ? g_threads : at::get_num_threads(); }
+
+}  // namespace ds
