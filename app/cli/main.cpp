@@ -11,12 +11,14 @@
 #include "diffuscope/runtime.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"diffuscope-cli: diffusion-model emulators and likelihoods for cosmology", "diffuscope-cli"};
+  CLI::App app{"diffuscope-cli: diffusion-model emulators and likelihoods for cosmology",
+               "diffuscope-cli"};
   app.set_help_flag("--help,-h", "print this help (or `diffuscope-cli <command> --help`)");
   app.require_subcommand(0, 1);
   bool show_version = false;
-  app.add_flag("--version", show_version,
-               "print the versions of Diffuscope, LibTorch, HDF5 and FFTW and whether CUDA is available");
+  app.add_flag(
+      "--version", show_version,
+      "print the versions of Diffuscope, LibTorch, HDF5 and FFTW and whether CUDA is available");
   dscli::GlobalOptions options;
   dscli::add_global_options(app, options);
 

@@ -39,9 +39,10 @@ std::string version_report() {
       << "LibTorch " << v.libtorch << "\n"
       << "HDF5 " << v.hdf5 << "\n"
       << "FFTW " << v.fftw << "\n"
-      << "CUDA " << (v.cuda_available ? "available (" + std::to_string(v.cuda_device_count) +
-                                            " device" + (v.cuda_device_count == 1 ? "" : "s") + ")"
-                                      : std::string("not available"));
+      << "CUDA "
+      << (v.cuda_available ? "available (" + std::to_string(v.cuda_device_count) + " device" +
+                                 (v.cuda_device_count == 1 ? "" : "s") + ")"
+                           : std::string("not available"));
   return out.str();
 }
 
@@ -73,6 +74,8 @@ void set_thread_count(int n) {
   g_threads = n;
 }
 
-int thread_count() { return g_threads > 0 ? g_threads : at::get_num_threads(); }
+int thread_count() {
+  return g_threads > 0 ? g_threads : at::get_num_threads();
+}
 
 }  // namespace ds

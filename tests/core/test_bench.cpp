@@ -7,7 +7,8 @@
 
 TEST(Bench, TimeCallRepeatsAndReportsTheMedian) {
   int calls = 0;
-  const auto m = ds::time_call("count", [&] { ++calls; }, 0.0, 5);
+  const auto m = ds::time_call(
+      "count", [&] { ++calls; }, 0.0, 5);
   EXPECT_EQ(m.repetitions, 5);
   EXPECT_EQ(calls, 6);  // one warm-up call
   EXPECT_GE(m.seconds, 0.0);

@@ -53,8 +53,8 @@ TEST(GaussianField, MeasuredSpectrumRecoversTheInputSpectrum) {
     // Each mode's |delta_k|^2 is exponential (variance P^2), averaged over nmodes x realisations.
     const double sigma = expected[b] / std::sqrt(double(nmodes[b]) * realisations);
     const double pull = (mean[b] - expected[b]) / sigma;
-    EXPECT_LT(std::abs(pull), 5.0) << "bin " << b << " measured " << mean[b] << " expected "
-                                   << expected[b];
+    EXPECT_LT(std::abs(pull), 5.0)
+        << "bin " << b << " measured " << mean[b] << " expected " << expected[b];
     chi2 += pull * pull;
   }
   const double dof = double(mean.size());

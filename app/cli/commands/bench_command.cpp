@@ -29,12 +29,14 @@ Action add_bench_command(CLI::App& app, const GlobalOptions& options) {
       "bench", "run benchmark suites and write their timings and ratios as JSON");
   cmd->add_option("--suite", opts->suites, "suite to run (repeatable; default all): " + suite_names)
       ->check(CLI::IsMember(choices));
-  cmd->add_option("--out", opts->out, "JSON file to write")->check(CLI::NonexistentPath | CLI::ExistingFile);
+  cmd->add_option("--out", opts->out, "JSON file to write")
+      ->check(CLI::NonexistentPath | CLI::ExistingFile);
   cmd->add_flag("--list", opts->list, "list the suites and exit");
   return [cmd, opts, &options]() -> int {
     if (!cmd->parsed()) return -1;
     if (opts->list) {
-      for (const auto& s : ds::bench_suites()) std::printf("%-10s %s\n", s.name.c_str(), s.description.c_str());
+      for (const auto& s : ds::bench_suites())
+        std::printf("%-10s %s\n", s.name.c_str(), s.description.c_str());
       return 0;
     }
     if (opts->out.empty()) throw ds::InvalidArgument("bench: --out FILE is required");

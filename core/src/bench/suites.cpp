@@ -44,9 +44,10 @@ BenchSuiteResult run_fields(const JobContext& job) {
     result.measurements.push_back(m);
   }
   job.report(done, 5, "projected spectrum table");
-  auto table = time_call("projected_power_table", [&] {
-    ProjectedPowerSpectrum p(LinearPowerSpectrum(cosmology), 5.0, 0.1, 100.0, 192);
-  });
+  GrfSettings table_settings;
+  table_settings.n = 256;
+  auto table =
+      time_call("grf_spectrum_2d/n=256", [&] { grf_spectrum_2d(cosmology, table_settings); });
   table.note = "fixed cost per cosmology; part of every slider update";
   result.measurements.push_back(table);
   finish_suite(result);
@@ -61,10 +62,10 @@ BenchSuiteResult run_stats(const JobContext& job) {
   for (int n : sizes) {
     job.check_cancelled();
     job.report(done++, 4, "pk2d n=" + std::to_string(n));
-    const Field2D field = gaussian_random_field_2d([](double k) { return 1.0 / (1.0 + k * k); },
-                                                   n, 25.0, 3);
-    auto m = time_call("power_spectrum_2d/n=" + std::to_string(n),
-                       [&] { power_spectrum_2d(field); });
+    const Field2D field =
+        gaussian_random_field_2d([](double k) { return 1.0 / (1.0 + k * k); }, n, 25.0, 3);
+    auto m =
+        time_call("power_spectrum_2d/n=" + std::to_string(n), [&] { power_spectrum_2d(field); });
     m.target_ratio = 2.0 * fft_scaling(n, sizes[0]);
     m.note = "O(n^2 log n)";
     result.measurements.push_back(m);

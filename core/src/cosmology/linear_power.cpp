@@ -12,8 +12,8 @@ double eisenstein_hu_nowiggle_transfer(double k_h_mpc, const Cosmology& c) {
   // Sound horizon fit (EH98 eq. 26), Mpc.
   const double s = 44.5 * std::log(9.83 / om_h2) / std::sqrt(1.0 + 10.0 * std::pow(ob_h2, 0.75));
   // Baryon suppression of the shape parameter (eqs. 30-31).
-  const double alpha = 1.0 - 0.328 * std::log(431.0 * om_h2) * f_b +
-                       0.38 * std::log(22.3 * om_h2) * f_b * f_b;
+  const double alpha =
+      1.0 - 0.328 * std::log(431.0 * om_h2) * f_b + 0.38 * std::log(22.3 * om_h2) * f_b * f_b;
   const double k_mpc = k_h_mpc * c.h;
   const double ks = 0.43 * k_mpc * s;
   const double gamma_eff = c.omega_m * c.h * (alpha + (1.0 - alpha) / (1.0 + ks * ks * ks * ks));

@@ -8,7 +8,9 @@ namespace ds {
 
 namespace {
 
-double sinc(double x) { return std::abs(x) < 1e-6 ? 1.0 - x * x / 6.0 : std::sin(x) / x; }
+double sinc(double x) {
+  return std::abs(x) < 1e-6 ? 1.0 - x * x / 6.0 : std::sin(x) / x;
+}
 
 // Composite Simpson over [a, b] with an even number of intervals.
 template <class F>
@@ -31,8 +33,12 @@ double ProjectedPowerSpectrum::integrate(const LinearPowerSpectrum& linear, doub
   // integrate linearly with 32 points per period up to where the window envelope (2/(qd))^2 and
   // the falling P_lin make the rest negligible.
   const double q_min = 1e-6, q_split = 2.0 * M_PI / d, q_max = 400.0 / d;
-  const double low = simpson([&](double u) { const double q = std::exp(u); return q * integrand(q); },
-                             std::log(q_min), std::log(q_split), 512);
+  const double low = simpson(
+      [&](double u) {
+        const double q = std::exp(u);
+        return q * integrand(q);
+      },
+      std::log(q_min), std::log(q_split), 512);
   const int high_intervals = 2 * int(std::ceil((q_max - q_split) / (q_split / 32.0) / 2.0));
   const double high = simpson(integrand, q_split, q_max, high_intervals);
   // The range [0, q_min) contributes q_min * integrand(0) at most.
@@ -44,7 +50,8 @@ ProjectedPowerSpectrum::ProjectedPowerSpectrum(const LinearPowerSpectrum& linear
                                                int points)
     : thickness_(slab_thickness) {
   if (!(slab_thickness > 0.0) || !(k_min > 0.0) || !(k_max > k_min) || points < 2)
-    throw InvalidArgument("projected power spectrum: need slab thickness > 0 and 0 < k_min < k_max");
+    throw InvalidArgument(
+        "projected power spectrum: need slab thickness > 0 and 0 < k_min < k_max");
   log_k_min_ = std::log(k_min);
   dlog_k_ = (std::log(k_max) - log_k_min_) / (points - 1);
   log_p_.resize(points);

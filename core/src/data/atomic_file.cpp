@@ -12,8 +12,8 @@
 
 namespace ds {
 
-void write_file_atomically(const std::string& path,
-                           const std::function<void(std::ostream&)>& write, bool binary) {
+void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write,
+                           bool binary) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path directory = target.has_parent_path() ? target.parent_path() : fs::path(".");

@@ -88,8 +88,10 @@ NpyArray read_npy(const std::string& path, bool require_finite) {
   std::size_t count = 1;
   for (std::size_t d : array.shape) count *= d;
   std::size_t item = 0;
-  if (array.dtype == "<f4" || array.dtype == "<i4") item = 4;
-  else if (array.dtype == "<f8" || array.dtype == "<i8") item = 8;
+  if (array.dtype == "<f4" || array.dtype == "<i4")
+    item = 4;
+  else if (array.dtype == "<f8" || array.dtype == "<i8")
+    item = 8;
   else
     throw FileError(path, "unsupported dtype '" + array.dtype +
                               "' (expected little-endian float32/float64/int32/int64)");
@@ -99,16 +101,20 @@ NpyArray read_npy(const std::string& path, bool require_finite) {
   if (std::size_t(in.gcount()) != raw.size())
     throw FileError(path, "truncated: expected " + std::to_string(raw.size()) +
                               " bytes of data, found " + std::to_string(in.gcount()));
-  if (array.dtype == "<f4") convert<float>(raw, array.data);
-  else if (array.dtype == "<f8") convert<double>(raw, array.data);
-  else if (array.dtype == "<i4") convert<std::int32_t>(raw, array.data);
-  else convert<std::int64_t>(raw, array.data);
+  if (array.dtype == "<f4")
+    convert<float>(raw, array.data);
+  else if (array.dtype == "<f8")
+    convert<double>(raw, array.data);
+  else if (array.dtype == "<i4")
+    convert<std::int32_t>(raw, array.data);
+  else
+    convert<std::int64_t>(raw, array.data);
 
   if (require_finite)
     for (std::size_t i = 0; i < array.data.size(); ++i)
       if (!std::isfinite(array.data[i]))
-        throw FileError(path, "contains a non-finite value (NaN or Inf) at flat index " +
-                                  std::to_string(i));
+        throw FileError(
+            path, "contains a non-finite value (NaN or Inf) at flat index " + std::to_string(i));
   return array;
 }
 

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <string>
 
-#include "diffuscope/cosmology/projected_power.h"
 #include "diffuscope/error.h"
 #include "diffuscope/random.h"
 #include "stats/fft2d.h"
@@ -15,8 +14,8 @@ void require_field_size(int n) {
     throw InvalidArgument("field resolution " + std::to_string(n) + " is outside [16, 512]");
 }
 
-Field2D gaussian_random_field_2d(const std::function<double(double)>& power, int n,
-                                 double box_size, std::uint64_t seed, const JobContext& job) {
+Field2D gaussian_random_field_2d(const std::function<double(double)>& power, int n, double box_size,
+                                 std::uint64_t seed, const JobContext& job) {
   require_field_size(n);
   if (!(box_size > 0.0) || !std::isfinite(box_size))
     throw InvalidArgument("box size " + std::to_string(box_size) + " must be positive");
@@ -57,20 +56,25 @@ Field2D gaussian_random_field_2d(const std::function<double(double)>& power, int
   field.kind = FieldKind::Contrast;
   field.values.resize(std::size_t(n) * n);
   const double inverse_norm = 1.0 / (double(n) * n);
-  for (std::size_t i = 0; i < field.values.size(); ++i) field.values[i] = fft.real()[i] * inverse_norm;
+  for (std::size_t i = 0; i < field.values.size(); ++i)
+    field.values[i] = fft.real()[i] * inverse_norm;
   job.report(stages, stages, "done");
   return field;
 }
 
-Field2D cosmological_grf_2d(const Cosmology& cosmology, const GrfSettings& settings,
-                            std::uint64_t seed, const JobContext& job) {
+ProjectedPowerSpectrum grf_spectrum_2d(const Cosmology& cosmology, const GrfSettings& settings) {
   require_field_size(settings.n);
   const LinearPowerSpectrum linear(cosmology);
-  // Tabulate over the grid's |k| range with margin: k_F / 2 to the corner sqrt(2) k_Nyquist.
+  // Tabulate over the grid's |k| range with margin: k_F / 2 to beyond the corner sqrt(2) k_Nyq.
   const double k_fundamental = 2.0 * M_PI / settings.box_size;
   const double k_corner = std::sqrt(2.0) * M_PI * settings.n / settings.box_size;
-  const ProjectedPowerSpectrum projected(linear, settings.slab_thickness, 0.5 * k_fundamental,
-                                         1.05 * k_corner, 192);
+  return ProjectedPowerSpectrum(linear, settings.slab_thickness, 0.5 * k_fundamental,
+                                1.05 * k_corner, 160);
+}
+
+Field2D cosmological_grf_2d(const Cosmology& cosmology, const GrfSettings& settings,
+                            std::uint64_t seed, const JobContext& job) {
+  const ProjectedPowerSpectrum projected = grf_spectrum_2d(cosmology, settings);
   job.check_cancelled();
   return gaussian_random_field_2d(projected, settings.n, settings.box_size, seed, job);
 }

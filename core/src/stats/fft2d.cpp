@@ -41,7 +41,11 @@ RealFft2d& RealFft2d::for_this_thread(int n) {
   return *slot;
 }
 
-void RealFft2d::forward() { fftw_execute(forward_); }
-void RealFft2d::backward() { fftw_execute(backward_); }
+void RealFft2d::forward() {
+  fftw_execute(forward_);
+}
+void RealFft2d::backward() {
+  fftw_execute(backward_);
+}
 
 }  // namespace ds::detail

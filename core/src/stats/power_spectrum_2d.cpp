@@ -9,7 +9,8 @@
 namespace ds {
 
 PowerSpectrum power_spectrum_2d_of_contrast(const double* delta, int n, double box_size) {
-  if (n < 2 || n % 2) throw InvalidArgument("pk2d: grid size " + std::to_string(n) + " must be even");
+  if (n < 2 || n % 2)
+    throw InvalidArgument("pk2d: grid size " + std::to_string(n) + " must be even");
   if (!(box_size > 0.0)) throw InvalidArgument("pk2d: box size must be positive");
   auto& fft = detail::RealFft2d::for_this_thread(n);
   std::copy(delta, delta + std::size_t(n) * n, fft.real());

@@ -11,13 +11,13 @@
 namespace ds {
 
 struct BenchMeasurement {
-  std::string name;          // e.g. "grf_2d/n=256"
-  std::string reference;     // name of the reference measurement of the suite
-  double seconds = 0.0;      // median time of one call
+  std::string name;       // e.g. "grf_2d/n=256"
+  std::string reference;  // name of the reference measurement of the suite
+  double seconds = 0.0;   // median time of one call
   int repetitions = 0;
-  double ratio = 1.0;        // seconds / reference seconds
-  double target_ratio = 0.0; // the ratio this measurement should stay below (0 = none)
-  std::string note;          // what the ratio is expected to follow
+  double ratio = 1.0;         // seconds / reference seconds
+  double target_ratio = 0.0;  // the ratio this measurement should stay below (0 = none)
+  std::string note;           // what the ratio is expected to follow
   bool meets_target() const { return target_ratio <= 0.0 || ratio <= target_ratio; }
 };
 

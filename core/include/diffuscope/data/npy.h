@@ -10,8 +10,8 @@ namespace ds {
 
 struct NpyArray {
   std::vector<std::size_t> shape;
-  std::string dtype;          // as stored: "<f4", "<f8", "<i4", "<i8"
-  std::vector<double> data;   // converted to double, C order
+  std::string dtype;         // as stored: "<f4", "<f8", "<i4", "<i8"
+  std::vector<double> data;  // converted to double, C order
   std::size_t size() const { return data.size(); }
 };
 

@@ -1,0 +1,23 @@
+// diffuscope: the desktop application.
+#include <QApplication>
+#include <cstdio>
+#include <cstring>
+
+#include "diffuscope/runtime.h"
+#include "ui/application.h"
+#include "ui/main_window.h"
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--version")) {
+      std::printf("%s\n", ds::version_report().c_str());
+      return 0;
+    }
+  }
+  dsui::configure_platform();
+  QApplication app(argc, argv);
+  dsui::configure_application();
+  dsui::MainWindow window;
+  window.show();
+  return app.exec();
+}

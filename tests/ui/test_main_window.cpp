@@ -1,0 +1,227 @@
+// Drives the first slice of the application as a user would: sliders, file opening, errors,
+// cancellation, persistence; checks that views render and the UI thread never stalls.
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+#include <QTimer>
+#include <cmath>
+
+#include "diffuscope/data/npy.h"
+#include "gui_test_support.h"
+#include "ui/application.h"
+#include "ui/cloud_view/point_cloud_view.h"
+#include "ui/field_view/field_viewport.h"
+#include "ui/field_workspace.h"
+#include "ui/jobs/job_runner.h"
+#include "ui/jobs/job_status_widget.h"
+#include "ui/main_window.h"
+#include "ui/plots/power_spectrum_plot.h"
+
+using namespace dsui;
+
+class MainWindowTest : public QObject {
+  Q_OBJECT
+
+ private:
+  std::unique_ptr<MainWindow> window_;
+
+  std::shared_ptr<const FieldSnapshot> waitForGeneration(int generation, int timeout_ms = 20000) {
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < timeout_ms) {
+      auto s = window_->fieldWorkspace()->snapshot();
+      if (s && s->generation >= generation && !window_->fieldWorkspace()->isComputing()) return s;
+      QTest::qWait(10);
+    }
+    return window_->fieldWorkspace()->snapshot();
+  }
+
+ private Q_SLOTS:
+  void init() {
+    QSettings().clear();
+    window_ = std::make_unique<MainWindow>();
+    window_->resize(1400, 900);
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+  }
+
+  void cleanup() {
+    window_->jobRunner()->cancelAll();
+    QVERIFY(window_->jobRunner()->waitForIdle(20000));
+    window_.reset();
+  }
+
+  void initialFieldAndSpectrumArrive() {
+    auto s = waitForGeneration(1);
+    QVERIFY(s);
+    QCOMPARE(s->image->n, window_->settings().resolution);
+    QVERIFY(s->measured.size() > 10);
+    QCOMPARE(s->theory.size(), s->measured.size());
+    QTRY_VERIFY(window_->powerSpectrumPlot()->updateCount() >= 1);
+    QTRY_VERIFY_WITH_TIMEOUT(window_->fieldViewport()->hasRenderedImage(), 10000);
+  }
+
+  void omegaMChangesFieldAndSpectrum() {
+    auto before = waitForGeneration(1);
+    QVERIFY(before);
+    FieldParameters p = before->parameters.value();
+    p.omega_m = 0.45;
+    window_->setFieldParameters(p);  // as the viewport's slider does
+    auto after = waitForGeneration(before->generation + 1);
+    QVERIFY(after->generation > before->generation);
+    QCOMPARE(after->parameters->omega_m, 0.45);
+    QVERIFY(after->image->values != before->image->values);
+    QCOMPARE(after->measured.size(), before->measured.size());
+    // Same seed: the difference is the spectrum's shape, more small-scale power at higher Omega_m.
+    const std::size_t lo = 0, hi = after->measured.size() - 1;
+    QVERIFY(after->theory.pk[hi] / after->theory.pk[lo] >
+            before->theory.pk[hi] / before->theory.pk[lo]);
+    QVERIFY(after->measured.pk[hi] / after->measured.pk[lo] >
+            before->measured.pk[hi] / before->measured.pk[lo]);
+    QCOMPARE(window_->powerSpectrumPlot()->measured().pk, after->measured.pk);
+    QCOMPARE(window_->fieldViewport()->parameters().omega_m, 0.45);
+  }
+
+  void sliderSignalDrivesTheWorkspace() {
+    auto before = waitForGeneration(1);
+    FieldParameters p = before->parameters.value();
+    p.sigma_8 = 0.95;
+    Q_EMIT window_->fieldViewport()->parametersEdited(p);
+    auto after = waitForGeneration(before->generation + 1);
+    QCOMPARE(after->parameters->sigma_8, 0.95);
+    // Same seed and Omega_m: the field scales exactly with sigma_8.
+    QVERIFY(std::abs(after->image->values[123] / before->image->values[123] - 0.95 / 0.8) < 1e-4);
+  }
+
+  void viewsRenderNonBlankImages() {
+    waitForGeneration(1);
+    QTRY_VERIFY_WITH_TIMEOUT(window_->fieldViewport()->hasRenderedImage(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(window_->pointCloudView()->hasRenderedPoints(), 20000);
+    QTest::qWait(100);
+    const QImage field = window_->fieldViewport()->grabFramebuffer();
+    const QImage cloud = window_->pointCloudView()->grabFramebuffer();
+    const QImage whole = window_->grab().toImage();
+    dstest::save_screenshot(field, "main_window_field");
+    dstest::save_screenshot(cloud, "main_window_cloud");
+    dstest::save_screenshot(whole, "main_window");
+    QVERIFY2(dstest::distinct_colours(field) > 100, "field viewport looks blank");
+    QVERIFY2(dstest::distinct_colours(cloud) > 20, "3D view looks blank");
+    QVERIFY2(dstest::distinct_colours(whole) > 100, "main window looks blank");
+  }
+
+  void uiThreadNeverStallsWhileFieldsAreComputed() {
+    waitForGeneration(1);
+    window_->fieldWorkspace()->setResolution(512);
+    QElapsedTimer clock;
+    qint64 last = 0, worst = 0;
+    QTimer ticker;
+    ticker.setInterval(5);
+    connect(&ticker, &QTimer::timeout, [&] {
+      const qint64 now = clock.elapsed();
+      worst = std::max(worst, now - last);
+      last = now;
+    });
+    int field_frames = 0, cloud_frames = 0;
+    connect(window_->fieldViewport(), &FieldViewport::frameRendered, [&] { ++field_frames; });
+    connect(window_->pointCloudView(), &PointCloudView::frameRendered, [&] { ++cloud_frames; });
+    clock.start();
+    ticker.start();
+    const int start_generation = window_->fieldWorkspace()->snapshot()->generation;
+    // A slider drag: many requests while 512^2 fields are being made.
+    for (int i = 0; i < 12; ++i) {
+      FieldParameters p = window_->fieldWorkspace()->parameters();
+      p.omega_m = 0.15 + 0.03 * i;
+      window_->setFieldParameters(p);
+      QTest::qWait(25);
+    }
+    auto last_snapshot = waitForGeneration(start_generation + 1, 60000);
+    ticker.stop();
+    QVERIFY(last_snapshot->generation > start_generation);
+    QCOMPARE(last_snapshot->parameters->omega_m, 0.15 + 0.03 * 11);  // the last position wins
+    QCOMPARE(last_snapshot->image->n, 512);
+    qInfo("longest gap between UI timer ticks: %lld ms; %d field frames, %d 3D frames in %lld ms",
+          worst, field_frames, cloud_frames, clock.elapsed());
+    QVERIFY2(worst < 100, qPrintable(QStringLiteral("UI thread stalled for %1 ms").arg(worst)));
+  }
+
+  void badFileShowsAnErrorAndTheAppKeepsRunning() {
+    waitForGeneration(1);
+    window_->openFieldFile(QStringLiteral("/nonexistent/field.npy"));
+    QTRY_VERIFY_WITH_TIMEOUT(!window_->lastErrorMessage().isEmpty(), 10000);
+    QVERIFY(window_->lastErrorMessage().contains("/nonexistent/field.npy"));
+    QVERIFY(window_->lastErrorMessage().contains("cannot open"));
+    const int generation = window_->fieldWorkspace()->snapshot()->generation;
+    FieldParameters p = window_->fieldWorkspace()->parameters();
+    p.seed += 1;
+    window_->setFieldParameters(p);
+    QVERIFY(waitForGeneration(generation + 1)->generation > generation);
+  }
+
+  void opensAnNpyField() {
+    waitForGeneration(1);
+    QTemporaryDir dir;
+    const QString path = dir.filePath("field.npy");
+    const auto golden = ds::read_npy(DS_TESTDATA_DIR "/goldens/pk2d_a_field.npy");
+    ds::write_npy(path.toStdString(), golden.shape, golden.data, true);
+    const int generation = window_->fieldWorkspace()->snapshot()->generation;
+    window_->openFieldFile(path);
+    auto s = waitForGeneration(generation + 1);
+    QCOMPARE(s->source, QStringLiteral("field.npy"));
+    QCOMPARE(s->image->n, 64);
+    QVERIFY(!s->parameters.has_value());
+    QVERIFY(s->measured.size() > 10);
+  }
+
+  void cancelButtonStopsARunningJob() {
+    waitForGeneration(1);
+    QSignalSpy cancelled(window_->jobRunner(), &JobRunner::jobCancelled);
+    window_->jobRunner()->start("endless", [](const ds::JobContext& job) {
+      for (int i = 0;; ++i) {
+        job.report(i % 100, 100, "spinning");
+        job.check_cancelled();
+        QThread::msleep(5);
+      }
+      return JobRunner::Publish();
+    });
+    auto* status = window_->findChild<JobStatusWidget*>();
+    QVERIFY(status);
+    QTRY_VERIFY(status->cancelButton()->isEnabled());
+    QTest::mouseClick(status->cancelButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(cancelled.count(), 1, 5000);
+    QVERIFY(window_->lastErrorMessage().isEmpty());
+  }
+
+  void settingsPersistAcrossWindows() {
+    waitForGeneration(1);
+    FieldParameters p = window_->fieldWorkspace()->parameters();
+    p.omega_m = 0.21;
+    p.seed = 77;
+    window_->setFieldParameters(p);
+    waitForGeneration(2);
+    window_->close();
+    QVERIFY(QSettings().contains("window/state"));
+    QVERIFY(window_->jobRunner()->waitForIdle(20000));
+    window_ = std::make_unique<MainWindow>();
+    QCOMPARE(window_->settings().field.omega_m, 0.21);
+    QCOMPARE(window_->fieldViewport()->parameters().seed, std::uint64_t(77));
+    window_->show();
+    QCOMPARE(waitForGeneration(1)->parameters->omega_m, 0.21);
+  }
+};
+
+int main(int argc, char** argv) {
+  QStandardPaths::setTestModeEnabled(true);  // QSettings go to a test location
+  configure_platform();
+  QApplication app(argc, argv);
+  configure_application();
+  MainWindowTest test;
+  return QTest::qExec(&test, argc, argv);
+}
+
+#include "test_main_window.moc"

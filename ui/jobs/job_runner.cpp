@@ -1,0 +1,126 @@
+#include "ui/jobs/job_runner.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QMetaObject>
+#include <QThread>
+#include <exception>
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+namespace dsui {
+
+namespace {
+// Workers run at a lower scheduling priority than the UI thread, so that on a machine with few
+// cores drawing and input handling win the CPU over number crunching (Linux: per-thread nice).
+void lower_worker_priority() {
+  thread_local bool lowered = false;
+  if (lowered) return;
+  lowered = true;
+#ifdef __linux__
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+#endif
+}
+}  // namespace
+
+JobRunner::JobRunner(QObject* parent, int max_threads) : QObject(parent) {
+  pool_.setMaxThreadCount(max_threads);
+}
+
+JobRunner::~JobRunner() {
+  cancelAll();
+  pool_.waitForDone();
+}
+
+void JobRunner::post(QObject* receiver, std::function<void()> fn) {
+  QPointer<QObject> guard(receiver);
+  QMetaObject::invokeMethod(
+      receiver,
+      [guard, fn = std::move(fn)] {
+        if (guard) fn();
+      },
+      Qt::QueuedConnection);
+}
+
+Job* JobRunner::start(const QString& title, Work work) {
+  auto* job = new Job(next_id_++, title, this);
+  ++active_;
+  Q_EMIT jobStarted(job);
+  Q_EMIT activeCountChanged(active_);
+  QPointer<Job> handle(job);
+  const ds::CancellationToken token = job->token();
+  // Progress may arrive far faster than the UI can draw: keep at most one queued update.
+  auto pending = std::make_shared<std::atomic<bool>>(false);
+  ds::ProgressCallback progress = [this, handle, pending](const ds::Progress& p) {
+    if (pending->exchange(true)) return;
+    const double fraction = p.fraction();
+    const QString message = QString::fromStdString(p.message);
+    post(this, [this, handle, pending, fraction, message] {
+      pending->store(false);
+      if (!handle) return;
+      handle->fraction_ = fraction;
+      handle->message_ = message;
+      Q_EMIT handle->progressed(fraction, message);
+      Q_EMIT jobProgressed(handle);
+    });
+  };
+  pool_.start([this, handle, token, progress, work = std::move(work)] {
+    lower_worker_priority();
+    const ds::JobContext context(progress, token);
+    Publish publish;
+    QString error;
+    bool cancelled = false;
+    try {
+      publish = work(context);
+    } catch (const ds::Cancelled&) {
+      cancelled = true;
+    } catch (const std::exception& e) {
+      error = QString::fromUtf8(e.what());
+    } catch (...) {
+      error = QStringLiteral("unknown error");
+    }
+    post(this, [this, handle, publish = std::move(publish), error, cancelled] {
+      if (!handle) return;
+      if (cancelled || handle->token().requested()) {
+        Q_EMIT jobCancelled(handle);
+      } else if (!error.isEmpty()) {
+        Q_EMIT jobFailed(handle->title(), error);
+      } else if (publish) {
+        try {
+          publish();
+        } catch (const std::exception& e) {
+          Q_EMIT jobFailed(handle->title(), QString::fromUtf8(e.what()));
+        }
+      }
+      finish(handle);
+    });
+  });
+  return job;
+}
+
+void JobRunner::finish(Job* job) {
+  --active_;
+  Q_EMIT jobFinished(job);
+  Q_EMIT activeCountChanged(active_);
+  job->deleteLater();
+}
+
+void JobRunner::cancelAll() {
+  for (Job* job : findChildren<Job*>(QString(), Qt::FindDirectChildrenOnly)) job->cancel();
+}
+
+bool JobRunner::waitForIdle(int timeout_ms) {
+  QElapsedTimer timer;
+  timer.start();
+  while (active_ > 0 && timer.elapsed() < timeout_ms) {
+    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    QThread::msleep(2);
+  }
+  return active_ == 0;
+}
+
+}  // namespace dsui

@@ -1,0 +1,81 @@
+// Runs core work on worker threads. The UI thread never computes: it starts a job, receives
+// progress and partial results through queued signals, and publishes the result in a
+// continuation that the worker hands back (DESIGN.md, Job).
+#pragma once
+
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QThreadPool>
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include "diffuscope/jobs/job.h"
+
+namespace dsui {
+
+// One running job as the UI sees it. Lives on the UI thread; deleted after it finished.
+class Job : public QObject {
+  Q_OBJECT
+ public:
+  Job(int id, QString title, QObject* parent)
+      : QObject(parent), id_(id), title_(std::move(title)) {}
+  int id() const { return id_; }
+  const QString& title() const { return title_; }
+  const ds::CancellationToken& token() const { return token_; }
+  void cancel() { token_.request(); }
+  double fraction() const { return fraction_; }
+  const QString& message() const { return message_; }
+
+ Q_SIGNALS:
+  void progressed(double fraction, const QString& message);
+
+ private:
+  friend class JobRunner;
+  int id_;
+  QString title_;
+  ds::CancellationToken token_;
+  double fraction_ = 0.0;
+  QString message_;
+};
+
+class JobRunner : public QObject {
+  Q_OBJECT
+ public:
+  // What runs on the UI thread when the work succeeded: publishes the result.
+  using Publish = std::function<void()>;
+  // The work itself, on a worker thread. Long loops call job.report() and job.check_cancelled().
+  using Work = std::function<Publish(const ds::JobContext& job)>;
+
+  explicit JobRunner(QObject* parent = nullptr, int max_threads = 2);
+  ~JobRunner() override;  // cancels every job and waits for the workers
+
+  Job* start(const QString& title, Work work);
+
+  // Runs fn on the UI thread later, unless receiver was destroyed meanwhile. Safe from any
+  // thread: how workers deliver partial results (a heatmap row, a chain draw).
+  static void post(QObject* receiver, std::function<void()> fn);
+
+  int activeCount() const { return active_; }
+  void cancelAll();
+  // Processes events until no job runs or the timeout passes; true when idle.
+  bool waitForIdle(int timeout_ms);
+
+ Q_SIGNALS:
+  void jobStarted(dsui::Job* job);
+  void jobProgressed(dsui::Job* job);
+  void jobFinished(dsui::Job* job);  // after success, failure or cancellation; job deleted later
+  void jobFailed(const QString& title, const QString& message);
+  void jobCancelled(dsui::Job* job);
+  void activeCountChanged(int count);
+
+ private:
+  void finish(Job* job);
+
+  QThreadPool pool_;
+  int next_id_ = 1;
+  int active_ = 0;
+};
+
+}  // namespace dsui

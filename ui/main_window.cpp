@@ -1,0 +1,206 @@
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QStatusBar>
+#include <QToolBar>
+
+#include "diffuscope/mock/clustered_points.h"
+#include "diffuscope/runtime.h"
+#include "ui/cloud_view/point_cloud_view.h"
+#include "ui/field_view/field_viewport.h"
+#include "ui/field_workspace.h"
+#include "ui/jobs/job_runner.h"
+#include "ui/jobs/job_status_widget.h"
+#include "ui/plots/power_spectrum_plot.h"
+
+namespace dsui {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(tr("Diffuscope"));
+  setWindowIcon(QIcon(QStringLiteral(":/assets/icons/diffuscope.svg")));
+  QSettings store;
+  settings_ = AppSettings::load(store);
+
+  runner_ = new JobRunner(this);
+  workspace_ = new FieldWorkspace(runner_, this);
+  workspace_->setResolution(settings_.resolution);
+  workspace_->setBoxSize(settings_.box_size);
+
+  viewport_ = new FieldViewport(this);
+  viewport_->setParameters(settings_.field);
+  viewport_->setColormap(settings_.colormap);
+  viewport_->setScaling(settings_.scaling);
+  setCentralWidget(viewport_);
+
+  spectrum_plot_ = new PowerSpectrumPlot(this);
+  auto* spectrum_dock = new QDockWidget(tr("Power spectrum"), this);
+  spectrum_dock->setObjectName(QStringLiteral("powerSpectrumDock"));
+  spectrum_dock->setWidget(spectrum_plot_);
+  addDockWidget(Qt::RightDockWidgetArea, spectrum_dock);
+
+  cloud_view_ = new PointCloudView(this);
+  auto* cloud_dock = new QDockWidget(tr("3D view"), this);
+  cloud_dock->setObjectName(QStringLiteral("pointCloudDock"));
+  cloud_dock->setWidget(cloud_view_);
+  addDockWidget(Qt::RightDockWidgetArea, cloud_dock);
+
+  job_status_ = new JobStatusWidget(runner_, this);
+  statusBar()->addPermanentWidget(job_status_);
+
+  buildMenus();
+  buildToolBar();
+  if (!settings_.window_geometry.isEmpty())
+    restoreGeometry(settings_.window_geometry);
+  else
+    resize(1400, 900);
+  if (!settings_.window_state.isEmpty()) restoreState(settings_.window_state);
+
+  connect(viewport_, &FieldViewport::parametersEdited, this,
+          [this](const FieldParameters& p) { setFieldParameters(p); });
+  connect(viewport_, &FieldViewport::colormapChanged, this,
+          [this](ds::Colormap c) { settings_.colormap = c; });
+  connect(viewport_, &FieldViewport::scalingChanged, this,
+          [this](ds::FieldScaling s) { settings_.scaling = s; });
+  connect(workspace_, &FieldWorkspace::snapshotChanged, this, &MainWindow::showSnapshot);
+  connect(workspace_, &FieldWorkspace::computingChanged, this, [this](bool computing) {
+    if (computing) viewport_->setStatusText(tr("computing..."));
+  });
+  connect(runner_, &JobRunner::jobFailed, this, &MainWindow::showError);
+
+  workspace_->requestField(settings_.field);
+  newPointSet();
+}
+
+MainWindow::~MainWindow() {
+  runner_->cancelAll();
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* open = file->addAction(tr("&Open field..."), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open field"), settings_.last_open_directory, tr("NumPy arrays (*.npy)"));
+    if (!path.isEmpty()) openFieldFile(path);
+  });
+  open->setShortcut(QKeySequence::Open);
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence::Quit);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+  view->addSeparator();
+  QAction* reset = view->addAction(tr("&Reset field view"), viewport_, &FieldViewport::resetView);
+  reset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+  view->addAction(tr("New &point set"), this, &MainWindow::newPointSet);
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  QAction* about = help->addAction(tr("&About Diffuscope"), this, &MainWindow::showAbout);
+  about->setShortcut(QKeySequence::HelpContents);
+  help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::buildToolBar() {
+  QToolBar* bar = addToolBar(tr("Field"));
+  bar->setObjectName(QStringLiteral("fieldToolBar"));
+  bar->addWidget(new QLabel(tr(" Resolution "), bar));
+  resolution_box_ = new QComboBox(bar);
+  for (int n : {64, 128, 256, 512})
+    resolution_box_->addItem(QString::number(n) + QStringLiteral("²"), n);
+  resolution_box_->setCurrentIndex(std::max(0, resolution_box_->findData(settings_.resolution)));
+  bar->addWidget(resolution_box_);
+  connect(resolution_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int) {
+    settings_.resolution = resolution_box_->currentData().toInt();
+    workspace_->setResolution(settings_.resolution);
+    workspace_->requestField(settings_.field);
+  });
+}
+
+void MainWindow::setFieldParameters(const FieldParameters& parameters) {
+  settings_.field = parameters;
+  if (viewport_->parameters() != parameters) viewport_->setParameters(parameters);
+  workspace_->requestField(parameters);
+}
+
+void MainWindow::openFieldFile(const QString& path) {
+  settings_.last_open_directory = QFileInfo(path).absolutePath();
+  workspace_->openField(path);
+}
+
+void MainWindow::newPointSet() {
+  const std::uint64_t seed = point_seed_++;
+  QPointer<PointCloudView> view(cloud_view_);
+  runner_->start(tr("Clustered point set"), [view, seed](const ds::JobContext& job) {
+    ds::ThomasProcessSettings s;
+    s.points = 4000;
+    s.clusters = 120;
+    s.scatter = 12.0;
+    s.box_size = 500.0;
+    const ds::PointCloud cloud = ds::thomas_point_process(s, seed);
+    job.check_cancelled();
+    auto points = std::make_shared<PointSet>();
+    points->box_size = cloud.box_size;
+    points->positions.reserve(cloud.positions.size());
+    for (const auto& p : cloud.positions)
+      points->positions.push_back({float(p[0]), float(p[1]), float(p[2])});
+    return JobRunner::Publish([view, points] {
+      if (view) view->setPoints(points);
+    });
+  });
+}
+
+void MainWindow::showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapshot) {
+  viewport_->setImage(snapshot->image);
+  viewport_->setStatusText(
+      QStringLiteral("%1 (%2 ms)").arg(snapshot->source).arg(snapshot->compute_ms, 0, 'f', 0));
+  spectrum_plot_->setSpectra(snapshot->measured, snapshot->theory, snapshot->source);
+  statusBar()->showMessage(snapshot->source, 5000);
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+  last_error_ = message;
+  // Non-modal, one at a time: the window keeps running and a burst of failures is not a pile.
+  if (!error_box_) {
+    error_box_ = new QMessageBox(QMessageBox::Critical, title, message, QMessageBox::Ok, this);
+    error_box_->setAttribute(Qt::WA_DeleteOnClose);
+    error_box_->open();
+  } else {
+    error_box_->setWindowTitle(title);
+    error_box_->setText(message);
+  }
+}
+
+void MainWindow::showAbout() {
+  const QString versions = QString::fromStdString(ds::version_report()).toHtmlEscaped();
+  QMessageBox::about(
+      this, tr("About Diffuscope"),
+      tr("<h3>Diffuscope</h3><p>Diffusion-model emulators and likelihoods for cosmology.</p>"
+         "<p>The field view shows a Gaussian random field with the slab-projected linear power "
+         "spectrum of the chosen cosmology until a trained emulator is loaded.</p><pre>%1\nQt %2"
+         "</pre>")
+          .arg(versions, QString::fromLatin1(qVersion())));
+}
+
+void MainWindow::saveSettings() {
+  settings_.window_geometry = saveGeometry();
+  settings_.window_state = saveState();
+  QSettings store;
+  settings_.save(store);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  saveSettings();
+  runner_->cancelAll();
+  event->accept();
+}
+
+}  // namespace dsui

@@ -1,0 +1,67 @@
+// The main window: the field viewport in the centre, the power spectrum and the 3D view in docks,
+// job progress in the status bar. Wiring only; the work happens in the workspace's jobs.
+#pragma once
+
+#include <QMainWindow>
+#include <QPointer>
+#include <memory>
+
+#include "ui/settings.h"
+
+class QComboBox;
+class QMessageBox;
+
+namespace dsui {
+
+class FieldViewport;
+class FieldWorkspace;
+class JobRunner;
+class JobStatusWidget;
+class PointCloudView;
+class PowerSpectrumPlot;
+struct FieldSnapshot;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  FieldViewport* fieldViewport() const { return viewport_; }
+  FieldWorkspace* fieldWorkspace() const { return workspace_; }
+  PowerSpectrumPlot* powerSpectrumPlot() const { return spectrum_plot_; }
+  PointCloudView* pointCloudView() const { return cloud_view_; }
+  JobRunner* jobRunner() const { return runner_; }
+  const AppSettings& settings() const { return settings_; }
+
+  // Programmatic control, as the sliders do it (tests, scripting).
+  void setFieldParameters(const FieldParameters& parameters);
+  void openFieldFile(const QString& path);
+  void newPointSet();
+  QString lastErrorMessage() const { return last_error_; }
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void buildMenus();
+  void buildToolBar();
+  void showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapshot);
+  void showError(const QString& title, const QString& message);
+  void showAbout();
+  void saveSettings();
+
+  AppSettings settings_;
+  JobRunner* runner_;
+  FieldWorkspace* workspace_;
+  FieldViewport* viewport_;
+  PowerSpectrumPlot* spectrum_plot_;
+  PointCloudView* cloud_view_;
+  JobStatusWidget* job_status_;
+  QComboBox* resolution_box_ = nullptr;
+  QPointer<QMessageBox> error_box_;
+  QString last_error_;
+  std::uint64_t point_seed_ = 1;
+};
+
+}  // namespace dsui

@@ -1,0 +1,31 @@
+// Log-log plot of a field's power spectrum (QCustomPlot), with the input spectrum as a line.
+#pragma once
+
+#include <QWidget>
+#include <vector>
+
+#include "diffuscope/stats/power_spectrum_2d.h"
+
+class QCustomPlot;
+
+namespace dsui {
+
+class PowerSpectrumPlot : public QWidget {
+  Q_OBJECT
+ public:
+  explicit PowerSpectrumPlot(QWidget* parent = nullptr);
+
+  // measured: points; theory: a line (may be empty). k in h/Mpc, P in (Mpc/h)^2.
+  void setSpectra(const ds::PowerSpectrum& measured, const ds::PowerSpectrum& theory,
+                  const QString& title);
+  const ds::PowerSpectrum& measured() const { return measured_; }
+  QCustomPlot* plot() const { return plot_; }
+  int updateCount() const { return updates_; }
+
+ private:
+  QCustomPlot* plot_;
+  ds::PowerSpectrum measured_;
+  int updates_ = 0;
+};
+
+}  // namespace dsui

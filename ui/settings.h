@@ -1,0 +1,28 @@
+// Every persisted user setting in one struct with its default, loaded and saved in one place.
+#pragma once
+
+#include <QByteArray>
+#include <QSettings>
+#include <QString>
+
+#include "diffuscope/cosmology/cosmology.h"
+#include "diffuscope/registries.h"
+#include "ui/field_view/field_image.h"
+
+namespace dsui {
+
+struct AppSettings {
+  FieldParameters field;   // slider cosmology and seed
+  int resolution = 256;    // pixels per side of generated fields
+  double box_size = 25.0;  // Mpc/h, CAMELS maps
+  ds::Colormap colormap = ds::Colormap::Viridis;
+  ds::FieldScaling scaling = ds::FieldScaling::Linear;
+  QByteArray window_geometry;  // QMainWindow::saveGeometry
+  QByteArray window_state;     // QMainWindow::saveState (docks and toolbars)
+  QString last_open_directory;
+
+  static AppSettings load(QSettings& store);
+  void save(QSettings& store) const;
+};
+
+}  // namespace dsui
