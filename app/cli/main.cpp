@@ -47,7 +47,9 @@ int main(int argc, char** argv) {
   }
   if (help->parsed()) {
     if (help_topic.empty()) {
-      std::fputs(app.help().c_str(), stdout);
+      // app.help() would describe the selected subcommand ("help" itself): format the top level.
+      std::fputs(app.get_formatter()->make_help(&app, "", CLI::AppFormatMode::Normal).c_str(),
+                 stdout);
       return 0;
     }
     for (CLI::App* sub : app.get_subcommands({})) {

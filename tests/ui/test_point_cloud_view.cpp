@@ -4,10 +4,11 @@
 
 #include "ui/cloud_view/point_cloud_view.h"
 
-#include <QDir>
+#include "gui_test_support.h"
+
+#include <QFileInfo>
 #include <QImage>
 #include <QMouseEvent>
-#include <QSet>
 #include <QSurfaceFormat>
 #include <QTest>
 #include <QWheelEvent>
@@ -46,18 +47,15 @@ struct Stats {
 Stats imageStats(const QImage& raw) {
   const QImage img = raw.convertToFormat(QImage::Format_RGB32);
   Stats s;
-  QSet<QRgb> colours;
+  s.distinct_colours = dstest::distinct_colours(img);
   qint64 bright = 0;
   for (int y = 0; y < img.height(); ++y) {
-    const QRgb* row = reinterpret_cast<const QRgb*>(img.constScanLine(y));
     for (int x = 0; x < img.width(); ++x) {
-      const QRgb c = row[x] & 0xffffff;
-      colours.insert(c);
+      const QRgb c = img.pixel(x, y) & 0xffffff;
       if (c != 0) s.all_black = false;
       if (qGray(c) > 70) ++bright;
     }
   }
-  s.distinct_colours = colours.size();
   s.bright_fraction = double(bright) / (double(img.width()) * img.height());
   return s;
 }
@@ -80,9 +78,7 @@ double changedFraction(const QImage& a_raw, const QImage& b_raw) {
 }
 
 void save(const QImage& img, const QString& name) {
-  const QString dir = QStringLiteral(DS_TEST_OUTPUT_DIR);
-  QDir().mkpath(dir);
-  QVERIFY(img.save(dir + "/" + name + ".png"));
+  QVERIFY(QFileInfo::exists(dstest::save_screenshot(img, name)));
 }
 
 void sendMouse(QWidget* w, QEvent::Type type, QPointF pos, Qt::MouseButton button,
@@ -102,6 +98,7 @@ class TestPointCloudView : public QObject {
     qputenv("QT_QPA_PLATFORM", "xcb");
     qputenv("QT_XCB_GL_INTEGRATION", "xcb_glx");
     QSurfaceFormat::setDefaultFormat(dsui::PointCloudView::recommendedFormat());
+    QCoreApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
   }
 
  private:
