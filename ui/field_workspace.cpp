@@ -45,6 +45,11 @@ std::shared_ptr<FieldSnapshot> compute_field_snapshot(const FieldParameters& p, 
                          .arg(p.omega_m, 0, 'f', 3)
                          .arg(p.sigma_8, 0, 'f', 3)
                          .arg(p.seed);
+  snapshot->title = QStringLiteral("GRF %1x%1, seed %2\nΩm = %3, σ8 = %4")
+                        .arg(n)
+                        .arg(p.seed)
+                        .arg(p.omega_m, 0, 'f', 3)
+                        .arg(p.sigma_8, 0, 'f', 3);
   snapshot->image = to_image(field);
   snapshot->measured = ds::cut_at_nyquist(ds::power_spectrum_2d(field), n, box_size);
   snapshot->theory.k = snapshot->measured.k;
@@ -122,6 +127,7 @@ void FieldWorkspace::openField(const QString& path) {
     auto snapshot = std::make_shared<FieldSnapshot>();
     snapshot->box_size = box;
     snapshot->source = QFileInfo(path).fileName() + (stack ? QStringLiteral(" [0]") : QString());
+    snapshot->title = snapshot->source;
     snapshot->image = to_image(field);
     snapshot->measured = ds::cut_at_nyquist(ds::power_spectrum_2d(field), n, box);
     snapshot->compute_ms = double(timer.nsecsElapsed()) * 1e-6;

@@ -19,7 +19,8 @@ class JobRunner;
 struct FieldSnapshot {
   int generation = 0;                         // increases with every published snapshot
   std::optional<FieldParameters> parameters;  // empty for a field opened from a file
-  QString source;         // "GRF 256x256 (Omega_m=..., sigma_8=..., seed=...)" or a path
+  QString source;         // one line: "GRF 256x256, Omega_m = ..., ..." or a file name
+  QString title;          // the same in a short multi-line form, for plot titles
   double box_size = 0.0;  // Mpc/h
   std::shared_ptr<const FieldImage> image;
   ds::PowerSpectrum measured;  // of the displayed field, cut at Nyquist

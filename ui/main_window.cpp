@@ -162,7 +162,7 @@ void MainWindow::showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapsh
   viewport_->setImage(snapshot->image);
   viewport_->setStatusText(
       QStringLiteral("%1 (%2 ms)").arg(snapshot->source).arg(snapshot->compute_ms, 0, 'f', 0));
-  spectrum_plot_->setSpectra(snapshot->measured, snapshot->theory, snapshot->source);
+  spectrum_plot_->setSpectra(snapshot->measured, snapshot->theory, snapshot->title);
   statusBar()->showMessage(snapshot->source, 5000);
 }
 

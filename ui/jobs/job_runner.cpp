@@ -48,9 +48,9 @@ void JobRunner::post(QObject* receiver, std::function<void()> fn) {
 
 Job* JobRunner::start(const QString& title, Work work) {
   auto* job = new Job(next_id_++, title, this);
-  ++active_;
+  active_.append(job);
   Q_EMIT jobStarted(job);
-  Q_EMIT activeCountChanged(active_);
+  Q_EMIT activeCountChanged(activeCount());
   QPointer<Job> handle(job);
   const ds::CancellationToken token = job->token();
   // Progress may arrive far faster than the UI can draw: keep at most one queued update.
@@ -103,24 +103,24 @@ Job* JobRunner::start(const QString& title, Work work) {
 }
 
 void JobRunner::finish(Job* job) {
-  --active_;
+  active_.removeOne(job);
   Q_EMIT jobFinished(job);
-  Q_EMIT activeCountChanged(active_);
+  Q_EMIT activeCountChanged(activeCount());
   job->deleteLater();
 }
 
 void JobRunner::cancelAll() {
-  for (Job* job : findChildren<Job*>(QString(), Qt::FindDirectChildrenOnly)) job->cancel();
+  for (Job* job : active_) job->cancel();
 }
 
 bool JobRunner::waitForIdle(int timeout_ms) {
   QElapsedTimer timer;
   timer.start();
-  while (active_ > 0 && timer.elapsed() < timeout_ms) {
+  while (!active_.isEmpty() && timer.elapsed() < timeout_ms) {
     QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
     QThread::msleep(2);
   }
-  return active_ == 0;
+  return active_.isEmpty();
 }
 
 }  // namespace dsui

@@ -3,6 +3,7 @@
 // continuation that the worker hands back (DESIGN.md, Job).
 #pragma once
 
+#include <QList>
 #include <QObject>
 #include <QPointer>
 #include <QString>
@@ -57,7 +58,9 @@ class JobRunner : public QObject {
   // thread: how workers deliver partial results (a heatmap row, a chain draw).
   static void post(QObject* receiver, std::function<void()> fn);
 
-  int activeCount() const { return active_; }
+  int activeCount() const { return int(active_.size()); }
+  // Running jobs, oldest first (finished jobs leave this list before they are deleted).
+  const QList<Job*>& activeJobs() const { return active_; }
   void cancelAll();
   // Processes events until no job runs or the timeout passes; true when idle.
   bool waitForIdle(int timeout_ms);
@@ -75,7 +78,7 @@ class JobRunner : public QObject {
 
   QThreadPool pool_;
   int next_id_ = 1;
-  int active_ = 0;
+  QList<Job*> active_;
 };
 
 }  // namespace dsui

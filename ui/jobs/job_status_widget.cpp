@@ -20,6 +20,8 @@ JobStatusWidget::JobStatusWidget(JobRunner* runner, QWidget* parent)
   bar_->setTextVisible(false);
   cancel_ = new QPushButton(tr("Cancel"), this);
   cancel_->setToolTip(tr("Cancel the running computation"));
+  cancel_->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Fixed);
+  label_->setMinimumWidth(220);
   layout->addWidget(label_);
   layout->addWidget(bar_);
   layout->addWidget(cancel_);
@@ -35,10 +37,8 @@ JobStatusWidget::JobStatusWidget(JobRunner* runner, QWidget* parent)
   });
   connect(runner_, &JobRunner::jobFinished, this, [this](Job* job) {
     if (job != shown_) return;
-    shown_ = nullptr;
-    // Show another job that is still running, if any.
-    for (Job* other : runner_->findChildren<Job*>(QString(), Qt::FindDirectChildrenOnly))
-      if (other != job) shown_ = other;
+    // Show the newest job that is still running, if any.
+    shown_ = runner_->activeJobs().isEmpty() ? nullptr : runner_->activeJobs().back();
     refresh();
   });
   refresh();
