@@ -11,6 +11,11 @@ namespace ds {
 // Calls write(stream) on a temporary file in the target's directory and renames it to path on
 // success; on any exception the temporary is removed and the target left untouched. Throws
 // FileError naming path.
+// The general form: write(temporary_path) creates the file (for libraries such as HDF5 that want a
+// path, not a stream); on success it is renamed to path, on failure removed.
+void write_path_atomically(const std::string& path,
+                           const std::function<void(const std::string& temporary_path)>& write);
+
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write,
                            bool binary = false);
 

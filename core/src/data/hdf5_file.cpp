@@ -1,0 +1,307 @@
+#include "data/hdf5_file.h"
+
+#include <filesystem>
+
+#include "diffuscope/error.h"
+
+namespace ds::detail {
+
+namespace {
+
+// HDF5 prints its own error stack to stderr by default; we report errors ourselves.
+void silence_hdf5() {
+  static const bool silenced = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)silenced;
+}
+
+std::vector<hsize_t> to_dims(const std::vector<std::size_t>& shape) {
+  return std::vector<hsize_t>(shape.begin(), shape.end());
+}
+
+}  // namespace
+
+Hdf5Handle& Hdf5Handle::operator=(Hdf5Handle&& o) noexcept {
+  if (this != &o) {
+    reset();
+    id_ = o.id_;
+    o.id_ = H5I_INVALID_HID;
+  }
+  return *this;
+}
+
+void Hdf5Handle::reset() {
+  if (id_ < 0) return;
+  switch (H5Iget_type(id_)) {
+    case H5I_FILE:
+      H5Fclose(id_);
+      break;
+    case H5I_GROUP:
+      H5Gclose(id_);
+      break;
+    case H5I_DATASET:
+      H5Dclose(id_);
+      break;
+    case H5I_DATASPACE:
+      H5Sclose(id_);
+      break;
+    case H5I_ATTR:
+      H5Aclose(id_);
+      break;
+    case H5I_DATATYPE:
+      H5Tclose(id_);
+      break;
+    case H5I_GENPROP_LST:
+      H5Pclose(id_);
+      break;
+    default:
+      H5Oclose(id_);
+      break;
+  }
+  id_ = H5I_INVALID_HID;
+}
+
+Hdf5File::Hdf5File(std::string path, hid_t id) : path_(std::move(path)), file_(id) {}
+
+Hdf5File Hdf5File::create(const std::string& path) {
+  silence_hdf5();
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0) throw FileError(path, "cannot create HDF5 file");
+  return Hdf5File(path, id);
+}
+
+Hdf5File Hdf5File::open_read(const std::string& path) {
+  silence_hdf5();
+  if (!std::filesystem::exists(path)) throw FileError(path, "file does not exist");
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw FileError(path, "not an HDF5 file (or corrupt)");
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) throw FileError(path, "cannot open HDF5 file (corrupt or truncated?)");
+  return Hdf5File(path, id);
+}
+
+void Hdf5File::fail(const std::string& what) const {
+  throw FileError(path_, what);
+}
+
+void Hdf5File::close() {
+  if (file_.valid() && H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) fail("flush failed");
+  file_.reset();
+}
+
+bool Hdf5File::exists(const std::string& name) const {
+  // Check every prefix: H5Lexists fails on a path whose parent is missing.
+  std::size_t pos = 0;
+  while ((pos = name.find('/', pos + 1)) != std::string::npos)
+    if (H5Lexists(id(), name.substr(0, pos).c_str(), H5P_DEFAULT) <= 0) return false;
+  return name == "/" || H5Lexists(id(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
+void Hdf5File::create_group(const std::string& name) {
+  Hdf5Handle g(H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  if (!g.valid()) fail("cannot create group " + name);
+}
+
+namespace {
+void write_dataset(const Hdf5File& f, const std::string& name,
+                   const std::vector<std::size_t>& shape, hid_t file_type, hid_t memory_type,
+                   const void* data, bool compress, std::size_t item_size) {
+  const auto dims = to_dims(shape);
+  Hdf5Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr));
+  Hdf5Handle properties(H5Pcreate(H5P_DATASET_CREATE));
+  std::size_t total = 1;
+  for (auto d : shape) total *= d;
+  if (compress && !shape.empty() && total > 0) {
+    // Chunk by sample (first axis), capped at ~4 MB per chunk.
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = 1;
+    std::size_t per_sample = total / shape[0] * item_size;
+    if (per_sample > (4u << 20) && chunk.size() > 1)
+      chunk[1] = std::max<hsize_t>(1, chunk[1] / (per_sample / (4u << 20) + 1));
+    H5Pset_chunk(properties.get(), int(chunk.size()), chunk.data());
+    H5Pset_shuffle(properties.get());
+    H5Pset_deflate(properties.get(), 4);
+  }
+  Hdf5Handle set(H5Dcreate2(f.id(), name.c_str(), file_type, space.get(), H5P_DEFAULT,
+                            properties.get(), H5P_DEFAULT));
+  if (!set.valid()) throw FileError(f.path(), "cannot create dataset " + name);
+  if (total > 0 && H5Dwrite(set.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    throw FileError(f.path(), "cannot write dataset " + name + " (disk full?)");
+}
+}  // namespace
+
+void Hdf5File::write(const std::string& name, const std::vector<std::size_t>& shape,
+                     const double* data) {
+  write_dataset(*this, name, shape, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, data, false, 8);
+}
+void Hdf5File::write(const std::string& name, const std::vector<std::size_t>& shape,
+                     const float* data, bool compress) {
+  write_dataset(*this, name, shape, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data, compress, 4);
+}
+void Hdf5File::write(const std::string& name, const std::vector<std::size_t>& shape,
+                     const std::int64_t* data) {
+  write_dataset(*this, name, shape, H5T_STD_I64LE, H5T_NATIVE_INT64, data, false, 8);
+}
+
+Hdf5Handle Hdf5File::open_dataset(const std::string& name) const {
+  if (!exists(name)) fail("has no dataset " + name);
+  Hdf5Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT));
+  if (!set.valid()) fail("cannot open dataset " + name);
+  return set;
+}
+
+std::vector<std::size_t> Hdf5File::shape(const std::string& name) const {
+  Hdf5Handle set = open_dataset(name);
+  Hdf5Handle space(H5Dget_space(set.get()));
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank < 0) fail("cannot read the shape of " + name);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  return std::vector<std::size_t>(dims.begin(), dims.end());
+}
+
+namespace {
+template <class T>
+std::vector<T> read_dataset(const Hdf5File& f, const std::string& name, hid_t memory_type,
+                            const std::vector<std::size_t>& shape, hid_t set) {
+  std::size_t total = 1;
+  for (auto d : shape) total *= d;
+  std::vector<T> out(total);
+  if (total > 0 && H5Dread(set, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+    throw FileError(f.path(), "cannot read dataset " + name + " (corrupt or truncated?)");
+  return out;
+}
+}  // namespace
+
+std::vector<double> Hdf5File::read_doubles(const std::string& name) const {
+  const auto s = shape(name);
+  return read_dataset<double>(*this, name, H5T_NATIVE_DOUBLE, s, open_dataset(name).get());
+}
+std::vector<float> Hdf5File::read_floats(const std::string& name) const {
+  const auto s = shape(name);
+  return read_dataset<float>(*this, name, H5T_NATIVE_FLOAT, s, open_dataset(name).get());
+}
+std::vector<std::int64_t> Hdf5File::read_int64(const std::string& name) const {
+  const auto s = shape(name);
+  return read_dataset<std::int64_t>(*this, name, H5T_NATIVE_INT64, s, open_dataset(name).get());
+}
+
+namespace {
+Hdf5Handle open_object(const Hdf5File& f, const std::string& object) {
+  Hdf5Handle o(H5Oopen(f.id(), object.c_str(), H5P_DEFAULT));
+  if (!o.valid()) throw FileError(f.path(), "has no object " + object);
+  return o;
+}
+
+void write_attribute(const Hdf5File& f, const std::string& object, const std::string& key,
+                     hid_t type, hid_t space, const void* data) {
+  Hdf5Handle o = open_object(f, object);
+  if (H5Aexists(o.get(), key.c_str()) > 0) H5Adelete(o.get(), key.c_str());
+  Hdf5Handle a(H5Acreate2(o.get(), key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT));
+  if (!a.valid() || H5Awrite(a.get(), type, data) < 0)
+    throw FileError(f.path(), "cannot write attribute " + key + " of " + object);
+}
+
+Hdf5Handle string_type() {
+  Hdf5Handle t(H5Tcopy(H5T_C_S1));
+  H5Tset_size(t.get(), H5T_VARIABLE);
+  H5Tset_cset(t.get(), H5T_CSET_UTF8);
+  return t;
+}
+}  // namespace
+
+void Hdf5File::set_attribute(const std::string& object, const std::string& key,
+                             const std::string& value) {
+  Hdf5Handle type = string_type();
+  Hdf5Handle space(H5Screate(H5S_SCALAR));
+  const char* p = value.c_str();
+  write_attribute(*this, object, key, type.get(), space.get(), &p);
+}
+
+void Hdf5File::set_attribute(const std::string& object, const std::string& key, double value) {
+  Hdf5Handle space(H5Screate(H5S_SCALAR));
+  write_attribute(*this, object, key, H5T_NATIVE_DOUBLE, space.get(), &value);
+}
+
+void Hdf5File::set_attribute(const std::string& object, const std::string& key,
+                             std::uint64_t value) {
+  Hdf5Handle space(H5Screate(H5S_SCALAR));
+  write_attribute(*this, object, key, H5T_NATIVE_UINT64, space.get(), &value);
+}
+
+void Hdf5File::set_attribute(const std::string& object, const std::string& key,
+                             const std::vector<std::string>& values) {
+  Hdf5Handle type = string_type();
+  const hsize_t n = values.size();
+  Hdf5Handle space(H5Screate_simple(1, &n, nullptr));
+  std::vector<const char*> pointers;
+  for (const auto& v : values) pointers.push_back(v.c_str());
+  write_attribute(*this, object, key, type.get(), space.get(), pointers.data());
+}
+
+bool Hdf5File::has_attribute(const std::string& object, const std::string& key) const {
+  if (!exists(object)) return false;
+  Hdf5Handle o = open_object(*this, object);
+  return H5Aexists(o.get(), key.c_str()) > 0;
+}
+
+namespace {
+Hdf5Handle open_attribute(const Hdf5File& f, const std::string& object, const std::string& key) {
+  if (!f.has_attribute(object, key))
+    throw FileError(f.path(), "has no attribute " + key + " on " + object);
+  Hdf5Handle o = open_object(f, object);
+  Hdf5Handle a(H5Aopen(o.get(), key.c_str(), H5P_DEFAULT));
+  if (!a.valid()) throw FileError(f.path(), "cannot open attribute " + key + " of " + object);
+  return a;
+}
+}  // namespace
+
+std::vector<std::string> Hdf5File::strings_attribute(const std::string& object,
+                                                     const std::string& key) const {
+  Hdf5Handle a = open_attribute(*this, object, key);
+  Hdf5Handle file_type(H5Aget_type(a.get()));
+  if (H5Tget_class(file_type.get()) != H5T_STRING)
+    fail("attribute " + key + " of " + object + " is not a string");
+  Hdf5Handle space(H5Aget_space(a.get()));
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  std::vector<std::string> out;
+  if (H5Tis_variable_str(file_type.get()) > 0) {
+    Hdf5Handle type = string_type();
+    std::vector<char*> raw(std::size_t(n), nullptr);
+    if (H5Aread(a.get(), type.get(), raw.data()) < 0) fail("cannot read attribute " + key);
+    for (char* s : raw) out.emplace_back(s ? s : "");
+    H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, raw.data());
+  } else {
+    const std::size_t size = H5Tget_size(file_type.get());
+    std::vector<char> raw(size * std::size_t(n));
+    if (H5Aread(a.get(), file_type.get(), raw.data()) < 0) fail("cannot read attribute " + key);
+    for (hssize_t i = 0; i < n; ++i) {
+      std::string s(raw.data() + std::size_t(i) * size, size);
+      out.push_back(s.substr(0, s.find('\0')));
+    }
+  }
+  return out;
+}
+
+std::string Hdf5File::string_attribute(const std::string& object, const std::string& key) const {
+  const auto values = strings_attribute(object, key);
+  if (values.size() != 1) fail("attribute " + key + " of " + object + " is not a single string");
+  return values[0];
+}
+
+double Hdf5File::double_attribute(const std::string& object, const std::string& key) const {
+  Hdf5Handle a = open_attribute(*this, object, key);
+  double v = 0;
+  if (H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v) < 0) fail("attribute " + key + " is not a number");
+  return v;
+}
+
+std::uint64_t Hdf5File::uint_attribute(const std::string& object, const std::string& key) const {
+  Hdf5Handle a = open_attribute(*this, object, key);
+  std::uint64_t v = 0;
+  if (H5Aread(a.get(), H5T_NATIVE_UINT64, &v) < 0) fail("attribute " + key + " is not an integer");
+  return v;
+}
+
+}  // namespace ds::detail

@@ -1,0 +1,111 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "diffuscope/data/dataset.h"
+#include "diffuscope/error.h"
+#include "test_helpers.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+ds::Dataset small_fields() {
+  ds::Dataset d;
+  d.kind = ds::SampleKind::Fields;
+  d.shape = {3, 4, 4};
+  for (int i = 0; i < 48; ++i) d.samples.push_back(0.25f * i);
+  d.param_names = {"Omega_m", "sigma_8"};
+  d.params = {0.1, 0.6, 0.3, 0.8, 0.5, 1.0};
+  d.box_size = 25.0;
+  d.set_kind = ds::SetKind::LatinHypercube;
+  d.source = "mock";
+  d.generator = "grf";
+  d.seed = 1234567890123ULL;
+  d.units = "density contrast";
+  return d;
+}
+
+std::string expect_file_error(const std::string& path) {
+  try {
+    ds::read_dataset_hdf5(path);
+  } catch (const ds::FileError& e) {
+    EXPECT_EQ(e.path(), path);
+    return e.reason();
+  }
+  ADD_FAILURE() << "no FileError for " << path;
+  return {};
+}
+}  // namespace
+
+TEST(Dataset, FieldsRoundTripThroughHdf5) {
+  const auto dir = dstest::scratch_dir("dataset-fields");
+  const auto d = small_fields();
+  const std::string path = (dir / "f.h5").string();
+  ds::write_dataset_hdf5(path, d);
+  const auto r = ds::read_dataset_hdf5(path);
+  EXPECT_EQ(r.kind, ds::SampleKind::Fields);
+  EXPECT_EQ(r.shape, d.shape);
+  EXPECT_EQ(r.samples, d.samples);
+  EXPECT_EQ(r.params, d.params);
+  EXPECT_EQ(r.param_names, d.param_names);
+  EXPECT_EQ(r.box_size, 25.0);
+  EXPECT_EQ(r.set_kind, ds::SetKind::LatinHypercube);
+  EXPECT_EQ(r.source, "mock");
+  EXPECT_EQ(r.generator, "grf");
+  EXPECT_EQ(r.seed, d.seed);
+  EXPECT_EQ(r.units, "density contrast");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
+}
+
+TEST(Dataset, PointsRoundTripWithFeatureNames) {
+  const auto dir = dstest::scratch_dir("dataset-points");
+  ds::Dataset d;
+  d.kind = ds::SampleKind::Points;
+  d.shape = {2, 5, 3};
+  d.samples.assign(30, 1.5f);
+  d.feature_names = {"x", "y", "z"};
+  d.param_names = {"Omega_m", "sigma_8"};
+  d.params = {0.3, 0.8, 0.31, 0.81};
+  d.box_size = 1000.0;
+  d.set_kind = ds::SetKind::CosmicVariance;
+  const std::string path = (dir / "p.h5").string();
+  ds::write_dataset_hdf5(path, d);
+  const auto r = ds::read_dataset_hdf5(path);
+  EXPECT_EQ(r.kind, ds::SampleKind::Points);
+  EXPECT_EQ(r.feature_names, d.feature_names);
+  EXPECT_EQ(r.samples, d.samples);
+  EXPECT_EQ(r.sample_size(), 15u);
+}
+
+TEST(Dataset, InvalidDatasetsAreRefusedBeforeWriting) {
+  const auto dir = dstest::scratch_dir("dataset-invalid");
+  auto d = small_fields();
+  d.samples[7] = std::nanf("");
+  EXPECT_THROW(ds::write_dataset_hdf5((dir / "nan.h5").string(), d), ds::InvalidArgument);
+  d = small_fields();
+  d.params.pop_back();
+  EXPECT_THROW(ds::write_dataset_hdf5((dir / "params.h5").string(), d), ds::InvalidArgument);
+  d = small_fields();
+  d.shape = {3, 4, 2};
+  d.samples.resize(24);
+  EXPECT_THROW(ds::write_dataset_hdf5((dir / "square.h5").string(), d), ds::InvalidArgument);
+  EXPECT_TRUE(fs::is_empty(dir)) << "nothing written for invalid input";
+  EXPECT_THROW(ds::write_dataset_hdf5((dir / "missing/dir/x.h5").string(), small_fields()),
+               ds::FileError);
+}
+
+TEST(Dataset, BadFilesNameTheProblem) {
+  const auto dir = dstest::scratch_dir("dataset-bad");
+  EXPECT_NE(expect_file_error((dir / "none.h5").string()).find("does not exist"),
+            std::string::npos);
+  std::ofstream((dir / "text.h5").string()) << "not hdf5";
+  EXPECT_NE(expect_file_error((dir / "text.h5").string()).find("not an HDF5 file"),
+            std::string::npos);
+  const std::string good = (dir / "good.h5").string();
+  ds::write_dataset_hdf5(good, small_fields());
+  fs::copy_file(good, dir / "cut.h5");
+  fs::resize_file(dir / "cut.h5", fs::file_size(good) / 2);
+  EXPECT_FALSE(expect_file_error((dir / "cut.h5").string()).empty());
+}
