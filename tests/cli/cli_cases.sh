@@ -20,6 +20,38 @@ one_line_error() {
   contains err "^diffuscope-cli: error: "
 }
 
+# write_npy_ones PATH SHAPE COUNT: a float32 .npy of the given shape (a Python tuple text) filled with 1.
+write_npy_ones() {
+  local header="{'descr': '<f4', 'fortran_order': False, 'shape': $2, }"
+  while [ $(( (10 + ${#header} + 1) % 64 )) -ne 0 ]; do header="$header "; done
+  local len=$(( ${#header} + 1 ))
+  { printf '\x93NUMPY\x01\x00'; printf "\\x$(printf %02x $((len % 256)))\\x$(printf %02x $((len / 256)))";
+    printf '%s\n' "$header"; for ((i = 0; i < $3; i++)); do printf '\x00\x00\x80\x3f'; done; } >"$1"
+}
+
+# write_npy_f8 PATH SHAPE COUNT [NAN_INDEX]: a float64 .npy of the given shape (a Python tuple
+# text) holding a fixed pseudo-random sequence of values in {+-0.25, +-0.5, +-1}, with a NaN at
+# NAN_INDEX if given. The same COUNT prefix gives the same values, so a stack's first field equals
+# the single field of the same size.
+write_npy_f8() {
+  local header="{'descr': '<f8', 'fortran_order': False, 'shape': $2, }"
+  while [ $(( (10 + ${#header} + 1) % 64 )) -ne 0 ]; do header="$header "; done
+  local len=$(( ${#header} + 1 )) s=7 i
+  local highs=('\xd0\x3f' '\xd0\xbf' '\xe0\x3f' '\xe0\xbf' '\xf0\x3f' '\xf0\xbf')
+  { printf '\x93NUMPY\x01\x00'; printf "\\x$(printf %02x $((len % 256)))\\x$(printf %02x $((len / 256)))"
+    printf '%s\n' "$header"
+    for ((i = 0; i < $3; i++)); do
+      s=$(( (s * 1103515245 + 12345) % 2147483648 ))
+      if [ "$i" = "${4:--1}" ]; then printf '\x00\x00\x00\x00\x00\x00\xf8\x7f'
+      else printf "\\x00\\x00\\x00\\x00\\x00\\x00${highs[$(( (s >> 16) % 6 ))]}"; fi
+    done; } >"$1"
+}
+# near FILE EXPECTED TOLERANCE: the number in FILE is within TOLERANCE of EXPECTED.
+near() {
+  awk -v e="$2" -v t="$3" '{ d = $1 - e; if (d < 0) d = -d; exit !(d <= t) }' "$work/$1" \
+    || fail "$1 holds '$(cat "$work/$1")', expected $2 +- $3"
+}
+
 case "$case_name" in
   version)
     run 0 --version
@@ -80,6 +112,361 @@ case "$case_name" in
     run 1 --quiet bench --suite points --out "$work/no/such/dir/b.json"
     one_line_error
     contains err "no/such/dir/b.json"
+    ;;
+  data_info_convert)
+    write_npy_ones "$work/f.npy" "(2, 8, 8)" 128
+    printf '0.3 0.8\n0.4 0.7\n' >"$work/p.txt"
+    run 0 data info "$work/f.npy"
+    contains out "kind: fields"
+    contains out "shape: \[2, 8, 8\]"
+    contains out "dtype: float32"
+    run 0 --quiet data convert "$work/f.npy" --params "$work/p.txt" --downsample 2 --out "$work/f.h5"
+    run 0 data info "$work/f.h5"
+    contains out "format: Diffuscope HDF5 dataset"
+    contains out "shape: \[2, 4, 4\]"
+    contains out "param Omega_m: \[0.3, 0.4\]"
+    write_npy_ones "$work/pts.npy" "(50, 3)" 150
+    run 0 --quiet data convert "$work/pts.npy" --out "$work/pts.h5"
+    run 0 data info "$work/pts.h5"
+    contains out "kind: point clouds"
+    contains out "box: 1000 Mpc/h"
+    if "$cli" --quiet data convert "$work/pts.h5" --out "$work/pts.vtp" 2>"$work/err"; then
+      grep -q '<VTKFile type="PolyData"' "$work/pts.vtp" || fail "not a VTK PolyData file"
+    else
+      contains err "built without VTK"
+    fi
+    ;;
+  data_bad_inputs)
+    run 1 data info "$work/missing.npy"
+    one_line_error
+    contains err "missing.npy: does not exist"
+    printf 'garbage' >"$work/bad.npy"
+    run 1 data info "$work/bad.npy"
+    one_line_error
+    contains err "not a NumPy .npy file"
+    write_npy_ones "$work/f.npy" "(2, 8, 8)" 100
+    run 1 data info "$work/f.npy"
+    one_line_error
+    contains err "truncated"
+    write_npy_ones "$work/g.npy" "(2, 8, 8)" 128
+    printf '0.3 0.8\n' >"$work/p.txt"
+    run 1 --quiet data convert "$work/g.npy" --params "$work/p.txt" --out "$work/g.h5"
+    one_line_error
+    contains err "has 1 rows for 2 samples"
+    [ ! -e "$work/g.h5" ] || fail "output written despite the error"
+    run 1 --quiet data convert "$work/g.npy" --out "$work/nodir/g.h5"
+    one_line_error
+    contains err "does not exist"
+    ;;
+  cosmology_pk)
+    run 0 cosmology pk --omega-m 0.3 --sigma-8 0.8 --k 1e-3,10,200 --out "$work/pk.csv"
+    [ "$(head -n 1 "$work/pk.csv")" = "k,pk" ] || fail "header is '$(head -n 1 "$work/pk.csv")'"
+    [ "$(tail -n +2 "$work/pk.csv" | wc -l)" -eq 200 ] || fail "expected 200 rows"
+    awk -F, 'NR > 1 { if ((NR > 2 && $1 <= prev) || $2 <= 0) exit 1; prev = $1 }' "$work/pk.csv" \
+      || fail "k not increasing or P(k) not positive"
+    awk -F, 'NR == 2 { if ($1 != 0.001) exit 1 } END { if ($1 != 10) exit 1 }' "$work/pk.csv" \
+      || fail "k does not run from 1e-3 to 10"
+    run 0 cosmology pk --transfer eh98-nowiggle --k 0.01,1,50 --out "$work/nw.csv"
+    [ "$(tail -n +2 "$work/nw.csv" | wc -l)" -eq 50 ] || fail "expected 50 rows"
+    ;;
+  cosmology_sigma8)
+    # Opposite prior corners for each transfer function (the core tests cover all corners).
+    for point in "eh98 0.1 0.6" "eh98 0.5 1.0" "eh98-nowiggle 0.1 1.0" "eh98-nowiggle 0.5 0.6"; do
+      set -- $point
+      run 0 cosmology sigma8 --transfer "$1" --omega-m "$2" --sigma-8 "$3"
+      near out "$3" 1e-4
+    done
+    run 0 cosmology growth --omega-m 0.3
+    near out 0.5128 1e-4
+    ;;
+  cosmology_out_of_prior)
+    run 1 cosmology pk --omega-m 0.6 --sigma-8 0.8 --out "$work/pk.csv"
+    one_line_error
+    contains err "Omega_m = 0.6 is outside the prior"
+    [ ! -e "$work/pk.csv" ] || fail "an output file was written despite the error"
+    run 1 cosmology sigma8 --sigma-8 1.2
+    one_line_error
+    contains err "sigma_8 = 1.2"
+    run 1 cosmology pk --h -1 --out "$work/pk.csv"
+    one_line_error
+    contains err "h = -1"
+    run 1 cosmology growth --omega-m 0.05
+    one_line_error
+    run 1 cosmology pk --k 1,2 --out "$work/pk.csv"
+    one_line_error
+    contains err "KMIN,KMAX,N"
+    run 2 cosmology pk --transfer bbks --out "$work/pk.csv"
+    one_line_error
+    ;;
+  grf_pk2d)
+    run 0 grf pk2d --omega-m 0.3 --sigma-8 0.8 --box 25 --res 32 --out "$work/s.csv"
+    [ "$(head -n 1 "$work/s.csv")" = "k,pk" ] || fail "header"
+    # Distinct i^2 + j^2 > 0 with 0 <= i, j <= 16.
+    distinct=$(awk 'BEGIN { for (i = 0; i <= 16; i++) for (j = 0; j <= 16; j++) if (i + j) m[i*i + j*j] = 1; print length(m) }')
+    [ "$(tail -n +2 "$work/s.csv" | wc -l)" -eq "$distinct" ] || fail "expected $distinct rows"
+    awk -F, 'NR > 1 { if ((NR > 2 && $1 <= prev) || $2 <= 0) exit 1; prev = $1 }' "$work/s.csv" \
+      || fail "k not increasing or P not positive"
+    awk -F, 'NR == 2 { d = $1 - 2 * 3.14159265358979 / 25; exit !(d < 1e-12 && d > -1e-12) }' \
+      "$work/s.csv" || fail "first k is not the fundamental 2 pi / 25"
+    ;;
+  grf_loglike)
+    write_npy_f8 "$work/f.npy" "(16, 16)" 256
+    write_npy_f8 "$work/stack.npy" "(2, 16, 16)" 512
+    run 0 grf loglike "$work/f.npy" --omega-m 0.3 --sigma-8 0.8 --box 25
+    grep -Eq '^-?[0-9.]+(e[-+]?[0-9]+)?$' "$work/out" || fail "not a number: $(cat "$work/out")"
+    value=$(cat "$work/out")
+    run 0 grf loglike "$work/f.npy" --omega-m 0.3 --sigma-8 0.8 --gradient
+    [ "$(awk '{ print NF }' "$work/out")" -eq 3 ] || fail "--gradient prints value and 2 derivatives"
+    [ "$(awk '{ print $1 }' "$work/out")" = "$value" ] || fail "--gradient changed the value"
+    run 0 grf loglike "$work/stack.npy" --omega-m 0.3 --sigma-8 0.8
+    [ "$(cat "$work/out")" = "$value" ] || fail "stack index 0 differs from the same field alone"
+    run 0 grf loglike "$work/stack.npy" --index 1 --omega-m 0.3 --sigma-8 0.8
+    [ "$(cat "$work/out")" != "$value" ] || fail "index 1 gives the value of index 0"
+    run 0 grf loglike "$work/f.npy" --omega-m 0.4 --sigma-8 0.8
+    [ "$(cat "$work/out")" != "$value" ] || fail "the value does not depend on Omega_m"
+    ;;
+  grf_loglike_bad_inputs)
+    write_npy_f8 "$work/f.npy" "(16, 16)" 256
+    run 1 grf loglike "$work/missing.npy" --omega-m 0.3 --sigma-8 0.8
+    one_line_error
+    contains err "missing.npy"
+    write_npy_f8 "$work/rect.npy" "(16, 8)" 128
+    run 1 grf loglike "$work/rect.npy" --omega-m 0.3 --sigma-8 0.8
+    one_line_error
+    contains err "rect.npy.*square"
+    write_npy_f8 "$work/nan.npy" "(16, 16)" 256 37
+    run 1 grf loglike "$work/nan.npy" --omega-m 0.3 --sigma-8 0.8
+    one_line_error
+    contains err "nan.npy"
+    run 1 grf loglike "$work/f.npy" --index 1 --omega-m 0.3 --sigma-8 0.8
+    one_line_error
+    contains err "f.npy.*out of range"
+    write_npy_f8 "$work/odd.npy" "(17, 17)" 289
+    run 1 grf loglike "$work/odd.npy" --omega-m 0.3 --sigma-8 0.8
+    one_line_error
+    contains err "odd.npy"
+    run 1 grf loglike "$work/f.npy" --omega-m 0.3 --sigma-8 0.5
+    one_line_error
+    contains err "sigma_8 = 0.5 is outside the prior"
+    ;;
+  stats_pk2d_golden)
+    # Pylians Pk_plane (../shared/testdata/goldens/README.md, pk2d_a): 1e-5 per bin, same Nmodes.
+    g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
+    run 0 stats pk2d "$g/pk2d_a_delta.npy" --box 25 --kind contrast --out "$work/pk.csv"
+    [ "$(head -1 "$work/pk.csv")" = "k,pk,nmodes" ] || fail "header: $(head -1 "$work/pk.csv")"
+    paste -d, "$work/pk.csv" "$g/pk2d_a_expected.csv" | awk -F, 'NR > 1 { n++
+        if ($3 != $6 || ($1 - $4) ^ 2 > (1e-12 * $4) ^ 2 || ($2 - $5) ^ 2 > (1e-5 * $5) ^ 2) {
+          print "bin " NR - 1 ": " $0; bad = 1 } }
+        END { exit bad || n != 45 }' || fail "pk2d differs from Pylians"
+    run 0 stats pk2d "$g/pk2d_a_field.npy" --box 25 --log-bins 35 --cut-nyquist --out "$work/log.csv"
+    rows=$(($(wc -l <"$work/log.csv") - 1))
+    [ "$rows" -ge 10 ] && [ "$rows" -le 35 ] || fail "--log-bins 35 gave $rows bins"
+    ;;
+  stats_pk3d_golden)
+    # Pylians MA + Pk with CIC (pk3d_a): bins with >= 10 modes to 1e-5 (README: float32 mesh).
+    g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
+    run 0 stats pk3d "$g/points_a.npy" --box 1000 --mesh 64 --mas cic --out "$work/pk.csv"
+    [ "$(head -1 "$work/pk.csv")" = "k,pk,nmodes" ] || fail "header: $(head -1 "$work/pk.csv")"
+    paste -d, "$work/pk.csv" "$g/pk3d_a_expected.csv" | awk -F, 'NR > 1 { n++
+        tol = $3 >= 10 ? 1e-5 : 2e-3
+        if ($3 != $6 || ($2 - $5) ^ 2 > (tol * $5) ^ 2) { print "bin " NR - 1 ": " $0; bad = 1 } }
+        END { exit bad || n != 55 }' || fail "pk3d differs from Pylians"
+    ;;
+  stats_tpcf_golden)
+    # Corrfunc DD autocorrelation (tpcf_a): ordered pair counts exactly.
+    g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
+    edges=$(awk -F, 'NR > 1 { printf "%s,", $1; last = $2 } END { print last }' "$g/tpcf_a_expected.csv")
+    run 0 --threads 2 stats tpcf "$g/points_a.npy" --box 1000 --edges "$edges" --out "$work/xi.csv"
+    [ "$(head -1 "$work/xi.csv")" = "r_lo,r_hi,npairs,xi" ] || fail "header: $(head -1 "$work/xi.csv")"
+    paste -d, "$work/xi.csv" "$g/tpcf_a_expected.csv" | awk -F, 'NR > 1 { n++
+        if ($1 != $5 || $2 != $6 || $3 != $7 || ($4 - $8) ^ 2 > 1e-20 + (1e-12 * $8) ^ 2) {
+          print "bin " NR - 1 ": " $0; bad = 1 } }
+        END { exit bad || n != 25 }' || fail "tpcf differs from Corrfunc"
+    ;;
+  stats_knn_golden)
+    # scipy cKDTree (knn_a): CDFs exactly, with the given queries.
+    g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
+    radii=$(awk -F, 'NR > 1 { printf "%s%s", sep, $1; sep = "," }' "$g/knn_a_expected.csv")
+    run 0 stats knn "$g/points_a.npy" --box 1000 --k 1,5,9 --queries "$g/knn_a_queries.npy" \
+      --r "$radii" --out "$work/knn.csv"
+    [ "$(head -1 "$work/knn.csv")" = "r,cdf_k1,cdf_k5,cdf_k9" ] || fail "header: $(head -1 "$work/knn.csv")"
+    paste -d, "$work/knn.csv" "$g/knn_a_expected.csv" | awk -F, 'NR > 1 { n++
+        for (i = 1; i <= 4; i++) if ($i + 0 != $(i + 4) + 0) { print "row " NR - 1 ": " $0; bad = 1 } }
+        END { exit bad || n != 60 }' || fail "knn CDFs differ from scipy"
+    # Random queries: the same seed gives the same file, another seed another one.
+    run 0 stats knn "$g/points_a.npy" --box 1000 --n-queries 5000 --seed 3 --r 20,40,80 --out "$work/a.csv"
+    run 0 stats knn "$g/points_a.npy" --box 1000 --n-queries 5000 --seed 3 --r 20,40,80 --out "$work/b.csv"
+    run 0 stats knn "$g/points_a.npy" --box 1000 --n-queries 5000 --seed 4 --r 20,40,80 --out "$work/c.csv"
+    cmp -s "$work/a.csv" "$work/b.csv" || fail "same seed, different CDFs"
+    cmp -s "$work/a.csv" "$work/c.csv" && fail "different seeds, identical CDFs"
+    ;;
+  stats_hdf5_input)
+    # A dataset written by `data convert` carries its box: the 2PCF needs no --box and equals the
+    # .npy result. (Depends on `data convert` writing point datasets.)
+    g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
+    run 0 --quiet data convert "$g/points_a.npy" --out "$work/pts.h5"
+    run 0 stats tpcf "$work/pts.h5" --edges 1,10,100 --out "$work/h5.csv"
+    run 0 stats tpcf "$g/points_a.npy" --box 1000 --edges 1,10,100 --out "$work/npy.csv"
+    cmp -s "$work/h5.csv" "$work/npy.csv" || fail "HDF5 and .npy inputs differ"
+    run 1 stats pk2d "$work/pts.h5" --out "$work/x.csv"
+    one_line_error
+    contains err "holds point clouds, not 2D fields"
+    ;;
+  stats_histogram)
+    g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
+    run 0 stats hist "$g/pk2d_a_field.npy" --range -2,2 --bins 40 --out "$work/hist.csv"
+    [ "$(head -1 "$work/hist.csv")" = "lo,hi,density" ] || fail "header: $(head -1 "$work/hist.csv")"
+    [ "$(wc -l <"$work/hist.csv")" -eq 41 ] || fail "expected 40 bins"
+    awk -F, 'NR > 1 { s += $3 * ($2 - $1) } END { exit !(s > 1 - 1e-9 && s < 1 + 1e-9) }' \
+      "$work/hist.csv" || fail "histogram density does not integrate to 1"
+    ;;
+  stats_bad_inputs)
+    g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
+    run 1 stats tpcf "$g/points_a.npy" --box 1000 --edges 5,1 --out "$work/x.csv"
+    one_line_error
+    contains err "strictly increasing"
+    run 1 stats tpcf "$g/points_a.npy" --edges 1,5 --out "$work/x.csv"  # .npy without --box
+    one_line_error
+    contains err "points_a.npy: the file carries no box size"
+    write_npy_ones "$work/five.npy" "(5, 3)" 15
+    run 1 stats knn "$work/five.npy" --box 10 --k 1,9 --n-queries 10 --r 1,2 --out "$work/x.csv"
+    one_line_error
+    contains err "k = 9 exceeds the number of points (5)"
+    write_npy_ones "$work/empty.npy" "(0, 3)" 0
+    run 1 stats tpcf "$work/empty.npy" --box 10 --edges 1,2 --out "$work/x.csv"
+    one_line_error
+    contains err "empty"
+    write_npy_ones "$work/rect.npy" "(4, 8)" 32
+    run 1 stats pk2d "$work/rect.npy" --box 25 --out "$work/x.csv"
+    one_line_error
+    contains err "rect.npy: the field is 4 x 8, not square"
+    write_npy_f8 "$work/nan.npy" "(8, 8)" 64 9
+    run 1 stats pk2d "$work/nan.npy" --box 25 --out "$work/x.csv"
+    one_line_error
+    contains err "nan.npy"
+    run 1 stats hmf "$g/points_a.npy" --box 1000 --edges 12,13 --out "$work/x.csv"
+    one_line_error
+    contains err "no log10 mass column"
+    [ ! -e "$work/x.csv" ] || fail "an output file was written despite an error"
+    # Points outside the box are wrapped, with one warning line, and the command succeeds.
+    run 0 stats tpcf "$g/points_a.npy" --box 500 --edges 1,10 --out "$work/w.csv"
+    [ "$(wc -l <"$work/err")" -eq 1 ] || fail "expected one warning line: $(cat "$work/err")"
+    contains err "^diffuscope-cli: warning: tpcf: [0-9]* of 5000 points lay outside \[0, 500)^3"
+    ;;
+  mock_fields)
+    # Every kind over a small LH set; `data info` describes the result.
+    for kind in grf lognormal zeldovich; do
+      run 0 --quiet --threads 2 mock fields --kind $kind --set lh --n-cosmo 3 --per-cosmo 2 \
+        --res 32 --seed 5 --out "$work/$kind.h5"
+      contains out "wrote 6 $kind fields of 32x32"
+      run 0 data info "$work/$kind.h5"
+      contains out "shape: \[6, 32, 32\]"
+      contains out "set: lh"
+      contains out "source: mock ($kind)"
+      contains out "seed: 5"
+    done
+    contains out "units: (Msun/h)/(Mpc/h)^2"
+    # 1P: two parameters x C values x M maps; the same seed gives the same bytes of data.
+    run 0 --quiet mock fields --kind grf --set 1p --n-cosmo 3 --per-cosmo 2 --res 16 --seed 1 \
+      --out "$work/a.h5"
+    run 0 --quiet --threads 1 mock fields --kind grf --set 1p --n-cosmo 3 --per-cosmo 2 --res 16 \
+      --seed 1 --out "$work/b.h5"
+    run 0 data info "$work/a.h5"
+    contains out "shape: \[12, 16, 16\]"
+    contains out "param Omega_m: \[0.1, 0.5\]"
+    run 0 --quiet mock fields --set single --omega-m 0.25 --sigma-8 0.9 --n-cosmo 1 \
+      --per-cosmo 3 --res 16 --out "$work/s.h5"
+    run 0 data info "$work/s.h5"
+    contains out "param Omega_m: \[0.25, 0.25\]"
+    ;;
+  mock_halos)
+    run 0 --quiet mock halos --set cv --n-cosmo 1 --per-cosmo 2 --n-halos 500 --mesh 32 \
+      --features all --seed 2 --out "$work/h.h5"
+    contains out "wrote 2 halo catalogues of 500 halos"
+    run 0 data info "$work/h.h5"
+    contains out "shape: \[2, 500, 7\]"
+    contains out "features: x y z vx vy vz log10_mass"
+    contains out "box: 1000 Mpc/h"
+    run 0 --quiet mock halos --set lh --n-cosmo 2 --n-halos 300 --mesh 32 --features pos \
+      --out "$work/p.h5"
+    run 0 data info "$work/p.h5"
+    contains out "shape: \[2, 300, 3\]"
+    ;;
+  mock_bad_inputs)
+    run 1 --quiet mock fields --set single --omega-m 0.7 --out "$work/x.h5"
+    one_line_error
+    contains err "outside the prior"
+    run 1 --quiet mock fields --set lh --sigma-8 0.9 --out "$work/x.h5"
+    one_line_error
+    contains err "single only"
+    run 2 mock fields --kind nope --out "$work/x.h5"
+    one_line_error
+    run 2 mock fields --res 8 --out "$work/x.h5"
+    one_line_error
+    run 1 --quiet mock halos --n-halos 300 --mesh 17 --out "$work/x.h5"
+    one_line_error
+    contains err "mesh 17"
+    run 1 --quiet mock fields --res 16 --n-cosmo 1 --out "$work/no/such/dir/x.h5"
+    one_line_error
+    contains err "no/such/dir"
+    [ ! -e "$work/x.h5" ] || fail "an output file was written despite an error"
+    ;;
+  model_info)
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    run 0 model info "$d/checkpoint_tiny.pt"
+    contains out "^format: PyTorch checkpoint"
+    contains out "^parameters: 605967$"
+    contains out "dim=16, dim_mults=(1, 2, 4)"
+    contains out "^input x_t: \[B, 1, N, N\] float32, N a multiple of 4$"
+    contains out "^input theta: \[B, 2\] float32"
+    contains out "^schedule: custom_linear_beta_schedule, T = 1000"
+    # sqrt(1 - alphabar) of the paper's schedule (reference doc): 0.010, 0.062, 0.242, 0.852.
+    contains out "at t = 0, 19, 100, 500, 999: 0.010, 0.062, 0.242, 0.852"
+    run 0 model info --json "$d/checkpoint_tiny.pt"
+    contains out '"parameters": 605967'
+    ;;
+  model_eval)
+    # The authors' network output for the fixture inputs, to 1e-5 (shared/testdata/dhmc_tiny).
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    run 0 --quiet model eval --model "$d/checkpoint_tiny.pt" --x "$d/x.npy" --t "$d/t.npy" \
+      --theta "$d/theta_normalized.npy" --out "$work/eps.npy"
+    head -c 128 "$work/eps.npy" >"$work/header"
+    contains header "'descr': '<f4'"
+    contains header "'shape': (4, 1, 32, 32"
+    # float32 payloads after each header (header length: little-endian uint16 at byte 8, v1).
+    payload() { od -A n -t f4 -w4 -v -j $((10 + $(od -A n -t u2 -j 8 -N 2 "$1"))) "$1"; }
+    paste <(payload "$work/eps.npy") <(payload "$d/eps_expected.npy") >"$work/pairs"
+    [ "$(wc -l <"$work/pairs")" -eq 4096 ] || fail "expected 4096 values"
+    awk '{ e = $1 - $2; if (e < 0) e = -e; if (e > m) m = e } END { print "max |eps - expected| =", m; exit !(m < 1e-5) }' \
+      "$work/pairs" || fail "eps differs from eps_expected.npy by 1e-5 or more"
+    ;;
+  model_bad_inputs)
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    run 1 model info "$work/missing.pt"
+    one_line_error
+    contains err "missing.pt: does not exist"
+    printf 'not a zip' >"$work/bad.pt"
+    run 1 model info "$work/bad.pt"
+    one_line_error
+    contains err "bad.pt: not a zip archive"
+    head -c 100000 "$d/checkpoint_tiny.pt" >"$work/cut.pt"
+    run 1 model info "$work/cut.pt"
+    one_line_error
+    contains err "cut.pt: unreadable PyTorch archive, truncated or corrupt"
+    run 1 model info --ema "$d/checkpoint_tiny.pt"
+    one_line_error
+    contains err "has no 'model_ema_state_dict' entry"
+    run 1 --quiet model eval --model "$d/checkpoint_tiny.pt" --x "$d/theta_normalized.npy" \
+      --t "$d/t.npy" --theta "$d/theta_normalized.npy" --out "$work/eps.npy"
+    one_line_error
+    contains err "theta_normalized.npy: shape \[4, 2\] is not \[B, 1, N, N\]"
+    run 1 --quiet model eval --model "$d/checkpoint_tiny.pt" --x "$d/x.npy" --t "$d/betas.npy" \
+      --theta "$d/theta_normalized.npy" --out "$work/eps.npy"
+    one_line_error
+    contains err "betas.npy: shape \[1000\] is not \[4\]"
+    [ ! -e "$work/eps.npy" ] || fail "output written despite the error"
+    run 2 model eval --model "$d/checkpoint_tiny.pt"
+    one_line_error
     ;;
   *) fail "unknown case" ;;
 esac

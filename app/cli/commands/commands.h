@@ -12,5 +12,11 @@ namespace dscli {
 using Action = std::function<int()>;
 
 Action add_bench_command(CLI::App& app, const GlobalOptions& options);
+Action add_stats_command(CLI::App& app, const GlobalOptions& options);
+Action add_cosmology_command(CLI::App& app, const GlobalOptions& options);
+Action add_grf_command(CLI::App& app, const GlobalOptions& options);
+Action add_data_command(CLI::App& app, const GlobalOptions& options);
+Action add_model_command(CLI::App& app, const GlobalOptions& options);
+Action add_mock_command(CLI::App& app, const GlobalOptions& options);
 
 }  // namespace dscli

@@ -35,11 +35,63 @@ inline constexpr Registry<FieldSource, 1> kFieldSources{
     {{{FieldSource::AnalyticGrf, "grf", "Gaussian random field",
        "exact Gaussian random field with the projected linear power spectrum"}}}};
 
-// Summary statistics.
-enum class Statistic { PowerSpectrum2d };
-inline constexpr Registry<Statistic, 1> kStatistics{
+// Kinds of built-in 2D mock fields (core/include/diffuscope/mock/): `mock fields --kind`.
+enum class MockFieldKind { Grf, Lognormal, Zeldovich };
+inline constexpr Registry<MockFieldKind, 3> kFieldKinds{
+    "field kind",
+    {{{MockFieldKind::Grf, "grf", "Gaussian random field",
+       "Gaussian density contrast with the slab-projected linear spectrum"},
+      {MockFieldKind::Lognormal, "lognormal", "Lognormal field",
+       "positive field 1 + delta with the same spectrum, lognormal one-point PDF"},
+      {MockFieldKind::Zeldovich, "zeldovich", "Zel'dovich map",
+       "Zel'dovich-displaced particles painted and projected over a 5 Mpc/h slab, "
+       "(Msun/h)/(Mpc/h)^2"}}}};
+
+// Matter transfer functions of the linear power spectrum (cosmology/transfer.h).
+enum class TransferFunction { Eh98, Eh98NoWiggle };
+inline constexpr Registry<TransferFunction, 2> kTransferFunctions{
+    "transfer function",
+    {{{TransferFunction::Eh98, "eh98", "Eisenstein & Hu 1998",
+       "EH98 fitting formula with baryon acoustic oscillations (default)"},
+      {TransferFunction::Eh98NoWiggle, "eh98-nowiggle", "EH98 no-wiggle",
+       "EH98 zero-baryon shape with baryon suppression, no oscillations"}}}};
+
+// Summary statistics (core/include/diffuscope/stats/); the names are the `stats` subcommands.
+enum class Statistic {
+  PowerSpectrum2d,
+  DensityHistogram,
+  PowerSpectrum3d,
+  TwoPointCorrelation,
+  KnnCdf,
+  MassFunction,
+  PairwiseVelocity
+};
+inline constexpr Registry<Statistic, 7> kStatistics{
     "statistic",
     {{{Statistic::PowerSpectrum2d, "pk2d", "P(k) 2D",
-       "2D power spectrum, Pylians Pk_plane conventions"}}}};
+       "2D power spectrum, Pylians Pk_plane conventions"},
+      {Statistic::DensityHistogram, "hist", "Density histogram",
+       "density-normalised histogram of the log10 field"},
+      {Statistic::PowerSpectrum3d, "pk3d", "P(k) 3D",
+       "3D power spectrum monopole of a point set painted on a mesh, Pylians Pk conventions"},
+      {Statistic::TwoPointCorrelation, "tpcf", "2PCF xi(r)",
+       "two-point correlation function, natural estimator with analytic randoms"},
+      {Statistic::KnnCdf, "knn", "kNN-CDF",
+       "CDF of the distance from random points to their k-th nearest data point"},
+      {Statistic::MassFunction, "hmf", "Mass function n(>M)",
+       "cumulative number density of halos above a log10 mass"},
+      {Statistic::PairwiseVelocity, "v12", "Pairwise velocity v12(r)",
+       "mean radial velocity of pairs versus separation"}}}};
+
+// Mass-assignment schemes for painting points on a mesh, and the window a power spectrum divides
+// out (stats/mass_assignment.h). Pylians' names and order.
+enum class MassAssignment { None, Ngp, Cic, Tsc, Pcs };
+inline constexpr Registry<MassAssignment, 5> kMassAssignments{
+    "mass assignment",
+    {{{MassAssignment::None, "none", "None", "no deconvolution (fields that were not painted)"},
+      {MassAssignment::Ngp, "ngp", "NGP", "nearest grid point"},
+      {MassAssignment::Cic, "cic", "CIC", "cloud in cell"},
+      {MassAssignment::Tsc, "tsc", "TSC", "triangular shaped cloud"},
+      {MassAssignment::Pcs, "pcs", "PCS", "piecewise cubic spline"}}}};
 
 }  // namespace ds

@@ -56,7 +56,7 @@ void write_dataset_hdf5(const std::string& path, const Dataset& d) {
     file.write(samples, d.shape, d.samples.data(), true);
     if (d.kind == SampleKind::Points) file.set_attribute(samples, "feature_names", d.feature_names);
     file.write("/params", {d.count(), d.param_count()}, d.params.data());
-    file.set_attribute("/params", "names", d.param_names);
+    if (d.param_count() > 0) file.set_attribute("/params", "names", d.param_names);
     file.set_attribute("/", "box_size", d.box_size);
     file.set_attribute("/", "set_kind", std::string(kSetKinds.name(d.set_kind)));
     file.set_attribute("/", "source", d.source);
@@ -88,7 +88,7 @@ Dataset read_dataset_hdf5(const std::string& path) {
     throw FileError(path, "/params has shape " + shape_text(pshape) + ", expected [" +
                               std::to_string(d.shape[0]) + ", K]");
   d.params = file.read_doubles("/params");
-  d.param_names = file.strings_attribute("/params", "names");
+  if (pshape[1] > 0) d.param_names = file.strings_attribute("/params", "names");
   d.box_size = file.double_attribute("/", "box_size");
   try {
     d.set_kind = kSetKinds.from_string(file.string_attribute("/", "set_kind"));

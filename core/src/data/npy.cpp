@@ -1,7 +1,13 @@
 #include "diffuscope/data/npy.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -27,8 +33,7 @@ std::string dict_value(const std::string& header, const std::string& key, const 
 
 std::vector<std::size_t> parse_shape(const std::string& tuple, const std::string& path) {
   std::vector<std::size_t> shape;
-  std::string inner = tuple.substr(1, tuple.size() - 2);
-  std::stringstream items(inner);
+  std::stringstream items(tuple.substr(1, tuple.size() - 2));
   std::string item;
   while (std::getline(items, item, ',')) {
     const auto first = item.find_first_not_of(" \t");
@@ -43,19 +48,62 @@ std::vector<std::size_t> parse_shape(const std::string& tuple, const std::string
 }
 
 template <class T>
-void convert(const std::vector<char>& raw, std::vector<double>& out) {
-  const std::size_t n = raw.size() / sizeof(T);
-  out.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    T v;
-    std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
-    out[i] = double(v);
+double load(const unsigned char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return double(v);
+}
+
+// Converts count elements of the stored dtype to double.
+void convert(const std::string& dtype, const unsigned char* raw, std::size_t count, double* out) {
+  if (dtype == "<f4")
+    for (std::size_t i = 0; i < count; ++i) out[i] = load<float>(raw + 4 * i);
+  else if (dtype == "<f8")
+    for (std::size_t i = 0; i < count; ++i) out[i] = load<double>(raw + 8 * i);
+  else if (dtype == "<i4")
+    for (std::size_t i = 0; i < count; ++i) out[i] = load<std::int32_t>(raw + 4 * i);
+  else
+    for (std::size_t i = 0; i < count; ++i) out[i] = load<std::int64_t>(raw + 8 * i);
+}
+
+// Fortran (column-major) data -> C order.
+std::vector<double> fortran_to_c(const std::vector<double>& f,
+                                 const std::vector<std::size_t>& shape) {
+  const std::size_t rank = shape.size();
+  std::vector<double> c(f.size());
+  std::vector<std::size_t> index(rank, 0);
+  for (std::size_t flat_c = 0; flat_c < c.size(); ++flat_c) {
+    std::size_t flat_f = 0, stride = 1;
+    for (std::size_t a = 0; a < rank; ++a) {
+      flat_f += index[a] * stride;
+      stride *= shape[a];
+    }
+    c[flat_c] = f[flat_f];
+    for (std::size_t a = rank; a-- > 0;) {  // increment the C-order multi-index
+      if (++index[a] < shape[a]) break;
+      index[a] = 0;
+    }
   }
+  return c;
+}
+
+void require_finite_values(const std::string& path, const double* v, std::size_t n,
+                           std::size_t offset) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(v[i]))
+      throw FileError(path, "contains a non-finite value (NaN or Inf) at flat index " +
+                                std::to_string(offset + i));
 }
 
 }  // namespace
 
-NpyArray read_npy(const std::string& path, bool require_finite) {
+std::size_t NpyHeader::count() const {
+  std::size_t n = 1;
+  for (std::size_t d : shape) n *= d;
+  return n;
+}
+
+NpyHeader read_npy_header(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FileError(path, "cannot open file (missing or unreadable)");
   char magic[6];
@@ -64,57 +112,58 @@ NpyArray read_npy(const std::string& path, bool require_finite) {
   unsigned char version[2];
   if (!in.read(reinterpret_cast<char*>(version), 2)) throw FileError(path, "truncated npy header");
   std::uint32_t header_length = 0;
+  std::size_t preamble = 0;
   if (version[0] == 1) {
     unsigned char len[2];
     if (!in.read(reinterpret_cast<char*>(len), 2)) throw FileError(path, "truncated npy header");
     header_length = len[0] | (len[1] << 8);
+    preamble = 10;
   } else if (version[0] == 2 || version[0] == 3) {
     unsigned char len[4];
     if (!in.read(reinterpret_cast<char*>(len), 4)) throw FileError(path, "truncated npy header");
     header_length = len[0] | (len[1] << 8) | (len[2] << 16) | (std::uint32_t(len[3]) << 24);
+    preamble = 12;
   } else {
     throw FileError(path, "unsupported npy format version " + std::to_string(version[0]));
   }
-  std::string header(header_length, '\0');
-  if (!in.read(header.data(), header_length)) throw FileError(path, "truncated npy header");
+  std::string text(header_length, '\0');
+  if (!in.read(text.data(), header_length)) throw FileError(path, "truncated npy header");
 
-  NpyArray array;
-  const std::string descr = dict_value(header, "descr", path);
-  array.dtype = descr.substr(1, descr.size() - 2);
-  if (dict_value(header, "fortran_order", path) != "False")
-    throw FileError(path, "Fortran-ordered arrays are not supported (save with C order)");
-  array.shape = parse_shape(dict_value(header, "shape", path), path);
-
-  std::size_t count = 1;
-  for (std::size_t d : array.shape) count *= d;
-  std::size_t item = 0;
-  if (array.dtype == "<f4" || array.dtype == "<i4")
-    item = 4;
-  else if (array.dtype == "<f8" || array.dtype == "<i8")
-    item = 8;
+  NpyHeader h;
+  const std::string descr = dict_value(text, "descr", path);
+  h.dtype = descr.substr(1, descr.size() - 2);
+  h.fortran_order = dict_value(text, "fortran_order", path) == "True";
+  h.shape = parse_shape(dict_value(text, "shape", path), path);
+  h.data_offset = preamble + header_length;
+  if (h.dtype == "<f4" || h.dtype == "<i4")
+    h.item_size = 4;
+  else if (h.dtype == "<f8" || h.dtype == "<i8")
+    h.item_size = 8;
   else
-    throw FileError(path, "unsupported dtype '" + array.dtype +
+    throw FileError(path, "unsupported dtype '" + h.dtype +
                               "' (expected little-endian float32/float64/int32/int64)");
+  const std::size_t needed = h.data_offset + h.count() * h.item_size;
+  const std::size_t actual = std::filesystem::file_size(path);
+  if (actual < needed)
+    throw FileError(path, "truncated: the header promises " + std::to_string(needed) +
+                              " bytes, the file has " + std::to_string(actual));
+  return h;
+}
 
-  std::vector<char> raw(count * item);
-  in.read(raw.data(), std::streamsize(raw.size()));
-  if (std::size_t(in.gcount()) != raw.size())
-    throw FileError(path, "truncated: expected " + std::to_string(raw.size()) +
-                              " bytes of data, found " + std::to_string(in.gcount()));
-  if (array.dtype == "<f4")
-    convert<float>(raw, array.data);
-  else if (array.dtype == "<f8")
-    convert<double>(raw, array.data);
-  else if (array.dtype == "<i4")
-    convert<std::int32_t>(raw, array.data);
-  else
-    convert<std::int64_t>(raw, array.data);
-
-  if (require_finite)
-    for (std::size_t i = 0; i < array.data.size(); ++i)
-      if (!std::isfinite(array.data[i]))
-        throw FileError(
-            path, "contains a non-finite value (NaN or Inf) at flat index " + std::to_string(i));
+NpyArray read_npy(const std::string& path, bool require_finite) {
+  const NpyHeader h = read_npy_header(path);
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(std::streamoff(h.data_offset));
+  std::vector<unsigned char> raw(h.count() * h.item_size);
+  in.read(reinterpret_cast<char*>(raw.data()), std::streamsize(raw.size()));
+  if (std::size_t(in.gcount()) != raw.size()) throw FileError(path, "truncated data");
+  NpyArray array;
+  array.shape = h.shape;
+  array.dtype = h.dtype;
+  array.data.resize(h.count());
+  convert(h.dtype, raw.data(), h.count(), array.data.data());
+  if (h.fortran_order && h.shape.size() > 1) array.data = fortran_to_c(array.data, h.shape);
+  if (require_finite) require_finite_values(path, array.data.data(), array.data.size(), 0);
   return array;
 }
 
@@ -152,6 +201,35 @@ void write_npy(const std::string& path, const std::vector<std::size_t>& shape,
         }
       },
       true);
+}
+
+NpyMap::NpyMap(const std::string& path) : path_(path), header_(read_npy_header(path)) {
+  if (header_.fortran_order && header_.shape.size() > 1)
+    throw FileError(path,
+                    "Fortran-ordered arrays cannot be read sample by sample; save in C order");
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw FileError(path, std::string("cannot open: ") + std::strerror(errno));
+  mapped_size_ = header_.data_offset + header_.count() * header_.item_size;
+  void* p = mapped_size_ ? ::mmap(nullptr, mapped_size_, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
+  ::close(fd);
+  if (p == MAP_FAILED) throw FileError(path, std::string("cannot map: ") + std::strerror(errno));
+  mapping_ = p;
+  data_ = static_cast<const unsigned char*>(p) + header_.data_offset;
+}
+
+NpyMap::~NpyMap() {
+  if (mapping_) ::munmap(mapping_, mapped_size_);
+}
+
+void NpyMap::read(std::size_t first, std::size_t count, float* out, bool require_finite) const {
+  if (first + count > header_.count())
+    throw InvalidArgument(path_ + ": elements [" + std::to_string(first) + ", " +
+                          std::to_string(first + count) + ") are beyond the array's " +
+                          std::to_string(header_.count()));
+  std::vector<double> buffer(count);
+  convert(header_.dtype, data_ + first * header_.item_size, count, buffer.data());
+  if (require_finite) require_finite_values(path_, buffer.data(), count, first);
+  for (std::size_t i = 0; i < count; ++i) out[i] = float(buffer[i]);
 }
 
 }  // namespace ds

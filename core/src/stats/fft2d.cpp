@@ -6,12 +6,10 @@
 
 namespace ds::detail {
 
-namespace {
 std::mutex& planner_mutex() {
   static std::mutex m;
   return m;
 }
-}  // namespace
 
 RealFft2d::RealFft2d(int n) : n_(n) {
   real_ = fftw_alloc_real(std::size_t(n) * n);

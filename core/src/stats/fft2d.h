@@ -6,8 +6,12 @@
 
 #include <complex>
 #include <memory>
+#include <mutex>
 
 namespace ds::detail {
+
+// The one lock around FFTW's planner for every transform in core (2D and 3D).
+std::mutex& planner_mutex();
 
 class RealFft2d {
  public:

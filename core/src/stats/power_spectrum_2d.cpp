@@ -4,19 +4,29 @@
 #include <string>
 
 #include "diffuscope/error.h"
+#include "diffuscope/stats/mass_assignment.h"
 #include "stats/fft2d.h"
 
 namespace ds {
 
-PowerSpectrum power_spectrum_2d_of_contrast(const double* delta, int n, double box_size) {
+PowerSpectrum power_spectrum_2d_of_contrast(const double* delta, int n, double box_size,
+                                            MassAssignment deconvolve) {
   if (n < 2 || n % 2)
     throw InvalidArgument("pk2d: grid size " + std::to_string(n) + " must be even");
-  if (!(box_size > 0.0)) throw InvalidArgument("pk2d: box size must be positive");
+  if (!(box_size > 0.0) || !std::isfinite(box_size))
+    throw InvalidArgument("pk2d: box size must be positive and finite");
   auto& fft = detail::RealFft2d::for_this_thread(n);
   std::copy(delta, delta + std::size_t(n) * n, fft.real());
   fft.forward();
 
   const int middle = n / 2;
+  // 1 / W(m)^2 per signed mode index m (offset by middle): P is divided by prod_i W(k_i)^2.
+  std::vector<double> inverse_window2(std::size_t(n) + 1, 1.0);
+  for (int m = -middle; m <= middle; ++m) {
+    const double w = mass_assignment_window(m, n, deconvolve);
+    inverse_window2[std::size_t(m + middle)] = 1.0 / (w * w);
+  }
+
   const int bins = int(std::sqrt(2.0) * middle) + 1;  // bin 0 (DC) included here, dropped below
   std::vector<double> k_sum(bins, 0.0), p_sum(bins, 0.0);
   std::vector<std::int64_t> count(bins, 0);
@@ -32,8 +42,10 @@ PowerSpectrum power_spectrum_2d_of_contrast(const double* delta, int n, double b
       if ((ky == 0 || ky == middle) && kx < 0) continue;
       const double k = std::sqrt(double(kx) * kx + double(ky) * ky);
       const int bin = int(k);
+      const double window =
+          inverse_window2[std::size_t(kx + middle)] * inverse_window2[std::size_t(ky + middle)];
       k_sum[bin] += k;
-      p_sum[bin] += std::norm(modes[std::size_t(i) * half + j]);
+      p_sum[bin] += std::norm(modes[std::size_t(i) * half + j]) * window;
       ++count[bin];
     }
   }
@@ -49,21 +61,33 @@ PowerSpectrum power_spectrum_2d_of_contrast(const double* delta, int n, double b
   return out;
 }
 
-PowerSpectrum power_spectrum_2d(const Field2D& field) {
+PowerSpectrum power_spectrum_2d(const Field2D& field, const PowerSpectrum2dOptions& options) {
   const std::size_t size = std::size_t(field.n) * field.n;
-  if (field.values.size() != size)
+  if (field.n < 2 || field.values.size() != size)
     throw InvalidArgument("pk2d: field holds " + std::to_string(field.values.size()) +
-                          " values, expected " + std::to_string(size));
+                          " values, expected " + std::to_string(field.n) + " x " +
+                          std::to_string(field.n));
+  std::vector<double> values = field.values;
+  for (std::size_t i = 0; i < size; ++i) {
+    if (!std::isfinite(values[i]))
+      throw InvalidArgument("pk2d: the field holds a non-finite value at pixel " +
+                            std::to_string(i / field.n) + "," + std::to_string(i % field.n));
+    if (options.scaling == FieldScaling::Log) {
+      values[i] = std::pow(10.0, values[i]);
+      if (field.kind == FieldKind::Contrast) values[i] -= 1.0;  // 10^x = 1 + delta
+    }
+  }
   if (field.kind == FieldKind::Contrast)
-    return power_spectrum_2d_of_contrast(field.values.data(), field.n, field.box_size);
+    return power_spectrum_2d_of_contrast(values.data(), field.n, field.box_size,
+                                         options.deconvolve);
   double mean = 0.0;
-  for (double v : field.values) mean += v;
+  for (double v : values) mean += v;
   mean /= double(size);
   if (!(mean > 0.0) || !std::isfinite(mean))
-    throw InvalidArgument("pk2d: the mean of a density field must be positive and finite");
-  std::vector<double> delta(size);
-  for (std::size_t i = 0; i < size; ++i) delta[i] = field.values[i] / mean - 1.0;
-  return power_spectrum_2d_of_contrast(delta.data(), field.n, field.box_size);
+    throw InvalidArgument("pk2d: the mean of a density field must be positive and finite (got " +
+                          std::to_string(mean) + ")");
+  for (double& v : values) v = v / mean - 1.0;
+  return power_spectrum_2d_of_contrast(values.data(), field.n, field.box_size, options.deconvolve);
 }
 
 PowerSpectrum cut_at_nyquist(const PowerSpectrum& s, int n, double box_size) {

@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../test_helpers.h"
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/error.h"
-#include "test_helpers.h"
 
 namespace fs = std::filesystem;
 
@@ -108,4 +108,16 @@ TEST(Dataset, BadFilesNameTheProblem) {
   fs::copy_file(good, dir / "cut.h5");
   fs::resize_file(dir / "cut.h5", fs::file_size(good) / 2);
   EXPECT_FALSE(expect_file_error((dir / "cut.h5").string()).empty());
+}
+
+TEST(Dataset, UnlabelledSamplesRoundTrip) {
+  const auto dir = dstest::scratch_dir("dataset-unlabelled");
+  auto d = small_fields();
+  d.param_names.clear();
+  d.params.clear();
+  const std::string path = (dir / "u.h5").string();
+  ds::write_dataset_hdf5(path, d);
+  const auto r = ds::read_dataset_hdf5(path);
+  EXPECT_EQ(r.param_count(), 0u);
+  EXPECT_EQ(r.count(), 3u);
 }

@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../test_helpers.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
-#include "test_helpers.h"
 
 namespace fs = std::filesystem;
 

@@ -1,0 +1,181 @@
+// diffuscope-cli model info MODEL | model eval --model M --x X.npy --t T.npy --theta THETA.npy
+// --out EPS.npy: inspect a score network and evaluate its raw output.
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "commands/commands.h"
+#include "diffuscope/data/npy.h"
+#include "diffuscope/error.h"
+#include "diffuscope/nets/score_net.h"
+
+namespace dscli {
+
+namespace {
+
+struct ModelOptions {
+  std::string model, x, t, theta, out;
+  bool ema = false;
+  bool json = false;
+};
+
+std::string shape_text(const std::vector<std::size_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+const char* format_name(ds::ScoreNetFormat format) {
+  return format == ds::ScoreNetFormat::TorchScript
+             ? "TorchScript module"
+             : "PyTorch checkpoint (torch.save zip, read weights-only)";
+}
+
+// sqrt(1 - alphabar_t) at a few steps: how much noise each step carries (reference doc: 0.010 at
+// t = 0, 0.062 at 19, 0.242 at 100, 0.852 at 500 for the paper's schedule).
+std::string schedule_summary(const ds::ScoreNetInfo& info) {
+  if (info.betas.empty()) return info.schedule.empty() ? "unknown" : info.schedule;
+  const auto& b = info.betas;
+  std::ostringstream s;
+  s << (info.schedule.empty() ? "betas" : info.schedule) << ", T = " << b.size()
+    << ", beta_0 = " << b.front() << ", beta_" << b.size() - 1 << " = " << b.back()
+    << "; sqrt(1 - alphabar_t) at t =";
+  std::vector<std::size_t> steps;
+  for (std::size_t t :
+       {std::size_t(0), std::size_t(19), std::size_t(100), b.size() / 2, b.size() - 1})
+    if (t < b.size() && (steps.empty() || t > steps.back())) steps.push_back(t);
+  double log_alphabar = 0.0;
+  std::string values;
+  for (std::size_t t = 0, k = 0; t < b.size() && k < steps.size(); ++t) {
+    log_alphabar += std::log1p(-b[t]);
+    if (t == steps[k]) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s%.3f", k ? ", " : " ",
+                    std::sqrt(-std::expm1(log_alphabar)));
+      s << (k ? ", " : " ") << t;
+      values += buf;
+      ++k;
+    }
+  }
+  s << ":" << values;
+  return s.str();
+}
+
+void print_info(const ds::ScoreNetInfo& info) {
+  const std::string n = "N a multiple of " + std::to_string(info.downsampling_factor);
+  const std::string p = info.conditional_dim > 0 ? std::to_string(info.conditional_dim) : "P";
+  const std::string t_range = info.betas.empty()
+                                  ? "integer steps"
+                                  : "in [0, " + std::to_string(info.betas.size() - 1) + "]";
+  std::printf("file: %s\n", info.path.c_str());
+  std::printf("format: %s\n", format_name(info.format));
+  if (!info.model_type.empty()) std::printf("model type: %s\n", info.model_type.c_str());
+  std::printf("architecture: %s\n", info.architecture.c_str());
+  std::printf("parameters: %lld\n", static_cast<long long>(info.parameter_count));
+  if (!info.weights.empty())
+    std::printf("weights: %s (EMA weights %s)\n", info.weights.c_str(),
+                info.has_ema ? "present" : "absent");
+  std::printf("input x_t: [B, %d, N, N] float32, %s\n", info.channels, n.c_str());
+  std::printf("input t: [B] int64, %s\n", t_range.c_str());
+  std::printf("input theta: [B, %s] float32, normalised to [0, 1]\n", p.c_str());
+  std::printf("output eps: [B, %d, N, N] float32\n", info.channels);
+  std::printf("schedule: %s\n", schedule_summary(info).c_str());
+  if (info.epoch >= 0 || info.iteration >= 0)
+    std::printf("training: epoch %lld, iteration %lld\n", static_cast<long long>(info.epoch),
+                static_cast<long long>(info.iteration));
+  std::printf("config: %s\n", info.config_json.c_str());
+}
+
+// Reads the three inputs of `model eval` and checks that their shapes agree.
+struct EvalInputs {
+  std::vector<float> x, theta;
+  std::vector<std::int64_t> t;
+  std::vector<std::size_t> x_shape;
+  int batch = 0, n = 0;
+};
+
+EvalInputs read_eval_inputs(const ModelOptions& o, const ds::ScoreNetInfo& info) {
+  EvalInputs in;
+  const auto x = ds::read_npy(o.x);
+  if (x.shape.size() != 4 || x.shape[2] != x.shape[3] ||
+      x.shape[1] != static_cast<std::size_t>(info.channels))
+    throw ds::FileError(o.x, "shape " + shape_text(x.shape) + " is not [B, " +
+                                 std::to_string(info.channels) + ", N, N]");
+  in.x_shape = x.shape;
+  in.batch = static_cast<int>(x.shape[0]);
+  in.n = static_cast<int>(x.shape[2]);
+  in.x.assign(x.data.begin(), x.data.end());
+
+  const auto t = ds::read_npy(o.t);
+  if (t.shape != std::vector<std::size_t>{x.shape[0]})
+    throw ds::FileError(o.t, "shape " + shape_text(t.shape) + " is not [" +
+                                 std::to_string(x.shape[0]) + "] (one step per field of x)");
+  for (double v : t.data) {
+    if (v != std::floor(v)) throw ds::FileError(o.t, "holds a non-integer time step");
+    in.t.push_back(static_cast<std::int64_t>(v));
+  }
+
+  const auto theta = ds::read_npy(o.theta);
+  if (theta.shape.size() != 2 || theta.shape[0] != x.shape[0] ||
+      (info.conditional_dim > 0 && theta.shape[1] != std::size_t(info.conditional_dim)))
+    throw ds::FileError(
+        o.theta,
+        "shape " + shape_text(theta.shape) + " is not [" + std::to_string(x.shape[0]) + ", " +
+            (info.conditional_dim > 0 ? std::to_string(info.conditional_dim) : std::string("P")) +
+            "]");
+  in.theta.assign(theta.data.begin(), theta.data.end());
+  return in;
+}
+
+}  // namespace
+
+Action add_model_command(CLI::App& app, const GlobalOptions& options) {
+  auto o = std::make_shared<ModelOptions>();
+  CLI::App* model = app.add_subcommand(
+      "model",
+      "inspect a score network and evaluate its raw output (PyTorch checkpoint or "
+      "TorchScript module)");
+  model->require_subcommand(1);
+  CLI::App* info = model->add_subcommand(
+      "info", "architecture, parameter count, inputs, noise schedule and training state");
+  info->add_option("model", o->model, "model file: Diffusion-HMC .pt checkpoint or TorchScript")
+      ->required();
+  info->add_flag("--ema", o->ema, "describe the EMA weights (model_ema_state_dict)");
+  info->add_flag("--json", o->json, "print the description as JSON");
+
+  CLI::App* eval = model->add_subcommand(
+      "eval", "network output eps_hat = f(x_t, t, theta) for given inputs, in eval mode");
+  eval->add_option("--model", o->model, "model file: Diffusion-HMC .pt checkpoint or TorchScript")
+      ->required();
+  eval->add_option("--x", o->x, ".npy of noisy fields x_t, [B, 1, N, N]")->required();
+  eval->add_option("--t", o->t, ".npy of integer time steps, [B]")->required();
+  eval->add_option("--theta", o->theta, ".npy of parameters normalised to [0, 1], [B, P]")
+      ->required();
+  eval->add_option("--out", o->out, ".npy to write eps_hat to, float32 [B, 1, N, N]")->required();
+  eval->add_flag("--ema", o->ema, "use the EMA weights (model_ema_state_dict)");
+
+  return [model, info, eval, o, &options]() -> int {
+    if (!model->parsed()) return -1;
+    apply_global_options(options);
+    const auto net = ds::ScoreNet2d::load(o->model, options.parsed_device(), o->ema);
+    if (info->parsed()) {
+      if (o->json)
+        std::printf("%s\n", ds::score_net_info_json(net.info()).c_str());
+      else
+        print_info(net.info());
+      return 0;
+    }
+    const EvalInputs in = read_eval_inputs(*o, net.info());
+    const auto eps = net.predict_noise(in.x, in.t, in.theta, in.batch, in.n);
+    ds::write_npy(o->out, in.x_shape, std::vector<double>(eps.begin(), eps.end()),
+                  /*as_float32=*/true);
+    if (!options.quiet)
+      std::fprintf(stderr, "wrote eps %s to %s\n", shape_text(in.x_shape).c_str(), o->out.c_str());
+    return 0;
+  };
+}
+
+}  // namespace dscli

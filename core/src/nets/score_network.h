@@ -1,0 +1,26 @@
+// The torch-level interface of a 2D score network, eps_hat = f(x_t, t, theta) (DESIGN.md,
+// ScoreNet). Samplers, likelihood terms and the trainer inside core see this; the CLI and GUI see
+// the torch-free facade diffuscope/nets/score_net.h. Implementations: the Diffusion-HMC U-Net
+// (nets/unet.h) and any TorchScript module with the same signature (nets/score_net.cpp).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace ds::nets {
+
+class ScoreNetwork {
+ public:
+  virtual ~ScoreNetwork() = default;
+  // x_t [B, C, N, N] float32; t [B] int64 steps in [0, T); theta [B, P] float32 normalised to
+  // [0, 1]. Returns eps_hat [B, C, N, N] on the device of x_t. Differentiable in theta unless
+  // called under InferenceMode.
+  virtual torch::Tensor forward(const torch::Tensor& x_t, const torch::Tensor& t,
+                                const torch::Tensor& theta) = 0;
+  virtual void to(torch::Device device) = 0;
+  virtual void set_training(bool on) = 0;
+  virtual std::vector<torch::Tensor> parameters() = 0;
+};
+
+}  // namespace ds::nets
