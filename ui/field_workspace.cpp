@@ -5,6 +5,7 @@
 
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
+#include "diffuscope/mock/field_set.h"
 #include "diffuscope/mock/gaussian_field.h"
 #include "ui/jobs/job_runner.h"
 
@@ -22,30 +23,41 @@ std::shared_ptr<FieldImage> to_image(const ds::Field2D& field) {
 
 }  // namespace
 
-std::shared_ptr<FieldSnapshot> compute_field_snapshot(const FieldParameters& p, int n,
+std::shared_ptr<FieldSnapshot> compute_field_snapshot(ds::MockFieldKind kind,
+                                                      const FieldParameters& p, int n,
                                                       double box_size, const ds::JobContext& job) {
   QElapsedTimer timer;
   timer.start();
+  ds::kDefaultPrior.require_inside(p.omega_m, p.sigma_8);
   ds::Cosmology cosmology;
   cosmology.omega_m = p.omega_m;
   cosmology.sigma_8 = p.sigma_8;
-  ds::kDefaultPrior.require_inside(p.omega_m, p.sigma_8);
-  ds::GrfSettings settings;
+  ds::MockFieldSettings settings;
+  settings.kind = kind;
   settings.n = n;
   settings.box_size = box_size;
-  const ds::ProjectedPowerSpectrum projected = ds::grf_spectrum_2d(cosmology, settings);
+  const ds::Field2D field = ds::make_field_generator(settings, cosmology)->draw(p.seed, job);
   job.check_cancelled();
-  const ds::Field2D field = ds::gaussian_random_field_2d(projected, n, box_size, p.seed, job);
+  // The linear slab-projected spectrum: the exact input of the GRF and lognormal mocks, the
+  // linear-theory reference of the Zel'dovich maps.
+  ds::GrfSettings grf;
+  grf.n = n;
+  grf.box_size = box_size;
+  grf.slab_thickness = settings.slab_thickness;
+  const ds::ProjectedPowerSpectrum projected = ds::grf_spectrum_2d(cosmology, grf);
 
   auto snapshot = std::make_shared<FieldSnapshot>();
   snapshot->parameters = p;
   snapshot->box_size = box_size;
-  snapshot->source = QStringLiteral("GRF %1x%1, Omega_m = %2, sigma_8 = %3, seed %4")
+  const QString label = QString::fromLatin1(ds::kFieldKinds.label(kind));
+  snapshot->source = QStringLiteral("%1 %2x%2, Omega_m = %3, sigma_8 = %4, seed %5")
+                         .arg(label)
                          .arg(n)
                          .arg(p.omega_m, 0, 'f', 3)
                          .arg(p.sigma_8, 0, 'f', 3)
                          .arg(p.seed);
-  snapshot->title = QStringLiteral("GRF %1x%1, seed %2\nΩm = %3, σ8 = %4")
+  snapshot->title = QStringLiteral("%1 %2x%2, seed %3\nΩm = %4, σ8 = %5")
+                        .arg(label)
                         .arg(n)
                         .arg(p.seed)
                         .arg(p.omega_m, 0, 'f', 3)
@@ -54,6 +66,8 @@ std::shared_ptr<FieldSnapshot> compute_field_snapshot(const FieldParameters& p, 
   snapshot->measured = ds::cut_at_nyquist(ds::power_spectrum_2d(field), n, box_size);
   snapshot->theory.k = snapshot->measured.k;
   for (double k : snapshot->theory.k) snapshot->theory.pk.push_back(projected(k));
+  snapshot->theory_label = kind == ds::MockFieldKind::Zeldovich ? QStringLiteral("linear P₂D(k)")
+                                                                : QStringLiteral("input P₂D(k)");
   snapshot->compute_ms = double(timer.nsecsElapsed()) * 1e-6;
   return snapshot;
 }
@@ -84,13 +98,13 @@ void FieldWorkspace::startNext() {
   running_ = true;
   Q_EMIT computingChanged(true);
   const FieldParameters p = parameters_;
+  const ds::MockFieldKind kind = kind_;
   const int n = resolution_;
   const double box = box_size_;
-  Job* job =
-      runner_->start(tr("Gaussian random field"), [this, p, n, box](const ds::JobContext& ctx) {
-        auto snapshot = compute_field_snapshot(p, n, box, ctx);
-        return JobRunner::Publish([this, snapshot] { publish(snapshot); });
-      });
+  Job* job = runner_->start(tr("Field"), [this, kind, p, n, box](const ds::JobContext& ctx) {
+    auto snapshot = compute_field_snapshot(kind, p, n, box, ctx);
+    return JobRunner::Publish([this, snapshot] { publish(snapshot); });
+  });
   connect(job, &QObject::destroyed, this, [this] {
     running_ = false;
     if (pending_) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "diffuscope/jobs/job.h"
+#include "diffuscope/registries.h"
 #include "diffuscope/stats/power_spectrum_2d.h"
 #include "ui/field_view/field_image.h"
 
@@ -24,7 +25,8 @@ struct FieldSnapshot {
   double box_size = 0.0;  // Mpc/h
   std::shared_ptr<const FieldImage> image;
   ds::PowerSpectrum measured;  // of the displayed field, cut at Nyquist
-  ds::PowerSpectrum theory;    // input P_2D at the measured k (generated fields only)
+  ds::PowerSpectrum theory;    // linear P_2D at the measured k (generated fields only)
+  QString theory_label;        // what `theory` means for this kind of field, for the legend
   double compute_ms = 0.0;
 };
 
@@ -38,6 +40,8 @@ class FieldWorkspace : public QObject {
   // at the rate they can be made, and the last position always wins.
   void requestField(const FieldParameters& parameters);
   void setResolution(int n);  // 16..512
+  void setFieldKind(ds::MockFieldKind kind) { kind_ = kind; }
+  ds::MockFieldKind fieldKind() const { return kind_; }
   int resolution() const { return resolution_; }
   void setBoxSize(double box_size);
   double boxSize() const { return box_size_; }
@@ -60,6 +64,7 @@ class FieldWorkspace : public QObject {
   JobRunner* runner_;
   FieldParameters parameters_;
   int resolution_ = 256;
+  ds::MockFieldKind kind_ = ds::MockFieldKind::Grf;
   double box_size_ = 25.0;
   bool running_ = false;
   bool pending_ = false;
@@ -68,7 +73,8 @@ class FieldWorkspace : public QObject {
 };
 
 // The pure computation behind a snapshot (also used by tests and benchmarks of the UI path).
-std::shared_ptr<FieldSnapshot> compute_field_snapshot(const FieldParameters& parameters, int n,
+std::shared_ptr<FieldSnapshot> compute_field_snapshot(ds::MockFieldKind kind,
+                                                      const FieldParameters& parameters, int n,
                                                       double box_size, const ds::JobContext& job);
 
 }  // namespace dsui

@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSignalBlocker>
 #include <QStatusBar>
 #include <QToolBar>
 
@@ -33,6 +34,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   runner_ = new JobRunner(this);
   workspace_ = new FieldWorkspace(runner_, this);
   workspace_->setResolution(settings_.resolution);
+  workspace_->setFieldKind(settings_.field_kind);
   workspace_->setBoxSize(settings_.box_size);
 
   viewport_ = new FieldViewport(this);
@@ -112,6 +114,17 @@ void MainWindow::buildMenus() {
 void MainWindow::buildToolBar() {
   QToolBar* bar = addToolBar(tr("Field"));
   bar->setObjectName(QStringLiteral("fieldToolBar"));
+  bar->addWidget(new QLabel(tr(" Field "), bar));
+  kind_box_ = new QComboBox(bar);
+  for (const auto& e : ds::kFieldKinds.entries()) {
+    kind_box_->addItem(QString::fromLatin1(e.label));
+    kind_box_->setItemData(kind_box_->count() - 1, QString::fromLatin1(e.description),
+                           Qt::ToolTipRole);
+  }
+  kind_box_->setCurrentIndex(ds::kFieldKinds.index(settings_.field_kind));
+  bar->addWidget(kind_box_);
+  connect(kind_box_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          [this](int index) { setFieldKind(ds::kFieldKinds.entries()[std::size_t(index)].value); });
   bar->addWidget(new QLabel(tr(" Resolution "), bar));
   resolution_box_ = new QComboBox(bar);
   for (int n : {64, 128, 256, 512})
@@ -129,6 +142,16 @@ void MainWindow::setFieldParameters(const FieldParameters& parameters) {
   settings_.field = parameters;
   if (viewport_->parameters() != parameters) viewport_->setParameters(parameters);
   workspace_->requestField(parameters);
+}
+
+void MainWindow::setFieldKind(ds::MockFieldKind kind) {
+  settings_.field_kind = kind;
+  {
+    const QSignalBlocker quiet(kind_box_);  // programmatic change: no second request
+    kind_box_->setCurrentIndex(ds::kFieldKinds.index(kind));
+  }
+  workspace_->setFieldKind(kind);
+  workspace_->requestField(settings_.field);
 }
 
 void MainWindow::openFieldFile(const QString& path) {
@@ -162,7 +185,8 @@ void MainWindow::showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapsh
   viewport_->setImage(snapshot->image);
   viewport_->setStatusText(
       QStringLiteral("%1 (%2 ms)").arg(snapshot->source).arg(snapshot->compute_ms, 0, 'f', 0));
-  spectrum_plot_->setSpectra(snapshot->measured, snapshot->theory, snapshot->title);
+  spectrum_plot_->setSpectra(snapshot->measured, snapshot->theory, snapshot->title,
+                             snapshot->theory_label);
   statusBar()->showMessage(snapshot->source, 5000);
 }
 

@@ -36,6 +36,7 @@ class MainWindow : public QMainWindow {
 
   // Programmatic control, as the sliders do it (tests, scripting).
   void setFieldParameters(const FieldParameters& parameters);
+  void setFieldKind(ds::MockFieldKind kind);
   void openFieldFile(const QString& path);
   void newPointSet();
   QString lastErrorMessage() const { return last_error_; }
@@ -59,6 +60,7 @@ class MainWindow : public QMainWindow {
   PointCloudView* cloud_view_;
   JobStatusWidget* job_status_;
   QComboBox* resolution_box_ = nullptr;
+  QComboBox* kind_box_ = nullptr;
   QPointer<QMessageBox> error_box_;
   QString last_error_;
   std::uint64_t point_seed_ = 1;

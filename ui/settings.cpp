@@ -28,6 +28,8 @@ AppSettings AppSettings::load(QSettings& store) {
   s.resolution = std::clamp(store.value("field/resolution", defaults.resolution).toInt(), 16, 512);
   s.box_size = store.value("field/box_size", defaults.box_size).toDouble();
   if (!(s.box_size > 0.0)) s.box_size = defaults.box_size;
+  s.field_kind = load_choice(store, "field/kind", ds::kFieldKinds, defaults.field_kind);
+  s.field_kind = load_choice(store, "field/kind", ds::kFieldKinds, defaults.field_kind);
   s.colormap = load_choice(store, "view/colormap", ds::kColormaps, defaults.colormap);
   s.scaling = load_choice(store, "view/scaling", ds::kFieldScalings, defaults.scaling);
   s.window_geometry = store.value("window/geometry").toByteArray();
@@ -42,6 +44,8 @@ void AppSettings::save(QSettings& store) const {
   store.setValue("field/seed", quint64(field.seed));
   store.setValue("field/resolution", resolution);
   store.setValue("field/box_size", box_size);
+  store.setValue("field/kind", QString::fromLatin1(ds::kFieldKinds.name(field_kind)));
+  store.setValue("field/kind", QString::fromLatin1(ds::kFieldKinds.name(field_kind)));
   store.setValue("view/colormap", QString::fromLatin1(ds::kColormaps.name(colormap)));
   store.setValue("view/scaling", QString::fromLatin1(ds::kFieldScalings.name(scaling)));
   store.setValue("window/geometry", window_geometry);

@@ -12,9 +12,10 @@
 namespace dsui {
 
 struct AppSettings {
-  FieldParameters field;   // slider cosmology and seed
-  int resolution = 256;    // pixels per side of generated fields
-  double box_size = 25.0;  // Mpc/h, CAMELS maps
+  FieldParameters field;                                  // slider cosmology and seed
+  ds::MockFieldKind field_kind = ds::MockFieldKind::Grf;  // which simulator draws the field
+  int resolution = 256;                                   // pixels per side of generated fields
+  double box_size = 25.0;                                 // Mpc/h, CAMELS maps
   ds::Colormap colormap = ds::Colormap::Viridis;
   ds::FieldScaling scaling = ds::FieldScaling::Linear;
   QByteArray window_geometry;  // QMainWindow::saveGeometry

@@ -10,6 +10,7 @@
 #include <QTest>
 #include <QThread>
 #include <QTimer>
+#include <algorithm>
 #include <cmath>
 
 #include "diffuscope/data/npy.h"
@@ -97,6 +98,22 @@ class MainWindowTest : public QObject {
     QCOMPARE(after->parameters->sigma_8, 0.95);
     // Same seed and Omega_m: the field scales exactly with sigma_8.
     QVERIFY(std::abs(after->image->values[123] / before->image->values[123] - 0.95 / 0.8) < 1e-4);
+  }
+
+  void fieldKindSwitchesTheSimulator() {
+    auto before = waitForGeneration(1);
+    window_->setFieldKind(ds::MockFieldKind::Zeldovich);
+    auto after = waitForGeneration(before->generation + 1);
+    QVERIFY(after->source.startsWith(QStringLiteral("Zel'dovich map")));
+    QVERIFY(!after->image->is_contrast);  // a positive surface density
+    QVERIFY(*std::min_element(after->image->values.begin(), after->image->values.end()) >= 0.0f);
+    QCOMPARE(after->theory.size(), after->measured.size());
+    QCOMPARE(window_->settings().field_kind, ds::MockFieldKind::Zeldovich);
+    window_->setFieldKind(ds::MockFieldKind::Lognormal);
+    auto lognormal = waitForGeneration(after->generation + 1);
+    QVERIFY(lognormal->source.startsWith(QStringLiteral("Lognormal field")));
+    QVERIFY(*std::min_element(lognormal->image->values.begin(), lognormal->image->values.end()) >
+            0.0f);
   }
 
   void viewsRenderNonBlankImages() {

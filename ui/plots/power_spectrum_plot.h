@@ -17,7 +17,7 @@ class PowerSpectrumPlot : public QWidget {
 
   // measured: points; theory: a line (may be empty). k in h/Mpc, P in (Mpc/h)^2.
   void setSpectra(const ds::PowerSpectrum& measured, const ds::PowerSpectrum& theory,
-                  const QString& title);
+                  const QString& title, const QString& theory_label = QString());
   const ds::PowerSpectrum& measured() const { return measured_; }
   QCustomPlot* plot() const { return plot_; }
   int updateCount() const { return updates_; }

@@ -28,13 +28,6 @@ inline constexpr Registry<FieldScaling, 2> kFieldScalings{
     {{{FieldScaling::Linear, "linear", "Linear", "colour linear in the value"},
       {FieldScaling::Log, "log", "Log10", "colour linear in log10 of the density"}}}};
 
-// Where a displayed 2D field comes from. Trained emulators join this table as they arrive.
-enum class FieldSource { AnalyticGrf };
-inline constexpr Registry<FieldSource, 1> kFieldSources{
-    "field source",
-    {{{FieldSource::AnalyticGrf, "grf", "Gaussian random field",
-       "exact Gaussian random field with the projected linear power spectrum"}}}};
-
 // Kinds of built-in 2D mock fields (core/include/diffuscope/mock/): `mock fields --kind`.
 enum class MockFieldKind { Grf, Lognormal, Zeldovich };
 inline constexpr Registry<MockFieldKind, 3> kFieldKinds{
