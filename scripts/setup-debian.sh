@@ -9,7 +9,7 @@ packages=(
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libimgui-dev libstb-dev libvtk9-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
   libgl1-mesa-dev libgl1-mesa-dri libglx-mesa0 xvfb xauth
-  libgtest-dev
+  libgtest-dev libnetcdf-dev
 )
 
 missing=()

@@ -27,12 +27,16 @@ int main(int argc, char** argv) {
   CLI::App* help = app.add_subcommand("help", "show help for diffuscope-cli or one command");
   help->add_option("command", help_topic, "command to describe");
   actions.push_back(dscli::add_bench_command(app, options));
+  actions.push_back(dscli::add_infer_commands(app, options));
   actions.push_back(dscli::add_stats_command(app, options));
   actions.push_back(dscli::add_cosmology_command(app, options));
   actions.push_back(dscli::add_grf_command(app, options));
   actions.push_back(dscli::add_data_command(app, options));
   actions.push_back(dscli::add_model_command(app, options));
   actions.push_back(dscli::add_mock_command(app, options));
+  actions.push_back(dscli::add_diagnose_command(app, options));
+  actions.push_back(dscli::add_vlb_command(app, options));
+  actions.push_back(dscli::add_sample_command(app, options));
 
   try {
     app.parse(argc, argv);

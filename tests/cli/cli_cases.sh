@@ -468,6 +468,254 @@ case "$case_name" in
     run 2 model eval --model "$d/checkpoint_tiny.pt"
     one_line_error
     ;;
+  diagnose_getdist)
+    # Two GetDist chains of 8 draws; Omega_m sorted: 0.27 0.28 0.28 0.29 ... 0.32 0.33, so the 94%
+    # HDI (floor(0.94 * 16) = 15 steps wide) is [0.27, 0.33] and the mean 0.3.
+    printf '1 %s %s %s\n' 1.5 0.30 0.80 1.2 0.32 0.82 1.1 0.28 0.79 1.4 0.31 0.81 1.3 0.29 0.78 \
+      1.0 0.30 0.80 1.6 0.33 0.83 1.2 0.27 0.77 >"$work/run_1.txt"
+    printf '1 %s %s %s\n' 1.3 0.31 0.81 1.2 0.29 0.79 1.5 0.30 0.80 1.1 0.32 0.82 1.4 0.28 0.78 \
+      1.2 0.30 0.80 1.3 0.29 0.79 1.1 0.31 0.81 >"$work/run_2.txt"
+    printf 'omegam  \\Omega_m\nsigma8  \\sigma_8\n' >"$work/run.paramnames"
+    run 0 diagnose "$work/run"
+    contains out "2 chains x 8 draws"
+    contains out "^parameter .*mean .*sd .*hdi_3% .*hdi_97% .*mcse_mean .*ess_bulk .*ess_tail .*r_hat"
+    contains out "^Omega_m  *0.3  *0.0[0-9]*  *0.27  *0.33 "
+    contains out "^sigma_8  *0.8 "
+    run 0 diagnose "$work/run" --json
+    contains out '"Omega_m": {'
+    contains out '"hdi_3%": 0.27,'
+    contains out '"hdi_97%": 0.33,'
+    grep -A1 '"Omega_m"' "$work/out" | sed -n 's/.*"mean": \([^,]*\),/\1/p' >"$work/mean"
+    near mean 0.3 1e-12
+    ;;
+  diagnose_csv)
+    { echo "chain,draw,Omega_m,sigma_8,acceptance_rate,diverging"
+      for c in 0 1; do for d in 0 1 2 3 4 5; do
+        echo "$c,$d,0.3$((c + d)),0.8$((d % 3)),0.$((5 + (c + d) % 5)),$(( c == 1 && d == 2 ? 1 : 0 ))"
+      done; done; } >"$work/chains.csv"
+    run 0 diagnose "$work/chains.csv"
+    contains out "2 chains x 6 draws"
+    contains out "^acceptance rate: 0.675 (per chain: 0.667 0.683)"
+    contains out "^divergences: 1 (per chain: 0 1)"
+    contains out "^warning: 1 divergent transitions"
+    run 0 diagnose "$work/chains.csv" --json
+    sed -n 's/.*"acceptance_rate": \([^,]*\),/\1/p' "$work/out" >"$work/acceptance"
+    near acceptance 0.675 1e-12
+    contains out '"divergences": 1,'
+    ;;
+  diagnose_bad_inputs)
+    run 1 diagnose "$work/none"
+    one_line_error
+    contains err "none: no GetDist chains"
+    printf '1 0.5 0.30 0.80\n1 0.5 0.31\n' >"$work/bad_1.txt"
+    run 1 diagnose "$work/bad"
+    one_line_error
+    contains err "bad_1.txt: line 2 has 3 columns, expected 4"
+    printf '1 0.5 0.30 0.80\n1 0.5 nan 0.81\n' >"$work/bad_1.txt"
+    run 1 diagnose "$work/bad"
+    one_line_error
+    contains err "bad_1.txt: line 2 column 3 is not finite"
+    printf 'not HDF5' >"$work/x.nc"
+    run 1 diagnose "$work/x.nc"
+    one_line_error
+    contains err "x.nc: not an HDF5 file"
+    run 2 diagnose
+    one_line_error
+    ;;
+  vlb_terms)
+    # The authors' truncated VLB terms and gradient for the fixture (shared/testdata/dhmc_tiny) to
+    # 1e-4 relative; our files are float64, the references float32.
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    run 0 --quiet --threads 1 vlb-terms --model "$d/checkpoint_tiny.pt" --field "$d/vlb_x0.npy" \
+      --theta 0.3,0.8 --noise "$d/vlb_noise.npy" --tmax 20 --grad --out "$work/terms.npy"
+    contains out "^log_likelihood "
+    contains out "^gradient "
+    head -c 128 "$work/terms.npy" >"$work/header"
+    contains header "'descr': '<f8'"
+    contains header "'shape': (20,)"
+    payload() { od -A n -t "$2" -w"${3}" -v -j $((10 + $(od -A n -t u2 -j 8 -N 2 "$1"))) "$1"; }
+    for pair in "terms.npy vlb_terms_expected.npy 20" "terms_grad.npy vlb_grad_expected.npy 2"; do
+      set -- $pair
+      [ -e "$work/$1" ] || fail "$1 not written"
+      paste <(payload "$work/$1" f8 8) <(payload "$d/$2" f4 4) >"$work/pairs"
+      [ "$(wc -l <"$work/pairs")" -eq "$3" ] || fail "$1: expected $3 values"
+      awk '{ e = ($1 - $2) / $2; if (e < 0) e = -e; if (e > m) m = e } END { print "max relative error", m; exit !(m < 1e-4) }' \
+        "$work/pairs" || fail "$1 differs from $2 by 1e-4 relative or more"
+    done
+    # Without --noise: common draws from the seed, reproducible.
+    run 0 --quiet --threads 1 vlb-terms --model "$d/checkpoint_tiny.pt" --field "$d/vlb_x0.npy" --tmax 3 \
+      --draws 2 --seed 5 --prior-term --out "$work/a.npy"
+    cp "$work/out" "$work/first"
+    run 0 --quiet --threads 1 vlb-terms --model "$d/checkpoint_tiny.pt" --field "$d/vlb_x0.npy" --tmax 3 \
+      --draws 2 --seed 5 --prior-term --out "$work/b.npy"
+    cmp -s "$work/a.npy" "$work/b.npy" || fail "the same seed gave different terms"
+    contains a.npy "'shape': (4,)"
+    ;;
+  vlb_terms_bad_inputs)
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    run 1 --quiet --threads 1 vlb-terms --model "$d/checkpoint_tiny.pt" --field "$d/vlb_x0.npy" \
+      --noise "$d/vlb_noise.npy" --tmax 10 --out "$work/t.npy"
+    one_line_error
+    contains err "vlb_noise.npy: shape \[20, 1, 32, 32\] is not \[T_MAX = 10, 1, 32, 32\]"
+    run 1 --quiet --threads 1 vlb-terms --model "$d/checkpoint_tiny.pt" --field "$d/vlb_x0.npy" \
+      --theta 0.3 --out "$work/t.npy"
+    one_line_error
+    contains err "--theta has 1 values; the model takes 2"
+    run 1 --quiet --threads 1 vlb-terms --model "$d/checkpoint_tiny.pt" --field "$d/x.npy" --out "$work/t.npy"
+    one_line_error
+    contains err "x.npy: holds 4 fields; choose one with --index"
+    run 1 --quiet --threads 1 vlb-terms --model "$d/checkpoint_tiny.pt" --field "$d/x.npy" --index 4 \
+      --out "$work/t.npy"
+    one_line_error
+    contains err "x.npy: has 4 fields; index 4 is out of range"
+    run 1 --quiet --threads 1 vlb-terms --model "$d/checkpoint_tiny.pt" --field "$d/betas.npy" --out "$work/t.npy"
+    one_line_error
+    contains err "betas.npy: shape \[1000\] is not"
+    run 1 --quiet --threads 1 vlb-terms --model "$work/missing.pt" --field "$d/vlb_x0.npy" --out "$work/t.npy"
+    one_line_error
+    contains err "missing.pt: does not exist"
+    [ ! -e "$work/t.npy" ] || fail "output written despite the error"
+    run 2 vlb-terms --model "$d/checkpoint_tiny.pt"
+    one_line_error
+    ;;
+  sample_fields)
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    # The fixture's weights are random, so its fields leave the transform's range: model space.
+    run 0 --quiet --threads 1 sample --model "$d/checkpoint_tiny.pt" --omega-m 0.3 --sigma-8 0.8 --n 3 \
+      --res 32 --sampler ddim --steps 5 --seed 1 --model-space --out "$work/s.npy"
+    head -c 128 "$work/s.npy" >"$work/header"
+    contains header "'descr': '<f4'"
+    contains header "'shape': (3, 32, 32"
+    run 0 --quiet --threads 1 sample --model "$d/checkpoint_tiny.pt" --n 3 --res 32 --steps 5 --seed 1 \
+      --model-space --out "$work/again.npy"
+    cmp -s "$work/s.npy" "$work/again.npy" || fail "DDIM with the same seed gave different fields"
+    run 0 --quiet --threads 1 sample --model "$d/checkpoint_tiny.pt" --n 2 --res 16 --sampler ode --steps 3 \
+      --seed 2 --model-space --out "$work/s.h5"
+    run 0 data info "$work/s.h5"
+    contains out "shape: \[2, 16, 16\]"
+    contains out "source: diffusion (checkpoint_tiny.pt)"
+    contains out "param sigma_8: \[0.8, 0.8\]"
+    contains out "seed: 2"
+    ;;
+  sample_bad_inputs)
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    run 1 --quiet --threads 1 sample --model "$d/checkpoint_tiny.pt" --res 30 --out "$work/s.npy"
+    one_line_error
+    contains err "field size 30 is not a positive multiple of 4"
+    run 1 --quiet --threads 1 sample --model "$d/checkpoint_tiny.pt" --res 32 --steps 1001 --out "$work/s.npy"
+    one_line_error
+    contains err "sampler steps 1001 outside \[1, 1000\]"
+    run 1 --quiet --threads 1 sample --model "$d/checkpoint_tiny.pt" --out "$work/s.txt"
+    one_line_error
+    contains err "must end in .npy, .h5 or .hdf5"
+    # Physical units of a random-weight model overflow: refused, nothing written.
+    run 1 --quiet --threads 1 sample --model "$d/checkpoint_tiny.pt" --n 2 --res 16 --steps 3 --out "$work/s.npy"
+    one_line_error
+    contains err "not finite in physical units"
+    [ ! -e "$work/s.npy" ] || fail "output written despite the error"
+    run 2 sample --model "$d/checkpoint_tiny.pt" --sampler euler --out "$work/s.npy"
+    one_line_error
+    ;;
+  infer_hmc_target)
+    # The published configuration (the defaults) on an analytic target: GetDist + ArviZ files,
+    # 200 kept draws per chain, a summary on stderr; same seed -> same bytes, any thread count.
+    g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
+    run 0 --quiet --threads 1 hmc --target "$g/hmc_targets_a.json:correlated_gaussian" \
+      --chains 4 --samples 300 --burn-in 100 --step 5e-4 --leapfrog 5 --inv-mass 1,5 \
+      --start 0.3,0.8 --seed 7 --out "$work/c/pub"
+    for f in pub_1.txt pub_2.txt pub_3.txt pub_4.txt pub.paramnames pub.ranges pub.nc; do
+      [ -s "$work/c/$f" ] || fail "$f not written"
+    done
+    [ ! -e "$work/c/pub_5.txt" ] || fail "a fifth chain file"
+    [ "$(grep -vc '^#' "$work/c/pub_1.txt")" -eq 200 ] || fail "pub_1.txt does not hold 200 draws"
+    contains err "hmc: 4 chains x 200 draws"
+    contains err "^  x  *mean 0.3"
+    contains err "divergences 0 of 800 draws"
+    run 0 --quiet --threads 2 hmc --target "$g/hmc_targets_a.json:correlated_gaussian" --seed 7 \
+      --out "$work/d/pub"
+    cmp -s "$work/c/pub_3.txt" "$work/d/pub_3.txt" || fail "same seed, different chains"
+    run 0 --quiet hmc --target "$g/hmc_targets_a.json:correlated_gaussian" --seed 8 --out "$work/e/pub"
+    ! cmp -s "$work/c/pub_3.txt" "$work/e/pub_3.txt" || fail "another seed, same chains"
+    # With adaptation on the box-truncated target: no draw leaves the box.
+    run 0 --quiet hmc --target "$g/hmc_targets_a.json:box_truncated_gaussian" --adapt \
+      --samples 600 --burn-in 200 --start 0.12,0.63 --out "$work/b/box"
+    awk '!/^#/ { if ($3 < 0.1 || $3 > 0.5 || $4 < 0.6 || $4 > 1.0) bad = 1 } END { exit bad }' \
+      "$work"/b/box_*.txt || fail "a draw outside the box"
+    ;;
+  infer_nuts_svi_target)
+    g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
+    run 0 --quiet nuts --target "$g/hmc_targets_a.json:correlated_gaussian" --samples 700 \
+      --burn-in 200 --seed 3 --formats csv --out "$work/n"
+    [ ! -e "$work/n_1.txt" ] || fail "GetDist written without being asked"
+    contains err "nuts: 4 chains x 500 draws"
+    head -1 "$work/n.csv" >"$work/header"
+    contains header "^chain,draw,x,y,lp,acceptance_rate,step_size,n_steps,tree_depth,diverging"
+    [ "$(wc -l <"$work/n.csv")" -eq 2001 ] || fail "n.csv does not hold 2000 draws"
+    # Mean of x over 2000 draws (sd 0.02, ESS ~1000+): 0.3 within 0.003.
+    awk -F, 'NR > 1 { s += $3; n++ } END { print s / n }' "$work/n.csv" >"$work/mean"
+    near mean 0.3 0.003
+    run 0 --quiet svi --target "$g/hmc_targets_a.json:correlated_gaussian" --start 0.27,0.84 \
+      --steps 1500 --draws 500 --seed 3 --formats csv,getdist --out "$work/s"
+    contains err "svi: 1 chains x 500 draws"
+    [ -s "$work/s_1.txt" ] || fail "s_1.txt not written"
+    awk -F, 'NR > 1 { s += $4; n++ } END { print s / n }' "$work/s.csv" >"$work/mean"
+    near mean 0.8 0.006
+    ;;
+  infer_posterior_exact_grf)
+    # A GRF mock and the exact posterior of its field by NUTS: files and a summary naming the
+    # cosmological parameters.
+    run 0 --quiet mock fields --kind grf --set single --omega-m 0.3 --sigma-8 0.8 --n-cosmo 1 \
+      --per-cosmo 2 --res 32 --box 1000 --seed 3 --out "$work/f.h5"
+    run 0 --quiet posterior --exact-grf "$work/f.h5" --index 1 --chains 2 --samples 80 \
+      --burn-in 40 --seed 4 --out "$work/p/grf"
+    for f in grf_1.txt grf_2.txt grf.paramnames grf.ranges grf.nc; do
+      [ -s "$work/p/$f" ] || fail "$f not written"
+    done
+    contains err "exact GRF posterior of field 1"
+    contains err "Omega_m *mean"
+    contains err "sigma_8 *mean"
+    grep -q "^omegam" "$work/p/grf.paramnames" || fail "no omegam in grf.paramnames"
+    grep -q "0.1 *0.5" "$work/p/grf.ranges" || fail "grf.ranges lacks the prior box"
+    ;;
+  infer_bad_inputs)
+    g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
+    t="$g/hmc_targets_a.json"
+    run 1 hmc --out "$work/x"
+    one_line_error
+    contains err "exactly one log-density source"
+    run 1 hmc --target "$t:correlated_gaussian" --exact-grf "$work/f.npy" --out "$work/x"
+    one_line_error
+    run 1 nuts --target "$t" --out "$work/x"
+    one_line_error
+    contains err "must be FILE.json:NAME"
+    run 1 nuts --target "$t:nope" --out "$work/x"
+    one_line_error
+    contains err "has no target 'nope'"
+    run 1 hmc --target "$work/missing.json:x" --out "$work/x"
+    one_line_error
+    contains err "missing.json"
+    run 1 hmc --target "$t:correlated_gaussian" --samples 100 --burn-in 100 --out "$work/x"
+    one_line_error
+    contains err "must exceed --burn-in"
+    run 1 hmc --target "$t:correlated_gaussian" --inv-mass 1,-5 --out "$work/x"
+    one_line_error
+    contains err "inverse mass entry 1"
+    run 1 hmc --target "$t:box_truncated_gaussian" --start 0.05,0.7 --out "$work/x"
+    one_line_error
+    contains err "start"
+    run 1 hmc --target "$t:correlated_gaussian" --formats getdist,pdf --out "$work/x"
+    one_line_error
+    contains err "unknown format 'pdf'"
+    run 1 posterior --out "$work/x"
+    one_line_error
+    contains err "exact-grf"
+    run 1 posterior --exact-grf "$work/none.npy" --out "$work/x"
+    one_line_error
+    contains err "none.npy"
+    run 2 nuts --target "$t:correlated_gaussian" --chains 0 --out "$work/x"
+    one_line_error
+    [ -z "$(ls "$work" | grep '^x')" ] || fail "output written despite the errors"
+    ;;
   *) fail "unknown case" ;;
 esac
 echo "PASS [$case_name]"

@@ -12,11 +12,16 @@ namespace dscli {
 using Action = std::function<int()>;
 
 Action add_bench_command(CLI::App& app, const GlobalOptions& options);
+// hmc, nuts, svi and posterior (infer_command.cpp): one action for the four subcommands.
+Action add_infer_commands(CLI::App& app, const GlobalOptions& options);
 Action add_stats_command(CLI::App& app, const GlobalOptions& options);
 Action add_cosmology_command(CLI::App& app, const GlobalOptions& options);
 Action add_grf_command(CLI::App& app, const GlobalOptions& options);
 Action add_data_command(CLI::App& app, const GlobalOptions& options);
 Action add_model_command(CLI::App& app, const GlobalOptions& options);
 Action add_mock_command(CLI::App& app, const GlobalOptions& options);
+Action add_diagnose_command(CLI::App& app, const GlobalOptions& options);
+Action add_vlb_command(CLI::App& app, const GlobalOptions& options);
+Action add_sample_command(CLI::App& app, const GlobalOptions& options);
 
 }  // namespace dscli

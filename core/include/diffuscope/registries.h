@@ -87,4 +87,45 @@ inline constexpr Registry<MassAssignment, 5> kMassAssignments{
       {MassAssignment::Tsc, "tsc", "TSC", "triangular shaped cloud"},
       {MassAssignment::Pcs, "pcs", "PCS", "piecewise cubic spline"}}}};
 
+// DDPM noise schedules (diffusion/schedule.h).
+enum class ScheduleKind { CustomLinear, Linear, Cosine };
+inline constexpr Registry<ScheduleKind, 3> kSchedules{
+    "noise schedule",
+    {{{ScheduleKind::CustomLinear, "custom-linear", "Custom linear (Diffusion-HMC)",
+       "linear 1e-4..1e-2 over 1000 steps, the second half ramped by 1..3 (the paper's)"},
+      {ScheduleKind::Linear, "linear", "Linear (DDPM)", "linear 1e-4..0.02 (Ho et al. 2020)"},
+      {ScheduleKind::Cosine, "cosine", "Cosine",
+       "cosine alphabar, s = 0.008, betas clipped at 0.999 (Nichol & Dhariwal 2021)"}}}};
+
+// Reverse-diffusion samplers that draw fields from a score network (diffusion/sampler.h).
+enum class DiffusionSamplerKind { Ancestral, Ddim, Ode };
+inline constexpr Registry<DiffusionSamplerKind, 3> kDiffusionSamplers{
+    "diffusion sampler",
+    {{{DiffusionSamplerKind::Ancestral, "ancestral", "Ancestral DDPM",
+       "all T steps with the posterior variance, the mean at the last step (the paper's)"},
+      {DiffusionSamplerKind::Ddim, "ddim", "DDIM", "N steps, eta = 0 deterministic (Song et al.)"},
+      {DiffusionSamplerKind::Ode, "ode", "Probability-flow ODE",
+       "Heun's method on the probability-flow ODE, N steps (2N - 1 network calls)"}}}};
+
+// Noise of the truncated VLB likelihood (diffusion/vlb.h).
+enum class VlbNoiseMode { Fresh, Common };
+inline constexpr Registry<VlbNoiseMode, 2> kVlbNoiseModes{
+    "VLB noise mode",
+    {{{VlbNoiseMode::Fresh, "fresh", "Fresh",
+       "new noise at every evaluation: a stochastic likelihood (as published)"},
+      {VlbNoiseMode::Common, "common", "Common",
+       "K fixed noise draws shared by every parameter value: a smooth deterministic "
+       "likelihood"}}}};
+
+// Posterior samplers on a log density (infer/hmc.h, infer/nuts.h, infer/svi.h).
+enum class SamplerKind { Hmc, Nuts, Svi };
+inline constexpr Registry<SamplerKind, 3> kSamplers{
+    "sampler",
+    {{{SamplerKind::Hmc, "hmc", "HMC",
+       "Hamiltonian Monte Carlo, fixed leapfrog steps (the published configuration)"},
+      {SamplerKind::Nuts, "nuts", "NUTS",
+       "No-U-Turn sampler, multinomial, with step size and metric adaptation"},
+      {SamplerKind::Svi, "svi", "SVI (full-rank Gaussian)",
+       "variational fit of a full-rank Gaussian by the reparameterised ELBO with Adam"}}}};
+
 }  // namespace ds

@@ -13,6 +13,8 @@
 #include "diffuscope/stats/knn_cdf.h"
 #include "diffuscope/stats/power_spectrum_3d.h"
 #include "diffuscope/stats/two_point.h"
+#include "diffusion/diffusion_bench.h"
+#include "infer/inference_bench.h"
 #include "mock/mock_bench.h"
 
 namespace ds {
@@ -164,7 +166,11 @@ std::vector<BenchSuite> make_bench_suites() {
   return {{"fields", "2D Gaussian random fields at the slider cosmology", run_fields},
           {"stats", "Summary statistics of fields and point sets", run_stats},
           {"points", "Clustered point sets for the 3D view", run_points},
-          {"mock", "Mock simulators: Zel'dovich maps and halo catalogues", run_mock_bench}};
+          {"mock", "Mock simulators: Zel'dovich maps and halo catalogues", run_mock_bench},
+          {"diffusion2d", "Diffusion-HMC U-Nets, DDIM sampling and the truncated VLB",
+           run_diffusion_bench},
+          {"inference", "Published HMC vs adapted NUTS on the exact GRF posterior of a 64^2 mock",
+           run_inference_bench}};
 }
 
 }  // namespace ds

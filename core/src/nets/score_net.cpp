@@ -133,6 +133,29 @@ ScoreNet2d ScoreNet2d::load_pytorch_checkpoint(const std::string& path, bool ema
   return ScoreNet2d(std::move(impl));
 }
 
+ScoreNet2d ScoreNet2d::with_random_weights(const UnetConfig& config, std::uint64_t seed,
+                                           Device device) {
+  require_device(device);
+  config.validate();
+  torch::manual_seed(seed);
+  auto network = std::make_shared<nets::UnetScoreNetwork>(config);
+  network->set_training(false);
+  network->to(torch_device(device));
+  auto impl = std::make_unique<Impl>();
+  impl->device = device;
+  impl->network = network;
+  ScoreNetInfo& info = impl->info;
+  info.path = "random:" + config.describe();
+  info.architecture = config.describe();
+  info.model_type = "explicitconditional";
+  info.parameter_count = nets::parameter_count(*network->module());
+  info.channels = config.channels;
+  info.conditional_dim = config.conditional_dim;
+  info.downsampling_factor = config.downsampling_factor();
+  info.config_json = config.to_json();
+  return ScoreNet2d(std::move(impl));
+}
+
 ScoreNet2d ScoreNet2d::load_torchscript(const std::string& path, Device device) {
   require_device(device);
   {

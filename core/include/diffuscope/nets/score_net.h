@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "diffuscope/nets/unet_config.h"
 #include "diffuscope/registries.h"
 
 namespace ds {
@@ -57,6 +58,11 @@ class ScoreNet2d {
   // A TorchScript module (torch.jit.save). An extra file "diffuscope.json" (torch.jit.save's
   // _extra_files), when present, supplies conditional_dim, schedule, betas, ... as JSON.
   static ScoreNet2d load_torchscript(const std::string& path, Device device = Device::Cpu);
+  // A Diffusion-HMC U-Net with random weights (LibTorch's default initialisation after
+  // torch::manual_seed(seed)): for benchmarks and tests of code that needs a network of a given
+  // size, not a trained one. info().path is "random:<architecture>", no betas.
+  static ScoreNet2d with_random_weights(const UnetConfig& config, std::uint64_t seed = 0,
+                                        Device device = Device::Cpu);
 
   ScoreNet2d(ScoreNet2d&&) noexcept;
   ScoreNet2d& operator=(ScoreNet2d&&) noexcept;

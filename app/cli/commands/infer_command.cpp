@@ -1,0 +1,329 @@
+// diffuscope-cli hmc | nuts | svi | posterior: posterior sampling of a log density (core/infer).
+// The log density comes from a pluggable source: --target FILE.json:NAME (an analytic test
+// density shaped like shared/testdata/goldens/hmc_targets_a.json) or --exact-grf FILE (the exact
+// GRF likelihood of one field times the flat cosmology prior); a model-based source (--model,
+// the truncated VLB) plugs in at load_density(). Chains go to GetDist files under ROOT and to
+// ROOT.nc (ArviZ), optionally ROOT.csv; a one-line summary per parameter goes to stderr.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "commands/commands.h"
+#include "diffuscope/cosmology/grf_likelihood.h"
+#include "diffuscope/error.h"
+#include "diffuscope/infer/chain_files.h"
+#include "diffuscope/infer/diagnostics.h"
+#include "diffuscope/infer/exact_grf.h"
+#include "diffuscope/infer/hmc.h"
+#include "diffuscope/infer/nuts.h"
+#include "diffuscope/infer/svi.h"
+#include "diffuscope/infer/targets.h"
+#include "stats_input.h"
+
+namespace dscli {
+
+namespace {
+
+struct InferOptions {
+  // Log-density source.
+  std::string target, exact_grf;
+  std::size_t index = 0;
+  double box = 0.0;  // Mpc/h; 0: the file's, else 25
+  double slab = ds::ProjectedPowerSpectrum::kDefaultSlabThickness;
+  // MCMC.
+  std::size_t chains = 4, samples = 300, burn_in = 100;
+  double step = 0.0;  // 0: the sampler's default
+  int leapfrog = 5, max_depth = 10;
+  std::string inv_mass, start = "0.3,0.8";
+  bool adapt = false, dense = false;
+  double target_accept = 0.8;
+  // SVI.
+  std::size_t steps = 2000, draws = 1000, per_step = 16;
+  double learning_rate = 0.05;
+  // Output.
+  std::uint64_t seed = 0;
+  std::string out, formats = "getdist,arviz";
+};
+
+std::vector<double> parse_numbers(const std::string& text, const std::string& flag) {
+  std::vector<double> out;
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, ',')) {
+    std::size_t used = 0;
+    double v = 0.0;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || !std::isfinite(v))
+      throw ds::InvalidArgument(flag + " '" + text + "' is not a comma-separated list of numbers");
+    out.push_back(v);
+  }
+  return out;
+}
+
+// "0.3,0.8" or "0.3,0.8;0.11,0.62" (one point per chain).
+std::vector<std::vector<double>> parse_starts(const std::string& text) {
+  std::vector<std::vector<double>> out;
+  std::stringstream s(text);
+  std::string point;
+  while (std::getline(s, point, ';')) out.push_back(parse_numbers(point, "--start"));
+  return out;
+}
+
+struct LoadedDensity {
+  std::shared_ptr<const ds::LogDensity> density;
+  std::string description;
+};
+
+// The one place a new source (--model ...) plugs in.
+LoadedDensity load_density(const InferOptions& o, const std::string& command) {
+  const int given = int(!o.target.empty()) + int(!o.exact_grf.empty());
+  if (given != 1)
+    throw ds::InvalidArgument(command +
+                              ": give exactly one log-density source: --target "
+                              "FILE.json:NAME or --exact-grf FILE");
+  if (!o.target.empty()) {
+    const auto [path, name] = ds::split_target_spec(o.target);
+    return {ds::load_test_target(path, name), "target " + name + " of " + path};
+  }
+  const bool npy =
+      o.exact_grf.size() >= 4 && o.exact_grf.compare(o.exact_grf.size() - 4, 4, ".npy") == 0;
+  const FieldInput input =
+      read_field_input(o.exact_grf, o.index, o.box > 0.0 ? o.box : (npy ? 25.0 : 0.0));
+  ds::GrfSettings settings;
+  settings.n = input.field.n;
+  settings.box_size = input.field.box_size;
+  settings.slab_thickness = o.slab;
+  try {
+    // The values are the density contrast, as `mock fields --kind grf` writes them.
+    auto likelihood =
+        std::make_shared<const ds::GrfLikelihood>(input.field.values.data(), settings);
+    return {ds::exact_grf_posterior(likelihood),
+            "exact GRF posterior of field " + std::to_string(o.index) + " of " + o.exact_grf};
+  } catch (const ds::InvalidArgument& e) {
+    throw ds::FileError(o.exact_grf, e.what());
+  }
+}
+
+void add_source_options(CLI::App* cmd, InferOptions& o, bool with_targets) {
+  if (with_targets)
+    cmd->add_option("--target", o.target,
+                    "FILE.json:NAME: an analytic test density (correlated_gaussian, "
+                    "banana_rosenbrock_like, box_truncated_gaussian) with the params in FILE");
+  cmd->add_option("--exact-grf", o.exact_grf,
+                  "FILE: a GRF density-contrast field (.npy [N,N] / [M,N,N] or HDF5 dataset); "
+                  "samples its exact GRF likelihood times the flat prior on the cosmology box");
+  cmd->add_option("--index", o.index, "which field of a stack (default 0)");
+  cmd->add_option("--box", o.box, "box size of the field in Mpc/h (default: the file's, else 25)");
+  cmd->add_option("--slab", o.slab, "slab thickness of the GRF model in Mpc/h (default 5)");
+}
+
+void add_chain_options(CLI::App* cmd, InferOptions& o) {
+  cmd->add_option("--chains", o.chains, "number of chains (default 4)")->check(CLI::Range(1, 256));
+  cmd->add_option("--samples", o.samples,
+                  "draws per chain in total, burn-in included (default 300: with --burn-in 100, "
+                  "200 are kept, as published)");
+  cmd->add_option("--burn-in", o.burn_in,
+                  "draws per chain discarded first; adaptation happens there (default 100)");
+  cmd->add_option("--start", o.start,
+                  "start point 'x,y' for every chain, or 'x,y;x,y;...' one per chain (default "
+                  "0.3,0.8, the published start)");
+  cmd->add_option("--inv-mass", o.inv_mass,
+                  "inverse mass matrix M^-1: D values (diagonal) or D*D (dense, row-major); hmc "
+                  "default 1,5 (as published), nuts/posterior default unit (then adapted)");
+  cmd->add_option("--target-accept", o.target_accept,
+                  "target acceptance of the step-size adaptation (default 0.8)")
+      ->check(CLI::Range(0.05, 0.999));
+  cmd->add_flag("--dense", o.dense, "adapt a dense metric instead of a diagonal one");
+}
+
+void add_output_options(CLI::App* cmd, InferOptions& o) {
+  cmd->add_option("--seed", o.seed, "seed of the chains (default: the global --seed)");
+  cmd->add_option("--out", o.out,
+                  "ROOT: writes ROOT_1.txt... + ROOT.paramnames/.ranges (GetDist), ROOT.nc "
+                  "(ArviZ), ROOT.csv with --formats csv")
+      ->required();
+  cmd->add_option("--formats", o.formats,
+                  "comma-separated outputs among getdist, arviz, csv (default getdist,arviz)");
+}
+
+ds::McmcRun mcmc_run(const InferOptions& o, std::uint64_t seed, const std::string& command) {
+  if (o.samples <= o.burn_in)
+    throw ds::InvalidArgument(command + ": --samples " + std::to_string(o.samples) +
+                              " must exceed --burn-in " + std::to_string(o.burn_in) +
+                              " (samples count the burn-in)");
+  ds::McmcRun run;
+  run.chains = o.chains;
+  run.warmup = o.burn_in;
+  run.draws = o.samples - o.burn_in;
+  run.seed = seed;
+  run.starts = parse_starts(o.start);
+  return run;
+}
+
+// The --formats list, checked before any sampling.
+std::vector<std::string> parse_formats(const std::string& text) {
+  std::vector<std::string> formats;
+  std::stringstream s(text);
+  std::string format;
+  while (std::getline(s, format, ',')) {
+    if (format != "getdist" && format != "arviz" && format != "csv")
+      throw ds::InvalidArgument("--formats: unknown format '" + format +
+                                "' (choose among getdist, arviz, csv)");
+    formats.push_back(format);
+  }
+  if (formats.empty()) throw ds::InvalidArgument("--formats: no output format given");
+  return formats;
+}
+
+void write_outputs(const ds::Chains& chains, const std::string& root,
+                   const std::vector<std::string>& formats) {
+  // GetDist roots usually live in a chains/ folder: create the folder of ROOT.
+  const std::filesystem::path folder = std::filesystem::path(root).parent_path();
+  std::error_code ignored;
+  if (!folder.empty()) std::filesystem::create_directories(folder, ignored);
+  for (const auto& f : formats) {
+    if (f == "getdist") ds::write_getdist(root, chains);
+    if (f == "arviz") ds::write_arviz_netcdf(root + ".nc", chains);
+    if (f == "csv") ds::write_chains_csv(root + ".csv", chains);
+  }
+}
+
+// One line per parameter and one for the sampler statistics, on stderr.
+void print_summary(const ds::Chains& chains, double seconds, const std::string& what) {
+  const ds::ChainsSummary summary = ds::summarize(chains);
+  std::fprintf(stderr, "%s: %zu chains x %zu draws in %.2f s (%s)\n", chains.sampler.c_str(),
+               chains.chains, chains.draws, seconds, what.c_str());
+  for (const auto& p : summary.parameters)
+    std::fprintf(stderr, "  %-10s mean %.6g  sd %.4g  ess_bulk %.0f  r_hat %.3f\n", p.name.c_str(),
+                 p.mean, p.sd, p.ess_bulk, p.r_hat);
+  if (summary.divergences)
+    std::fprintf(stderr, "  divergences %zu of %zu draws; mean acceptance %.3f\n",
+                 *summary.divergences, chains.chains * chains.draws,
+                 summary.acceptance_rate.value_or(std::nan("")));
+}
+
+enum class Command { Hmc, Nuts, Svi, Posterior };
+
+int run_command(Command which, const InferOptions& o, std::uint64_t seed,
+                const GlobalOptions& options, const std::string& name) {
+  apply_global_options(options);
+  if (o.out.empty()) throw ds::InvalidArgument(name + ": --out ROOT is required");
+  const std::vector<std::string> formats = parse_formats(o.formats);
+  const LoadedDensity loaded = load_density(o, name);
+  const ds::JobContext job = progress_context(options, name);
+  ds::AdaptationSettings adaptation;
+  adaptation.target_acceptance = o.target_accept;
+  adaptation.metric = o.dense ? ds::MetricKind::Dense : ds::MetricKind::Diagonal;
+  ds::Chains chains;
+  double seconds = 0.0;
+  if (which == Command::Hmc) {
+    ds::HmcSettings s;
+    s.run = mcmc_run(o, seed, name);
+    if (o.step > 0.0) s.step_size = o.step;
+    s.leapfrog_steps = o.leapfrog;
+    if (!o.inv_mass.empty()) s.inverse_mass = parse_numbers(o.inv_mass, "--inv-mass");
+    s.adapt = o.adapt;
+    s.adaptation = adaptation;
+    ds::McmcResult r = ds::sample_hmc(*loaded.density, s, job);
+    chains = std::move(r.chains);
+    seconds = r.seconds;
+  } else if (which == Command::Nuts || which == Command::Posterior) {
+    ds::NutsSettings s;
+    s.run = mcmc_run(o, seed, name);
+    s.step_size = o.step;
+    s.max_tree_depth = o.max_depth;
+    if (!o.inv_mass.empty()) s.inverse_mass = parse_numbers(o.inv_mass, "--inv-mass");
+    s.adaptation = adaptation;
+    ds::McmcResult r = ds::sample_nuts(*loaded.density, s, job);
+    chains = std::move(r.chains);
+    seconds = r.seconds;
+  } else {
+    ds::SviSettings s;
+    const auto starts = parse_starts(o.start);
+    if (starts.size() != 1) throw ds::InvalidArgument("svi: --start takes one point");
+    s.start = starts[0];
+    s.steps = o.steps;
+    s.samples_per_step = o.per_step;
+    s.learning_rate = o.learning_rate;
+    s.draws = o.draws;
+    s.seed = seed;
+    ds::SviResult r = ds::fit_svi(*loaded.density, s, job);
+    chains = std::move(r.chains);
+  }
+  write_outputs(chains, o.out, formats);
+  print_summary(chains, seconds, loaded.description);
+  return 0;
+}
+
+}  // namespace
+
+Action add_infer_commands(CLI::App& app, const GlobalOptions& options) {
+  auto o = std::make_shared<InferOptions>();
+  CLI::App* hmc = app.add_subcommand(
+      "hmc",
+      "Hamiltonian Monte Carlo on a log density; defaults are the published configuration "
+      "(step 5e-4, 5 leapfrog steps, inverse mass diag(1,5), start 0.3,0.8, 300 draws with "
+      "100 burn-in); proposals leaving the prior box are rejected");
+  add_source_options(hmc, *o, true);
+  add_chain_options(hmc, *o);
+  hmc->add_option("--step", o->step, "leapfrog step size (default 5e-4)");
+  hmc->add_option("--leapfrog", o->leapfrog, "leapfrog steps per transition (default 5)")
+      ->check(CLI::Range(1, 100000));
+  hmc->add_flag("--adapt", o->adapt,
+                "adapt the step size (dual averaging) and metric during burn-in (Stan windows)");
+  add_output_options(hmc, *o);
+
+  CLI::App* nuts = app.add_subcommand(
+      "nuts", "No-U-Turn sampler on a log density, with step size and metric adaptation");
+  add_source_options(nuts, *o, true);
+  add_chain_options(nuts, *o);
+  nuts->add_option("--step", o->step, "initial step size (default: Stan's heuristic)");
+  nuts->add_option("--max-depth", o->max_depth, "maximum tree depth (default 10)")
+      ->check(CLI::Range(1, 30));
+  add_output_options(nuts, *o);
+
+  CLI::App* svi = app.add_subcommand(
+      "svi", "variational fit of a full-rank Gaussian (reparameterised ELBO, Adam); writes draws");
+  add_source_options(svi, *o, true);
+  svi->add_option("--start", o->start, "initial mean 'x,y' (default 0.3,0.8)");
+  svi->add_option("--steps", o->steps, "Adam steps (default 2000)")->check(CLI::PositiveNumber);
+  svi->add_option("--samples-per-step", o->per_step, "ELBO draws per step (default 16)")
+      ->check(CLI::PositiveNumber);
+  svi->add_option("--learning-rate", o->learning_rate, "initial Adam learning rate (default 0.05)");
+  svi->add_option("--draws", o->draws, "draws of the fitted q written out (default 1000)")
+      ->check(CLI::PositiveNumber);
+  add_output_options(svi, *o);
+
+  CLI::App* posterior = app.add_subcommand(
+      "posterior",
+      "reference posteriors to draw others against: --exact-grf FILE samples the exact GRF "
+      "likelihood of a field (flat prior on the cosmology box) with adapted NUTS");
+  add_source_options(posterior, *o, false);
+  add_chain_options(posterior, *o);
+  add_output_options(posterior, *o);
+
+  return [=, &options]() -> int {
+    const auto seed_of = [&](CLI::App* cmd) {
+      return cmd->count("--seed") ? o->seed : options.seed;
+    };
+    if (hmc->parsed()) return run_command(Command::Hmc, *o, seed_of(hmc), options, "hmc");
+    if (nuts->parsed()) return run_command(Command::Nuts, *o, seed_of(nuts), options, "nuts");
+    if (svi->parsed()) return run_command(Command::Svi, *o, seed_of(svi), options, "svi");
+    if (posterior->parsed()) {
+      if (o->exact_grf.empty())
+        throw ds::InvalidArgument("posterior: --exact-grf FILE is required");
+      return run_command(Command::Posterior, *o, seed_of(posterior), options, "posterior");
+    }
+    return -1;
+  };
+}
+
+}  // namespace dscli

@@ -1,0 +1,75 @@
+// The one interface every sampler (HMC, NUTS, SVI) and grid scan sees: the log density of a
+// parameter vector and its gradient, evaluated at a BATCH of points at once (all chains of a
+// sampler, all points of a grid row), so that an expensive density (a diffusion model's VLB)
+// costs one network call per batch. Models, analytic test targets and the exact GRF posterior
+// are adapters behind it (DESIGN.md, Core concepts).
+//
+// Values are data, not errors: -inf means "outside the support" (zero density, e.g. outside a
+// prior box); NaN or +inf means numerical trouble and becomes a divergence in a sampler. An
+// implementation throws only for programmer or IO errors (wrong buffer sizes, a lost file).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "diffuscope/cosmology/cosmology.h"
+
+namespace ds {
+
+class LogDensity {
+ public:
+  virtual ~LogDensity() = default;
+
+  // Number of parameters D.
+  virtual std::size_t dimension() const = 0;
+
+  // thetas: [batch, D] row-major. Resizes values to [batch] and, when gradients is not null,
+  // *gradients to [batch, D] (d log p / d theta). A gradient row is unspecified where the value
+  // is not finite. Must give every point the same value whatever else is in the batch.
+  virtual void evaluate(const std::vector<double>& thetas, std::size_t batch,
+                        std::vector<double>& values, std::vector<double>* gradients) const = 0;
+
+  // Parameter names (files, tables; default "theta0", ...) and LaTeX labels (GetDist
+  // .paramnames; default the names).
+  virtual std::vector<std::string> names() const;
+  virtual std::vector<std::string> labels() const;
+  // The support's bounding box per parameter, (-inf, inf) where unbounded (GetDist .ranges).
+  virtual std::vector<std::pair<double, double>> ranges() const;
+};
+
+// log p and (optionally) its gradient at one point: a batch of one.
+double evaluate_one(const LogDensity& density, const std::vector<double>& theta,
+                    std::vector<double>* gradient = nullptr);
+
+// A likelihood times a flat prior on a box: log p = log L(theta) - log(box volume) inside
+// the box (edges included), -inf outside. Points outside are never passed to the likelihood (a
+// model may be undefined there; GrfLikelihood throws), so the likelihood sees one sub-batch of
+// the inside points per call, or no call when none is inside.
+class BoxPrior : public LogDensity {
+ public:
+  // box: (lo, hi) per parameter, lo < hi, finite; its size must equal likelihood->dimension().
+  BoxPrior(std::shared_ptr<const LogDensity> likelihood,
+           std::vector<std::pair<double, double>> box);
+  // The cosmology prior box (Omega_m, sigma_8) of ds::Prior.
+  BoxPrior(std::shared_ptr<const LogDensity> likelihood, const Prior& prior);
+
+  std::size_t dimension() const override { return box_.size(); }
+  void evaluate(const std::vector<double>& thetas, std::size_t batch, std::vector<double>& values,
+                std::vector<double>* gradients) const override;
+  std::vector<std::string> names() const override { return likelihood_->names(); }
+  std::vector<std::string> labels() const override { return likelihood_->labels(); }
+  std::vector<std::pair<double, double>> ranges() const override { return box_; }
+
+  bool contains(const double* theta) const;
+  const LogDensity& likelihood() const { return *likelihood_; }
+
+ private:
+  std::shared_ptr<const LogDensity> likelihood_;
+  std::vector<std::pair<double, double>> box_;
+  double log_volume_ = 0.0;
+};
+
+}  // namespace ds

@@ -1,0 +1,132 @@
+#include "diffusion/diffusion_bench.h"
+
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <string>
+
+#include "diffuscope/diffusion/sampler.h"
+#include "diffuscope/diffusion/vlb.h"
+#include "diffuscope/random.h"
+#include "nets/score_network.h"
+
+namespace ds {
+
+namespace {
+
+struct NetworkSize {
+  const char* name;
+  int dim;
+  std::vector<int> mults;
+  int n;
+};
+
+UnetConfig config_of(const NetworkSize& size) {
+  UnetConfig c;
+  c.dim = size.dim;
+  c.dim_mults = size.mults;
+  return c;
+}
+
+std::string millions(std::int64_t count) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2fM parameters", count / 1e6);
+  return buffer;
+}
+
+// Forward in inference mode, and forward + backward of a training-style loss through all weights.
+void time_network(const NetworkSize& size, BenchSuiteResult& result) {
+  const auto net = ScoreNet2d::with_random_weights(config_of(size), 3);
+  const auto network = net.network();
+  const auto x = torch::randn({1, 1, size.n, size.n});
+  const auto t = torch::full({1}, 500, torch::kInt64);
+  const auto theta = torch::full({1, 2}, 0.5f);
+  const std::string shape = std::to_string(size.n) + "x" + std::to_string(size.n);
+  auto forward = time_call(std::string("unet_") + size.name + "/forward/" + shape, [&] {
+    torch::InferenceMode inference;
+    network->forward(x, t, theta);
+  });
+  forward.note = millions(net.parameter_count()) + ", batch 1, inference mode";
+  result.measurements.push_back(forward);
+  auto backward = time_call(std::string("unet_") + size.name + "/forward+backward/" + shape,
+                            [&] { network->forward(x, t, theta).square().mean().backward(); });
+  backward.note = "loss on eps_hat, gradients of all weights (a training step without the update)";
+  result.measurements.push_back(backward);
+}
+
+}  // namespace
+
+BenchSuiteResult run_diffusion_bench(const JobContext& job) {
+  BenchSuiteResult result{
+      "diffusion2d", "Diffusion-HMC U-Nets, DDIM sampling and the truncated VLB", {}};
+  const NetworkSize sizes[] = {
+      {"tiny", 16, {1, 2, 4}, 32}, {"default", 32, {1, 2, 4}, 64}, {"paper", 64, {1, 2, 4, 8}, 64}};
+  const int steps = 6;
+  int done = 0;
+  for (const auto& size : sizes) {
+    job.check_cancelled();
+    job.report(done++, steps, std::string("unet ") + size.name);
+    time_network(size, result);
+  }
+  result.measurements[4].note +=
+      "; an ancestral 1000-step field costs ~1000 forwards (paper: 6.2 s per 256x256 field on a "
+      "GPU)";
+
+  job.check_cancelled();
+  job.report(done++, steps, "ddim-25 field");
+  DiffusionModel2d model{ScoreNet2d::with_random_weights(config_of(sizes[1]), 5),
+                         make_schedule(ScheduleKind::CustomLinear), FieldTransform::diffusion_hmc(),
+                         ParameterNormalisation{}};
+  const auto predictor = make_noise_predictor(model.net, {0.5f, 0.5f}, 64);
+  DiffusionSamplerSettings ddim;
+  ddim.steps = 25;
+  auto field = time_call(
+      "ddim25/default/64x64",
+      [&] { sample_diffusion(model.schedule, predictor, ddim, 1, 1, 64, 1, {0}); }, 0.2, 2);
+  char note[160];
+  std::snprintf(note, sizeof note,
+                "one field, 25 network calls; absolute target < 500 ms (%s: %.0f ms)",
+                field.seconds <= 0.5 ? "met" : "NOT met", field.seconds * 1e3);
+  field.note = note;
+  result.measurements.push_back(field);
+
+  // The VLB with gradient at T_MAX = 20 on a 64x64 field, common noise.
+  std::vector<float> x0(64 * 64);
+  Rng rng(2);
+  for (auto& v : x0) v = static_cast<float>(0.5 * rng.normal());
+  BenchMeasurement vlb_runs[2];
+  for (int batched = 0; batched < 2; ++batched) {
+    job.check_cancelled();
+    job.report(done++, steps, batched ? "vlb batched" : "vlb unbatched");
+    VlbSettings settings;
+    settings.noise = VlbNoiseMode::Common;
+    settings.max_batch = batched ? 0 : 1;
+    TruncatedVlb vlb(model, x0, 64, settings);
+    const std::vector<double> theta{0.3, 0.8};
+    vlb_runs[batched] = time_call(
+        std::string("vlb/default/64x64/tmax=20/") + (batched ? "batched" : "unbatched"),
+        [&] { vlb.evaluate(theta, true); }, 0.2, 2);
+    std::snprintf(note, sizeof note, "value + gradient, %s: %.2f evaluations/s",
+                  batched ? "20 timesteps in one network call" : "one network call per timestep",
+                  1.0 / vlb_runs[batched].seconds);
+    vlb_runs[batched].note = note;
+  }
+
+  // Ratios: networks and DDIM against the tiny forward; batched VLB against the unbatched one.
+  const double reference = result.measurements.front().seconds;
+  for (auto& m : result.measurements) {
+    m.reference = result.measurements.front().name;
+    m.ratio = m.seconds / reference;
+  }
+  for (auto& m : vlb_runs) {
+    m.reference = vlb_runs[0].name;
+    m.ratio = m.seconds / vlb_runs[0].seconds;
+  }
+  vlb_runs[1].target_ratio = 1.0;  // batching must pay off
+  result.measurements.push_back(vlb_runs[0]);
+  result.measurements.push_back(vlb_runs[1]);
+  job.report(steps, steps, "done");
+  return result;
+}
+
+}  // namespace ds
