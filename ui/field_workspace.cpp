@@ -18,6 +18,7 @@ std::shared_ptr<FieldImage> to_image(const ds::Field2D& field) {
   image->n = field.n;
   image->is_contrast = field.kind == ds::FieldKind::Contrast;
   image->values.assign(field.values.begin(), field.values.end());
+  PrecomputeDisplayRanges(*image);
   return image;
 }
 

@@ -187,7 +187,6 @@ void MainWindow::showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapsh
       QStringLiteral("%1 (%2 ms)").arg(snapshot->source).arg(snapshot->compute_ms, 0, 'f', 0));
   spectrum_plot_->setSpectra(snapshot->measured, snapshot->theory, snapshot->title,
                              snapshot->theory_label);
-  statusBar()->showMessage(snapshot->source, 5000);
 }
 
 void MainWindow::showError(const QString& title, const QString& message) {

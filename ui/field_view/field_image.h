@@ -12,11 +12,16 @@
 
 namespace dsui {
 
+struct DisplayRange;
+
 // A 2D field ready for display: n x n float values, row-major, row 0 drawn at the TOP.
 struct FieldImage {
   int n = 0;
   std::vector<float> values;
   bool is_contrast = false;  // values are delta, the density is 1 + delta
+  // Colour windows per [scaling][symmetric], filled by PrecomputeDisplayRanges on the worker
+  // that made the image, so that the UI thread never sorts a 512^2 field (empty: compute lazily).
+  std::vector<DisplayRange> precomputed_ranges;
 };
 
 // The cosmology the user asks for in the "Cosmology" panel.
@@ -92,6 +97,23 @@ inline DisplayRange ComputeDisplayRange(const FieldImage& image, ds::FieldScalin
     range.hi += 0.5f;
   }
   return range;
+}
+
+// Fills image.precomputed_ranges for every scaling and symmetry (call on a worker thread).
+inline void PrecomputeDisplayRanges(FieldImage& image) {
+  image.precomputed_ranges.clear();
+  for (const auto& scaling : ds::kFieldScalings.entries())
+    for (bool symmetric : {false, true})
+      image.precomputed_ranges.push_back(ComputeDisplayRange(image, scaling.value, symmetric));
+}
+
+// The precomputed window when present, else computed now.
+inline DisplayRange DisplayRangeFor(const FieldImage& image, ds::FieldScaling scaling,
+                                    bool symmetric) {
+  const std::size_t index =
+      std::size_t(ds::kFieldScalings.index(scaling)) * 2 + (symmetric ? 1 : 0);
+  if (index < image.precomputed_ranges.size()) return image.precomputed_ranges[index];
+  return ComputeDisplayRange(image, scaling, symmetric);
 }
 
 }  // namespace dsui

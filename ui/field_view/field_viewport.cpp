@@ -124,7 +124,7 @@ void FieldViewport::updateDisplayRange() {
   if (!image_) return;
   // A diverging map is only meaningful centred on the mean density.
   const bool symmetric = controls_.colormap == ds::Colormap::RedBlue;
-  range_ = ComputeDisplayRange(*image_, controls_.scaling, symmetric);
+  range_ = DisplayRangeFor(*image_, controls_.scaling, symmetric);
 }
 
 QRectF FieldViewport::fieldRect() const {

@@ -33,7 +33,10 @@ JobStatusWidget::JobStatusWidget(JobRunner* runner, QWidget* parent)
     refresh();
   });
   connect(runner_, &JobRunner::jobProgressed, this, [this](Job* job) {
-    if (job == shown_) refresh();
+    // Any repaint of a window holding GL views recomposes the whole window, which costs tens of
+    // milliseconds under software rendering: show progress at most every 200 ms.
+    if (job != shown_ || (since_refresh_.isValid() && since_refresh_.elapsed() < 200)) return;
+    refresh();
   });
   connect(runner_, &JobRunner::jobFinished, this, [this](Job* job) {
     if (job != shown_) return;
@@ -45,6 +48,7 @@ JobStatusWidget::JobStatusWidget(JobRunner* runner, QWidget* parent)
 }
 
 void JobStatusWidget::refresh() {
+  since_refresh_.start();
   // Enable/disable rather than show/hide: a status bar that changes height relayouts the whole
   // window, and resizing the GL views is expensive under software rendering.
   bar_->setEnabled(shown_ != nullptr);

@@ -1,6 +1,7 @@
 // Status-bar widget: the running job's title and progress, and a Cancel button.
 #pragma once
 
+#include <QElapsedTimer>
 #include <QWidget>
 
 class QLabel;
@@ -26,6 +27,7 @@ class JobStatusWidget : public QWidget {
   QLabel* label_;
   QProgressBar* bar_;
   QPushButton* cancel_;
+  QElapsedTimer since_refresh_;
 };
 
 }  // namespace dsui
