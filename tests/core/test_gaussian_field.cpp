@@ -7,38 +7,15 @@
 #include "diffuscope/error.h"
 #include "diffuscope/mock/gaussian_field.h"
 #include "diffuscope/stats/power_spectrum_2d.h"
+#include "mock/mock_test_helpers.h"
 
-namespace {
-
-// Expected binned estimator: the mean of P over the independent modes of each bin (the same
-// modes power_spectrum_2d uses), so the comparison carries no binning bias.
-std::vector<double> expected_binned(const std::function<double(double)>& power, int n, double box) {
-  const int middle = n / 2, bins = int(std::sqrt(2.0) * middle) + 1;
-  std::vector<double> sum(bins, 0.0);
-  std::vector<int> count(bins, 0);
-  const double kf = 2.0 * M_PI / box;
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j <= middle; ++j) {
-      const int kx = i > middle ? i - n : i;
-      if ((j == 0 || j == middle) && kx < 0) continue;
-      const double k = std::sqrt(double(kx * kx + j * j));
-      if (int(k) == 0) continue;
-      sum[int(k)] += power(k * kf);
-      ++count[int(k)];
-    }
-  std::vector<double> out;
-  for (int b = 1; b < bins; ++b) out.push_back(sum[b] / count[b]);
-  return out;
-}
-
-}  // namespace
 
 TEST(GaussianField, MeasuredSpectrumRecoversTheInputSpectrum) {
   const ds::LinearPowerSpectrum linear{ds::Cosmology{}};
   const ds::ProjectedPowerSpectrum p2d(linear);
   const int n = 64, realisations = 24;
   const double box = 25.0;
-  const auto expected = expected_binned(p2d, n, box);
+  const auto expected = dstest::expected_binned_2d(p2d, n, box);
   std::vector<double> mean(expected.size(), 0.0);
   std::vector<std::int64_t> nmodes;
   for (int r = 0; r < realisations; ++r) {
