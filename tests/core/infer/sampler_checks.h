@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cmath>
 #include <fstream>
+#include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -17,6 +19,25 @@
 #include "diffuscope/infer/log_density.h"
 
 namespace dstest {
+
+// A density with a hole: NaN wherever the first parameter exceeds `edge`, so samplers must record,
+// reject and count divergences there instead of crashing.
+class NanRegion : public ds::LogDensity {
+ public:
+  explicit NanRegion(std::shared_ptr<const ds::LogDensity> inner, double edge = 0.32)
+      : inner_(std::move(inner)), edge_(edge) {}
+  std::size_t dimension() const override { return inner_->dimension(); }
+  void evaluate(const std::vector<double>& thetas, std::size_t batch, std::vector<double>& values,
+                std::vector<double>* gradients) const override {
+    inner_->evaluate(thetas, batch, values, gradients);
+    for (std::size_t b = 0; b < batch; ++b)
+      if (thetas[dimension() * b] > edge_) values[b] = std::numeric_limits<double>::quiet_NaN();
+  }
+
+ private:
+  std::shared_ptr<const ds::LogDensity> inner_;
+  double edge_;
+};
 
 inline std::string targets_file() {
   return testdata("goldens/hmc_targets_a.json");

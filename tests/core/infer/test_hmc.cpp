@@ -16,6 +16,7 @@ namespace {
 
 using dstest::CountingDensity;
 using dstest::json_vector;
+using dstest::NanRegion;
 using dstest::target_reference;
 using dstest::targets_file;
 
@@ -267,20 +268,6 @@ TEST(TestHmc, BoxTruncatedTargetRespectsTheBox) {
 
 // NaN in a region (x > 0.32) is a divergence: flagged, rejected, counted, and the chain never
 // sits in the region.
-class NanRegion : public ds::LogDensity {
- public:
-  explicit NanRegion(std::shared_ptr<const ds::LogDensity> inner) : inner_(std::move(inner)) {}
-  std::size_t dimension() const override { return 2; }
-  void evaluate(const std::vector<double>& thetas, std::size_t batch, std::vector<double>& values,
-                std::vector<double>* gradients) const override {
-    inner_->evaluate(thetas, batch, values, gradients);
-    for (std::size_t b = 0; b < batch; ++b)
-      if (thetas[2 * b] > 0.32) values[b] = std::numeric_limits<double>::quiet_NaN();
-  }
-
- private:
-  std::shared_ptr<const ds::LogDensity> inner_;
-};
 
 TEST(TestHmc, NonFiniteDensityIsARecordedRejectedDivergence) {
   const NanRegion density(target("correlated_gaussian"));

@@ -18,6 +18,7 @@ namespace {
 
 using dstest::CountingDensity;
 using dstest::json_vector;
+using dstest::NanRegion;
 using dstest::target_reference;
 using dstest::targets_file;
 
@@ -135,21 +136,6 @@ TEST(TestNuts, ChainsAreBatchedAndMatchSequentialChains) {
   EXPECT_EQ(x.chains.values, z.chains.values);
   EXPECT_EQ(x.step_sizes, z.step_sizes);
 }
-
-class NanRegion : public ds::LogDensity {
- public:
-  explicit NanRegion(std::shared_ptr<const ds::LogDensity> inner) : inner_(std::move(inner)) {}
-  std::size_t dimension() const override { return 2; }
-  void evaluate(const std::vector<double>& thetas, std::size_t batch, std::vector<double>& values,
-                std::vector<double>* gradients) const override {
-    inner_->evaluate(thetas, batch, values, gradients);
-    for (std::size_t b = 0; b < batch; ++b)
-      if (thetas[2 * b] > 0.32) values[b] = std::numeric_limits<double>::quiet_NaN();
-  }
-
- private:
-  std::shared_ptr<const ds::LogDensity> inner_;
-};
 
 TEST(TestNuts, NonFiniteDensityIsARecordedDivergence) {
   const NanRegion density(target("correlated_gaussian"));

@@ -110,23 +110,9 @@ TEST(TestSvi, BoundedParametersStayInsideTheBox) {
 }
 
 // Holes in the density (NaN where x > 0.32) carry no gradient: counted, not fatal.
-class NanRegion : public ds::LogDensity {
- public:
-  explicit NanRegion(std::shared_ptr<const ds::LogDensity> inner) : inner_(std::move(inner)) {}
-  std::size_t dimension() const override { return 2; }
-  void evaluate(const std::vector<double>& thetas, std::size_t batch, std::vector<double>& values,
-                std::vector<double>* gradients) const override {
-    inner_->evaluate(thetas, batch, values, gradients);
-    for (std::size_t b = 0; b < batch; ++b)
-      if (thetas[2 * b] > 0.32) values[b] = std::numeric_limits<double>::quiet_NaN();
-  }
-
- private:
-  std::shared_ptr<const ds::LogDensity> inner_;
-};
 
 TEST(TestSvi, NonFiniteDrawsAreCounted) {
-  const NanRegion density(ds::load_test_target(targets_file(), "correlated_gaussian"));
+  const dstest::NanRegion density(ds::load_test_target(targets_file(), "correlated_gaussian"));
   ds::SviSettings s = settings(4);
   s.steps = 300;
   const ds::SviResult r = ds::fit_svi(density, s);
