@@ -1,5 +1,6 @@
 #include "cli_context.h"
 
+#include <csignal>
 #include <memory>
 
 #include "diffuscope/runtime.h"
@@ -22,10 +23,29 @@ void apply_global_options(const GlobalOptions& options) {
   ds::set_thread_count(options.threads);
 }
 
+namespace {
+
+// Ctrl-C (SIGINT) and SIGTERM request cancellation of the running job: it stops between steps
+// and cleans up (the trainer checkpoints first); a second signal terminates at once.
+const ds::CancellationToken& interrupt_token() {
+  static const ds::CancellationToken token;
+  return token;
+}
+
+extern "C" void on_interrupt(int signal) {
+  interrupt_token().request();  // a lock-free atomic store
+  std::signal(signal, SIG_DFL);
+}
+
+}  // namespace
+
 ds::JobContext progress_context(const GlobalOptions& options, const std::string& title) {
-  if (options.quiet) return {};
+  (void)interrupt_token();
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  if (options.quiet) return ds::JobContext({}, interrupt_token());
   auto bar = std::make_shared<ProgressBar>(title);
-  return ds::JobContext([bar](const ds::Progress& p) { bar->update(p); }, ds::CancellationToken());
+  return ds::JobContext([bar](const ds::Progress& p) { bar->update(p); }, interrupt_token());
 }
 
 }  // namespace dscli

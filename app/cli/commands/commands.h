@@ -23,5 +23,6 @@ Action add_mock_command(CLI::App& app, const GlobalOptions& options);
 Action add_diagnose_command(CLI::App& app, const GlobalOptions& options);
 Action add_vlb_command(CLI::App& app, const GlobalOptions& options);
 Action add_sample_command(CLI::App& app, const GlobalOptions& options);
+Action add_train_command(CLI::App& app, const GlobalOptions& options);
 
 }  // namespace dscli

@@ -11,6 +11,7 @@
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
 #include "diffuscope/nets/score_net.h"
+#include "diffuscope/train/model_file.h"
 
 namespace dscli {
 
@@ -29,9 +30,15 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
 }
 
 const char* format_name(ds::ScoreNetFormat format) {
-  return format == ds::ScoreNetFormat::TorchScript
-             ? "TorchScript module"
-             : "PyTorch checkpoint (torch.save zip, read weights-only)";
+  switch (format) {
+    case ds::ScoreNetFormat::TorchScript:
+      return "TorchScript module";
+    case ds::ScoreNetFormat::Diffuscope:
+      return "Diffuscope model (HDF5)";
+    case ds::ScoreNetFormat::PytorchCheckpoint:
+      break;
+  }
+  return "PyTorch checkpoint (torch.save zip, read weights-only)";
 }
 
 // sqrt(1 - alphabar_t) at a few steps: how much noise each step carries (reference doc: 0.010 at
@@ -141,14 +148,16 @@ Action add_model_command(CLI::App& app, const GlobalOptions& options) {
   model->require_subcommand(1);
   CLI::App* info = model->add_subcommand(
       "info", "architecture, parameter count, inputs, noise schedule and training state");
-  info->add_option("model", o->model, "model file: Diffusion-HMC .pt checkpoint or TorchScript")
+  info->add_option("model", o->model,
+                   "model file: Diffuscope .h5, Diffusion-HMC .pt checkpoint or TorchScript")
       ->required();
   info->add_flag("--ema", o->ema, "describe the EMA weights (model_ema_state_dict)");
   info->add_flag("--json", o->json, "print the description as JSON");
 
   CLI::App* eval = model->add_subcommand(
       "eval", "network output eps_hat = f(x_t, t, theta) for given inputs, in eval mode");
-  eval->add_option("--model", o->model, "model file: Diffusion-HMC .pt checkpoint or TorchScript")
+  eval->add_option("--model", o->model,
+                   "model file: Diffuscope .h5, Diffusion-HMC .pt checkpoint or TorchScript")
       ->required();
   eval->add_option("--x", o->x, ".npy of noisy fields x_t, [B, 1, N, N]")->required();
   eval->add_option("--t", o->t, ".npy of integer time steps, [B]")->required();
@@ -157,9 +166,22 @@ Action add_model_command(CLI::App& app, const GlobalOptions& options) {
   eval->add_option("--out", o->out, ".npy to write eps_hat to, float32 [B, 1, N, N]")->required();
   eval->add_flag("--ema", o->ema, "use the EMA weights (model_ema_state_dict)");
 
-  return [model, info, eval, o, &options]() -> int {
+  CLI::App* exporter = model->add_subcommand(
+      "export", "inference-only copy of a training checkpoint (config, schedule, one weight set)");
+  exporter->add_option("--model", o->model, "Diffuscope training checkpoint (.h5)")->required();
+  exporter->add_option("--out", o->out, "output .h5 (written atomically)")->required();
+  exporter->add_flag("--ema", o->ema, "export the EMA weights (what sampling should use)");
+
+  return [model, info, eval, exporter, o, &options]() -> int {
     if (!model->parsed()) return -1;
     apply_global_options(options);
+    if (exporter->parsed()) {
+      ds::export_model_file(o->model, o->out, o->ema);
+      if (!options.quiet)
+        std::fprintf(stderr, "wrote %s (%s weights of %s)\n", o->out.c_str(),
+                     o->ema ? "EMA" : "raw", o->model.c_str());
+      return 0;
+    }
     const auto net = ds::ScoreNet2d::load(o->model, options.parsed_device(), o->ema);
     if (info->parsed()) {
       if (o->json)

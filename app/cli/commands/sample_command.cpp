@@ -40,7 +40,7 @@ Action add_sample_command(CLI::App& app, const GlobalOptions& options) {
   auto o = std::make_shared<SampleOptions>();
   CLI::App* cmd = app.add_subcommand(
       "sample", "draw 2D fields from a diffusion model at given (Omega_m, sigma_8)");
-  cmd->add_option("--model", o->model, "model file: Diffusion-HMC .pt checkpoint or TorchScript")
+  cmd->add_option("--model", o->model, "model file: Diffuscope .h5, Diffusion-HMC .pt checkpoint or TorchScript")
       ->required();
   cmd->add_option("--omega-m", o->omega_m, "Omega_m (the model's range: [0.1, 0.5])")
       ->capture_default_str();

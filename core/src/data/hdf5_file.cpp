@@ -305,3 +305,54 @@ std::uint64_t Hdf5File::uint_attribute(const std::string& object, const std::str
 }
 
 }  // namespace ds::detail
+
+namespace ds::detail {
+
+void Hdf5File::write_string(const std::string& name, const std::string& value) {
+  Hdf5Handle type = string_type();
+  Hdf5Handle space(H5Screate(H5S_SCALAR));
+  Hdf5Handle set(H5Dcreate2(id(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                            H5P_DEFAULT));
+  if (!set.valid()) fail("cannot create dataset " + name);
+  const char* p = value.c_str();
+  if (H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &p) < 0)
+    fail("cannot write dataset " + name + " (disk full?)");
+}
+
+std::string Hdf5File::read_string(const std::string& name) const {
+  Hdf5Handle set = open_dataset(name);
+  Hdf5Handle file_type(H5Dget_type(set.get()));
+  if (H5Tget_class(file_type.get()) != H5T_STRING || H5Tis_variable_str(file_type.get()) <= 0)
+    fail("dataset " + name + " is not a variable-length string");
+  Hdf5Handle space(H5Dget_space(set.get()));
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) fail("dataset " + name + " is not a scalar");
+  Hdf5Handle type = string_type();
+  char* raw = nullptr;
+  if (H5Dread(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &raw) < 0)
+    fail("cannot read dataset " + name);
+  std::string out = raw ? raw : "";
+  H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, &raw);
+  return out;
+}
+
+std::vector<std::string> Hdf5File::members(const std::string& group) const {
+  if (!exists(group)) fail("has no group " + group);
+  Hdf5Handle g(H5Gopen2(id(), group.c_str(), H5P_DEFAULT));
+  if (!g.valid()) fail(group + " is not a group");
+  H5G_info_t info;
+  if (H5Gget_info(g.get(), &info) < 0) fail("cannot list group " + group);
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t size =
+        H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (size < 0) fail("cannot list group " + group);
+    std::string name(std::size_t(size) + 1, '\0');
+    H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
+                       H5P_DEFAULT);
+    name.resize(std::size_t(size));
+    names.push_back(name);
+  }
+  return names;
+}
+
+}  // namespace ds::detail

@@ -47,6 +47,12 @@ class Hdf5File {
   void write(const std::string& name, const std::vector<std::size_t>& shape,
              const std::int64_t* data);
 
+  // A scalar variable-length UTF-8 string dataset (e.g. a JSON document).
+  void write_string(const std::string& name, const std::string& value);
+  std::string read_string(const std::string& name) const;
+  // Names of the members of a group, in creation-independent (name) order.
+  std::vector<std::string> members(const std::string& group) const;
+
   std::vector<std::size_t> shape(const std::string& name) const;
   std::vector<double> read_doubles(const std::string& name) const;
   std::vector<float> read_floats(const std::string& name) const;

@@ -19,9 +19,12 @@ void require_finite(double v, const char* what) {
 
 }  // namespace
 
-FieldTransform FieldTransform::log10_min_max(double lo, double hi) {
+FieldTransform FieldTransform::log10_min_max(double lo, double hi, double floor) {
   require_finite(lo, "lo");
   require_finite(hi, "hi");
+  require_finite(floor, "floor");
+  if (floor < 0.0)
+    throw InvalidArgument("field transform: floor " + std::to_string(floor) + " is negative");
   if (!(lo < hi))
     throw InvalidArgument("field transform: log10 range [" + std::to_string(lo) + ", " +
                           std::to_string(hi) + "] is empty (need lo < hi)");
@@ -29,6 +32,7 @@ FieldTransform FieldTransform::log10_min_max(double lo, double hi) {
   t.kind = FieldTransformKind::Log10MinMax;
   t.lo = lo;
   t.hi = hi;
+  t.floor = floor;
   return t;
 }
 
@@ -51,19 +55,30 @@ FieldTransform FieldTransform::identity() {
   return t;
 }
 
-FieldTransform FieldTransform::fit_log10_min_max(const std::vector<float>& physical) {
+FieldTransform FieldTransform::fit_log10_min_max(const std::vector<float>& physical,
+                                                 double floor_fraction) {
   if (physical.empty()) throw InvalidArgument("field transform: no values to fit");
+  double floor = 0.0;
+  if (floor_fraction > 0.0) {
+    double mean = 0.0;
+    bool zero = false;
+    for (float v : physical) {
+      mean += v;
+      zero = zero || v == 0.0f;
+    }
+    if (zero) floor = floor_fraction * mean / double(physical.size());
+  }
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (std::size_t i = 0; i < physical.size(); ++i) {
-    if (!(physical[i] > 0.0f) || !std::isfinite(physical[i]))
+    if (!(physical[i] + floor > 0.0) || physical[i] < 0.0f || !std::isfinite(physical[i]))
       throw InvalidArgument("field transform: value " + std::to_string(physical[i]) + " at index " +
                             std::to_string(i) +
                             " is not positive and finite (log10 needs positive maps)");
-    const double v = std::log10(double(physical[i]));
+    const double v = std::log10(double(physical[i]) + floor);
     lo = std::min(lo, v);
     hi = std::max(hi, v);
   }
-  return log10_min_max(lo, hi);
+  return log10_min_max(lo, hi, floor);
 }
 
 FieldTransform FieldTransform::fit_affine(const std::vector<float>& physical) {
@@ -80,10 +95,12 @@ FieldTransform FieldTransform::fit_affine(const std::vector<float>& physical) {
 double FieldTransform::to_model(double x) const {
   switch (kind) {
     case FieldTransformKind::Log10MinMax:
-      if (!(x > 0.0) || !std::isfinite(x))
+      if (!(x + floor > 0.0) || !std::isfinite(x))
         throw InvalidArgument("field transform: value " + std::to_string(x) +
-                              " is not positive and finite (log10-minmax needs positive maps)");
-      return (std::log10(x) - lo) / (hi - lo) * 2.0 - 1.0;
+                              (floor > 0.0 ? " is not finite or below -floor"
+                                           : " is not positive and finite (log10-minmax needs "
+                                             "positive maps)"));
+      return (std::log10(x + floor) - lo) / (hi - lo) * 2.0 - 1.0;
     case FieldTransformKind::Affine:
       return (x - offset) / scale;
     case FieldTransformKind::Identity:
@@ -95,7 +112,7 @@ double FieldTransform::to_model(double x) const {
 double FieldTransform::to_physical(double x) const {
   switch (kind) {
     case FieldTransformKind::Log10MinMax:
-      return std::pow(10.0, (x + 1.0) / 2.0 * (hi - lo) + lo);
+      return std::pow(10.0, (x + 1.0) / 2.0 * (hi - lo) + lo) - floor;
     case FieldTransformKind::Affine:
       return x * scale + offset;
     case FieldTransformKind::Identity:
@@ -123,6 +140,7 @@ std::string FieldTransform::to_json() const {
   switch (kind) {
     case FieldTransformKind::Log10MinMax:
       j = {{"kind", "log10-minmax"}, {"lo", lo}, {"hi", hi}};
+      if (floor > 0.0) j["floor"] = floor;
       break;
     case FieldTransformKind::Affine:
       j = {{"kind", "affine"}, {"offset", offset}, {"scale", scale}};
@@ -143,7 +161,7 @@ FieldTransform FieldTransform::from_json(const std::string& text) {
   }
   const std::string kind = j.is_object() ? j.value("kind", std::string()) : std::string();
   try {
-    if (kind == "log10-minmax") return log10_min_max(j.at("lo"), j.at("hi"));
+    if (kind == "log10-minmax") return log10_min_max(j.at("lo"), j.at("hi"), j.value("floor", 0.0));
     if (kind == "affine") return affine(j.at("offset"), j.at("scale"));
   } catch (const nlohmann::json::exception&) {
     throw InvalidArgument("field transform: '" + kind + "' lacks a numeric constant in " +
@@ -158,8 +176,9 @@ std::string FieldTransform::describe() const {
   std::ostringstream s;
   switch (kind) {
     case FieldTransformKind::Log10MinMax:
-      s << "log10 then min-max to [-1, 1]: x_n = (log10 x - " << lo << ") / (" << hi << " - " << lo
-        << ") * 2 - 1";
+      s << "log10 then min-max to [-1, 1]: x_n = (log10 " << (floor > 0.0 ? "(x + floor)" : "x")
+        << " - " << lo << ") / (" << hi << " - " << lo << ") * 2 - 1";
+      if (floor > 0.0) s << ", floor = " << floor;
       break;
     case FieldTransformKind::Affine:
       s << "affine: x_n = (x - " << offset << ") / " << scale;

@@ -11,9 +11,11 @@
 #include "diffuscope/error.h"
 #include "diffuscope/nets/unet_config.h"
 #include "diffuscope/runtime.h"
+#include "diffuscope/train/model_file.h"
 #include "nets/score_network.h"
 #include "nets/torch_checkpoint.h"
 #include "nets/unet.h"
+#include "train/named_tensors.h"
 
 namespace ds {
 
@@ -73,6 +75,7 @@ std::shared_ptr<nets::ScoreNetwork> ScoreNet2d::network() const {
 }
 
 ScoreNet2d ScoreNet2d::load(const std::string& path, Device device, bool ema) {
+  if (is_hdf5_file(path)) return load_model_file(path, ema, device);
   bool torchscript = false;
   {
     nets::TorchArchive archive(path);
@@ -130,6 +133,58 @@ ScoreNet2d ScoreNet2d::load_pytorch_checkpoint(const std::string& path, bool ema
   info.epoch = ckpt.epoch;
   info.iteration = ckpt.iteration;
   info.config_json = ckpt.model_kwargs.dump();
+  return ScoreNet2d(std::move(impl));
+}
+
+ScoreNet2d ScoreNet2d::load_model_file(const std::string& path, bool ema, Device device) {
+  require_device(device);
+  const auto file = read_model_checkpoint(path);
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(file.config_json);
+  } catch (const nlohmann::json::exception& e) {
+    throw FileError(path, "/config is not valid JSON (" + first_line(e.what()) + ")");
+  }
+  if (!config.is_object() || config.value("modality", "") != "field2d" ||
+      !config.contains("architecture"))
+    throw FileError(path,
+                    "is not a 2D field model (/config lacks modality 'field2d' or "
+                    "architecture)");
+  if (ema && file.ema.empty())
+    throw FileError(path, "has no EMA weights (exported models keep only the chosen weights)");
+  UnetConfig unet;
+  try {
+    unet = UnetConfig::from_json(config["architecture"].dump());
+  } catch (const InvalidArgument& e) {
+    throw FileError(path, e.what());
+  }
+  auto network = std::make_shared<nets::UnetScoreNetwork>(unet);
+  try {
+    nets::load_state_dict(*network->module(), train::to_state_map(ema ? file.ema : file.weights));
+  } catch (const InvalidArgument& e) {
+    throw FileError(path, e.what());
+  }
+  network->set_training(false);
+  network->to(torch_device(device));
+
+  auto impl = std::make_unique<Impl>();
+  impl->device = device;
+  impl->network = network;
+  ScoreNetInfo& info = impl->info;
+  info.path = path;
+  info.format = ScoreNetFormat::Diffuscope;
+  info.architecture = unet.describe();
+  info.model_type = config.value("model_type", "explicitconditional");
+  info.parameter_count = nets::parameter_count(*network->module());
+  info.channels = unet.channels;
+  info.conditional_dim = unet.conditional_dim;
+  info.downsampling_factor = unet.downsampling_factor();
+  info.weights = ema ? "ema" : "weights";
+  info.has_ema = !file.ema.empty();
+  info.schedule = config.value("schedule", "");
+  info.betas = file.betas;
+  info.iteration = file.step;
+  info.config_json = file.config_json;
   return ScoreNet2d(std::move(impl));
 }
 
@@ -219,22 +274,23 @@ std::string score_net_info_json(const ScoreNetInfo& info) {
   } catch (const nlohmann::json::exception&) {
     config = info.config_json;
   }
-  const nlohmann::json j = {
-      {"file", info.path},
-      {"format", info.format == ScoreNetFormat::TorchScript ? "torchscript" : "pytorch"},
-      {"model_type", info.model_type},
-      {"architecture", info.architecture},
-      {"parameters", info.parameter_count},
-      {"weights", info.weights},
-      {"has_ema", info.has_ema},
-      {"channels", info.channels},
-      {"conditional_dim", info.conditional_dim},
-      {"downsampling_factor", info.downsampling_factor},
-      {"schedule", info.schedule},
-      {"timesteps", info.betas.size()},
-      {"epoch", info.epoch},
-      {"iteration", info.iteration},
-      {"config", config}};
+  const nlohmann::json j = {{"file", info.path},
+                            {"format", info.format == ScoreNetFormat::TorchScript  ? "torchscript"
+                                       : info.format == ScoreNetFormat::Diffuscope ? "diffuscope"
+                                                                                   : "pytorch"},
+                            {"model_type", info.model_type},
+                            {"architecture", info.architecture},
+                            {"parameters", info.parameter_count},
+                            {"weights", info.weights},
+                            {"has_ema", info.has_ema},
+                            {"channels", info.channels},
+                            {"conditional_dim", info.conditional_dim},
+                            {"downsampling_factor", info.downsampling_factor},
+                            {"schedule", info.schedule},
+                            {"timesteps", info.betas.size()},
+                            {"epoch", info.epoch},
+                            {"iteration", info.iteration},
+                            {"config", config}};
   return j.dump(2);
 }
 

@@ -51,6 +51,24 @@ TEST(FieldTransform, FitsItsConstants) {
   EXPECT_NEAR(affine.scale, std::sqrt(5.0 / 3.0), 1e-12);
 }
 
+TEST(FieldTransform, AFloorAdmitsEmptyPixelsAndRoundTrips) {
+  const std::vector<float> with_zero{0.0f, 1.0f, 2.0f, 5.0f};  // mean 2
+  EXPECT_THROW(ds::FieldTransform::fit_log10_min_max(with_zero), ds::InvalidArgument);
+  const auto t = ds::FieldTransform::fit_log10_min_max(with_zero, 0.01);
+  EXPECT_DOUBLE_EQ(t.floor, 0.02);
+  EXPECT_NEAR(t.lo, std::log10(0.02), 1e-12);
+  EXPECT_NEAR(t.hi, std::log10(5.02), 1e-7);
+  EXPECT_DOUBLE_EQ(t.to_model(0.0), -1.0);
+  EXPECT_NEAR(t.to_model(5.0), 1.0, 1e-7);
+  for (double x : {0.0, 0.5, 3.0}) EXPECT_NEAR(t.to_physical(t.to_model(x)), x, 1e-12);
+  const auto back = ds::FieldTransform::from_json(t.to_json());
+  EXPECT_DOUBLE_EQ(back.floor, 0.02);
+  EXPECT_THROW(t.to_model(-0.5), ds::InvalidArgument);
+  // No zero: no floor, the plain transform.
+  EXPECT_DOUBLE_EQ(ds::FieldTransform::fit_log10_min_max({1.0f, 10.0f}, 0.01).floor, 0.0);
+  EXPECT_THROW(ds::FieldTransform::log10_min_max(0.0, 1.0, -1.0), ds::InvalidArgument);
+}
+
 TEST(FieldTransform, RefusesValuesLog10CannotTake) {
   std::vector<float> values{1e11f, 0.0f, 1e12f};
   try {

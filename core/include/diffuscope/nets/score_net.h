@@ -19,7 +19,8 @@ namespace nets {
 class ScoreNetwork;  // the torch-level interface, core/src/nets/score_network.h
 }
 
-enum class ScoreNetFormat { PytorchCheckpoint, TorchScript };
+// Diffuscope: our HDF5 model checkpoint (train/model_file.h), written by `diffuscope-cli train`.
+enum class ScoreNetFormat { PytorchCheckpoint, TorchScript, Diffuscope };
 
 // What `model info` shows.
 struct ScoreNetInfo {
@@ -47,14 +48,20 @@ std::string score_net_info_json(const ScoreNetInfo& info);
 
 class ScoreNet2d {
  public:
-  // Detects the format from the content: a zip with constants.pkl or code/ is TorchScript, a zip
-  // with data.pkl a torch.save checkpoint. Throws FileError naming the path otherwise.
+  // Detects the format from the content: an HDF5 file is a Diffuscope model, a zip with
+  // constants.pkl or code/ is TorchScript, a zip with data.pkl a torch.save checkpoint. Throws
+  // FileError naming the path otherwise.
   static ScoreNet2d load(const std::string& path, Device device = Device::Cpu, bool ema = false);
   // A Diffusion-HMC checkpoint dict (model_type 'explicitconditional', model_kwargs,
   // model_state_dict, optional model_ema_state_dict, schedule, betas). ema selects
   // model_ema_state_dict and fails when it is absent.
   static ScoreNet2d load_pytorch_checkpoint(const std::string& path, bool ema = false,
                                             Device device = Device::Cpu);
+  // A Diffuscope HDF5 model (`train` checkpoints and `model export` files). ema selects the /ema
+  // weights of a training checkpoint and fails when it has none. info().config_json is the whole
+  // /config document (transform, parameter normalisation, training settings, data).
+  static ScoreNet2d load_model_file(const std::string& path, bool ema = false,
+                                    Device device = Device::Cpu);
   // A TorchScript module (torch.jit.save). An extra file "diffuscope.json" (torch.jit.save's
   // _extra_files), when present, supplies conditional_dim, schedule, betas, ... as JSON.
   static ScoreNet2d load_torchscript(const std::string& path, Device device = Device::Cpu);
