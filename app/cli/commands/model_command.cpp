@@ -3,12 +3,16 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "commands/commands.h"
+#include "diffuscope/data/atomic_file.h"
+#include "diffuscope/data/dataset.h"
 #include "diffuscope/data/npy.h"
+#include "diffuscope/diffusion/emulator_check.h"
 #include "diffuscope/error.h"
 #include "diffuscope/nets/score_net.h"
 #include "diffuscope/train/model_file.h"
@@ -18,7 +22,9 @@ namespace dscli {
 namespace {
 
 struct ModelOptions {
-  std::string model, x, t, theta, out;
+  std::string model, x, t, theta, out, mocks, sampler = "ddim";
+  int samples = 16, steps = 50;
+  double clip = 0.0;
   bool ema = false;
   bool json = false;
 };
@@ -93,6 +99,29 @@ void print_info(const ds::ScoreNetInfo& info) {
   if (info.epoch >= 0 || info.iteration >= 0)
     std::printf("training: epoch %lld, iteration %lld\n", static_cast<long long>(info.epoch),
                 static_cast<long long>(info.iteration));
+  if (info.format == ds::ScoreNetFormat::Diffuscope) {
+    // The model's own description: transform, parameters and the data it was trained on.
+    const auto config = nlohmann::json::parse(info.config_json, nullptr, false);
+    if (config.is_object()) {
+      if (config.contains("transform"))
+        std::printf("transform: %s\n", config["transform"].dump().c_str());
+      if (config.contains("param_names") && config.contains("param_lo"))
+        std::printf("parameters: %s, normalised with lo %s, width %s\n",
+                    config["param_names"].dump().c_str(), config["param_lo"].dump().c_str(),
+                    config.value("param_width", nlohmann::json()).dump().c_str());
+      if (config.contains("dataset")) {
+        const auto& d = config["dataset"];
+        std::printf(
+            "training data: %s (%s %s set, %s fields, %s; fingerprint %s), resolution %s, "
+            "box %s Mpc/h\n",
+            d.value("path", "?").c_str(), d.value("generator", "?").c_str(),
+            d.value("set_kind", "?").c_str(), d.value("count", nlohmann::json()).dump().c_str(),
+            d.value("units", "?").c_str(), d.value("fingerprint", "?").c_str(),
+            config.value("resolution", nlohmann::json()).dump().c_str(),
+            config.value("box_size", nlohmann::json()).dump().c_str());
+      }
+    }
+  }
   std::printf("config: %s\n", info.config_json.c_str());
 }
 
@@ -137,6 +166,58 @@ EvalInputs read_eval_inputs(const ModelOptions& o, const ds::ScoreNetInfo& info)
   return in;
 }
 
+int run_check(const ModelOptions& o, const GlobalOptions& options) {
+  const auto model = ds::DiffusionModel2d::load(o.model, options.parsed_device(), o.ema);
+  const auto reference = ds::read_dataset_hdf5(o.mocks);
+  ds::EmulatorCheckSettings settings;
+  settings.samples = o.samples;
+  settings.seed = options.seed;
+  settings.sampler.kind = ds::kDiffusionSamplers.from_string(o.sampler);
+  settings.sampler.steps = o.steps;
+  settings.sampler.clip_x0 = o.clip;
+  const auto rows =
+      ds::check_emulator_power(model, reference, settings, progress_context(options, "check"));
+  std::printf("# P(k) of %d %s-%d fields per cosmology against the mocks of %s\n", o.samples,
+              o.sampler.c_str(), o.steps, o.mocks.c_str());
+  std::printf(
+      "# reduced chi^2 (Diffusion-HMC eq. 10): generated vs mocks, and each mock vs the "
+      "others (leave-one-out)\n");
+  std::printf("%-8s %-8s %5s %5s %16s %16s %s\n", "Omega_m", "sigma_8", "mocks", "gen",
+              "chi2_generated", "chi2_mocks_loo", "P_gen/P_mock (first, middle, last k bins)");
+  nlohmann::json table = nlohmann::json::array();
+  for (const auto& r : rows) {
+    const std::size_t b = r.ratio.size();
+    std::string ratios;
+    for (std::size_t i : {std::size_t(0), b / 2, b ? b - 1 : 0})
+      if (i < b) {
+        char buffer[48];
+        std::snprintf(buffer, sizeof buffer, "%s%.3f+-%.3f", ratios.empty() ? "" : ", ", r.ratio[i],
+                      r.ratio_error[i]);
+        ratios += buffer;
+      }
+    std::printf("%-8.4f %-8.4f %5d %5d %8.3f +- %-5.2f %8.3f +- %-5.2f %s\n", r.theta[0],
+                r.theta.size() > 1 ? r.theta[1] : 0.0, r.mocks, r.generated, r.chi2_generated,
+                r.chi2_generated_sd, r.chi2_loo, r.chi2_loo_sd, ratios.c_str());
+    table.push_back({{"theta", r.theta},
+                     {"mocks", r.mocks},
+                     {"generated", r.generated},
+                     {"chi2_generated", r.chi2_generated},
+                     {"chi2_generated_sd", r.chi2_generated_sd},
+                     {"chi2_loo", r.chi2_loo},
+                     {"chi2_loo_sd", r.chi2_loo_sd},
+                     {"k", r.k},
+                     {"ratio", r.ratio},
+                     {"ratio_error", r.ratio_error}});
+  }
+  if (!o.out.empty()) {
+    const nlohmann::json j = {{"model", o.model},     {"mocks", o.mocks}, {"samples", o.samples},
+                              {"sampler", o.sampler}, {"steps", o.steps}, {"seed", options.seed},
+                              {"rows", table}};
+    ds::write_file_atomically(o.out, [&](std::ostream& s) { s << j.dump(2) << "\n"; });
+  }
+  return 0;
+}
+
 }  // namespace
 
 Action add_model_command(CLI::App& app, const GlobalOptions& options) {
@@ -172,9 +253,36 @@ Action add_model_command(CLI::App& app, const GlobalOptions& options) {
   exporter->add_option("--out", o->out, "output .h5 (written atomically)")->required();
   exporter->add_flag("--ema", o->ema, "export the EMA weights (what sampling should use)");
 
-  return [model, info, eval, exporter, o, &options]() -> int {
+  CLI::App* check = model->add_subcommand(
+      "check",
+      "P(k) of generated fields against held-out mocks at each cosmology of a reference set "
+      "(reduced chi^2 next to the mocks' leave-one-out value)");
+  check->add_option("--model", o->model, "model file")->required();
+  check
+      ->add_option("--mocks", o->mocks,
+                   "HDF5 reference set with >= 3 fields per cosmology (mock fields --set "
+                   "single/cv/1p --per-cosmo M)")
+      ->required();
+  check->add_option("--samples", o->samples, "generated fields per cosmology")
+      ->check(CLI::Range(2, 100000))
+      ->capture_default_str();
+  check
+      ->add_option("--sampler", o->sampler,
+                   "sampler: " + ds::kDiffusionSamplers.joined_names(" | "))
+      ->check(CLI::IsMember(ds::kDiffusionSamplers.names()))
+      ->capture_default_str();
+  check->add_option("--steps", o->steps, "DDIM / ODE steps")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  check->add_flag("--ema", o->ema, "use the EMA weights");
+  check->add_option("--clip", o->clip, "clamp the predicted x0 to [-CLIP, CLIP] (see sample)")
+      ->check(CLI::NonNegativeNumber);
+  check->add_option("--out", o->out, "also write the table as JSON");
+
+  return [model, info, eval, exporter, check, o, &options]() -> int {
     if (!model->parsed()) return -1;
     apply_global_options(options);
+    if (check->parsed()) return run_check(*o, options);
     if (exporter->parsed()) {
       ds::export_model_file(o->model, o->out, o->ema);
       if (!options.quiet)

@@ -18,7 +18,7 @@ namespace {
 
 struct SampleOptions {
   std::string model, sampler = "ddim", out;
-  double omega_m = 0.3, sigma_8 = 0.8, eta = 0.0, box = 25.0;
+  double omega_m = 0.3, sigma_8 = 0.8, eta = 0.0, box = 25.0, clip = 0.0;
   int n = 16, steps = 50, res = 64, batch = 16;
   std::uint64_t seed = 0;
   bool model_space = false, ema = false;
@@ -40,7 +40,8 @@ Action add_sample_command(CLI::App& app, const GlobalOptions& options) {
   auto o = std::make_shared<SampleOptions>();
   CLI::App* cmd = app.add_subcommand(
       "sample", "draw 2D fields from a diffusion model at given (Omega_m, sigma_8)");
-  cmd->add_option("--model", o->model, "model file: Diffuscope .h5, Diffusion-HMC .pt checkpoint or TorchScript")
+  cmd->add_option("--model", o->model,
+                  "model file: Diffuscope .h5, Diffusion-HMC .pt checkpoint or TorchScript")
       ->required();
   cmd->add_option("--omega-m", o->omega_m, "Omega_m (the model's range: [0.1, 0.5])")
       ->capture_default_str();
@@ -66,6 +67,10 @@ Action add_sample_command(CLI::App& app, const GlobalOptions& options) {
   cmd->add_option("--eta", o->eta, "DDIM stochasticity: 0 deterministic, 1 ancestral-like")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--clip", o->clip,
+                  "clamp the predicted x0 to [-CLIP, CLIP] in model space at every step "
+                  "(ancestral/ddim; 1 = the range of a min-max transform; default 0: off)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", o->seed, "noise seed (default: the global --seed)");
   cmd->add_option("--batch", o->batch, "fields per network call")
       ->check(CLI::PositiveNumber)
@@ -98,6 +103,7 @@ Action add_sample_command(CLI::App& app, const GlobalOptions& options) {
     request.sampler.kind = ds::kDiffusionSamplers.from_string(o->sampler);
     request.sampler.steps = o->steps;
     request.sampler.eta = o->eta;
+    request.sampler.clip_x0 = o->clip;
     request.sampler.max_batch = std::size_t(o->batch);
     const auto fields = ds::sample_fields(model, request, {}, progress_context(options, "sample"));
 

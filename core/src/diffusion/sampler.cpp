@@ -51,23 +51,36 @@ class ChunkRun {
     for (std::size_t i = 0; i < state.size(); ++i) x0_[i] = a * state[i] - b * eps_[i];
   }
 
+  // Clipping (clip > 0): x0_hat is clamped to [-clip, clip] and eps_hat re-derived from it, so the
+  // update below stays consistent (the "clip_denoised" of DDPM codes).
+  void clip_x0(const std::vector<double>& state, int t, double clip) {
+    if (!(clip > 0.0)) return;
+    const double a = schedule_.sqrt_alphabar[t], b = schedule_.sqrt_one_minus_alphabar[t];
+    for (std::size_t i = 0; i < state.size(); ++i) {
+      x0_[i] = std::clamp(x0_[i], -clip, clip);
+      eps_[i] = (state[i] - a * x0_[i]) / b;
+    }
+  }
+
   void add_noise(double scale) {
     for (std::size_t r = 0; r < rows_; ++r)
       for (std::size_t i = 0; i < size_; ++i) x_[r * size_ + i] += scale * rngs_[r].normal();
   }
 
-  void ancestral_step(int t) {
+  void ancestral_step(int t, double clip) {
     predict(x_, t);
     predict_x0(x_, t);
+    clip_x0(x_, t, clip);
     const double a = schedule_.sqrt_recip_alphas[t];
     const double b = schedule_.betas[t] / schedule_.sqrt_one_minus_alphabar[t];
     for (std::size_t i = 0; i < x_.size(); ++i) x_[i] = a * (x_[i] - b * eps_[i]);
     if (t > 0) add_noise(std::sqrt(schedule_.posterior_variance[t]));
   }
 
-  void ddim_step(int t, int t_prev, double eta) {
+  void ddim_step(int t, int t_prev, double eta, double clip) {
     predict(x_, t);
     predict_x0(x_, t);
+    clip_x0(x_, t, clip);
     const double ab = schedule_.alphabar[t];
     const double ab_prev = t_prev >= 0 ? schedule_.alphabar[t_prev] : 1.0;
     const double sigma =
@@ -142,6 +155,9 @@ std::vector<double> sample_diffusion(const NoiseSchedule& schedule, const NoiseP
                           " noise streams for " + std::to_string(rows) + " rows");
   if (channels < 1 || n < 1) throw InvalidArgument("sample_diffusion: empty field shape");
   if (!(settings.eta >= 0.0)) throw InvalidArgument("DDIM eta must be >= 0");
+  if (!(settings.clip_x0 >= 0.0)) throw InvalidArgument("clip_x0 must be >= 0 (0: off)");
+  if (settings.clip_x0 > 0.0 && settings.kind == DiffusionSamplerKind::Ode)
+    throw InvalidArgument("clipping x0 applies to the ancestral and DDIM samplers, not the ODE");
   const int T = schedule.steps();
   std::vector<int> levels;
   if (settings.kind == DiffusionSamplerKind::Ancestral) {
@@ -164,10 +180,10 @@ std::vector<double> sample_diffusion(const NoiseSchedule& schedule, const NoiseP
       const int t_prev = k + 1 < total ? levels[k + 1] : -1;
       switch (settings.kind) {
         case DiffusionSamplerKind::Ancestral:
-          run.ancestral_step(t);
+          run.ancestral_step(t, settings.clip_x0);
           break;
         case DiffusionSamplerKind::Ddim:
-          run.ddim_step(t, t_prev, settings.eta);
+          run.ddim_step(t, t_prev, settings.eta, settings.clip_x0);
           break;
         case DiffusionSamplerKind::Ode:
           run.heun_step(t, t_prev);

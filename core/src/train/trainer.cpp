@@ -475,6 +475,8 @@ ValidationPoint Trainer::validate(std::int64_t step) {
     settings.kind = DiffusionSamplerKind::Ddim;
     settings.steps = config_.validation_sampler_steps;
     settings.max_batch = std::size_t(samples);
+    // Min-max data lie in [-1, 1]: clipping x0 keeps an early model's samples finite.
+    if (prepared_.transform.kind == FieldTransformKind::Log10MinMax) settings.clip_x0 = 1.0;
     std::vector<std::uint64_t> streams(static_cast<std::size_t>(samples));
     for (int s = 0; s < samples; ++s) streams[std::size_t(s)] = std::uint64_t(v * 1000 + s);
     const auto generated =

@@ -210,6 +210,29 @@ TEST(DiffusionSampler, ReportsEveryStepAndStopsWhenCancelled) {
   EXPECT_EQ(steps, 3);
 }
 
+TEST(DiffusionSampler, ClippingKeepsAWildPredictorsFieldsInRange) {
+  // A predictor that says "no noise at all": x0_hat = x / sqrt(alphabar) explodes at large t.
+  const auto s = ds::make_schedule(ds::ScheduleKind::CustomLinear);
+  const ds::NoisePredictor silent = [](const std::vector<float>& x, std::int64_t, std::size_t,
+                                       std::vector<float>& eps) { eps.assign(x.size(), 0.0f); };
+  for (auto kind : {ds::DiffusionSamplerKind::Ddim, ds::DiffusionSamplerKind::Ancestral}) {
+    ds::DiffusionSamplerSettings settings;
+    settings.kind = kind;
+    settings.steps = 5;
+    const auto wild = ds::sample_diffusion(s, silent, settings, 2, 1, 4, 1, streams(2));
+    double largest = 0.0;
+    for (double v : wild) largest = std::max(largest, std::abs(v));
+    EXPECT_GT(largest, 5.0);
+    settings.clip_x0 = 1.0;
+    const auto clipped = ds::sample_diffusion(s, silent, settings, 2, 1, 4, 1, streams(2));
+    for (double v : clipped) EXPECT_LE(std::abs(v), 1.0 + 1e-9);
+  }
+  ds::DiffusionSamplerSettings ode;
+  ode.kind = ds::DiffusionSamplerKind::Ode;
+  ode.clip_x0 = 1.0;
+  EXPECT_THROW(ds::sample_diffusion(s, silent, ode, 2, 1, 4, 1, streams(2)), ds::InvalidArgument);
+}
+
 TEST(DiffusionSampler, TimestepsAndBadSettings) {
   EXPECT_EQ(ds::sampler_timesteps(1000, 1), std::vector<int>{999});
   EXPECT_EQ(ds::sampler_timesteps(1000, 4), (std::vector<int>{999, 666, 333, 0}));

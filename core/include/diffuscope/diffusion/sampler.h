@@ -31,6 +31,10 @@ struct DiffusionSamplerSettings {
   int steps = 50;
   double eta = 0.0;            // DDIM: 0 deterministic, 1 the ancestral posterior variance
   std::size_t max_batch = 32;  // rows per network call (a chunk); results do not depend on it
+  // > 0: clamp the predicted x0 to [-clip_x0, clip_x0] at every step and re-derive eps_hat from
+  // it (ancestral and DDIM; DDPM codes' "clip_denoised"). 1 is the range of a min-max transform;
+  // it keeps an immature model's few-step samples finite. 0 (default): off, the paper's sampler.
+  double clip_x0 = 0.0;
 };
 
 // What the per-step callback sees: the chunk's state after a step and the x_0 the network
