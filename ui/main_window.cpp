@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QRandomGenerator>
 #include <QSignalBlocker>
 #include <QStatusBar>
 #include <QToolBar>
@@ -77,8 +78,32 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     if (computing) viewport_->setStatusText(tr("computing..."));
   });
   connect(runner_, &JobRunner::jobFailed, this, &MainWindow::showError);
+  connect(workspace_, &FieldWorkspace::denoisingProgress, this,
+          [this](const std::shared_ptr<const FieldImage>& image, const QString& status) {
+            viewport_->setImage(image);
+            viewport_->setStatusText(status);
+          });
+  connect(workspace_, &FieldWorkspace::modelLoaded, this,
+          [this](const std::shared_ptr<const EmulatorModel>& model) {
+            settings_.use_emulator = true;
+            settings_.model_path = model->embedded ? QString() : model->path;
+            syncSourceBox();
+          });
+  connect(workspace_, &FieldWorkspace::modelLoadFailed, this,
+          [this](const QString& path, const QString& message) {
+            if (!message.isEmpty()) showError(tr("Open model"), message);
+            if (settings_.model_path == path) settings_.model_path.clear();
+            settings_.use_emulator = workspace_->source() == FieldSource::Emulator;
+            syncSourceBox();
+            // A saved emulator that no longer loads at start-up: show the mock instead.
+            if (!workspace_->snapshot() && !workspace_->isComputing())
+              workspace_->requestField(settings_.field);
+          });
 
-  workspace_->requestField(settings_.field);
+  if (settings_.use_emulator)
+    workspace_->loadModel(settings_.model_path);
+  else
+    workspace_->requestField(settings_.field);
   newPointSet();
 }
 
@@ -94,6 +119,12 @@ void MainWindow::buildMenus() {
     if (!path.isEmpty()) openFieldFile(path);
   });
   open->setShortcut(QKeySequence::Open);
+  file->addAction(tr("Open &model..."), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open diffusion model"), settings_.last_open_directory,
+        tr("Diffusion models (*.h5 *.pt *.pth *.ts *.zip);;All files (*)"));
+    if (!path.isEmpty()) openModelFile(path);
+  });
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -104,6 +135,13 @@ void MainWindow::buildMenus() {
   QAction* reset = view->addAction(tr("&Reset field view"), viewport_, &FieldViewport::resetView);
   reset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
   view->addAction(tr("New &point set"), this, &MainWindow::newPointSet);
+  // The emulator keeps its noise fixed while the sliders move; this draws a different one.
+  QAction* new_seed = view->addAction(tr("New field &seed"), this, [this] {
+    FieldParameters p = settings_.field;
+    p.seed = std::uint64_t(QRandomGenerator::global()->generate64());
+    setFieldParameters(p);
+  });
+  new_seed->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   QAction* about = help->addAction(tr("&About Diffuscope"), this, &MainWindow::showAbout);
@@ -121,16 +159,28 @@ void MainWindow::buildToolBar() {
     kind_box_->setItemData(kind_box_->count() - 1, QString::fromLatin1(e.description),
                            Qt::ToolTipRole);
   }
+  kind_box_->addItem(
+      tr("Emulator: %1 (built-in)").arg(QFileInfo(kEmbeddedModelResource).completeBaseName()));
+  kind_box_->setItemData(kind_box_->count() - 1,
+                         tr("fields drawn by the trained diffusion model (File > Open model... "
+                            "loads another); a quick preview while a slider moves, refined when "
+                            "it rests"),
+                         Qt::ToolTipRole);
   kind_box_->setCurrentIndex(ds::kFieldKinds.index(settings_.field_kind));
   bar->addWidget(kind_box_);
-  connect(kind_box_, qOverload<int>(&QComboBox::currentIndexChanged), this,
-          [this](int index) { setFieldKind(ds::kFieldKinds.entries()[std::size_t(index)].value); });
+  connect(kind_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int index) {
+    if (index < int(ds::kFieldKinds.size()))
+      setFieldKind(ds::kFieldKinds.entries()[std::size_t(index)].value);
+    else
+      useEmulator();
+  });
   bar->addWidget(new QLabel(tr(" Resolution "), bar));
   resolution_box_ = new QComboBox(bar);
   for (int n : {64, 128, 256, 512})
     resolution_box_->addItem(QString::number(n) + QStringLiteral("²"), n);
   resolution_box_->setCurrentIndex(std::max(0, resolution_box_->findData(settings_.resolution)));
   bar->addWidget(resolution_box_);
+  syncSourceBox();
   connect(resolution_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int) {
     settings_.resolution = resolution_box_->currentData().toInt();
     workspace_->setResolution(settings_.resolution);
@@ -146,12 +196,46 @@ void MainWindow::setFieldParameters(const FieldParameters& parameters) {
 
 void MainWindow::setFieldKind(ds::MockFieldKind kind) {
   settings_.field_kind = kind;
+  settings_.use_emulator = false;
+  workspace_->setFieldKind(kind);
+  syncSourceBox();
+  workspace_->requestField(settings_.field);
+}
+
+void MainWindow::useEmulator() {
+  if (workspace_->emulator()) {
+    settings_.use_emulator = true;
+    workspace_->useEmulator();
+    syncSourceBox();
+  } else {
+    workspace_->loadModel(settings_.model_path);  // modelLoaded switches the source
+  }
+}
+
+void MainWindow::openModelFile(const QString& path) {
+  settings_.last_open_directory = QFileInfo(path).absolutePath();
+  workspace_->loadModel(path);
+}
+
+void MainWindow::syncSourceBox() {
+  const int emulator_index = int(ds::kFieldKinds.size());
+  if (const auto model = workspace_->emulator()) {
+    kind_box_->setItemText(emulator_index, model->embedded
+                                               ? tr("Emulator: %1 (built-in)").arg(model->name)
+                                               : tr("Emulator: %1").arg(model->name));
+    kind_box_->setItemData(emulator_index, model->describe(), Qt::ToolTipRole);
+  }
+  const bool emulated = workspace_->source() == FieldSource::Emulator;
   {
     const QSignalBlocker quiet(kind_box_);  // programmatic change: no second request
-    kind_box_->setCurrentIndex(ds::kFieldKinds.index(kind));
+    kind_box_->setCurrentIndex(emulated ? emulator_index
+                                        : ds::kFieldKinds.index(workspace_->fieldKind()));
   }
-  workspace_->setFieldKind(kind);
-  workspace_->requestField(settings_.field);
+  // The emulator draws at the resolution it was trained at.
+  resolution_box_->setEnabled(!emulated);
+  resolution_box_->setToolTip(emulated ? tr("the emulator draws at its training resolution, %1x%1")
+                                             .arg(workspace_->emulator()->resolution)
+                                       : QString());
 }
 
 void MainWindow::openFieldFile(const QString& path) {
@@ -186,7 +270,7 @@ void MainWindow::showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapsh
   viewport_->setStatusText(
       QStringLiteral("%1 (%2 ms)").arg(snapshot->source).arg(snapshot->compute_ms, 0, 'f', 0));
   spectrum_plot_->setSpectra(snapshot->measured, snapshot->theory, snapshot->title,
-                             snapshot->theory_label);
+                             snapshot->theory_label, snapshot->measured_label);
 }
 
 void MainWindow::showError(const QString& title, const QString& message) {
@@ -207,8 +291,8 @@ void MainWindow::showAbout() {
   QMessageBox::about(
       this, tr("About Diffuscope"),
       tr("<h3>Diffuscope</h3><p>Diffusion-model emulators and likelihoods for cosmology.</p>"
-         "<p>The field view shows a Gaussian random field with the slab-projected linear power "
-         "spectrum of the chosen cosmology until a trained emulator is loaded.</p><pre>%1\nQt %2"
+         "<p>The field view shows mock fields (Gaussian, lognormal, Zel'dovich) or fields "
+         "emulated by a trained diffusion model for the chosen cosmology.</p><pre>%1\nQt %2"
          "</pre>")
           .arg(versions, QString::fromLatin1(qVersion())));
 }

@@ -15,6 +15,7 @@ namespace dsui {
 
 class FieldViewport;
 class FieldWorkspace;
+struct EmulatorModel;
 class JobRunner;
 class JobStatusWidget;
 class PointCloudView;
@@ -37,6 +38,11 @@ class MainWindow : public QMainWindow {
   // Programmatic control, as the sliders do it (tests, scripting).
   void setFieldParameters(const FieldParameters& parameters);
   void setFieldKind(ds::MockFieldKind kind);
+  // The diffusion model as the field source: the loaded one, else the embedded default.
+  void useEmulator();
+  // Loads a model file (.h5, .pt, TorchScript) and makes it the source; errors go to a dialog and
+  // the previous source stays.
+  void openModelFile(const QString& path);
   void openFieldFile(const QString& path);
   void newPointSet();
   QString lastErrorMessage() const { return last_error_; }
@@ -47,6 +53,7 @@ class MainWindow : public QMainWindow {
  private:
   void buildMenus();
   void buildToolBar();
+  void syncSourceBox();  // the toolbar's source combo and resolution box follow the workspace
   void showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapshot);
   void showError(const QString& title, const QString& message);
   void showAbout();

@@ -30,6 +30,8 @@ AppSettings AppSettings::load(QSettings& store) {
   if (!(s.box_size > 0.0)) s.box_size = defaults.box_size;
   s.field_kind = load_choice(store, "field/kind", ds::kFieldKinds, defaults.field_kind);
   s.field_kind = load_choice(store, "field/kind", ds::kFieldKinds, defaults.field_kind);
+  s.use_emulator = store.value("field/emulator", defaults.use_emulator).toBool();
+  s.model_path = store.value("field/model_path").toString();
   s.colormap = load_choice(store, "view/colormap", ds::kColormaps, defaults.colormap);
   s.scaling = load_choice(store, "view/scaling", ds::kFieldScalings, defaults.scaling);
   s.window_geometry = store.value("window/geometry").toByteArray();
@@ -46,6 +48,8 @@ void AppSettings::save(QSettings& store) const {
   store.setValue("field/box_size", box_size);
   store.setValue("field/kind", QString::fromLatin1(ds::kFieldKinds.name(field_kind)));
   store.setValue("field/kind", QString::fromLatin1(ds::kFieldKinds.name(field_kind)));
+  store.setValue("field/emulator", use_emulator);
+  store.setValue("field/model_path", model_path);
   store.setValue("view/colormap", QString::fromLatin1(ds::kColormaps.name(colormap)));
   store.setValue("view/scaling", QString::fromLatin1(ds::kFieldScalings.name(scaling)));
   store.setValue("window/geometry", window_geometry);

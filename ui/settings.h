@@ -15,7 +15,9 @@ struct AppSettings {
   FieldParameters field;                                  // slider cosmology and seed
   ds::MockFieldKind field_kind = ds::MockFieldKind::Grf;  // which simulator draws the field
   int resolution = 256;                                   // pixels per side of generated fields
-  double box_size = 25.0;                                 // Mpc/h, CAMELS maps
+  bool use_emulator = false;  // fields from the diffusion model instead of field_kind's mock
+  QString model_path;         // the emulator's model file; empty: the embedded default
+  double box_size = 25.0;     // Mpc/h, CAMELS maps
   ds::Colormap colormap = ds::Colormap::Viridis;
   ds::FieldScaling scaling = ds::FieldScaling::Linear;
   QByteArray window_geometry;  // QMainWindow::saveGeometry

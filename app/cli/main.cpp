@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   help->add_option("command", help_topic, "command to describe");
   actions.push_back(dscli::add_bench_command(app, options));
   actions.push_back(dscli::add_infer_commands(app, options));
+  actions.push_back(dscli::add_calibrate_command(app, options));
   actions.push_back(dscli::add_stats_command(app, options));
   actions.push_back(dscli::add_cosmology_command(app, options));
   actions.push_back(dscli::add_grf_command(app, options));
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   actions.push_back(dscli::add_mock_command(app, options));
   actions.push_back(dscli::add_diagnose_command(app, options));
   actions.push_back(dscli::add_vlb_command(app, options));
+  actions.push_back(dscli::add_vlb_grid_command(app, options));
   actions.push_back(dscli::add_sample_command(app, options));
   actions.push_back(dscli::add_train_command(app, options));
 

@@ -716,6 +716,223 @@ case "$case_name" in
     one_line_error
     [ -z "$(ls "$work" | grep '^x')" ] || fail "output written despite the errors"
     ;;
+  infer_posterior_pk_baseline)
+    # The power-spectrum baseline posterior of a GRF mock: from mock datasets (saved, then reused
+    # with --pk-load: identical chains), and from mocks generated like the field.
+    run 0 --quiet mock fields --kind grf --set lh --n-cosmo 30 --per-cosmo 2 --res 16 --box 1000 \
+      --seed 3 --out "$work/lh.h5"
+    run 0 --quiet mock fields --kind grf --set cv --n-cosmo 1 --per-cosmo 60 --res 16 --box 1000 \
+      --seed 4 --out "$work/cv.h5"
+    run 0 --quiet mock fields --kind grf --set single --omega-m 0.3 --sigma-8 0.8 --n-cosmo 1 \
+      --per-cosmo 2 --res 16 --box 1000 --seed 5 --out "$work/f.h5"
+    run 0 --quiet posterior --pk-baseline --field "$work/f.h5" --index 1 --pk-mocks "$work/lh.h5" \
+      --pk-cov-mocks "$work/cv.h5" --pk-bins 6 --pk-degree 2 --pk-save "$work/b.json" --chains 2 \
+      --samples 150 --burn-in 50 --seed 4 --out "$work/p/pk"
+    for f in pk_1.txt pk_2.txt pk.paramnames pk.ranges pk.nc; do
+      [ -s "$work/p/$f" ] || fail "$f not written"
+    done
+    contains err "power-spectrum baseline posterior of field 1"
+    contains err "degree-2 mean from 60 mocks (30 cosmologies"
+    contains err "fiducial covariance from 60 mocks"
+    contains err "Omega_m *mean"
+    grep -q '"format": "diffuscope-pk-baseline"' "$work/b.json" || fail "b.json is not a baseline"
+    run 0 --quiet posterior --pk-baseline --field "$work/f.h5" --index 1 --pk-load "$work/b.json" \
+      --chains 2 --samples 150 --burn-in 50 --seed 4 --out "$work/q/pk"
+    cmp -s "$work/p/pk_1.txt" "$work/q/pk_1.txt" || fail "the saved baseline gives other chains"
+    run 0 --quiet posterior --pk-baseline --field "$work/f.h5" --pk-cosmologies 20 \
+      --pk-per-cosmo 2 --pk-cov-count 40 --pk-bins 6 --pk-degree 2 --chains 2 --samples 150 \
+      --burn-in 50 --seed 4 --out "$work/g/pk"
+    contains err "generated lh set (20 cosmologies x 2 16^2 grf mocks"
+    awk '!/^#/ { if ($3 < 0.1 || $3 > 0.5 || $4 < 0.6 || $4 > 1.0) bad = 1 } END { exit bad }' \
+      "$work"/g/pk_*.txt || fail "a draw outside the prior box"
+    ;;
+  calibrate_exact_grf)
+    # Coverage table of the exact GRF posterior on 4 of 12 LH mocks, and of the baseline with
+    # width ratios against the exact posterior (GRF mocks: reference by default).
+    run 0 --quiet mock fields --kind grf --set lh --n-cosmo 12 --per-cosmo 1 --res 16 --box 1000 \
+      --seed 7 --out "$work/lh.h5"
+    run 0 --quiet calibrate --exact-grf --mocks "$work/lh.h5" --n-fields 4 --chains 2 \
+      --samples 100 --burn-in 50 --seed 2 --out "$work/cal.json"
+    contains out "calibration of the exact GRF posterior on 4 of 12 fields"
+    contains out "^Omega_m *4 "
+    contains out "^sigma_8 *4 "
+    [ "$(grep -c '"index"' "$work/cal.json")" -eq 4 ] || fail "cal.json lacks the 4 fields"
+    grep -q '"coverage_68"' "$work/cal.json" || fail "cal.json lacks the summary"
+    grep -q '"source": "exact-grf"' "$work/cal.json" || fail "cal.json lacks the settings"
+    run 0 --quiet calibrate --pk-baseline --mocks "$work/lh.h5" --n-fields 2 --pk-cosmologies 20 \
+      --pk-per-cosmo 2 --pk-cov-count 40 --pk-bins 6 --pk-degree 2 --chains 2 --samples 100 \
+      --burn-in 50 --seed 2 --out "$work/pk.json"
+    contains out "power-spectrum baseline posterior on 2 of 12 fields"
+    contains out "width ratios against the exact GRF posterior"
+    grep -q '"width_ratio_mean": [0-9]' "$work/pk.json" || fail "pk.json lacks the width ratios"
+    ;;
+  calibrate_bad_inputs)
+    run 0 --quiet mock fields --kind grf --set lh --n-cosmo 4 --per-cosmo 1 --res 16 --box 1000 \
+      --seed 7 --out "$work/lh.h5"
+    run 1 calibrate --exact-grf --mocks "$work/missing.h5" --n-fields 3 --out "$work/x.json"
+    one_line_error
+    contains err "missing.h5"
+    run 1 calibrate --exact-grf --mocks "$work/lh.h5" --n-fields 5 --out "$work/x.json"
+    one_line_error
+    contains err "lh.h5: --n-fields 5 exceeds the 4 fields it holds"
+    run 1 calibrate --mocks "$work/lh.h5" --n-fields 2 --out "$work/x.json"
+    one_line_error
+    contains err "exactly one posterior source"
+    run 1 calibrate --pk-baseline --mocks "$work/lh.h5" --n-fields 2 \
+      --pk-mocks "$work/none.h5" --out "$work/x.json"
+    one_line_error
+    contains err "none.h5"
+    run 2 calibrate --exact-grf --mocks "$work/lh.h5"
+    one_line_error
+    run 1 posterior --pk-baseline --out "$work/x"
+    one_line_error
+    contains err "--field"
+    run 1 posterior --pk-baseline --field "$work/lh.h5" --pk-mocks "$work/none.h5" --out "$work/x"
+    one_line_error
+    contains err "none.h5"
+    [ -z "$(ls "$work" | grep '^x')" ] || fail "output written despite the errors"
+    ;;
+  vlb_grid)
+    # A 5 x 5 likelihood grid of the dhmc_tiny model at T_MAX = 3 on an 8^2 field: HDF5 maps, the
+    # maximum and the 1-sigma extent on stdout; the same seed gives the same maximum; a field of a
+    # stack by --index.
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    write_npy_f8 "$work/f.npy" "(8, 8)" 64
+    write_npy_f8 "$work/stack.npy" "(3, 8, 8)" 192
+    run 0 --quiet --threads 1 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" \
+      --tmax 3 --grid 5 --center 0.3,0.8 --half-width 0.04 --noise common --draws 2 --seed 4 \
+      --out "$work/g.h5"
+    contains out "^grid 5 x 5 (Omega_m \[0.26, 0.34\], sigma_8 \[0.76, 0.84\]), 3 terms"
+    contains out "^maximum log_like -\?[0-9]"
+    contains out "^1-sigma (-2 Delta ln L <= 2.30): Omega_m \["
+    [ -s "$work/g.h5" ] || fail "g.h5 not written"
+    [ "$(head -c 8 "$work/g.h5" | od -A n -t x1 | tr -d ' ')" = "894844460d0a1a0a" ] || fail "g.h5 is not HDF5"
+    for name in omega_m sigma_8 terms log_like delta_chi2 diffuscope-likelihood-grid checkpoint_tiny.pt f.npy; do
+      grep -aq "$name" "$work/g.h5" || fail "g.h5 lacks $name"
+    done
+    grep "^maximum" "$work/out" >"$work/first"
+    run 0 --quiet --threads 1 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" \
+      --tmax 3 --grid 5 --center 0.3,0.8 --half-width 0.04 --noise common --draws 2 --seed 4 \
+      --out "$work/again.h5"
+    grep "^maximum" "$work/out" | cmp -s - "$work/first" || fail "the same seed gave another maximum"
+    run 0 --quiet --threads 1 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/stack.npy" \
+      --index 2 --tmax 2 --grid 3 --full-prior --add-noise 0.02 --out "$work/full.h5"
+    contains out "^grid 3 x 3 (Omega_m \[0.1, 0.5\], sigma_8 \[0.6, 1\]), 2 terms"
+    ;;
+  vlb_grid_bad_inputs)
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    m="$d/checkpoint_tiny.pt"
+    run 1 --quiet vlb-grid --model "$m" --field "$work/none.npy" --tmax 3 --grid 5 --out "$work/g.h5"
+    one_line_error
+    contains err "none.npy"
+    run 1 --quiet vlb-grid --model "$m" --field "$d/vlb_x0.npy" --tmax 3 --grid 5 --center 0.6,0.8 \
+      --out "$work/g.h5"
+    one_line_error
+    contains err "centre Omega_m = 0.6 is outside the prior \[0.1, 0.5\]"
+    run 1 --quiet vlb-grid --model "$m" --field "$d/vlb_x0.npy" --tmax 3 --grid 5 --center 0.3 \
+      --out "$work/g.h5"
+    one_line_error
+    contains err "--center '0.3' must be two numbers"
+    run 1 --quiet vlb-grid --model "$m" --field "$d/x.npy" --index 4 --tmax 3 --grid 5 --out "$work/g.h5"
+    one_line_error
+    contains err "x.npy: has 4 fields; index 4 is out of range"
+    run 1 --quiet vlb-grid --model "$m" --field "$d/x.npy" --tmax 3 --grid 5 --out "$work/g.h5"
+    one_line_error
+    contains err "x.npy: holds 4 fields; choose one with --index"
+    run 1 --quiet vlb-grid --model "$m" --field "$d/vlb_x0.npy" --tmax 3 --grid 5 \
+      --out "$work/nodir/g.h5"
+    one_line_error
+    contains err "nodir/g.h5: directory .*nodir does not exist"
+    run 2 vlb-grid --model "$m" --field "$d/vlb_x0.npy" --index -1 --out "$work/g.h5"
+    one_line_error
+    run 2 vlb-grid --model "$m" --field "$d/vlb_x0.npy" --grid 1 --out "$work/g.h5"
+    one_line_error
+    run 2 vlb-grid --model "$m" --field "$d/vlb_x0.npy" --noise stale --out "$work/g.h5"
+    one_line_error
+    [ ! -e "$work/g.h5" ] || fail "output written despite the errors"
+    ;;
+  infer_hmc_model)
+    # HMC on the truncated VLB of dhmc_tiny (8^2 fields) with the published settings spelled out
+    # (a handful of draws): GetDist and ArviZ files; NUTS and SVI on common noise with
+    # observation noise added.
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    write_npy_f8 "$work/f.npy" "(8, 8)" 64
+    write_npy_f8 "$work/stack.npy" "(3, 8, 8)" 192
+    run 0 --quiet --threads 1 hmc --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" --tmax 3 \
+      --noise fresh --chains 2 --samples 10 --burn-in 2 --step 5e-4 --leapfrog 5 --inv-mass 1,5 \
+      --start 0.3,0.8 --seed 3 --out "$work/c/m"
+    for f in m_1.txt m_2.txt m.paramnames m.ranges m.nc; do
+      [ -s "$work/c/$f" ] || fail "$f not written"
+    done
+    [ ! -e "$work/c/m_3.txt" ] || fail "a third chain file"
+    [ "$(grep -vc '^#' "$work/c/m_1.txt")" -eq 8 ] || fail "m_1.txt does not hold 8 draws"
+    contains err "hmc: 2 chains x 8 draws"
+    contains err "truncated VLB, T_MAX 3, fresh noise, K = 1, of field 0 of .*f.npy"
+    grep -q "0.1 *0.5" "$work/c/m.ranges" || fail "m.ranges lacks the prior box"
+    run 0 --quiet --threads 1 nuts --model "$d/checkpoint_tiny.pt" --field "$work/stack.npy" --index 1 \
+      --tmax 2 --draws 2 --add-noise 0.02 --max-depth 3 --chains 2 --samples 8 --burn-in 4 \
+      --seed 3 --out "$work/n/m"
+    [ -s "$work/n/m_2.txt" ] || fail "nuts chain files not written"
+    contains err "common noise, K = 2, observation noise added, of field 1 of"
+    run 0 --quiet --threads 1 svi --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" --tmax 2 \
+      --noise-draws 1 --steps 10 --samples-per-step 2 --draws 20 --seed 3 --formats csv --out "$work/s"
+    [ "$(wc -l <"$work/s.csv")" -eq 21 ] || fail "s.csv does not hold 20 draws"
+    run 1 --quiet hmc --field "$d/vlb_x0.npy" --out "$work/x"
+    one_line_error
+    contains err "--model M is required with --field"
+    run 1 --quiet hmc --model "$d/checkpoint_tiny.pt" --out "$work/x"
+    one_line_error
+    contains err "--model needs --field FILE"
+    run 1 --quiet hmc --model "$d/checkpoint_tiny.pt" --field "$d/vlb_x0.npy" \
+      --target "$d/t.json:x" --out "$work/x"
+    one_line_error
+    contains err "exactly one log-density source"
+    [ -z "$(ls "$work" | grep '^x')" ] || fail "output written despite the errors"
+    ;;
+  train_export_sample)
+    # A few steps on a tiny Zel'dovich set: checkpoint, resume, info, export, sample from it.
+    run 0 --quiet --threads 1 mock fields --kind zeldovich --set lh --n-cosmo 6 --res 16 --seed 2 \
+      --out "$work/d.h5"
+    printf '{"model": {"dim": 8, "dim_mults": [1, 2]}, "batch_size": 2, "steps": 3, "log_every": 1,
+      "validate_every": 3, "validation_fraction": 0.34, "validation_fields": 1,
+      "validation_samples": 2, "validation_sampler_steps": 2}' >"$work/c.json"
+    run 0 --threads 1 train --data "$work/d.h5" --config "$work/c.json" --out "$work/m.h5"
+    contains out "trained steps 0..3"
+    contains out "validation P(k) reduced chi^2 at step 3"
+    contains err "step 3: mean loss"
+    run 0 --threads 1 train --data "$work/d.h5" --config "$work/c.json" --out "$work/m.h5" \
+      --resume --steps 5
+    contains out "trained steps 3..5"
+    run 0 model info "$work/m.h5"
+    contains out "format: Diffuscope model (HDF5)"
+    contains out "transform: {.*log10-minmax"
+    contains out "weights: weights (EMA weights present)"
+    contains out "iteration 5"
+    run 0 --quiet model export --model "$work/m.h5" --out "$work/e.h5" --ema
+    run 0 model info "$work/e.h5"
+    contains out "EMA weights absent"
+    run 0 --quiet --threads 1 sample --model "$work/e.h5" --n 2 --res 16 --steps 3 --model-space \
+      --out "$work/s.npy"
+    [ -s "$work/s.npy" ] || fail "no samples written"
+    ;;
+  train_bad_inputs)
+    run 0 --quiet --threads 1 mock fields --kind grf --set lh --n-cosmo 3 --res 16 --out "$work/d.h5"
+    run 1 --quiet train --data "$work/missing.h5" --out "$work/m.h5"
+    one_line_error
+    contains err "missing.h5"
+    printf '{"learning_rate": 1}' >"$work/bad.json"
+    run 1 --quiet train --data "$work/d.h5" --config "$work/bad.json" --out "$work/m.h5"
+    one_line_error
+    contains err 'bad.json: unknown key "learning_rate"'
+    run 1 --quiet train --data "$work/d.h5" --config "$work/nothere.json" --out "$work/m.h5"
+    contains err "nothere.json"
+    run 1 --quiet train --data "$work/d.h5" --out "$work/m.h5" --resume
+    one_line_error
+    contains err "m.h5"
+    run 1 --quiet model export --model "$work/d.h5" --out "$work/e.h5"
+    contains err "not a Diffuscope model"
+    [ ! -e "$work/m.h5" ] && [ ! -e "$work/e.h5" ] || fail "output written despite the errors"
+    ;;
   *) fail "unknown case" ;;
 esac
 echo "PASS [$case_name]"

@@ -50,13 +50,14 @@ PowerSpectrumPlot::PowerSpectrumPlot(QWidget* parent) : QWidget(parent) {
 
 void PowerSpectrumPlot::setSpectra(const ds::PowerSpectrum& measured,
                                    const ds::PowerSpectrum& theory, const QString& title,
-                                   const QString& theory_label) {
+                                   const QString& theory_label, const QString& measured_label) {
   measured_ = measured;
   auto to_vector = [](const std::vector<double>& v) { return QVector<double>(v.begin(), v.end()); };
   plot_->graph(0)->setData(to_vector(measured.k), to_vector(measured.pk), true);
   plot_->graph(1)->setData(to_vector(theory.k), to_vector(theory.pk), true);
   plot_->graph(1)->setVisible(!theory.k.empty());
   if (!theory_label.isEmpty()) plot_->graph(1)->setName(theory_label);
+  plot_->graph(0)->setName(measured_label.isEmpty() ? tr("measured") : measured_label);
   plot_->graph(1)->removeFromLegend();
   if (!theory.k.empty()) plot_->graph(1)->addToLegend();
   if (auto* text = qobject_cast<QCPTextElement*>(plot_->plotLayout()->element(0, 0)))

@@ -15,9 +15,11 @@ class PowerSpectrumPlot : public QWidget {
  public:
   explicit PowerSpectrumPlot(QWidget* parent = nullptr);
 
-  // measured: points; theory: a line (may be empty). k in h/Mpc, P in (Mpc/h)^2.
+  // measured: points; theory: a line (may be empty). k in h/Mpc, P in (Mpc/h)^2. An empty
+  // theory_label keeps the line's previous name; an empty measured_label reads "measured".
   void setSpectra(const ds::PowerSpectrum& measured, const ds::PowerSpectrum& theory,
-                  const QString& title, const QString& theory_label = QString());
+                  const QString& title, const QString& theory_label = QString(),
+                  const QString& measured_label = QString());
   const ds::PowerSpectrum& measured() const { return measured_; }
   QCustomPlot* plot() const { return plot_; }
   int updateCount() const { return updates_; }

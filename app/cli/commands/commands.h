@@ -14,6 +14,8 @@ using Action = std::function<int()>;
 Action add_bench_command(CLI::App& app, const GlobalOptions& options);
 // hmc, nuts, svi and posterior (infer_command.cpp): one action for the four subcommands.
 Action add_infer_commands(CLI::App& app, const GlobalOptions& options);
+// calibrate (calibrate_command.cpp): coverage of credible intervals over mock fields.
+Action add_calibrate_command(CLI::App& app, const GlobalOptions& options);
 Action add_stats_command(CLI::App& app, const GlobalOptions& options);
 Action add_cosmology_command(CLI::App& app, const GlobalOptions& options);
 Action add_grf_command(CLI::App& app, const GlobalOptions& options);
@@ -22,6 +24,7 @@ Action add_model_command(CLI::App& app, const GlobalOptions& options);
 Action add_mock_command(CLI::App& app, const GlobalOptions& options);
 Action add_diagnose_command(CLI::App& app, const GlobalOptions& options);
 Action add_vlb_command(CLI::App& app, const GlobalOptions& options);
+Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options);
 Action add_sample_command(CLI::App& app, const GlobalOptions& options);
 Action add_train_command(CLI::App& app, const GlobalOptions& options);
 

@@ -1,9 +1,10 @@
 // diffuscope-cli hmc | nuts | svi | posterior: posterior sampling of a log density (core/infer).
-// The log density comes from a pluggable source: --target FILE.json:NAME (an analytic test
-// density shaped like shared/testdata/goldens/hmc_targets_a.json) or --exact-grf FILE (the exact
-// GRF likelihood of one field times the flat cosmology prior); a model-based source (--model,
-// the truncated VLB) plugs in at load_density(). Chains go to GetDist files under ROOT and to
-// ROOT.nc (ArviZ), optionally ROOT.csv; a one-line summary per parameter goes to stderr.
+// The log density comes from a pluggable source (load_density()): --target FILE.json:NAME (an
+// analytic test density shaped like shared/testdata/goldens/hmc_targets_a.json), --exact-grf FILE
+// (the exact GRF likelihood of one field times the flat cosmology prior) or --model M --field
+// FILE (the truncated VLB of a diffusion model times the flat prior, model_input.h). Chains go to
+// GetDist files under ROOT and to ROOT.nc (ArviZ), optionally ROOT.csv; a one-line summary per
+// parameter goes to stderr.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +15,7 @@
 
 #include "commands/commands.h"
 #include "diffuscope/cosmology/grf_likelihood.h"
+#include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"
 #include "diffuscope/infer/chain_files.h"
 #include "diffuscope/infer/diagnostics.h"
@@ -22,6 +24,8 @@
 #include "diffuscope/infer/nuts.h"
 #include "diffuscope/infer/svi.h"
 #include "diffuscope/infer/targets.h"
+#include "model_input.h"
+#include "pk_baseline_input.h"
 #include "stats_input.h"
 
 namespace dscli {
@@ -31,8 +35,10 @@ namespace {
 struct InferOptions {
   // Log-density source.
   std::string target, exact_grf;
-  std::size_t index = 0;
-  double box = 0.0;  // Mpc/h; 0: the file's, else 25
+  ModelInputOptions model;  // --model M --field FILE ...
+  PkPosteriorOptions pk;    // posterior --pk-baseline --field FILE ... (pk_baseline_input.h)
+  long index = -1;          // -1: 0 for --exact-grf, the only field for --model
+  double box = 0.0;         // Mpc/h; 0: the file's, else 25
   double slab = ds::ProjectedPowerSpectrum::kDefaultSlabThickness;
   // MCMC.
   std::size_t chains = 4, samples = 300, burn_in = 100;
@@ -82,21 +88,46 @@ struct LoadedDensity {
   std::string description;
 };
 
-// The one place a new source (--model ...) plugs in.
-LoadedDensity load_density(const InferOptions& o, const std::string& command) {
-  const int given = int(!o.target.empty()) + int(!o.exact_grf.empty());
+// The VLB noise a command uses unless --noise says otherwise: hmc reproduces the published
+// (fresh) configuration; NUTS's U-turn criterion and SVI's gradient steps need a deterministic
+// density (common).
+std::string default_vlb_noise(const std::string& command) {
+  return command == "hmc" ? "fresh" : "common";
+}
+
+// The one place a log-density source plugs in.
+LoadedDensity load_density(const InferOptions& o, const std::string& command, std::uint64_t seed,
+                           ds::Device device) {
+  if (o.pk.enabled) {
+    if (!o.target.empty() || !o.exact_grf.empty())
+      throw ds::InvalidArgument(command + ": --pk-baseline takes no other log-density source");
+    const PkPosterior pk =
+        load_pk_posterior(o.pk, o.index < 0 ? 0 : std::size_t(o.index), o.box, o.slab, seed);
+    return {pk.density, pk.description};
+  }
+  const int given = int(!o.target.empty()) + int(!o.exact_grf.empty()) +
+                    int(!o.model.model.empty() || !o.model.field.empty());
   if (given != 1)
     throw ds::InvalidArgument(command +
                               ": give exactly one log-density source: --target "
-                              "FILE.json:NAME or --exact-grf FILE");
+                              "FILE.json:NAME, --exact-grf FILE or --model M --field FILE");
   if (!o.target.empty()) {
     const auto [path, name] = ds::split_target_spec(o.target);
     return {ds::load_test_target(path, name), "target " + name + " of " + path};
   }
+  if (o.exact_grf.empty()) {
+    ModelInputOptions options = o.model;
+    options.index = o.index;
+    ModelInput input = load_model_input(options, seed, device, default_vlb_noise(command));
+    return {ds::vlb_posterior(input.model, std::move(input.field.values), input.field.n,
+                              input.settings),
+            input.description};
+  }
+  const std::size_t index = o.index < 0 ? 0 : std::size_t(o.index);
   const bool npy =
       o.exact_grf.size() >= 4 && o.exact_grf.compare(o.exact_grf.size() - 4, 4, ".npy") == 0;
   const FieldInput input =
-      read_field_input(o.exact_grf, o.index, o.box > 0.0 ? o.box : (npy ? 25.0 : 0.0));
+      read_field_input(o.exact_grf, index, o.box > 0.0 ? o.box : (npy ? 25.0 : 0.0));
   ds::GrfSettings settings;
   settings.n = input.field.n;
   settings.box_size = input.field.box_size;
@@ -106,13 +137,15 @@ LoadedDensity load_density(const InferOptions& o, const std::string& command) {
     auto likelihood =
         std::make_shared<const ds::GrfLikelihood>(input.field.values.data(), settings);
     return {ds::exact_grf_posterior(likelihood),
-            "exact GRF posterior of field " + std::to_string(o.index) + " of " + o.exact_grf};
+            "exact GRF posterior of field " + std::to_string(index) + " of " + o.exact_grf};
   } catch (const ds::InvalidArgument& e) {
     throw ds::FileError(o.exact_grf, e.what());
   }
 }
 
-void add_source_options(CLI::App* cmd, InferOptions& o, bool with_targets) {
+// with_model: --model M --field FILE ... (the VLB noise draws under draws_flags).
+void add_source_options(CLI::App* cmd, InferOptions& o, bool with_targets, bool with_model,
+                        const std::string& command, const std::string& draws_flags = "--draws") {
   if (with_targets)
     cmd->add_option("--target", o.target,
                     "FILE.json:NAME: an analytic test density (correlated_gaussian, "
@@ -120,7 +153,11 @@ void add_source_options(CLI::App* cmd, InferOptions& o, bool with_targets) {
   cmd->add_option("--exact-grf", o.exact_grf,
                   "FILE: a GRF density-contrast field (.npy [N,N] / [M,N,N] or HDF5 dataset); "
                   "samples its exact GRF likelihood times the flat prior on the cosmology box");
-  cmd->add_option("--index", o.index, "which field of a stack (default 0)");
+  if (with_model)
+    add_model_input_options(cmd, o.model, default_vlb_noise(command), draws_flags, false);
+  cmd->add_option("--index", o.index,
+                  "which field of a stack (default: 0 for --exact-grf, the only one for --field)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--box", o.box, "box size of the field in Mpc/h (default: the file's, else 25)");
   cmd->add_option("--slab", o.slab, "slab thickness of the GRF model in Mpc/h (default 5)");
 }
@@ -217,7 +254,7 @@ int run_command(Command which, const InferOptions& o, std::uint64_t seed,
   apply_global_options(options);
   if (o.out.empty()) throw ds::InvalidArgument(name + ": --out ROOT is required");
   const std::vector<std::string> formats = parse_formats(o.formats);
-  const LoadedDensity loaded = load_density(o, name);
+  const LoadedDensity loaded = load_density(o, name, seed, options.parsed_device());
   const ds::JobContext job = progress_context(options, name);
   ds::AdaptationSettings adaptation;
   adaptation.target_acceptance = o.target_accept;
@@ -272,7 +309,7 @@ Action add_infer_commands(CLI::App& app, const GlobalOptions& options) {
       "Hamiltonian Monte Carlo on a log density; defaults are the published configuration "
       "(step 5e-4, 5 leapfrog steps, inverse mass diag(1,5), start 0.3,0.8, 300 draws with "
       "100 burn-in); proposals leaving the prior box are rejected");
-  add_source_options(hmc, *o, true);
+  add_source_options(hmc, *o, true, true, "hmc");
   add_chain_options(hmc, *o);
   hmc->add_option("--step", o->step, "leapfrog step size (default 5e-4)");
   hmc->add_option("--leapfrog", o->leapfrog, "leapfrog steps per transition (default 5)")
@@ -283,7 +320,7 @@ Action add_infer_commands(CLI::App& app, const GlobalOptions& options) {
 
   CLI::App* nuts = app.add_subcommand(
       "nuts", "No-U-Turn sampler on a log density, with step size and metric adaptation");
-  add_source_options(nuts, *o, true);
+  add_source_options(nuts, *o, true, true, "nuts");
   add_chain_options(nuts, *o);
   nuts->add_option("--step", o->step, "initial step size (default: Stan's heuristic)");
   nuts->add_option("--max-depth", o->max_depth, "maximum tree depth (default 10)")
@@ -292,7 +329,7 @@ Action add_infer_commands(CLI::App& app, const GlobalOptions& options) {
 
   CLI::App* svi = app.add_subcommand(
       "svi", "variational fit of a full-rank Gaussian (reparameterised ELBO, Adam); writes draws");
-  add_source_options(svi, *o, true);
+  add_source_options(svi, *o, true, true, "svi", "--noise-draws");
   svi->add_option("--start", o->start, "initial mean 'x,y' (default 0.3,0.8)");
   svi->add_option("--steps", o->steps, "Adam steps (default 2000)")->check(CLI::PositiveNumber);
   svi->add_option("--samples-per-step", o->per_step, "ELBO draws per step (default 16)")
@@ -305,8 +342,11 @@ Action add_infer_commands(CLI::App& app, const GlobalOptions& options) {
   CLI::App* posterior = app.add_subcommand(
       "posterior",
       "reference posteriors to draw others against: --exact-grf FILE samples the exact GRF "
-      "likelihood of a field (flat prior on the cosmology box) with adapted NUTS");
-  add_source_options(posterior, *o, false);
+      "likelihood of a field (flat prior on the cosmology box) with adapted NUTS; "
+      "--pk-baseline --field FILE the power-spectrum baseline (Gaussian likelihood of binned "
+      "ln P(k) from mocks)");
+  add_source_options(posterior, *o, false, false, "posterior");
+  add_pk_posterior_options(posterior, o->pk);
   add_chain_options(posterior, *o);
   add_output_options(posterior, *o);
 
@@ -318,8 +358,9 @@ Action add_infer_commands(CLI::App& app, const GlobalOptions& options) {
     if (nuts->parsed()) return run_command(Command::Nuts, *o, seed_of(nuts), options, "nuts");
     if (svi->parsed()) return run_command(Command::Svi, *o, seed_of(svi), options, "svi");
     if (posterior->parsed()) {
-      if (o->exact_grf.empty())
-        throw ds::InvalidArgument("posterior: --exact-grf FILE is required");
+      if (o->exact_grf.empty() && !o->pk.enabled)
+        throw ds::InvalidArgument(
+            "posterior: --exact-grf FILE or --pk-baseline --field FILE is required");
       return run_command(Command::Posterior, *o, seed_of(posterior), options, "posterior");
     }
     return -1;

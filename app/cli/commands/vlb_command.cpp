@@ -76,7 +76,8 @@ Action add_vlb_command(CLI::App& app, const GlobalOptions& options) {
       "vlb-terms",
       "per-step terms L_t of the truncated VLB (Diffusion-HMC's likelihood) of one field at one "
       "parameter point, and optionally the gradient of log L = -sum L_t");
-  cmd->add_option("--model", o->model, "model file: Diffuscope .h5, Diffusion-HMC .pt checkpoint or TorchScript")
+  cmd->add_option("--model", o->model,
+                  "model file: Diffuscope .h5, Diffusion-HMC .pt checkpoint or TorchScript")
       ->required();
   cmd->add_option("--field", o->field,
                   "observed field: .npy [N, N], [M, N, N] or [M, 1, N, N] in model space (see "

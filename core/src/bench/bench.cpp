@@ -56,7 +56,10 @@ std::string bench_results_to_json(const std::vector<BenchSuiteResult>& results) 
   root["suites"] = json::array();
   bool all_met = true;
   for (const auto& r : results) {
-    json suite{{"name", r.suite}, {"description", r.description}, {"measurements", json::array()}};
+    json suite{{"name", r.suite},
+               {"description", r.description},
+               {"measurements", json::array()},
+               {"notes", r.notes}};
     for (const auto& m : r.measurements) {
       suite["measurements"].push_back({{"name", m.name},
                                        {"reference", m.reference},

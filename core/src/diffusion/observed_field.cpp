@@ -1,8 +1,11 @@
 #include "diffuscope/diffusion/observed_field.h"
 
+#include <cmath>
+
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
+#include "diffuscope/random.h"
 
 namespace ds {
 
@@ -67,6 +70,21 @@ ObservedField load_observed_field(const std::string& path, const DiffusionModel2
     }
   }
   return out;
+}
+
+void add_observation_noise(std::vector<float>& values, const FieldTransform& transform,
+                           double sigma, std::uint64_t seed) {
+  if (!std::isfinite(sigma) || sigma < 0.0)
+    throw InvalidArgument("observation noise: sigma " + std::to_string(sigma) +
+                          " must be >= 0 and finite");
+  if (sigma == 0.0) return;
+  double model_sigma = sigma;  // identity: model space is the physical space
+  if (transform.kind == FieldTransformKind::Log10MinMax)
+    model_sigma = sigma * 2.0 / (transform.hi - transform.lo);
+  else if (transform.kind == FieldTransformKind::Affine)
+    model_sigma = sigma / transform.scale;
+  Rng rng(seed, 0x6f62736e6f697365);  // "obsnoise": independent of every other stream
+  for (auto& v : values) v = static_cast<float>(double(v) + model_sigma * rng.normal());
 }
 
 }  // namespace ds

@@ -10,7 +10,7 @@
 namespace ds {
 
 BenchSuiteResult run_mock_bench(const JobContext& job) {
-  BenchSuiteResult result{"mock", "Mock simulators: Zel'dovich maps and halo catalogues", {}};
+  BenchSuiteResult result{"mock", "Mock simulators: Zel'dovich maps and halo catalogues", {}, {}};
   const Cosmology cosmology;
   job.report(0, 3, "reference: grf 64x64");
   MockFieldSettings grf;

@@ -479,9 +479,11 @@ ValidationPoint Trainer::validate(std::int64_t step) {
     if (prepared_.transform.kind == FieldTransformKind::Log10MinMax) settings.clip_x0 = 1.0;
     std::vector<std::uint64_t> streams(static_cast<std::size_t>(samples));
     for (int s = 0; s < samples; ++s) streams[std::size_t(s)] = std::uint64_t(v * 1000 + s);
+    // Cancellation only: the sampler's per-step progress would overwrite the training's.
+    const JobContext quiet({}, job_.token());
     const auto generated =
         sample_diffusion(schedule_, predict, settings, std::size_t(samples), 1, n,
-                         mix_seed(config_.seed, kValidationStream), streams, {}, job_);
+                         mix_seed(config_.seed, kValidationStream), streams, {}, quiet);
     auto spectrum_of = [&](const double* values) {
       Field2D field;
       field.n = n;
@@ -490,25 +492,27 @@ ValidationPoint Trainer::validate(std::int64_t step) {
       field.values.assign(values, values + std::size_t(n) * n);
       return cut_at_nyquist(power_spectrum_2d(field), n, prepared_.box_size).pk;
     };
-    SampleSet set;
-    bool finite = true;
-    for (int s = 0; s < samples; ++s) {
-      std::vector<double> physical(generated.begin() + long(s) * n * n,
-                                   generated.begin() + long(s + 1) * n * n);
-      for (auto& x : physical) {
-        x = prepared_.transform.to_physical(x);
-        finite = finite && std::isfinite(x);
-      }
-      if (finite) set.push_back(spectrum_of(physical.data()));
-    }
-    const std::vector<double> truth(d.sample(row), d.sample(row) + std::size_t(n) * n);
-    if (!finite) {
-      reduced.push_back(std::numeric_limits<double>::infinity());
-      continue;
-    }
-    // The held-out field's P(k) against the generated ensemble at its parameters (diagonal,
-    // Diffusion-HMC eq. 10 with the roles of the sets exchanged): ~1 + 1/S for a perfect model.
+    // A field the statistics cannot take (non-finite, or a negative mean from values below the
+    // transform's floor) scores infinity: validation never stops a training run.
     try {
+      SampleSet set;
+      bool finite = true;
+      for (int s = 0; s < samples; ++s) {
+        std::vector<double> physical(generated.begin() + long(s) * n * n,
+                                     generated.begin() + long(s + 1) * n * n);
+        for (auto& x : physical) {
+          x = prepared_.transform.to_physical(x);
+          finite = finite && std::isfinite(x);
+        }
+        if (finite) set.push_back(spectrum_of(physical.data()));
+      }
+      const std::vector<double> truth(d.sample(row), d.sample(row) + std::size_t(n) * n);
+      if (!finite) {
+        reduced.push_back(std::numeric_limits<double>::infinity());
+        continue;
+      }
+      // The held-out field's P(k) against the generated ensemble at its parameters (diagonal,
+      // Diffusion-HMC eq. 10 with the roles of the sets exchanged): ~1 + 1/S for a perfect model.
       reduced.push_back(chi2_diagonal({spectrum_of(truth.data())}, set)[0].reduced());
     } catch (const InvalidArgument&) {
       reduced.push_back(std::numeric_limits<double>::infinity());
@@ -623,10 +627,13 @@ TrainSummary Trainer::run() {
                       config_.learning_rate(step), rate);
         say(message);
       }
-      if (config_.validate_every > 0 && completed % config_.validate_every == 0 &&
-          !prepared_.validation.empty())
-        run_validation();
       if (completed % config_.checkpoint_every == 0 && completed < config_.steps) save(completed);
+      if (config_.validate_every > 0 && completed % config_.validate_every == 0 &&
+          !prepared_.validation.empty()) {
+        run_validation();
+        if (completed % config_.checkpoint_every == 0 && completed < config_.steps)
+          save(completed);  // again, with the validation point
+      }
     }
     if (config_.validate_every > 0 && last_validation != completed &&
         !prepared_.validation.empty() && completed > start)

@@ -25,12 +25,26 @@ struct BenchSuiteResult {
   std::string suite;
   std::string description;
   std::vector<BenchMeasurement> measurements;
+  std::vector<std::string> notes;  // e.g. a part skipped for want of an input
+};
+
+// What some suites take from the command line (`bench --model M ...`); suites that need none
+// ignore it. An empty model means "not given": the model-based parts are skipped with a note.
+struct BenchInputs {
+  std::string model;    // a diffusion model for the model-based part of `inference`
+  std::string field;    // its observed field (.npy / HDF5); empty: sampled from the model
+  long index = -1;      // field of a stack (-1: the only one)
+  int field_size = 64;  // side of the field sampled from the model
+  int grid_size = 50;
+  int t_max = 20;  // T_MAX of the model part (the published 20; less for tests)             //
+                   // likelihood grid n x n at T_MAX = 20
+  double sampler_seconds = 45.0;  // wall-time budget of each sampler run (and 2x: of the grid)
 };
 
 struct BenchSuite {
   std::string name;
   std::string description;
-  std::function<BenchSuiteResult(const JobContext&)> run;
+  std::function<BenchSuiteResult(const JobContext&, const BenchInputs&)> run;
 };
 
 // All registered suites, in a fixed order.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,14 @@ struct ObservedField {
 // cannot take).
 ObservedField load_observed_field(const std::string& path, const DiffusionModel2d& model,
                                   long index = -1, bool physical = false);
+
+// Observation noise for robustness checks (issue 6(c); the paper used sigma = 0.01, 0.02, 0.05):
+// adds seeded N(0, sigma) to the LOG10 of the physical field for a log10-minmax transform
+// (sigma * 2 / (hi - lo) in model space), to the physical field for an affine transform
+// (sigma / scale in model space), to the values themselves for the identity. values are in model
+// space, [C, N, N]; the noise comes from Rng(seed, a stream of its own). sigma = 0 leaves them
+// unchanged; a negative or non-finite sigma throws InvalidArgument.
+void add_observation_noise(std::vector<float>& values, const FieldTransform& transform,
+                           double sigma, std::uint64_t seed);
 
 }  // namespace ds

@@ -1,0 +1,138 @@
+// Likelihood maps over the (Omega_m, sigma_8) plane (issue 6, item 2): n x n points centred on a
+// point with a half-width (the paper: 50 x 50, +-0.06) or spanning the whole prior box,
+// evaluated through one LogDensity (the likelihood, no prior) in batches of grid points, so that
+// a diffusion model's VLB costs one network batch per call. For a VlbLogLikelihood every per-step
+// term map L_t is kept (from VlbLogLikelihood::last_evaluation()); any other density gives the
+// log L map only.
+//
+// Map layout (every map: log_like, delta_chi2 and each term):
+//   [n_sigma_8, n_omega_m] row-major: map[i * n + j] is the value at
+//   (Omega_m = omega_m[j], sigma_8 = sigma_8[i]). A ROW is one sigma_8 value, a COLUMN one
+//   Omega_m value: an image with Omega_m along x and sigma_8 along y, row 0 at the smallest
+//   sigma_8. terms is [T_terms, n, n]: term t's map starts at terms[t * n * n].
+//
+// Evaluation order (coarse to fine): first the coarse sub-grid (rows and columns 0, k, 2k, ...),
+// reported as one partial result; then the remaining points row by row, each row streamed as soon
+// as all its points are known. Cancellation is checked between batches (throws Cancelled, nothing
+// is returned). -2 Delta ln L = 2 (max log L - log L) >= 0, 0 at the maximum; the 68.3% region
+// of two parameters is -2 Delta ln L <= 2.30.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "diffuscope/cosmology/cosmology.h"
+#include "diffuscope/infer/log_density.h"
+#include "diffuscope/jobs/job.h"
+
+namespace ds {
+
+// -2 Delta ln L of the 68.3% (1-sigma) region for two parameters (chi^2 quantile, 2 dof).
+inline constexpr double kOneSigmaDeltaChi2 = 2.30;
+
+struct GridScanSettings {
+  int n = 50;  // points per axis, >= 2
+  double center_omega_m = 0.3, center_sigma_8 = 0.8;
+  double half_width = 0.06;  // both axes span centre +- half_width, clipped to the prior box
+  bool full_prior = false;   // the axes span the prior box instead (centre and width unused)
+  Prior prior = kDefaultPrior;
+  // k of the coarse pass (rows and columns 0, k, 2k, ...): 0 = automatic (max(2, n / 10), so a
+  // 50 x 50 grid starts with 10 x 10 points); 1 = no coarse pass (rows only).
+  int coarse_stride = 0;
+  // Grid points per LogDensity call (for the VLB: points x draws x T_MAX network rows, chunked
+  // to its memory budget); 0 = one row (n points).
+  std::size_t batch_points = 0;
+};
+
+// Where a likelihood came from, written next to the maps. The scan fills t_max, noise, draws and
+// seed from a VlbLogLikelihood; the caller fills the paths.
+struct GridScanProvenance {
+  std::string model, field;  // paths ("" for an analytic density)
+  std::uint64_t index = 0;   // field of the stack
+  int t_max = 0;             // 0 when the density is no VLB
+  bool prior_term = false;   // the last term is L_T
+  std::string noise;         // "fresh" | "common" | ""
+  int draws = 0;
+  std::uint64_t seed = 0;
+  double added_noise = 0.0;  // sigma of the noise added to log10 of the field (0: none)
+};
+
+struct GridMaximum {
+  std::size_t row = 0, column = 0;  // sigma_8 index, Omega_m index
+  double omega_m = 0.0, sigma_8 = 0.0, log_like = 0.0;
+};
+
+struct GridScan {
+  GridScanSettings settings;
+  GridScanProvenance provenance;
+  std::vector<double> omega_m, sigma_8;  // the axes, [n] each, ascending
+  std::size_t terms_per_point = 0;       // T_terms (0: no term maps)
+  std::vector<double> terms;             // [T_terms, n, n]
+  std::vector<double> log_like;          // [n, n]
+  std::vector<double> delta_chi2;        // [n, n], -2 Delta ln L; NaN where log L is not finite
+  GridMaximum maximum;                   // over the finite log L values
+  double contour_level = kOneSigmaDeltaChi2;
+  std::string version;   // Diffuscope version that computed it
+  double seconds = 0.0;  // wall time of the scan
+
+  std::size_t n() const { return omega_m.size(); }
+  double log_like_at(std::size_t row, std::size_t column) const {
+    return log_like[row * n() + column];
+  }
+  double term_at(std::size_t t, std::size_t row, std::size_t column) const {
+    return terms[(t * n() + row) * n() + column];
+  }
+};
+
+enum class GridScanStage { Coarse, Row };
+
+// A partial result: the coarse pass (all its points at once), then one complete row at a time.
+struct GridScanUpdate {
+  GridScanStage stage = GridScanStage::Coarse;
+  std::size_t row = 0;              // Row: the sigma_8 index now complete
+  std::vector<std::size_t> points;  // flat map indices (row * n + column); a Row: the whole row
+  std::vector<double> log_like;     // [points]
+  std::vector<double> terms;        // [points, terms_per_point]
+  std::size_t terms_per_point = 0;
+  std::size_t known = 0, total = 0;  // points evaluated so far / n * n
+};
+
+// The ascending axes of a grid, [n] each: centre +- half_width clipped to the prior box, or the
+// box. Throws InvalidArgument for n < 2 (or > 4096), a non-positive or non-finite half-width, or
+// a centre outside the prior box (naming the parameter, its value and the box).
+std::vector<double> grid_axis_omega_m(const GridScanSettings& settings);
+std::vector<double> grid_axis_sigma_8(const GridScanSettings& settings);
+void validate_grid_settings(const GridScanSettings& settings);
+
+// Evaluates `likelihood` (dimension 2: Omega_m, sigma_8) over the grid. The density must not be
+// evaluated from another thread during the scan (its last evaluation holds the terms). Throws
+// InvalidArgument for bad settings, Cancelled when cancelled.
+GridScan scan_likelihood_grid(const LogDensity& likelihood, const GridScanSettings& settings,
+                              const JobContext& job = {},
+                              const PartialResultCallback<GridScanUpdate>& on_update = {});
+
+// Fills delta_chi2 and maximum from log_like (what the scan does at the end). Throws
+// InvalidArgument when no log L value is finite.
+void finish_grid_maps(GridScan& scan);
+
+// The bounding box of the grid points with -2 Delta ln L <= level.
+struct GridContourExtent {
+  std::size_t points = 0;  // grid points inside
+  double omega_m_lo = 0.0, omega_m_hi = 0.0, sigma_8_lo = 0.0, sigma_8_hi = 0.0;
+  bool touches_edge = false;  // a point inside lies on the grid's border: the region is cut
+};
+GridContourExtent grid_contour_extent(const GridScan& scan, double level = kOneSigmaDeltaChi2);
+
+// HDF5, written atomically: /omega_m [n], /sigma_8 [n], /terms [T_terms, n, n] (absent when
+// T_terms = 0; attribute names "L_0", ...), /log_like [n, n], /delta_chi2 [n, n] (float64), and
+// root attributes: format "diffuscope-likelihood-grid", map_layout, version, every setting
+// (grid_size, full_prior, center_omega_m, center_sigma_8, half_width, coarse_stride,
+// batch_points, the prior box), the provenance (model, field, index, t_max, prior_term, noise,
+// draws, seed, added_noise_sigma), contour_level 2.30 with a note, the maximum and seconds.
+void write_grid_scan(const std::string& path, const GridScan& scan);
+// Reads what write_grid_scan wrote; FileError naming the file and the missing or malformed item.
+GridScan read_grid_scan(const std::string& path);
+
+}  // namespace ds
