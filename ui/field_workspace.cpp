@@ -163,6 +163,9 @@ std::shared_ptr<FieldSnapshot> compute_emulated_snapshot(
   request.sampler.kind = ds::DiffusionSamplerKind::Ddim;
   request.sampler.steps = steps;
   request.sampler.eta = 0.0;
+  // Min-max models were trained on [-1, 1]: clamping the predicted x0 there keeps the fields of a
+  // partly trained model finite and non-negative, so that they can be shown and measured.
+  if (model.transform.kind == ds::FieldTransformKind::Log10MinMax) request.sampler.clip_x0 = 1.0;
   ds::DenoisingCallback on_step;
   if (on_denoise) {
     auto last = std::make_shared<std::chrono::steady_clock::time_point>();
