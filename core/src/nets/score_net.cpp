@@ -51,6 +51,36 @@ class TorchScriptScoreNetwork : public nets::ScoreNetwork {
   torch::jit::Module module_;
 };
 
+// A U-Net built from `json` (model_kwargs) with `state` loaded, in eval mode on `device`; every
+// failure names `path`.
+std::shared_ptr<nets::UnetScoreNetwork> load_unet(const std::string& path, const std::string& json,
+                                                  const std::map<std::string, torch::Tensor>& state,
+                                                  Device device, UnetConfig& config) {
+  try {
+    config = UnetConfig::from_json(json);
+  } catch (const InvalidArgument& e) {
+    throw FileError(path, e.what());
+  }
+  auto network = std::make_shared<nets::UnetScoreNetwork>(config);
+  try {
+    nets::load_state_dict(*network->module(), state);
+  } catch (const InvalidArgument& e) {
+    throw FileError(path, e.what());
+  }
+  network->set_training(false);
+  network->to(torch_device(device));
+  return network;
+}
+
+// What the architecture alone says about a U-Net.
+void describe_unet(ScoreNetInfo& info, const UnetConfig& config, nets::UnetScoreNetwork& network) {
+  info.architecture = config.describe();
+  info.parameter_count = nets::parameter_count(*network.module());
+  info.channels = config.channels;
+  info.conditional_dim = config.conditional_dim;
+  info.downsampling_factor = config.downsampling_factor();
+}
+
 }  // namespace
 
 struct ScoreNet2d::Impl {
@@ -100,19 +130,7 @@ ScoreNet2d ScoreNet2d::load_pytorch_checkpoint(const std::string& path, bool ema
                               "UnetExplicitConditional)");
   if (ckpt.model_kwargs.empty()) throw FileError(path, "has no model_kwargs");
   UnetConfig config;
-  try {
-    config = UnetConfig::from_json(ckpt.model_kwargs.dump());
-  } catch (const InvalidArgument& e) {
-    throw FileError(path, e.what());
-  }
-  auto network = std::make_shared<nets::UnetScoreNetwork>(config);
-  try {
-    nets::load_state_dict(*network->module(), ckpt.state_dict);
-  } catch (const InvalidArgument& e) {
-    throw FileError(path, e.what());
-  }
-  network->set_training(false);
-  network->to(torch_device(device));
+  auto network = load_unet(path, ckpt.model_kwargs.dump(), ckpt.state_dict, device, config);
 
   auto impl = std::make_unique<Impl>();
   impl->device = device;
@@ -120,12 +138,8 @@ ScoreNet2d ScoreNet2d::load_pytorch_checkpoint(const std::string& path, bool ema
   ScoreNetInfo& info = impl->info;
   info.path = path;
   info.format = ScoreNetFormat::PytorchCheckpoint;
-  info.architecture = config.describe();
+  describe_unet(info, config, *network);
   info.model_type = ckpt.model_type;
-  info.parameter_count = nets::parameter_count(*network->module());
-  info.channels = config.channels;
-  info.conditional_dim = config.conditional_dim;
-  info.downsampling_factor = config.downsampling_factor();
   info.weights = ckpt.weights_key;
   info.has_ema = ckpt.has_ema;
   info.schedule = ckpt.schedule;
@@ -153,19 +167,8 @@ ScoreNet2d ScoreNet2d::load_model_file(const std::string& path, bool ema, Device
   if (ema && file.ema.empty())
     throw FileError(path, "has no EMA weights (exported models keep only the chosen weights)");
   UnetConfig unet;
-  try {
-    unet = UnetConfig::from_json(config["architecture"].dump());
-  } catch (const InvalidArgument& e) {
-    throw FileError(path, e.what());
-  }
-  auto network = std::make_shared<nets::UnetScoreNetwork>(unet);
-  try {
-    nets::load_state_dict(*network->module(), train::to_state_map(ema ? file.ema : file.weights));
-  } catch (const InvalidArgument& e) {
-    throw FileError(path, e.what());
-  }
-  network->set_training(false);
-  network->to(torch_device(device));
+  auto network = load_unet(path, config["architecture"].dump(),
+                           train::to_state_map(ema ? file.ema : file.weights), device, unet);
 
   auto impl = std::make_unique<Impl>();
   impl->device = device;
@@ -173,12 +176,8 @@ ScoreNet2d ScoreNet2d::load_model_file(const std::string& path, bool ema, Device
   ScoreNetInfo& info = impl->info;
   info.path = path;
   info.format = ScoreNetFormat::Diffuscope;
-  info.architecture = unet.describe();
+  describe_unet(info, unet, *network);
   info.model_type = config.value("model_type", "explicitconditional");
-  info.parameter_count = nets::parameter_count(*network->module());
-  info.channels = unet.channels;
-  info.conditional_dim = unet.conditional_dim;
-  info.downsampling_factor = unet.downsampling_factor();
   info.weights = ema ? "ema" : "weights";
   info.has_ema = !file.ema.empty();
   info.schedule = config.value("schedule", "");
@@ -201,12 +200,8 @@ ScoreNet2d ScoreNet2d::with_random_weights(const UnetConfig& config, std::uint64
   impl->network = network;
   ScoreNetInfo& info = impl->info;
   info.path = "random:" + config.describe();
-  info.architecture = config.describe();
+  describe_unet(info, config, *network);
   info.model_type = "explicitconditional";
-  info.parameter_count = nets::parameter_count(*network->module());
-  info.channels = config.channels;
-  info.conditional_dim = config.conditional_dim;
-  info.downsampling_factor = config.downsampling_factor();
   info.config_json = config.to_json();
   return ScoreNet2d(std::move(impl));
 }
