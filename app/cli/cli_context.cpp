@@ -1,8 +1,11 @@
 #include "cli_context.h"
 
+#include <cmath>
 #include <csignal>
 #include <memory>
+#include <sstream>
 
+#include "diffuscope/error.h"
 #include "diffuscope/runtime.h"
 #include "progress_bar.h"
 
@@ -21,6 +24,25 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
 void apply_global_options(const GlobalOptions& options) {
   ds::require_device(options.parsed_device());
   ds::set_thread_count(options.threads);
+}
+
+std::vector<double> parse_numbers(const std::string& text, const std::string& flag) {
+  std::vector<double> out;
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, ',')) {
+    std::size_t used = 0;
+    double v = 0.0;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || !std::isfinite(v))
+      throw ds::InvalidArgument(flag + " '" + text + "' is not a comma-separated list of numbers");
+    out.push_back(v);
+  }
+  return out;
 }
 
 namespace {

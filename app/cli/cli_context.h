@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "diffuscope/jobs/job.h"
 #include "diffuscope/registries.h"
@@ -23,6 +24,10 @@ void add_global_options(CLI::App& app, GlobalOptions& options);
 
 // Applies --threads and checks --device; throws ds::Error with a one-line reason.
 void apply_global_options(const GlobalOptions& options);
+
+// "a,b,c" -> numbers; throws ds::InvalidArgument naming `flag` and the text unless every item is a
+// finite number.
+std::vector<double> parse_numbers(const std::string& text, const std::string& flag);
 
 // A job context whose progress goes to a bar on stderr (nothing with --quiet).
 ds::JobContext progress_context(const GlobalOptions& options, const std::string& title);

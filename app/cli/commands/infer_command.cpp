@@ -55,25 +55,6 @@ struct InferOptions {
   std::string out, formats = "getdist,arviz";
 };
 
-std::vector<double> parse_numbers(const std::string& text, const std::string& flag) {
-  std::vector<double> out;
-  std::stringstream s(text);
-  std::string item;
-  while (std::getline(s, item, ',')) {
-    std::size_t used = 0;
-    double v = 0.0;
-    try {
-      v = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || !std::isfinite(v))
-      throw ds::InvalidArgument(flag + " '" + text + "' is not a comma-separated list of numbers");
-    out.push_back(v);
-  }
-  return out;
-}
-
 // "0.3,0.8" or "0.3,0.8;0.11,0.62" (one point per chain).
 std::vector<std::vector<double>> parse_starts(const std::string& text) {
   std::vector<std::vector<double>> out;

@@ -33,21 +33,7 @@ struct GridOptions {
 };
 
 std::pair<double, double> parse_center(const std::string& text) {
-  std::vector<double> values;
-  std::stringstream s(text);
-  std::string item;
-  while (std::getline(s, item, ',')) {
-    std::size_t used = 0;
-    double v = 0.0;
-    try {
-      v = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || !std::isfinite(v))
-      throw ds::InvalidArgument("vlb-grid: --center '" + text + "' is not two numbers 'x,y'");
-    values.push_back(v);
-  }
+  const std::vector<double> values = parse_numbers(text, "vlb-grid: --center");
   if (values.size() != 2)
     throw ds::InvalidArgument("vlb-grid: --center '" + text +
                               "' must be two numbers Omega_m,sigma_8");
