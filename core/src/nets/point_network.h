@@ -17,7 +17,9 @@ class PointNetwork : public torch::nn::Module {
   // z [B, N, F] float32 standardised noisy features (positions first); gamma [B] float32 log-SNR;
   // theta [B, P] float32 raw parameters. Returns eps_hat [B, N, F] on z's device. Equivariant
   // under permutations of the N points; the GNN also under periodic translations of the
-  // positions. Differentiable in theta unless called under InferenceMode.
+  // positions. Differentiable in theta unless called under InferenceMode. Throws
+  // InvalidArgument for shapes other than these, and (GNN) for clouds of fewer than k points.
+  // The GNN's neighbour search runs on the CPU (one device-to-host copy of the positions).
   virtual torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& gamma,
                                 const torch::Tensor& theta) = 0;
   virtual const PointNetConfig& config() const = 0;
