@@ -107,4 +107,15 @@ Dataset read_dataset_hdf5(const std::string& path) {
   return d;
 }
 
+std::map<std::vector<double>, std::vector<std::size_t>> group_by_parameters(const Dataset& dataset,
+                                                                            std::size_t p) {
+  std::map<std::vector<double>, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < dataset.count(); ++i) {
+    std::vector<double> theta(p);
+    for (std::size_t k = 0; k < p; ++k) theta[k] = std::round(dataset.param(i, k) * 1e9) / 1e9;
+    groups[theta].push_back(i);
+  }
+  return groups;
+}
+
 }  // namespace ds

@@ -20,15 +20,6 @@ std::vector<double> spectrum(const float* values, int n, double box, FieldKind k
   return cut_at_nyquist(power_spectrum_2d(field), n, box).pk;
 }
 
-void mean_and_sd(const std::vector<Chi2>& chi2, double& mean, double& sd) {
-  mean = sd = 0.0;
-  if (chi2.empty()) return;
-  for (const auto& c : chi2) mean += c.reduced();
-  mean /= double(chi2.size());
-  for (const auto& c : chi2) sd += (c.reduced() - mean) * (c.reduced() - mean);
-  sd = chi2.size() > 1 ? std::sqrt(sd / double(chi2.size() - 1)) : 0.0;
-}
-
 }  // namespace
 
 std::vector<EmulatorCheckRow> check_emulator_power(const DiffusionModel2d& model,
@@ -49,12 +40,7 @@ std::vector<EmulatorCheckRow> check_emulator_power(const DiffusionModel2d& model
   const FieldKind kind = model.transform.kind == FieldTransformKind::Log10MinMax
                              ? FieldKind::Density
                              : FieldKind::Contrast;
-  std::map<std::vector<double>, std::vector<std::size_t>> groups;
-  for (std::size_t i = 0; i < reference.count(); ++i) {
-    std::vector<double> theta(p);  // rounded, so that 0.8 and 0.8000000001 are one cosmology
-    for (std::size_t k = 0; k < p; ++k) theta[k] = std::round(reference.param(i, k) * 1e9) / 1e9;
-    groups[theta].push_back(i);
-  }
+  const auto groups = group_by_parameters(reference, p);
   std::vector<EmulatorCheckRow> rows;
   std::int64_t done = 0, total = 0;
   for (const auto& [theta, members] : groups) total += members.size() >= 3 ? 1 : 0;
@@ -89,7 +75,7 @@ std::vector<EmulatorCheckRow> check_emulator_power(const DiffusionModel2d& model
       if (finite) generated.push_back(spectrum(f, n, box, kind));
     }
     row.generated = int(generated.size());
-    mean_and_sd(leave_one_out_chi2_diagonal(mocks), row.chi2_loo, row.chi2_loo_sd);
+    reduced_chi2_mean_sd(leave_one_out_chi2_diagonal(mocks), row.chi2_loo, row.chi2_loo_sd);
     const auto k = [&] {
       Field2D field;
       field.n = n;
@@ -100,7 +86,7 @@ std::vector<EmulatorCheckRow> check_emulator_power(const DiffusionModel2d& model
     }();
     row.k = k;
     if (!generated.empty()) {
-      mean_and_sd(chi2_diagonal(generated, mocks), row.chi2_generated, row.chi2_generated_sd);
+      reduced_chi2_mean_sd(chi2_diagonal(generated, mocks), row.chi2_generated, row.chi2_generated_sd);
       const auto g = ensemble_envelope(generated).mean;
       const auto m = ensemble_envelope(mocks).mean;
       const auto sd = standard_deviation_with_jackknife(mocks).std;

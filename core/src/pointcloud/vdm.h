@@ -34,7 +34,7 @@ class GammaScheduleImpl : public torch::nn::Module {
   explicit GammaScheduleImpl(double gamma0 = 14.0, double gamma1 = -8.0);
   torch::Tensor forward(const torch::Tensor& t);  // gamma(t), same shape as t
   torch::Tensor rate();                           // |w| = -d gamma / dt, scalar
-  torch::Tensor b, w;                             // registered as "b" and "w"
+  torch::Tensor b, w;  // registered as "b" and "w", shape [1] (as stored in model files)
 };
 TORCH_MODULE(GammaSchedule);
 

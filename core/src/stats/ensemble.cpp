@@ -272,4 +272,13 @@ std::vector<Chi2> leave_one_out_chi2_covariance(const SampleSet& reference) {
   return out;
 }
 
+void reduced_chi2_mean_sd(const std::vector<Chi2>& chi2, double& mean, double& sd) {
+  mean = sd = 0.0;
+  if (chi2.empty()) return;
+  for (const auto& c : chi2) mean += c.reduced();
+  mean /= double(chi2.size());
+  for (const auto& c : chi2) sd += (c.reduced() - mean) * (c.reduced() - mean);
+  sd = chi2.size() > 1 ? std::sqrt(sd / double(chi2.size() - 1)) : 0.0;
+}
+
 }  // namespace ds

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,5 +62,10 @@ void write_dataset_hdf5(const std::string& path, const Dataset& dataset);
 // Throws FileError naming the path and the problem (not HDF5, missing /fields or /points or
 // /params, wrong rank, count mismatch, NaN/Inf).
 Dataset read_dataset_hdf5(const std::string& path);
+
+// Sample indices per cosmology: the first p parameters of each sample, rounded to 1e-9 so that
+// 0.8 and 0.8000000001 are one cosmology, in increasing order of the parameters.
+std::map<std::vector<double>, std::vector<std::size_t>> group_by_parameters(const Dataset& dataset,
+                                                                            std::size_t p);
 
 }  // namespace ds

@@ -70,7 +70,7 @@ struct PointElboResult {
   int draws = 0;                 // K
   std::vector<double> per_draw;  // [G, K] nats
   std::vector<double> mean;      // [G] mean over the draws: the log-likelihood estimate
-  std::vector<double> standard_error;  // [G] std over draws / sqrt(K)
+  std::vector<double> standard_error;  // [G] std over draws / sqrt(K) (NaN for K = 1)
   std::vector<double> gradient;        // [G, P] d mean / d theta when asked for, else empty
 };
 
@@ -141,6 +141,8 @@ class PointElboLogDensity : public LogDensity {
   std::vector<float> cloud_;
   std::int64_t n_points_;
   PointElboSettings settings_;
+  struct Prepared;  // the standardised cloud and the noise draws, made once
+  std::shared_ptr<const Prepared> prepared_;
 };
 
 }  // namespace ds

@@ -62,4 +62,7 @@ std::vector<Chi2> chi2_covariance(const SampleSet& samples, const SampleSet& ref
 std::vector<Chi2> leave_one_out_chi2_diagonal(const SampleSet& reference);
 std::vector<Chi2> leave_one_out_chi2_covariance(const SampleSet& reference);
 
+// Mean and standard deviation (ddof = 1; 0 for one value) of the reduced chi^2 values.
+void reduced_chi2_mean_sd(const std::vector<Chi2>& chi2, double& mean, double& sd);
+
 }  // namespace ds
