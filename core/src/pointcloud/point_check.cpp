@@ -70,13 +70,25 @@ CloudStatistics measure(const float* cloud, std::size_t n, std::size_t f, double
   return s;
 }
 
-// Bins where the mocks scatter: a CDF that is 0 or 1 in every mock has no variance to divide by.
+// Bins where the mocks scatter even with any one of them left out (leave-one-out needs it): a
+// kNN-CDF that is 0 or 1 in almost every mock has no variance to divide by.
 SampleSet informative_bins(const SampleSet& set, const SampleSet& reference) {
-  const auto sd = standard_deviation_with_jackknife(reference).std;
+  const std::size_t bins = reference.empty() ? 0 : reference.front().size();
   SampleSet out(set.size());
-  for (std::size_t b = 0; b < sd.size(); ++b)
-    if (sd[b] > 1e-12)
+  for (std::size_t b = 0; b < bins; ++b) {
+    bool scatters = true;
+    for (std::size_t left_out = 0; left_out < reference.size() && scatters; ++left_out) {
+      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+      for (std::size_t i = 0; i < reference.size(); ++i) {
+        if (i == left_out) continue;
+        lo = std::min(lo, reference[i][b]);
+        hi = std::max(hi, reference[i][b]);
+      }
+      scatters = hi - lo > 1e-12;
+    }
+    if (scatters)
       for (std::size_t i = 0; i < set.size(); ++i) out[i].push_back(set[i][b]);
+  }
   return out;
 }
 
