@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   actions.push_back(dscli::add_model_command(app, options));
   actions.push_back(dscli::add_mock_command(app, options));
   actions.push_back(dscli::add_diagnose_command(app, options));
+  actions.push_back(dscli::add_elbo_command(app, options));
   actions.push_back(dscli::add_vlb_command(app, options));
   actions.push_back(dscli::add_vlb_grid_command(app, options));
   actions.push_back(dscli::add_sample_command(app, options));

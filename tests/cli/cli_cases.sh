@@ -933,6 +933,94 @@ case "$case_name" in
     contains err "not a Diffuscope model"
     [ ! -e "$work/m.h5" ] && [ ! -e "$work/e.h5" ] || fail "output written despite the errors"
     ;;
+  train_points_sample_elbo)
+    # A point-cloud model: a few steps on tiny mock halo catalogues, resume, info, export, sample,
+    # ELBO, and the inference commands on a cloud.
+    run 0 --quiet --threads 1 mock halos --set lh --n-cosmo 6 --n-halos 64 --mesh 16 \
+      --features all --seed 2 --out "$work/h.h5"
+    printf '{"network": {"kind": "transformer", "d_model": 16, "heads": 2, "layers": 1,
+      "mlp_width": 32, "cond_mlp": [8, 8], "time_embedding": 8, "theta_embedding": 4},
+      "batch_size": 2, "steps": 4, "log_every": 2, "warmup": 2, "validate_every": 4,
+      "validation_fraction": 0.34, "validation_fields": 2}' >"$work/c.json"
+    run 0 --threads 1 train --data "$work/h.h5" --config "$work/c.json" --out "$work/m.h5"
+    contains out "trained steps 0..4"
+    contains out "validation loss per point at step 4"
+    contains err "on 4 clouds of 64 points x 7 features (2 held out)"
+    run 0 --quiet --threads 1 train --data "$work/h.h5" --config "$work/c.json" \
+      --out "$work/m.h5" --resume --steps 6
+    contains out "trained steps 4..6"
+    run 0 model info "$work/m.h5"
+    contains out "modality: points"
+    contains out "features: 7 (x y z vx vy vz log10_mass)"
+    contains out "weights: weights (EMA weights present)"
+    contains out "training: step 6"
+    run 0 model info --json "$work/m.h5"
+    contains out '"modality": "points"'
+    run 0 --quiet model export --model "$work/m.h5" --out "$work/e.h5" --ema
+    run 0 model info "$work/e.h5"
+    contains out "EMA weights absent"
+    run 0 --quiet --threads 1 sample --model "$work/e.h5" --n 2 --n-points 64 --steps 5 \
+      --sampler ode --seed 1 --out "$work/s.npy"
+    [ -s "$work/s.npy" ] || fail "no clouds written"
+    run 0 --quiet --threads 1 sample --model "$work/e.h5" --n 2 --n-points 64 --steps 5 \
+      --seed 1 --out "$work/s.h5"
+    run 0 data info "$work/s.h5"
+    contains out "shape: \[2, 64, 7\]"
+    contains out "features: x y z vx vy vz log10_mass"
+    run 0 --quiet --threads 1 elbo --model "$work/e.h5" --cloud "$work/s.h5" --index 1 \
+      --theta "0.3,0.8;0.25,0.75" --steps 5 --draws 3 --seed 4
+    contains out "ELBO of cloud 1 of .*s.h5 (64 points x 7 features)"
+    contains out "Omega_m 0.25 sigma_8 0.75: ELBO -[0-9.]* +- [0-9.]* nats"
+    run 0 --quiet --threads 1 elbo --model "$work/e.h5" --cloud "$work/s.npy" --index 0 \
+      --steps 5 --draws 3 --json
+    contains out '"standard_error"'
+    run 0 --quiet --threads 1 nuts --model "$work/e.h5" --cloud "$work/s.h5" --index 0 \
+      --elbo-steps 3 --draws 2 --chains 2 --samples 12 --burn-in 4 --seed 3 --out "$work/n"
+    contains err "ELBO, S = 3 steps, K = 2 common draws"
+    [ -s "$work/n_1.txt" ] || fail "no chain written"
+    run 0 --quiet --threads 1 vlb-grid --model "$work/e.h5" --cloud "$work/s.npy" --index 1 \
+      --elbo-steps 3 --draws 2 --grid 3 --out "$work/g.h5"
+    contains out "maximum log_like"
+    ;;
+  points_bad_inputs)
+    run 0 --quiet --threads 1 mock halos --set lh --n-cosmo 3 --n-halos 64 --mesh 16 \
+      --features all --seed 2 --out "$work/h.h5"
+    run 0 --quiet --threads 1 mock halos --set lh --n-cosmo 2 --n-halos 64 --mesh 16 \
+      --features pos --out "$work/h3.h5"
+    printf '{"network": {"kind": "transformer", "d_model": 16, "heads": 2, "layers": 1,
+      "mlp_width": 32, "cond_mlp": [8, 8]}, "batch_size": 2, "steps": 1, "validate_every": 0}' \
+      >"$work/c.json"
+    run 0 --quiet --threads 1 train --data "$work/h.h5" --config "$work/c.json" --out "$work/m.h5"
+    run 1 --quiet elbo --model "$work/m.h5" --cloud "$work/missing.npy"
+    one_line_error
+    contains err "missing.npy: does not exist"
+    run 1 --quiet elbo --model "$work/m.h5" --cloud "$work/h3.h5" --index 0
+    one_line_error
+    contains err "h3.h5: clouds have 3 features but the model takes 7"
+    run 1 --quiet elbo --model "$work/m.h5" --cloud "$work/h.h5"
+    contains err "h.h5: holds 3 clouds; choose one with --index"
+    run 1 --quiet elbo --model "$work/m.h5" --cloud "$work/h.h5" --index 0 --theta 0.7,0.8
+    contains err "outside the prior box"
+    run 1 --quiet elbo --model "$work/h.h5" --cloud "$work/h.h5" --index 0
+    one_line_error
+    contains err "h.h5"
+    run 1 --quiet train --data "$work/h3.h5" --config "$work/c.json" --out "$work/m.h5" --resume
+    one_line_error
+    contains err "m.h5: was trained on clouds of 7 features but .*h3.h5 has 3"
+    printf '{"model": {"dim": 8}}' >"$work/f.json"
+    run 1 --quiet train --data "$work/h.h5" --config "$work/f.json" --out "$work/x.h5"
+    contains err 'f.json: "model" is a 2D field setting'
+    run 1 --quiet sample --model "$work/m.h5" --res 32 --out "$work/y.npy"
+    contains err "sample: --res is for 2D field models"
+    run 1 --quiet sample --model "$work/m.h5" --sampler ddim --out "$work/y.npy"
+    contains err "not a point-cloud sampler"
+    run 1 --quiet nuts --model "$work/m.h5" --out "$work/n"
+    contains err "give --cloud FILE"
+    run 1 --quiet model eval --model "$work/m.h5" --x a.npy --t b.npy --theta c.npy --out d.npy
+    contains err "is a point-cloud model"
+    [ ! -e "$work/x.h5" ] && [ ! -e "$work/y.npy" ] && [ ! -e "$work/n_1.txt" ] \
+      || fail "output written despite the errors"
+    ;;
   *) fail "unknown case" ;;
 esac
 echo "PASS [$case_name]"

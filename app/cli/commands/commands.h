@@ -23,6 +23,8 @@ Action add_data_command(CLI::App& app, const GlobalOptions& options);
 Action add_model_command(CLI::App& app, const GlobalOptions& options);
 Action add_mock_command(CLI::App& app, const GlobalOptions& options);
 Action add_diagnose_command(CLI::App& app, const GlobalOptions& options);
+// elbo (elbo_command.cpp): the ELBO of a point cloud under a point-cloud model.
+Action add_elbo_command(CLI::App& app, const GlobalOptions& options);
 Action add_vlb_command(CLI::App& app, const GlobalOptions& options);
 Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options);
 Action add_sample_command(CLI::App& app, const GlobalOptions& options);

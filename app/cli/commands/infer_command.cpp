@@ -87,14 +87,23 @@ LoadedDensity load_density(const InferOptions& o, const std::string& command, st
     return {pk.density, pk.description};
   }
   const int given = int(!o.target.empty()) + int(!o.exact_grf.empty()) +
-                    int(!o.model.model.empty() || !o.model.field.empty());
+                    int(!o.model.model.empty() || !o.model.field.empty() || !o.model.cloud.empty());
   if (given != 1)
     throw ds::InvalidArgument(command +
                               ": give exactly one log-density source: --target "
-                              "FILE.json:NAME, --exact-grf FILE or --model M --field FILE");
+                              "FILE.json:NAME, --exact-grf FILE, --model M --field FILE or "
+                              "--model M --cloud FILE");
   if (!o.target.empty()) {
     const auto [path, name] = ds::split_target_spec(o.target);
     return {ds::load_test_target(path, name), "target " + name + " of " + path};
+  }
+  if (o.exact_grf.empty() && is_point_model_input(o.model)) {
+    ModelInputOptions options = o.model;
+    options.index = o.index;
+    PointModelInput input = load_point_model_input(options, seed, device);
+    auto likelihood = std::make_shared<const ds::PointElboLogDensity>(
+        input.model, std::move(input.cloud.values), input.cloud.n_points, input.settings);
+    return {std::make_shared<const ds::BoxPrior>(likelihood, ds::kDefaultPrior), input.description};
   }
   if (o.exact_grf.empty()) {
     ModelInputOptions options = o.model;
@@ -137,7 +146,8 @@ void add_source_options(CLI::App* cmd, InferOptions& o, bool with_targets, bool 
   if (with_model)
     add_model_input_options(cmd, o.model, default_vlb_noise(command), draws_flags, false);
   cmd->add_option("--index", o.index,
-                  "which field of a stack (default: 0 for --exact-grf, the only one for --field)")
+                  "which field (or cloud) of a stack (default: 0 for --exact-grf, the only one "
+                  "for --field / --cloud)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--box", o.box, "box size of the field in Mpc/h (default: the file's, else 25)");
   cmd->add_option("--slab", o.slab, "slab thickness of the GRF model in Mpc/h (default 5)");

@@ -13,8 +13,10 @@
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/diffusion/emulator_check.h"
+#include "diffuscope/pointcloud/point_check.h"
 #include "diffuscope/error.h"
 #include "diffuscope/nets/score_net.h"
+#include "diffuscope/pointcloud/point_model.h"
 #include "diffuscope/train/model_file.h"
 
 namespace dscli {
@@ -125,6 +127,30 @@ void print_info(const ds::ScoreNetInfo& info) {
   std::printf("config: %s\n", info.config_json.c_str());
 }
 
+void print_point_info(const ds::PointModelInfo& info) {
+  const auto& t = info.transform;
+  std::printf("file: %s\n", info.path.c_str());
+  std::printf("format: Diffuscope model (HDF5)\n");
+  std::printf("modality: points (variational diffusion model)\n");
+  std::printf("architecture: %s\n", info.architecture.c_str());
+  std::printf("parameters: %lld\n", static_cast<long long>(info.parameter_count));
+  if (!info.weights.empty())
+    std::printf("weights: %s (EMA weights %s)\n", info.weights.c_str(),
+                info.has_ema ? "present" : "absent");
+  std::string names;
+  for (const auto& n : t.feature_names) names += (names.empty() ? "" : " ") + n;
+  std::printf("features: %zu (%s)\n", t.features(), names.c_str());
+  std::printf("box: %g Mpc/h\n", t.box_size);
+  std::string conditioning;
+  for (const auto& n : info.parameter_names) conditioning += (conditioning.empty() ? "" : ", ") + n;
+  std::printf("conditioning: %s (raw values)\n", conditioning.c_str());
+  std::printf("schedule: learned linear log-SNR, gamma(0) = %.4g, gamma(1) = %.4g\n", info.gamma0,
+              info.gamma1);
+  std::printf("training: step %lld\n", static_cast<long long>(info.step));
+  std::printf("transform: %s\n", t.to_json().c_str());
+  std::printf("config: %s\n", info.config_json.c_str());
+}
+
 // Reads the three inputs of `model eval` and checks that their shapes agree.
 struct EvalInputs {
   std::vector<float> x, theta;
@@ -166,7 +192,67 @@ EvalInputs read_eval_inputs(const ModelOptions& o, const ds::ScoreNetInfo& info)
   return in;
 }
 
+// A halo emulator against held-out halo mocks: kNN-CDFs and 2PCF (pointcloud/point_check.h).
+int run_point_check(const ModelOptions& o, const GlobalOptions& options) {
+  const auto model = ds::PointCloudModel::load(o.model, options.parsed_device(), o.ema);
+  const auto reference = ds::read_dataset_hdf5(o.mocks);
+  ds::PointCheckSettings settings;
+  settings.samples = o.samples;
+  settings.seed = options.seed;
+  if (o.sampler != "ancestral" && o.sampler != "ode")
+    throw ds::InvalidArgument("model check: --sampler " + o.sampler +
+                              " is not a point-cloud sampler (ancestral | ode)");
+  settings.sampler.sampler =
+      o.sampler == "ode" ? ds::PointSamplerKind::Ode : ds::PointSamplerKind::Ancestral;
+  settings.sampler.steps = o.steps;
+  const auto rows =
+      ds::check_point_emulator(model, reference, settings, progress_context(options, "check"));
+  std::printf("# kNN-CDF (k = 1, 5, 9) and 2PCF of %d %s-%d clouds per cosmology against the "
+              "mocks of %s\n",
+              o.samples, o.sampler.c_str(), o.steps, o.mocks.c_str());
+  std::printf("# reduced chi^2 (diagonal): generated vs mocks, and each mock vs the others "
+              "(leave-one-out); r50_k: median k-th neighbour distance of random points (Mpc/h); "
+              "xi: mean 2PCF over 10-50 Mpc/h\n");
+  std::printf("%-7s %-7s %5s %4s %15s %15s %26s %26s %17s\n", "Omega_m", "sigma_8", "mocks", "gen",
+              "knn_chi2 gen", "xi_chi2 gen", "r50_1,5,9 generated", "r50_1,5,9 mocks",
+              "xi gen / mocks");
+  nlohmann::json table = nlohmann::json::array();
+  for (const auto& r : rows) {
+    const auto three = [](const std::vector<double>& v) {
+      char b[64];
+      std::snprintf(b, sizeof b, "%.1f, %.1f, %.1f", v.size() > 0 ? v[0] : 0.0,
+                    v.size() > 1 ? v[1] : 0.0, v.size() > 2 ? v[2] : 0.0);
+      return std::string(b);
+    };
+    std::printf("%-7.4f %-7.4f %5d %4d %7.2f (%5.2f) %7.2f (%5.2f) %26s %26s %8.3f / %.3f\n",
+                r.theta[0], r.theta.size() > 1 ? r.theta[1] : 0.0, r.mocks, r.generated,
+                r.knn_chi2_generated, r.knn_chi2_loo, r.xi_chi2_generated, r.xi_chi2_loo,
+                three(r.knn_median_generated).c_str(), three(r.knn_median_mock).c_str(),
+                r.xi_generated, r.xi_mock);
+    table.push_back({{"theta", r.theta},
+                     {"mocks", r.mocks},
+                     {"generated", r.generated},
+                     {"knn_chi2_generated", r.knn_chi2_generated},
+                     {"knn_chi2_loo", r.knn_chi2_loo},
+                     {"xi_chi2_generated", r.xi_chi2_generated},
+                     {"xi_chi2_loo", r.xi_chi2_loo},
+                     {"knn_median_generated", r.knn_median_generated},
+                     {"knn_median_mock", r.knn_median_mock},
+                     {"xi_generated", r.xi_generated},
+                     {"xi_mock", r.xi_mock}});
+  }
+  std::printf("# (in brackets: the mocks' own leave-one-out reduced chi^2)\n");
+  if (!o.out.empty()) {
+    const nlohmann::json j = {{"model", o.model},     {"mocks", o.mocks}, {"samples", o.samples},
+                              {"sampler", o.sampler}, {"steps", o.steps}, {"seed", options.seed},
+                              {"rows", table}};
+    ds::write_file_atomically(o.out, [&](std::ostream& s) { s << j.dump(2) << "\n"; });
+  }
+  return 0;
+}
+
 int run_check(const ModelOptions& o, const GlobalOptions& options) {
+  if (ds::PointCloudModel::is_point_model(o.model)) return run_point_check(o, options);
   const auto model = ds::DiffusionModel2d::load(o.model, options.parsed_device(), o.ema);
   const auto reference = ds::read_dataset_hdf5(o.mocks);
   ds::EmulatorCheckSettings settings;
@@ -255,8 +341,9 @@ Action add_model_command(CLI::App& app, const GlobalOptions& options) {
 
   CLI::App* check = model->add_subcommand(
       "check",
-      "P(k) of generated fields against held-out mocks at each cosmology of a reference set "
-      "(reduced chi^2 next to the mocks' leave-one-out value)");
+      "P(k) of generated fields (kNN-CDF and 2PCF of generated halo clouds for a point-cloud "
+      "model) against held-out mocks at each cosmology of a reference set (reduced chi^2 next "
+      "to the mocks' leave-one-out value)");
   check->add_option("--model", o->model, "model file")->required();
   check
       ->add_option("--mocks", o->mocks,
@@ -268,7 +355,8 @@ Action add_model_command(CLI::App& app, const GlobalOptions& options) {
       ->capture_default_str();
   check
       ->add_option("--sampler", o->sampler,
-                   "sampler: " + ds::kDiffusionSamplers.joined_names(" | "))
+                   "sampler: " + ds::kDiffusionSamplers.joined_names(" | ") +
+                       " (point-cloud models: ancestral | ode)")
       ->check(CLI::IsMember(ds::kDiffusionSamplers.names()))
       ->capture_default_str();
   check->add_option("--steps", o->steps, "DDIM / ODE steps")
@@ -288,6 +376,19 @@ Action add_model_command(CLI::App& app, const GlobalOptions& options) {
       if (!options.quiet)
         std::fprintf(stderr, "wrote %s (%s weights of %s)\n", o->out.c_str(),
                      o->ema ? "EMA" : "raw", o->model.c_str());
+      return 0;
+    }
+    if (ds::PointCloudModel::is_point_model(o->model)) {
+      if (!info->parsed())
+        throw ds::InvalidArgument("model " + std::string(eval->parsed() ? "eval" : "check") + ": " +
+                                  o->model +
+                                  " is a point-cloud model; this command takes 2D field models "
+                                  "(see sample and elbo for point clouds)");
+      const auto point_model = ds::PointCloudModel::load(o->model, options.parsed_device(), o->ema);
+      if (o->json)
+        std::printf("%s\n", ds::point_model_info_json(point_model.info()).c_str());
+      else
+        print_point_info(point_model.info());
       return 0;
     }
     const auto net = ds::ScoreNet2d::load(o->model, options.parsed_device(), o->ema);

@@ -1,5 +1,7 @@
 // diffuscope-cli sample --model M --omega-m 0.3 --sigma-8 0.8 --n 16 --sampler ddim --steps 50
-// --seed 1 --out S.npy|S.h5: fields drawn from a diffusion model, in physical units.
+// --seed 1 --out S.npy|S.h5: fields drawn from a diffusion model, in physical units. For a
+// point-cloud model (the model file decides): --n clouds of --n-points halos, --sampler
+// ancestral|ode, .npy (n, N, F) float32 or an .h5 Points dataset.
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -11,6 +13,7 @@
 #include "diffuscope/data/npy.h"
 #include "diffuscope/diffusion/sampler.h"
 #include "diffuscope/error.h"
+#include "diffuscope/pointcloud/point_model.h"
 
 namespace dscli {
 
@@ -19,7 +22,7 @@ namespace {
 struct SampleOptions {
   std::string model, sampler = "ddim", out;
   double omega_m = 0.3, sigma_8 = 0.8, eta = 0.0, box = 25.0, clip = 0.0;
-  int n = 16, steps = 50, res = 64, batch = 16;
+  int n = 16, steps = 50, res = 64, batch = 16, n_points = 5000;
   std::uint64_t seed = 0;
   bool model_space = false, ema = false;
 };
@@ -34,20 +37,71 @@ std::string file_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// Clouds from a point-cloud model: the options that only make sense for fields are refused.
+int sample_points(const SampleOptions& o, const CLI::App& cmd, const GlobalOptions& options,
+                  bool h5) {
+  for (const char* flag : {"--res", "--eta", "--clip", "--batch", "--model-space", "--box-size"})
+    if (cmd.count(flag))
+      throw ds::InvalidArgument("sample: " + std::string(flag) + " is for 2D field models; " +
+                                o.model + " is a point-cloud model");
+  const auto model = ds::PointCloudModel::load(o.model, options.parsed_device(), o.ema);
+  ds::PointSampleSettings settings;
+  if (cmd.count("--sampler")) {
+    if (o.sampler != "ancestral" && o.sampler != "ode")
+      throw ds::InvalidArgument("sample: --sampler " + o.sampler +
+                                " is not a point-cloud sampler (ancestral | ode)");
+    settings.sampler =
+        o.sampler == "ode" ? ds::PointSamplerKind::Ode : ds::PointSamplerKind::Ancestral;
+  }
+  settings.steps = cmd.count("--steps") ? o.steps : 100;
+  settings.seed = cmd.count("--seed") ? o.seed : options.seed;
+  const auto clouds = model.sample({o.omega_m, o.sigma_8}, o.n, o.n_points, settings, {},
+                                   progress_context(options, "sample"));
+  const auto& info = model.info();
+  const std::vector<std::size_t> shape{std::size_t(o.n), std::size_t(o.n_points),
+                                       std::size_t(model.features())};
+  if (!h5) {
+    ds::write_npy(o.out, shape, std::vector<double>(clouds.begin(), clouds.end()), true);
+  } else {
+    ds::Dataset d;
+    d.kind = ds::SampleKind::Points;
+    d.shape = shape;
+    d.samples = clouds;
+    d.param_names = {"Omega_m", "sigma_8"};
+    for (int i = 0; i < o.n; ++i) d.params.insert(d.params.end(), {o.omega_m, o.sigma_8});
+    d.feature_names = info.transform.feature_names;
+    d.box_size = info.transform.box_size;
+    d.set_kind = ds::SetKind::Single;
+    d.source = "diffusion";
+    d.generator = file_name(o.model);
+    d.seed = settings.seed;
+    d.units = "physical (positions Mpc/h, velocities km/s, masses log10 Msun/h)";
+    ds::write_dataset_hdf5(o.out, d);
+  }
+  if (!options.quiet)
+    std::fprintf(stderr, "wrote %d cloud(s) of %d points x %d features (%s, %d steps) to %s\n", o.n,
+                 o.n_points, model.features(),
+                 settings.sampler == ds::PointSamplerKind::Ode ? "ode" : "ancestral",
+                 settings.steps, o.out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 Action add_sample_command(CLI::App& app, const GlobalOptions& options) {
   auto o = std::make_shared<SampleOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "sample", "draw 2D fields from a diffusion model at given (Omega_m, sigma_8)");
+      "sample",
+      "draw 2D fields or halo point clouds from a diffusion model at given (Omega_m, sigma_8)");
   cmd->add_option("--model", o->model,
-                  "model file: Diffuscope .h5, Diffusion-HMC .pt checkpoint or TorchScript")
+                  "model file: Diffuscope .h5 (2D field or point-cloud model), Diffusion-HMC .pt "
+                  "checkpoint or TorchScript")
       ->required();
   cmd->add_option("--omega-m", o->omega_m, "Omega_m (the model's range: [0.1, 0.5])")
       ->capture_default_str();
   cmd->add_option("--sigma-8", o->sigma_8, "sigma_8 (the model's range: [0.6, 1.0])")
       ->capture_default_str();
-  cmd->add_option("--n", o->n, "number of fields")
+  cmd->add_option("--n", o->n, "number of fields (or point clouds)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--res", o->res,
@@ -55,13 +109,18 @@ Action add_sample_command(CLI::App& app, const GlobalOptions& options) {
                   "downsampling factor; the model's training size is best)")
       ->check(CLI::Range(4, 4096))
       ->capture_default_str();
+  cmd->add_option("--n-points", o->n_points,
+                  "points per cloud of a point-cloud model (default 5000, as published)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--sampler", o->sampler,
                   "sampler: " + ds::kDiffusionSamplers.joined_names(" | ") +
-                      " (ancestral takes all T steps and ignores --steps)")
+                      " (ancestral takes all T steps and ignores --steps); point clouds: "
+                      "ancestral (default) | ode")
       ->check(CLI::IsMember(ds::kDiffusionSamplers.names()))
       ->capture_default_str();
   cmd->add_option("--steps", o->steps,
-                  "noise levels of ddim / ode (ode: 2 steps - 1 network calls)")
+                  "noise levels of ddim / ode (ode: 2 steps - 1 network calls); point clouds: "
+                  "steps of either sampler (default 100)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--eta", o->eta, "DDIM stochasticity: 0 deterministic, 1 ancestral-like")
@@ -81,7 +140,9 @@ Action add_sample_command(CLI::App& app, const GlobalOptions& options) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_flag("--ema", o->ema, "use the EMA weights of a PyTorch checkpoint");
-  cmd->add_option("--out", o->out, "output: .npy float32 [n, N, N] or .h5 dataset")->required();
+  cmd->add_option("--out", o->out,
+                  "output: .npy float32 [n, N, N] (clouds: [n, N, F]) or .h5 dataset")
+      ->required();
 
   return [cmd, o, &options]() -> int {
     if (!cmd->parsed()) return -1;
@@ -89,6 +150,10 @@ Action add_sample_command(CLI::App& app, const GlobalOptions& options) {
     if (!h5 && !has_suffix(o->out, ".npy"))
       throw ds::InvalidArgument("sample: --out " + o->out + " must end in .npy, .h5 or .hdf5");
     apply_global_options(options);
+    if (ds::PointCloudModel::is_point_model(o->model)) return sample_points(*o, *cmd, options, h5);
+    if (cmd->count("--n-points"))
+      throw ds::InvalidArgument("sample: --n-points is for point-cloud models; " + o->model +
+                                " is not one");
     const auto model = ds::DiffusionModel2d::load(o->model, options.parsed_device(), o->ema);
     if (model.parameter_count() != 2)
       throw ds::InvalidArgument("sample: " + o->model + " takes " +

@@ -1,14 +1,19 @@
 // diffuscope-cli train --data D.h5 --config C.json --out M.h5 [--resume] [--device cuda]
-// [--steps N]: trains a conditional 2D diffusion model and checkpoints it (HDF5). Ctrl-C
-// checkpoints the current step; --resume continues exactly where a run stopped.
+// [--steps N]: trains a conditional diffusion model and checkpoints it (HDF5): a 2D field model
+// (U-Net, DDPM) for a dataset of fields, a point-cloud model (GNN/transformer, VDM) for a dataset
+// of point clouds. Ctrl-C checkpoints the current step; --resume continues exactly where a run
+// stopped.
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
 #include "commands/commands.h"
+#include "diffuscope/data/dataset.h"
 #include "diffuscope/error.h"
+#include "diffuscope/train/point_trainer.h"
 #include "diffuscope/train/trainer.h"
 
 namespace dscli {
@@ -29,16 +34,41 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
+// The config for the data: without --config the defaults of the data's modality; a config
+// without "modality" takes the data's; one naming the other modality is an error.
+ds::TrainConfig config_for(const TrainOptions& o, bool points) {
+  if (o.config.empty()) return points ? ds::TrainConfig::points_default() : ds::TrainConfig();
+  const std::string text = read_text(o.config);
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_object() && !j.contains("modality") && points) {
+    auto with_modality = j;
+    with_modality["modality"] = "points";
+    return ds::TrainConfig::from_json(with_modality.dump(), o.config);
+  }
+  ds::TrainConfig config = ds::TrainConfig::from_json(text, o.config);
+  const bool config_points = config.modality == ds::TrainModality::Points;
+  if (config_points != points)
+    throw ds::InvalidArgument(o.config + ": \"modality\" is \"" +
+                              (config_points ? "points" : "fields") + "\" but " + o.data +
+                              " holds " + (points ? "point clouds" : "2D fields"));
+  return config;
+}
+
 }  // namespace
 
 Action add_train_command(CLI::App& app, const GlobalOptions& options) {
   auto o = std::make_shared<TrainOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "train", "train a conditional 2D diffusion model on a field dataset (HDF5 checkpoints)");
-  cmd->add_option("--data", o->data, "HDF5 dataset of fields [M, N, N] with /params")->required();
+      "train",
+      "train a conditional diffusion model on a dataset (HDF5 checkpoints): 2D fields -> U-Net "
+      "DDPM, point clouds -> point-cloud VDM (GNN or transformer)");
+  cmd->add_option("--data", o->data,
+                  "HDF5 dataset of fields [M, N, N] or point clouds [M, N, F] with /params")
+      ->required();
   cmd->add_option("--config", o->config,
                   "training config JSON (see README; \"{}\" trains the CPU default); without "
-                  "it the defaults are used");
+                  "it the defaults of the data's modality are used (point clouds: the published "
+                  "settings); \"modality\" defaults to the data's");
   cmd->add_option("--out", o->out, "checkpoint .h5, rewritten atomically during training")
       ->required();
   cmd->add_flag("--resume", o->resume,
@@ -51,26 +81,32 @@ Action add_train_command(CLI::App& app, const GlobalOptions& options) {
     apply_global_options(options);
     ds::TrainRequest request;
     request.data_path = o->data;
-    request.config = o->config.empty()
-                         ? ds::TrainConfig()
-                         : ds::TrainConfig::from_json(read_text(o->config), o->config);
+    auto data = std::make_shared<ds::Dataset>(ds::read_dataset_hdf5(o->data));
+    const bool points = data->kind == ds::SampleKind::Points;
+    request.data = std::move(data);
+    request.config = config_for(*o, points);
     request.out_path = o->out;
     request.resume = o->resume;
     request.device = options.parsed_device();
     request.steps = o->steps;
     const bool quiet = options.quiet;
-    const auto summary = ds::train_field_model(request, progress_context(options, "train"),
-                                               [quiet](const std::string& line) {
-                                                 if (!quiet)
-                                                   std::fprintf(stderr, "\n%s\n", line.c_str());
-                                               });
+    const ds::TrainLog log = [quiet](const std::string& line) {
+      if (!quiet) std::fprintf(stderr, "\n%s\n", line.c_str());
+    };
+    const auto job = progress_context(options, "train");
+    const auto summary = points ? ds::train_point_model(request, job, log)
+                                : ds::train_field_model(request, job, log);
     std::printf(
         "trained steps %lld..%lld in %.1f s; loss %.5f (first %lld-step mean) -> %.5f "
         "(last)\n",
         static_cast<long long>(summary.start_step), static_cast<long long>(summary.end_step),
         summary.seconds, summary.first_loss, static_cast<long long>(request.config.log_every),
         summary.last_loss);
-    if (!summary.validations.empty())
+    if (!summary.validations.empty() && points)
+      std::printf("validation loss per point at step %lld: %.5f +- %.4f\n",
+                  static_cast<long long>(summary.validations.back().step),
+                  summary.validations.back().reduced_chi2, summary.validations.back().spread);
+    else if (!summary.validations.empty())
       std::printf("validation P(k) reduced chi^2 at step %lld: %.3f +- %.3f\n",
                   static_cast<long long>(summary.validations.back().step),
                   summary.validations.back().reduced_chi2, summary.validations.back().spread);

@@ -1,7 +1,9 @@
 // diffuscope-cli vlb-grid --model M --field FILE [--index I] --tmax 20 --grid 50 --center 0.3,0.8
 // --half-width 0.06 [--full-prior] --noise common --draws 4 --seed S --out grid.h5: a likelihood
 // map over (Omega_m, sigma_8) from the truncated VLB (core/infer/grid_scan.h), every per-step
-// term map kept, written to HDF5; prints the maximum and the extent of the 1-sigma region.
+// term map kept, written to HDF5; prints the maximum and the extent of the 1-sigma region. For a
+// point-cloud model, --cloud FILE (or --field naming a cloud file) and the ELBO (--elbo-steps,
+// --draws, --seed) replace the field and the VLB; the map is log L only.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"
 #include "diffuscope/infer/grid_scan.h"
+#include "diffuscope/pointcloud/point_model.h"
 #include "model_input.h"
 
 namespace dscli {
@@ -60,7 +63,6 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
       "[sigma_8, Omega_m]) and prints the maximum and the 1-sigma (2.30) extent");
   add_model_input_options(cmd, o->input, "common", "--draws", true);
   cmd->get_option("--model")->required();
-  cmd->get_option("--field")->required();
   cmd->add_option("--grid", o->grid, "points per axis (default 50)")->check(CLI::Range(2, 4096));
   cmd->add_option("--center", o->center, "centre 'Omega_m,sigma_8' (default 0.3,0.8)");
   cmd->add_option("--half-width", o->half_width,
@@ -93,16 +95,30 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
     require_output_folder(o->out);
 
     const std::uint64_t seed = cmd->count("--seed") ? o->seed : options.seed;
-    ModelInput input = load_model_input(o->input, seed, options.parsed_device(), "common");
-    auto vlb = std::make_shared<ds::TruncatedVlb>(input.model, std::move(input.field.values),
-                                                  input.field.n, input.settings);
-    const ds::VlbLogLikelihood likelihood(std::move(vlb), 2);
-    ds::GridScan scan =
-        ds::scan_likelihood_grid(likelihood, settings, progress_context(options, "vlb-grid"));
-    scan.provenance.model = o->input.model;
-    scan.provenance.field = o->input.field;
-    scan.provenance.index = input.field.index;
-    scan.provenance.added_noise = o->input.add_noise;
+    ds::GridScan scan;
+    if (is_point_model_input(o->input)) {
+      PointModelInput input = load_point_model_input(o->input, seed, options.parsed_device());
+      const ds::PointElboLogDensity likelihood(input.model, std::move(input.cloud.values),
+                                               input.cloud.n_points, input.settings);
+      scan = ds::scan_likelihood_grid(likelihood, settings, progress_context(options, "vlb-grid"));
+      scan.provenance.model = o->input.model;
+      scan.provenance.field = input.cloud_path;
+      scan.provenance.index = input.cloud.index;
+      scan.provenance.draws = input.settings.draws;
+      scan.provenance.seed = seed;
+    } else {
+      if (o->input.field.empty() && o->input.cloud.empty())
+        throw ds::InvalidArgument("vlb-grid: --field FILE (the observed field) is required");
+      ModelInput input = load_model_input(o->input, seed, options.parsed_device(), "common");
+      auto vlb = std::make_shared<ds::TruncatedVlb>(input.model, std::move(input.field.values),
+                                                    input.field.n, input.settings);
+      const ds::VlbLogLikelihood likelihood(std::move(vlb), 2);
+      scan = ds::scan_likelihood_grid(likelihood, settings, progress_context(options, "vlb-grid"));
+      scan.provenance.model = o->input.model;
+      scan.provenance.field = o->input.field;
+      scan.provenance.index = input.field.index;
+      scan.provenance.added_noise = o->input.add_noise;
+    }
     ds::write_grid_scan(o->out, scan);
 
     const std::size_t n = scan.n();

@@ -13,6 +13,7 @@
 #include "diffuscope/stats/power_spectrum_2d.h"
 #include "diffuscope/stats/power_spectrum_3d.h"
 #include "diffuscope/stats/two_point.h"
+#include "bench/pointcloud_bench.h"
 #include "diffusion/diffusion_bench.h"
 #include "infer/inference_bench.h"
 #include "mock/mock_bench.h"
@@ -180,7 +181,11 @@ std::vector<BenchSuite> make_bench_suites() {
       {"inference",
        "Published HMC vs adapted NUTS on the exact GRF posterior of a 64^2 mock; with "
        "--model, the same on the model's VLB and a 50 x 50 likelihood grid",
-       run_inference_bench}};
+       run_inference_bench},
+      {"pointcloud",
+       "Point-cloud diffusion: periodic kNN graphs vs N, one 1000-halo ODE sample and the "
+       "5000-halo ELBO (S = 50, K = 8) of the default model (random weights without it)",
+       run_pointcloud_bench}};
 }
 
 }  // namespace ds

@@ -92,6 +92,7 @@ std::string PointNetConfig::to_json() const {
                       {"layers", layers},
                       {"mlp_width", mlp_width},
                       {"inducing_points", inducing_points},
+                      {"absolute_positions", absolute_positions},
                       {"box_size", box_size},
                       {"position_mean", position_mean},
                       {"position_std", position_std}};
@@ -148,6 +149,10 @@ PointNetConfig PointNetConfig::from_json(const std::string& json) {
       c.layers = read_int(v, key);
     } else if (key == "mlp_width") {
       c.mlp_width = read_int(v, key);
+    } else if (key == "absolute_positions") {
+      if (!v.is_boolean())
+        throw InvalidArgument("point network configuration: \"absolute_positions\" must be true or false");
+      c.absolute_positions = v.get<bool>();
     } else if (key == "inducing_points") {
       c.inducing_points = read_int(v, key);
     } else if (key == "box_size") {
@@ -171,7 +176,8 @@ std::string PointNetConfig::describe() const {
   };
   if (kind == PointNetKind::Gnn) {
     s << "PointGnn(F=" << n_features << ", P=" << n_params << ", k=" << k << ", hidden=" << hidden
-      << "x" << mlp_layers << ", latent=" << latent << ", rounds=" << message_passing;
+      << "x" << mlp_layers << ", latent=" << latent << ", rounds=" << message_passing
+      << (absolute_positions ? "" : ", relative positions only");
   } else {
     s << "PointTransformer(F=" << n_features << ", P=" << n_params << ", d_model=" << d_model
       << ", heads=" << heads << ", layers=" << layers << ", mlp_width=" << mlp_width;

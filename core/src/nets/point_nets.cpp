@@ -123,14 +123,13 @@ class PointGnn : public PointNetwork {
   explicit PointGnn(const PointNetConfig& c) : config_(c) {
     const int g_dim = c.cond_mlp.back();
     cond_ = register_module("cond", Conditioning(c));
-    // The node encoder sees the features other than positions (velocities, log mass) and g, never
-    // absolute positions: then h depends on positions only through the minimum-image edge
-    // vectors, and eps_hat = z - h is exactly equivariant under periodic translations (which the
-    // tests check). The published JAX code also feeds positions to the node encoder; for F = 3
-    // its input here is g alone.
+    // The node encoder sees g, the features other than positions (velocities, log mass) and,
+    // with config.absolute_positions (the default, as published), the positions themselves; see
+    // PointNetConfig for why a denoiser needs them and what is invariant without them.
+    const int node_features = c.absolute_positions ? c.n_features : c.n_features - 3;
     node_encoder_ = register_module(
         "node_encoder",
-        make_mlp(c.n_features - 3 + g_dim, mlp_widths(c.hidden, c.mlp_layers, c.latent)));
+        make_mlp(node_features + g_dim, mlp_widths(c.hidden, c.mlp_layers, c.latent)));
     edge_encoder_ =
         register_module("edge_encoder", make_mlp(3, mlp_widths(c.hidden, c.mlp_layers, c.latent)));
     rounds_ = register_module("rounds", nn::ModuleList());
@@ -178,7 +177,9 @@ class PointGnn : public PointNetwork {
 
     const auto g = cond_->forward(gamma, theta);
     auto node_input = broadcast_to_points(g, n);
-    if (c.n_features > 3)
+    if (c.absolute_positions)
+      node_input = torch::cat({z, node_input}, -1);
+    else if (c.n_features > 3)
       node_input = torch::cat({z.narrow(2, 3, c.n_features - 3), node_input}, -1);
     auto h = node_encoder_->forward(node_input);
 

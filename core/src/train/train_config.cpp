@@ -38,6 +38,8 @@ constexpr Names<TrainOptimizer, 2> kOptimizers{
 constexpr Names<LrSchedule, 3> kLrSchedules{{{{LrSchedule::Constant, "constant"},
                                               {LrSchedule::Milestones, "milestones"},
                                               {LrSchedule::Cosine, "cosine"}}}};
+constexpr Names<TrainModality, 2> kModalities{
+    {{{TrainModality::Fields, "fields"}, {TrainModality::Points, "points"}}}};
 constexpr Names<TransformChoice, 4> kTransforms{{{{TransformChoice::Auto, "auto"},
                                                   {TransformChoice::Log10MinMax, "log10-minmax"},
                                                   {TransformChoice::Affine, "affine"},
@@ -50,6 +52,19 @@ UnetConfig TrainConfig::default_model() {
   c.dim = 16;
   c.dim_mults = {1, 2, 4};
   c.periodic_upsampling = true;
+  return c;
+}
+
+TrainConfig TrainConfig::points_default() {
+  TrainConfig c;
+  c.modality = TrainModality::Points;
+  c.optimizer = TrainOptimizer::AdamW;
+  c.lr = 3e-4;
+  c.weight_decay = 1e-4;
+  c.lr_schedule = LrSchedule::Cosine;
+  c.warmup = 5000;
+  c.grad_clip = 0.0;
+  c.grad_clip_value = 0.5;
   return c;
 }
 
@@ -75,7 +90,15 @@ double TrainConfig::learning_rate(std::int64_t step) const {
 
 void TrainConfig::validate() const {
   auto fail = [](const std::string& what) { throw InvalidArgument("train config: " + what); };
-  model.validate();
+  if (modality == TrainModality::Points) {
+    try {
+      network.validate();
+    } catch (const InvalidArgument& e) {
+      fail(std::string("\"network\": ") + e.what());
+    }
+  } else {
+    model.validate();
+  }
   if (timesteps < 2) fail("\"timesteps\" must be at least 2");
   if (schedule == ScheduleKind::CustomLinear && timesteps % 2 != 0)
     fail("\"timesteps\" must be even for the custom-linear schedule");
@@ -90,6 +113,8 @@ void TrainConfig::validate() const {
   if (warmup < 0) fail("\"warmup\" must be >= 0");
   if (!(min_lr >= 0.0) || min_lr > lr) fail("\"min_lr\" must lie in [0, lr]");
   if (!(grad_clip >= 0.0)) fail("\"grad_clip\" must be >= 0 (0 disables clipping)");
+  if (!(grad_clip_value >= 0.0))
+    fail("\"grad_clip_value\" must be >= 0 (0 disables element-wise clipping)");
   if (!(ema_decay >= 0.0 && ema_decay < 1.0)) fail("\"ema_decay\" must lie in [0, 1)");
   if (ema_start < 0) fail("\"ema_start\" must be >= 0");
   if (batch_size < 1) fail("\"batch_size\" must be at least 1");
@@ -107,11 +132,16 @@ void TrainConfig::validate() const {
 
 std::string TrainConfig::to_json() const {
   json j;
-  j["model"] = json::parse(model.to_json());
-  j["schedule"] = kSchedules.name(schedule);
-  j["timesteps"] = timesteps;
-  j["transform"] = kTransforms.name(transform);
-  j["loss"] = kLosses.name(loss);
+  j["modality"] = kModalities.name(modality);
+  if (modality == TrainModality::Points) {
+    j["network"] = json::parse(network.to_json());
+  } else {
+    j["model"] = json::parse(model.to_json());
+    j["schedule"] = kSchedules.name(schedule);
+    j["timesteps"] = timesteps;
+    j["transform"] = kTransforms.name(transform);
+    j["loss"] = kLosses.name(loss);
+  }
   j["optimizer"] = kOptimizers.name(optimizer);
   j["lr"] = lr;
   j["betas"] = {beta1, beta2};
@@ -123,6 +153,7 @@ std::string TrainConfig::to_json() const {
   j["warmup"] = warmup;
   j["min_lr"] = min_lr;
   j["grad_clip"] = grad_clip;
+  j["grad_clip_value"] = grad_clip_value;
   j["ema_decay"] = ema_decay;
   j["ema_start"] = ema_start;
   j["batch_size"] = batch_size;
@@ -149,7 +180,9 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
     throw InvalidArgument(origin + ": not valid JSON (" + std::string(e.what()) + ")");
   }
   if (!j.is_object()) throw InvalidArgument(origin + ": the training config must be an object");
-  static const std::set<std::string> known{"model",
+  static const std::set<std::string> known{"modality",
+                                           "network",
+                                           "model",
                                            "schedule",
                                            "timesteps",
                                            "transform",
@@ -165,6 +198,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
                                            "warmup",
                                            "min_lr",
                                            "grad_clip",
+                                           "grad_clip_value",
                                            "ema_decay",
                                            "ema_start",
                                            "batch_size",
@@ -185,6 +219,22 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
       throw InvalidArgument(origin + ": unknown key \"" + item.key() + "\"");
 
   TrainConfig c;
+  if (j.contains("modality")) {
+    if (!j["modality"].is_string())
+      throw InvalidArgument(origin + ": \"modality\" must be \"fields\" or \"points\"");
+    if (kModalities.parse("modality", j["modality"].get<std::string>(), origin) ==
+        TrainModality::Points)
+      c = points_default();
+  }
+  const bool points = c.modality == TrainModality::Points;
+  // Settings of the other modality would be ignored silently: refuse them.
+  for (const char* field_key : {"model", "schedule", "timesteps", "transform", "loss"})
+    if (points && j.contains(field_key))
+      throw InvalidArgument(origin + ": \"" + field_key +
+                            "\" is a 2D field setting; a \"points\" config takes \"network\"");
+  if (!points && j.contains("network"))
+    throw InvalidArgument(origin +
+                          ": \"network\" is a point-cloud setting; add \"modality\": \"points\"");
   const std::string* key = nullptr;
   auto get = [&](const std::string& name, auto& target) {
     if (!j.contains(name)) return;
@@ -202,6 +252,17 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
         c.model = UnetConfig::from_json(merged.dump());
       } catch (const InvalidArgument& e) {
         throw InvalidArgument(origin + ": \"model\": " + e.what());
+      }
+    }
+    if (j.contains("network")) {
+      if (!j["network"].is_object())
+        throw InvalidArgument(origin + ": \"network\" must be an object of point-network settings");
+      json merged = json::parse(c.network.to_json());
+      for (const auto& item : j["network"].items()) merged[item.key()] = item.value();
+      try {
+        c.network = PointNetConfig::from_json(merged.dump());
+      } catch (const InvalidArgument& e) {
+        throw InvalidArgument(origin + ": \"network\": " + e.what());
       }
     }
     std::string text_value;
@@ -245,6 +306,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
     get("warmup", c.warmup);
     get("min_lr", c.min_lr);
     get("grad_clip", c.grad_clip);
+    get("grad_clip_value", c.grad_clip_value);
     get("ema_decay", c.ema_decay);
     get("ema_start", c.ema_start);
     get("batch_size", c.batch_size);

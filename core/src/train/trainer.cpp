@@ -540,6 +540,10 @@ ValidationPoint Trainer::validate(std::int64_t step) {
 }
 
 TrainSummary Trainer::run() {
+  if (config_.modality != TrainModality::Fields)
+    throw InvalidArgument(
+        "train config: \"modality\": \"points\" trains point clouds (train_point_model), not 2D "
+        "fields");
   config_.validate();
   if (request_.steps > 0) config_.steps = request_.steps;
   require_device(request_.device);

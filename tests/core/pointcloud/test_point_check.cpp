@@ -85,8 +85,8 @@ TEST(PointCheck, RefusesSetsItCannotUse) {
   ds::Dataset fields;
   fields.kind = ds::SampleKind::Fields;
   fields.shape = {3, 8, 8};
-  EXPECT_THROW(ds::check_point_emulator(model, fields, {}), ds::InvalidArgument);
   ds::PointCheckSettings settings;
+  EXPECT_THROW(ds::check_point_emulator(model, fields, settings), ds::InvalidArgument);
   settings.samples = 1;
   EXPECT_THROW(ds::check_point_emulator(model, reference, settings), ds::InvalidArgument);
 }

@@ -114,7 +114,7 @@ TEST(PointNets, DefaultParameterCounts) {
   auto gnn = ds::nets::make_point_network(PointNetConfig());
   const auto n_gnn = parameter_count(*gnn);
   std::printf("default PointGnn (F=3): %lld parameters\n", static_cast<long long>(n_gnn));
-  EXPECT_EQ(n_gnn, 904567);
+  EXPECT_EQ(n_gnn, 904951);
   EXPECT_GT(n_gnn, 400000);
   EXPECT_LT(n_gnn, 1000000);
 
@@ -189,10 +189,14 @@ TEST_P(BothNetworks, RejectsBadShapes) {
 
 INSTANTIATE_TEST_SUITE_P(PointNets, BothNetworks, ::testing::Values(0, 1, 2));
 
-TEST(PointGnn, IsEquivariantUnderPeriodicTranslations) {
-  // h = z - eps_hat depends on positions only through minimum-image differences, so shifting
-  // and wrapping the positions leaves h unchanged (eps_hat itself moves with z).
-  const auto c = tiny_config(PointNetKind::Gnn, 7);
+TEST(PointGnn, IsEquivariantUnderPeriodicTranslationsWithRelativePositionsOnly) {
+  // Without absolute positions at the node encoder, h = z - eps_hat depends on positions only
+  // through minimum-image differences, so shifting and wrapping the positions leaves h unchanged
+  // (eps_hat itself moves with z). The default network (absolute_positions, as published) uses the
+  // same periodic graph and edge vectors but also sees where each point is: a translation then
+  // changes h.
+  auto c = tiny_config(PointNetKind::Gnn, 7);
+  c.absolute_positions = false;
   torch::manual_seed(2);
   auto net = ds::nets::make_point_network(c);
   const auto in = random_inputs(c, 2, 80, 6);
@@ -211,6 +215,13 @@ TEST(PointGnn, IsEquivariantUnderPeriodicTranslations) {
   z_stretched.narrow(2, 0, 3).mul_(0.8);
   const auto h_stretched = z_stretched - net->forward(z_stretched, in.gamma, in.theta);
   EXPECT_GT((h_stretched - h).abs().max().item<float>(), 1e-3);
+
+  c.absolute_positions = true;
+  torch::manual_seed(2);
+  auto absolute = ds::nets::make_point_network(c);
+  const auto ha = in.z - absolute->forward(in.z, in.gamma, in.theta);
+  const auto ha_moved = z_moved - absolute->forward(z_moved, in.gamma, in.theta);
+  EXPECT_GT((ha_moved - ha).abs().max().item<float>(), 1e-3);
 }
 
 TEST(PointTransformer, IsTheIdentityAtInitialisation) {

@@ -32,6 +32,15 @@ struct PointNetConfig {
   int mlp_layers = 4;
   int latent = 16;
   int message_passing = 4;
+  // The node encoder also sees the absolute (standardised, noisy) positions, as the published
+  // code does. The noise process is not translation invariant (z_1 ~ N(0, I) is centred on the
+  // box centre in standardised units, and z_t = alpha_t x + sigma_t eps shrinks positions towards
+  // it), so a denoiser needs them: without them h depends on positions only through the
+  // minimum-image edge vectors, eps_hat = z - h is exactly equivariant under periodic
+  // translations, and such a network cannot fit the noise at low noise levels (its loss stays
+  // above that of eps_hat = 0). The graph and the edge features are periodic-translation
+  // invariant either way.
+  bool absolute_positions = true;
 
   // Transformer: Dense(F -> d_model), conditioning Dense(g -> d_model) added before each layer,
   // pre-LayerNorm blocks (heads, GELU MLP of mlp_width), final LayerNorm, zero-initialised

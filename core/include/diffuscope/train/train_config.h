@@ -1,8 +1,13 @@
-// Training settings of a 2D field model (`diffuscope-cli train --config C.json`). Every key has a
-// default, so "{}" trains the CPU default architecture; unknown keys are errors (a typo must not
-// silently train something else). The whole config travels inside every checkpoint.
+// Training settings of a 2D field model or a point-cloud model (`diffuscope-cli train --config
+// C.json`). Every key has a default, so "{}" trains the CPU default architecture; unknown keys are
+// errors (a typo must not silently train something else). The whole config travels inside every
+// checkpoint.
 //
 // {
+//   "modality":   "fields" (default: 2D fields, U-Net, DDPM) | "points" (halo catalogues,
+//                 variational diffusion model, train/point_trainer.h),
+//   "network":    PointNetConfig JSON (points only; keys not given keep the published GNN;
+//                 n_features and the geometry are set from the data),
 //   "model":      UnetConfig as the authors' model_kwargs (dim, dim_mults, ...),
 //   "schedule":   "custom-linear" | "linear" | "cosine",   "timesteps": 1000,
 //   "transform":  "log10-minmax" | "affine" | "identity" | "auto" (log10-minmax for positive
@@ -14,6 +19,8 @@
 //   "lr_schedule": "constant" | "milestones" | "cosine", "milestones": [steps...], "gamma": 0.5,
 //   "warmup": 0 (linear warm-up steps), "min_lr": 0 (cosine floor),
 //   "grad_clip": 1.0 (global L2 norm; 0 = off),
+//   "grad_clip_value": 0 (element-wise clipping of every gradient value to [-c, c]; 0 = off;
+//                 applied before "grad_clip"),
 //   "ema_decay": 0.999, "ema_start": 0 (EMA = weights before this step),
 //   "batch_size": 16, "steps": 10000, "augment": true (random D4 flips and rotations),
 //   "seed": 0, "checkpoint_every": 500, "log_every": 50,
@@ -22,12 +29,18 @@
 //   "mixed_precision": false (CUDA only: bfloat16 autocast),
 //   "init_from": "" (checkpoint whose matching weights initialise this model, e.g. 64 -> 256)
 // }
+// With "modality": "points", keys not given take the published point-cloud values
+// (reference/point-cloud.md, "Training") instead: optimizer adamw, lr 3e-4, weight_decay 1e-4,
+// lr_schedule cosine, warmup 5000, grad_clip 0, grad_clip_value 0.5; "model", "schedule",
+// "timesteps", "transform" and "loss" are 2D settings and refused there, "network" is refused
+// for fields. validation_fields is the number of held-out clouds whose loss is the validation.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "diffuscope/nets/point_net_config.h"
 #include "diffuscope/nets/unet_config.h"
 #include "diffuscope/registries.h"
 
@@ -37,8 +50,11 @@ enum class TrainLoss { Huber, Mse };
 enum class TrainOptimizer { Adam, AdamW };
 enum class LrSchedule { Constant, Milestones, Cosine };
 enum class TransformChoice { Auto, Log10MinMax, Affine, Identity };
+enum class TrainModality { Fields, Points };
 
 struct TrainConfig {
+  TrainModality modality = TrainModality::Fields;
+  PointNetConfig network;  // points only
   UnetConfig model = default_model();
   ScheduleKind schedule = ScheduleKind::CustomLinear;
   int timesteps = 1000;
@@ -54,6 +70,7 @@ struct TrainConfig {
   std::int64_t warmup = 0;
   double min_lr = 0.0;
   double grad_clip = 1.0;
+  double grad_clip_value = 0.0;
   double ema_decay = 0.999;
   std::int64_t ema_start = 0;
   int batch_size = 16;
@@ -73,6 +90,8 @@ struct TrainConfig {
   // The CPU default: dim 16, dim_mults (1, 2, 4), periodic upsampling (exact shift
   // equivariance).
   static UnetConfig default_model();
+  // The published point-cloud settings (see above), network the published GNN.
+  static TrainConfig points_default();
 
   // Learning rate at a step (0-based): warm-up ramp, then the schedule.
   double learning_rate(std::int64_t step) const;
