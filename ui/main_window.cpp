@@ -18,6 +18,7 @@
 #include "diffuscope/mock/clustered_points.h"
 #include "diffuscope/runtime.h"
 #include "ui/cloud_view/point_cloud_view.h"
+#include "ui/halo_workspace.h"
 #include "ui/field_view/field_viewport.h"
 #include "ui/field_workspace.h"
 #include "ui/jobs/job_runner.h"
@@ -34,6 +35,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   runner_ = new JobRunner(this);
   workspace_ = new FieldWorkspace(runner_, this);
+  halos_ = new HaloWorkspace(runner_, this);
   workspace_->setResolution(settings_.resolution);
   workspace_->setFieldKind(settings_.field_kind);
   workspace_->setBoxSize(settings_.box_size);
@@ -51,10 +53,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   addDockWidget(Qt::RightDockWidgetArea, spectrum_dock);
 
   cloud_view_ = new PointCloudView(this);
-  auto* cloud_dock = new QDockWidget(tr("3D view"), this);
-  cloud_dock->setObjectName(QStringLiteral("pointCloudDock"));
-  cloud_dock->setWidget(cloud_view_);
-  addDockWidget(Qt::RightDockWidgetArea, cloud_dock);
+  cloud_dock_ = new QDockWidget(tr("3D view"), this);
+  cloud_dock_->setObjectName(QStringLiteral("pointCloudDock"));
+  cloud_dock_->setWidget(cloud_view_);
+  addDockWidget(Qt::RightDockWidgetArea, cloud_dock_);
 
   job_status_ = new JobStatusWidget(runner_, this);
   statusBar()->addPermanentWidget(job_status_);
@@ -100,11 +102,34 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
               workspace_->requestField(settings_.field);
           });
 
+  connect(halos_, &HaloWorkspace::snapshotChanged, this,
+          [this](const std::shared_ptr<const HaloSnapshot>& s) {
+            cloud_view_->setPoints(s->points);
+            cloud_dock_->setWindowTitle(
+                tr("3D view: %1 at Omega_m = %2, sigma_8 = %3 (%4 halos, ODE %5, %6 ms)")
+                    .arg(s->model_name)
+                    .arg(s->omega_m, 0, 'f', 3)
+                    .arg(s->sigma_8, 0, 'f', 3)
+                    .arg(s->points->positions.size())
+                    .arg(s->steps)
+                    .arg(s->compute_ms, 0, 'f', 0));
+          });
+  connect(halos_, &HaloWorkspace::modelLoaded, this,
+          [this](const QString& description) { cloud_dock_->setToolTip(description); });
+  connect(halos_, &HaloWorkspace::modelLoadFailed, this,
+          [this](const QString& path, const QString& message) {
+            if (!message.isEmpty()) showError(tr("Open halo model"), message);
+            // Nothing emulated to show: fall back to the clustered stand-in.
+            if (!halos_->model()) newPointSet();
+            (void)path;
+          });
+
   if (settings_.use_emulator)
     workspace_->loadModel(settings_.model_path);
   else
     workspace_->requestField(settings_.field);
-  newPointSet();
+  halos_->setCosmology(settings_.field.omega_m, settings_.field.sigma_8);
+  halos_->loadModel();
 }
 
 MainWindow::~MainWindow() {
@@ -125,6 +150,12 @@ void MainWindow::buildMenus() {
         tr("Diffusion models (*.h5 *.pt *.pth *.ts *.zip);;All files (*)"));
     if (!path.isEmpty()) openModelFile(path);
   });
+  file->addAction(tr("Open &halo model..."), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open point-cloud diffusion model"), settings_.last_open_directory,
+        tr("Diffuscope point-cloud models (*.h5);;All files (*)"));
+    if (!path.isEmpty()) openHaloModelFile(path);
+  });
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -134,7 +165,8 @@ void MainWindow::buildMenus() {
   view->addSeparator();
   QAction* reset = view->addAction(tr("&Reset field view"), viewport_, &FieldViewport::resetView);
   reset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
-  view->addAction(tr("New &point set"), this, &MainWindow::newPointSet);
+  view->addAction(tr("New &halo seed"), this, [this] { halos_->setSeed(halos_->seed() + 1); });
+  view->addAction(tr("Clustered &point set (Thomas process)"), this, &MainWindow::newPointSet);
   // The emulator keeps its noise fixed while the sliders move; this draws a different one.
   QAction* new_seed = view->addAction(tr("New field &seed"), this, [this] {
     FieldParameters p = settings_.field;
@@ -192,6 +224,7 @@ void MainWindow::setFieldParameters(const FieldParameters& parameters) {
   settings_.field = parameters;
   if (viewport_->parameters() != parameters) viewport_->setParameters(parameters);
   workspace_->requestField(parameters);
+  halos_->setCosmology(parameters.omega_m, parameters.sigma_8);
 }
 
 void MainWindow::setFieldKind(ds::MockFieldKind kind) {
@@ -241,6 +274,11 @@ void MainWindow::syncSourceBox() {
 void MainWindow::openFieldFile(const QString& path) {
   settings_.last_open_directory = QFileInfo(path).absolutePath();
   workspace_->openField(path);
+}
+
+void MainWindow::openHaloModelFile(const QString& path) {
+  settings_.last_open_directory = QFileInfo(path).absolutePath();
+  halos_->loadModel(path);
 }
 
 void MainWindow::newPointSet() {

@@ -9,12 +9,14 @@
 #include "ui/settings.h"
 
 class QComboBox;
+class QDockWidget;
 class QMessageBox;
 
 namespace dsui {
 
 class FieldViewport;
 class FieldWorkspace;
+class HaloWorkspace;
 struct EmulatorModel;
 class JobRunner;
 class JobStatusWidget;
@@ -30,6 +32,7 @@ class MainWindow : public QMainWindow {
 
   FieldViewport* fieldViewport() const { return viewport_; }
   FieldWorkspace* fieldWorkspace() const { return workspace_; }
+  HaloWorkspace* haloWorkspace() const { return halos_; }
   PowerSpectrumPlot* powerSpectrumPlot() const { return spectrum_plot_; }
   PointCloudView* pointCloudView() const { return cloud_view_; }
   JobRunner* jobRunner() const { return runner_; }
@@ -44,6 +47,9 @@ class MainWindow : public QMainWindow {
   // the previous source stays.
   void openModelFile(const QString& path);
   void openFieldFile(const QString& path);
+  // The 3D view: halo catalogues drawn by a point-cloud model at the slider cosmology (the
+  // embedded default, or a model file opened here); a Thomas process when no model loads.
+  void openHaloModelFile(const QString& path);
   void newPointSet();
   QString lastErrorMessage() const { return last_error_; }
 
@@ -62,9 +68,11 @@ class MainWindow : public QMainWindow {
   AppSettings settings_;
   JobRunner* runner_;
   FieldWorkspace* workspace_;
+  HaloWorkspace* halos_;
   FieldViewport* viewport_;
   PowerSpectrumPlot* spectrum_plot_;
   PointCloudView* cloud_view_;
+  QDockWidget* cloud_dock_ = nullptr;
   JobStatusWidget* job_status_;
   QComboBox* resolution_box_ = nullptr;
   QComboBox* kind_box_ = nullptr;

@@ -1,0 +1,155 @@
+// The 3D slice: the embedded default halo emulator draws catalogues at the slider cosmology on a
+// worker (fixed noise through the probability-flow ODE, preview then refined), the main window's
+// 3D view shows them, and bad model files are refused with a message naming them.
+#include <QApplication>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <cmath>
+#include <cstring>
+
+#include "ui/application.h"
+#include "ui/cloud_view/point_cloud_view.h"
+#include "ui/emulator/emulator_model.h"
+#include "ui/field_view/field_image.h"
+#include "ui/halo_workspace.h"
+#include "ui/jobs/job_runner.h"
+#include "ui/main_window.h"
+
+using namespace dsui;
+
+namespace {
+
+// Few ODE steps keep each cloud fast; the schedule and the wiring are what is tested.
+const HaloSchedule kFast{2, 4, 100, 0};
+
+std::shared_ptr<const HaloSnapshot> wait_for_refined(HaloWorkspace& w, double omega_m,
+                                                     double sigma_8, int timeout_ms = 60000) {
+  QElapsedTimer timer;
+  timer.start();
+  while (timer.elapsed() < timeout_ms) {
+    const auto s = w.snapshot();
+    if (s && s->refined && s->omega_m == omega_m && s->sigma_8 == sigma_8 && !w.isComputing())
+      return s;
+    QTest::qWait(10);
+  }
+  return nullptr;
+}
+
+bool same_positions(const PointSet& a, const PointSet& b) {
+  return a.positions.size() == b.positions.size() &&
+         std::memcmp(a.positions.data(), b.positions.data(),
+                     a.positions.size() * sizeof(a.positions[0])) == 0;
+}
+
+}  // namespace
+
+class HaloWorkspaceTest : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase() { QSettings().clear(); }
+
+  void embeddedModelDrawsCataloguesInTheBoxAtTheSliderCosmology() {
+    JobRunner runner;
+    HaloWorkspace w(&runner);
+    w.setSchedule(kFast);
+    QSignalSpy loaded(&w, &HaloWorkspace::modelLoaded);
+    w.loadModel();
+    QVERIFY(loaded.wait(60000));
+    QVERIFY(w.model());
+    QCOMPARE(w.model()->features(), 7);
+    w.setCosmology(0.3, 0.8);
+    const auto a = wait_for_refined(w, 0.3, 0.8);
+    QVERIFY(a);
+    QCOMPARE(a->steps, kFast.refined_steps);
+    const PointSet& p = *a->points;
+    QCOMPARE(int(p.positions.size()), 1000);  // the training size, from the model's /config
+    QCOMPARE(p.scalars.size(), p.positions.size());  // log10 mass
+    for (std::size_t i = 0; i < p.positions.size(); ++i) {
+      for (float x : p.positions[i]) QVERIFY(x >= 0.0f && x < float(p.box_size));
+      QVERIFY(std::isfinite(p.scalars[i]));
+    }
+    QCOMPARE(p.box_size, 1000.0);
+
+    // Another cosmology on the same noise: a different cloud; back again: the same bits.
+    w.setCosmology(0.3, 0.95);
+    const auto b = wait_for_refined(w, 0.3, 0.95);
+    QVERIFY(b);
+    QVERIFY(!same_positions(*a->points, *b->points));
+    w.setCosmology(0.3, 0.8);
+    const auto c = wait_for_refined(w, 0.3, 0.8);
+    QVERIFY(c);
+    QVERIFY(same_positions(*a->points, *c->points));
+    // A new seed draws another catalogue at the same cosmology.
+    w.setSeed(w.seed() + 1);
+    QTest::qWait(50);
+    const auto d = wait_for_refined(w, 0.3, 0.8);
+    QVERIFY(d && d->seed == c->seed + 1);
+    QVERIFY(!same_positions(*c->points, *d->points));
+  }
+
+  void badModelFilesAreRefusedWithTheirName() {
+    JobRunner runner;
+    HaloWorkspace w(&runner);
+    QTemporaryDir dir;
+    const QString junk = dir.filePath("junk.h5");
+    {
+      QFile f(junk);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("not a model");
+    }
+    QSignalSpy failed(&w, &HaloWorkspace::modelLoadFailed);
+    w.loadModel(junk);
+    QVERIFY(failed.wait(30000));
+    QCOMPARE(failed.at(0).at(0).toString(), junk);
+    QVERIFY(failed.at(0).at(1).toString().contains(junk));
+    // A 2D field model is a model, but not of halos.
+    const QString field_model = extract_embedded_model();
+    w.loadModel(field_model);
+    QVERIFY(failed.wait(30000));
+    QVERIFY(failed.at(1).at(1).toString().contains(field_model));
+    QVERIFY(!w.model());
+  }
+
+  void mainWindowShowsEmulatedHalosAndFollowsTheSliders() {
+    MainWindow window;
+    window.haloWorkspace()->setSchedule(kFast);
+    window.resize(1200, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    FieldParameters p;
+    p.omega_m = 0.25;
+    p.sigma_8 = 0.85;
+    QElapsedTimer timer;
+    timer.start();
+    while (!window.haloWorkspace()->model() && timer.elapsed() < 60000) QTest::qWait(20);
+    QVERIFY(window.haloWorkspace()->model());
+    window.setFieldParameters(p);
+    const auto s = wait_for_refined(*window.haloWorkspace(), 0.25, 0.85);
+    QVERIFY(s);
+    QTest::qWait(50);
+    QVERIFY(window.pointCloudView()->points() == s->points);
+    auto* dock = window.findChild<QDockWidget*>(QStringLiteral("pointCloudDock"));
+    QVERIFY(dock && dock->windowTitle().contains(QStringLiteral("0.250")));
+    QVERIFY(window.lastErrorMessage().isEmpty());
+    window.jobRunner()->cancelAll();
+    QVERIFY(window.jobRunner()->waitForIdle(20000));
+  }
+};
+
+int main(int argc, char** argv) {
+  QStandardPaths::setTestModeEnabled(true);  // QSettings and the model cache go to test locations
+  configure_platform();
+  QApplication app(argc, argv);
+  configure_application();
+  HaloWorkspaceTest test;
+  return QTest::qExec(&test, argc, argv);
+}
+
+#include "test_halo_workspace.moc"

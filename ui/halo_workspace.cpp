@@ -1,0 +1,162 @@
+#include "ui/halo_workspace.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <cmath>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "ui/emulator/emulator_model.h"
+#include "ui/jobs/job_runner.h"
+
+namespace dsui {
+
+namespace {
+
+// Halos per cloud the model was trained on, from its /config ("data": {"points": N} or
+// {"shape": [M, N, F]}); 1000 when the file does not say.
+int training_points(const ds::PointCloudModel& model) {
+  const auto config =
+      QJsonDocument::fromJson(QByteArray::fromStdString(model.info().config_json)).object();
+  const QJsonObject data = config.value(QStringLiteral("data")).toObject();
+  const int points = data.value(QStringLiteral("points")).toInt(0);
+  if (points > 0) return points;
+  const QJsonArray shape = data.value(QStringLiteral("shape")).toArray();
+  if (shape.size() == 3 && shape.at(1).toInt(0) > 0) return shape.at(1).toInt();
+  return 1000;
+}
+
+std::shared_ptr<PointSet> to_point_set(const ds::PointCloudModel& model,
+                                       const std::vector<float>& cloud, int n) {
+  const int f = model.features();
+  auto points = std::make_shared<PointSet>();
+  points->box_size = model.info().transform.box_size;
+  points->positions.reserve(std::size_t(n));
+  const bool has_mass = f >= 7;
+  for (int i = 0; i < n; ++i) {
+    const float* p = cloud.data() + std::size_t(i) * std::size_t(f);
+    points->positions.push_back({p[0], p[1], p[2]});
+    if (has_mass) points->scalars.push_back(p[6]);  // log10 mass
+  }
+  return points;
+}
+
+}  // namespace
+
+HaloWorkspace::HaloWorkspace(JobRunner* runner, QObject* parent)
+    : QObject(parent), runner_(runner), runner_alive_(runner) {
+  qRegisterMetaType<std::shared_ptr<const HaloSnapshot>>();
+  rest_timer_.setSingleShot(true);
+  connect(&rest_timer_, &QTimer::timeout, this, &HaloWorkspace::refineAfterRest);
+}
+
+void HaloWorkspace::loadModel(const QString& path) {
+  const int id = ++load_id_;
+  runner_->start(tr("Load halo model"), [this, path, id](const ds::JobContext& ctx) {
+    QString file = path;
+    std::shared_ptr<const ds::PointCloudModel> loaded;
+    QString error;
+    try {
+      if (file.isEmpty())
+        file = extract_embedded_model(QString::fromLatin1(kEmbeddedHaloModelResource));
+      ctx.check_cancelled();
+      loaded = std::make_shared<const ds::PointCloudModel>(
+          ds::PointCloudModel::load(file.toStdString(), ds::Device::Cpu, /*ema=*/false));
+    } catch (const ds::Cancelled&) {
+      throw;
+    } catch (const std::exception& e) {
+      error = QString::fromUtf8(e.what());
+    }
+    return JobRunner::Publish([this, id, path, file, loaded, error] {
+      if (id != load_id_) return;
+      if (!loaded) {
+        Q_EMIT modelLoadFailed(file, error);
+        return;
+      }
+      model_ = loaded;
+      model_name_ = QFileInfo(file).completeBaseName();
+      if (model_name_.isEmpty() || path.isEmpty()) model_name_ = QStringLiteral("halos1000");
+      model_points_ = training_points(*model_);
+      const auto& info = model_->info();
+      Q_EMIT modelLoaded(tr("%1: %2, %3 parameters, %4 features")
+                             .arg(model_name_, QString::fromStdString(info.architecture))
+                             .arg(info.parameter_count)
+                             .arg(model_->features()));
+      setCosmology(omega_m_, sigma_8_);
+    });
+  });
+}
+
+void HaloWorkspace::setCosmology(double omega_m, double sigma_8) {
+  omega_m_ = omega_m;
+  sigma_8_ = sigma_8;
+  if (!model_) return;
+  pending_ = true;
+  pending_refined_ = false;
+  if (running_job_ && running_refined_) running_job_->cancel();
+  rest_timer_.start(schedule_.rest_ms);
+  if (!running_) startNext();
+}
+
+void HaloWorkspace::setSeed(std::uint64_t seed) {
+  seed_ = seed;
+  setCosmology(omega_m_, sigma_8_);
+}
+
+void HaloWorkspace::refineAfterRest() {
+  if (!model_) return;
+  const auto& s = snapshot_;
+  if (s && s->refined && s->omega_m == omega_m_ && s->sigma_8 == sigma_8_ && s->seed == seed_)
+    return;
+  pending_ = true;
+  pending_refined_ = true;
+  if (!running_) startNext();
+}
+
+void HaloWorkspace::startNext() {
+  pending_ = false;
+  running_ = true;
+  const bool refined = pending_refined_;
+  const int steps = refined ? schedule_.refined_steps : schedule_.preview_steps;
+  const int n = schedule_.points > 0 ? schedule_.points : model_points_;
+  const auto model = model_;
+  const QString name = model_name_;
+  const double om = omega_m_, s8 = sigma_8_;
+  const std::uint64_t seed = seed_;
+  const QString title = refined ? tr("Halo emulator, ODE %1").arg(steps)
+                                : tr("Halo emulator preview, ODE %1").arg(steps);
+  Job* job = runner_->start(title, [this, model, name, om, s8, seed, steps, refined,
+                                    n](const ds::JobContext& ctx) {
+    QElapsedTimer timer;
+    timer.start();
+    ds::PointSampleSettings settings;
+    settings.sampler = ds::PointSamplerKind::Ode;
+    settings.steps = steps;
+    settings.seed = seed;
+    const auto cloud = model->sample({om, s8}, 1, n, settings, {}, ctx);
+    auto snapshot = std::make_shared<HaloSnapshot>();
+    snapshot->omega_m = om;
+    snapshot->sigma_8 = s8;
+    snapshot->seed = seed;
+    snapshot->steps = steps;
+    snapshot->refined = refined;
+    snapshot->model_name = name;
+    snapshot->points = to_point_set(*model, cloud, n);
+    snapshot->compute_ms = double(timer.elapsed());
+    std::shared_ptr<const HaloSnapshot> done = snapshot;
+    return JobRunner::Publish([this, done] {
+      snapshot_ = done;
+      Q_EMIT snapshotChanged(done);
+    });
+  });
+  running_job_ = job;
+  running_refined_ = refined;
+  connect(job, &QObject::destroyed, this, [this] {
+    running_ = false;
+    // Jobs are also destroyed with their runner (the window closing): start nothing then.
+    if (pending_ && runner_alive_) startNext();
+  });
+}
+
+}  // namespace dsui
