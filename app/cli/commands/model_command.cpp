@@ -192,6 +192,16 @@ EvalInputs read_eval_inputs(const ModelOptions& o, const ds::ScoreNetInfo& info)
   return in;
 }
 
+// `model check --out`: the settings and the table as JSON, written atomically.
+void write_check_table(const ModelOptions& o, const GlobalOptions& options,
+                       const nlohmann::json& table) {
+  if (o.out.empty()) return;
+  const nlohmann::json j = {{"model", o.model},     {"mocks", o.mocks}, {"samples", o.samples},
+                            {"sampler", o.sampler}, {"steps", o.steps}, {"seed", options.seed},
+                            {"rows", table}};
+  ds::write_file_atomically(o.out, [&](std::ostream& s) { s << j.dump(2) << "\n"; });
+}
+
 // A halo emulator against held-out halo mocks: kNN-CDFs and 2PCF (pointcloud/point_check.h).
 int run_point_check(const ModelOptions& o, const GlobalOptions& options) {
   const auto model = ds::PointCloudModel::load(o.model, options.parsed_device(), o.ema);
@@ -242,12 +252,7 @@ int run_point_check(const ModelOptions& o, const GlobalOptions& options) {
                      {"xi_mock", r.xi_mock}});
   }
   std::printf("# (in brackets: the mocks' own leave-one-out reduced chi^2)\n");
-  if (!o.out.empty()) {
-    const nlohmann::json j = {{"model", o.model},     {"mocks", o.mocks}, {"samples", o.samples},
-                              {"sampler", o.sampler}, {"steps", o.steps}, {"seed", options.seed},
-                              {"rows", table}};
-    ds::write_file_atomically(o.out, [&](std::ostream& s) { s << j.dump(2) << "\n"; });
-  }
+  write_check_table(o, options, table);
   return 0;
 }
 
@@ -295,12 +300,7 @@ int run_check(const ModelOptions& o, const GlobalOptions& options) {
                      {"ratio", r.ratio},
                      {"ratio_error", r.ratio_error}});
   }
-  if (!o.out.empty()) {
-    const nlohmann::json j = {{"model", o.model},     {"mocks", o.mocks}, {"samples", o.samples},
-                              {"sampler", o.sampler}, {"steps", o.steps}, {"seed", options.seed},
-                              {"rows", table}};
-    ds::write_file_atomically(o.out, [&](std::ostream& s) { s << j.dump(2) << "\n"; });
-  }
+  write_check_table(o, options, table);
   return 0;
 }
 

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <nanoflann.hpp>
 #include <string>
 
 #include "diffuscope/error.h"
 #include "stats/stats_util.h"
+#include "stats/kd_tree.h"
 
 namespace ds::nets {
 
@@ -15,18 +15,7 @@ namespace {
 
 using Point = std::array<double, 3>;
 
-struct ImageAdaptor {
-  const std::vector<Point>& points;
-  std::size_t kdtree_get_point_count() const { return points.size(); }
-  double kdtree_get_pt(std::uint32_t i, std::size_t axis) const { return points[i][axis]; }
-  template <class BoundingBox>
-  bool kdtree_get_bbox(BoundingBox&) const {
-    return false;
-  }
-};
-using KdTree =
-    nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, ImageAdaptor>,
-                                        ImageAdaptor, 3, std::uint32_t>;
+using KdTree = Point3KdTree;
 
 double wrap_into_box(double x, double box) {
   x -= box * std::floor(x / box);
@@ -126,7 +115,7 @@ void knn_cloud(const std::vector<Point>& cloud, int k, double box, int threads, 
     }
     if (images.size() >= (std::size_t(1) << 32))
       throw InvalidArgument("periodic_knn: more than 2^32 points with their images");
-    const ImageAdaptor adaptor{images};
+    const Point3Adaptor adaptor{images};
     KdTree tree(3, adaptor, nanoflann::KDTreeSingleIndexAdaptorParams(16));
     const double margin2 = margin * margin;
     // One more than k: when the (k+1)-th is strictly farther than the k-th, no point tied with

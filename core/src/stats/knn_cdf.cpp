@@ -2,29 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <nanoflann.hpp>
 #include <string>
 
 #include "diffuscope/error.h"
 #include "diffuscope/random.h"
 #include "stats/stats_util.h"
+#include "stats/kd_tree.h"
 
 namespace ds {
 
 namespace {
 
-struct PointAdaptor {
-  const std::vector<std::array<double, 3>>& points;
-  std::size_t kdtree_get_point_count() const { return points.size(); }
-  double kdtree_get_pt(std::uint32_t i, std::size_t axis) const { return points[i][axis]; }
-  template <class BoundingBox>
-  bool kdtree_get_bbox(BoundingBox&) const {
-    return false;
-  }
-};
-using KdTree =
-    nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, PointAdaptor>,
-                                        PointAdaptor, 3, std::uint32_t>;
+using KdTree = Point3KdTree;
 
 // The points plus every periodic image within `pad` of the box, i.e. all images in
 // [-pad, box + pad)^3. With pad < box/2, the k nearest of this set to a query in the box are
@@ -79,7 +68,7 @@ KnnDistances knn_distances(const PointCloud& points,
   const auto padded = with_periodic_images(data, box, pad);
   if (padded.size() >= (std::size_t(1) << 32) || query_points.size() >= (std::size_t(1) << 32))
     throw InvalidArgument("knn: more than 2^32 points or queries");
-  const PointAdaptor adaptor{padded};
+  const Point3Adaptor adaptor{padded};
   KdTree tree(3, adaptor, nanoflann::KDTreeSingleIndexAdaptorParams(16));
   const double pad2 = pad * pad;
 
