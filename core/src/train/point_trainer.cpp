@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -14,6 +13,7 @@
 #include "diffuscope/train/model_file.h"
 #include "pointcloud/vdm.h"
 #include "train/named_tensors.h"
+#include "train/training_loop.h"
 
 namespace ds {
 
@@ -92,38 +92,6 @@ constexpr std::uint64_t kSplitStream = 0xD1FF'5C09'E000'0101ULL;
 constexpr std::uint64_t kValidationStream = 0xD1FF'5C09'E000'0102ULL;
 constexpr double kGamma0 = 14.0, kGamma1 = -8.0;  // published initial schedule
 
-torch::Device torch_device(Device device) {
-  return device == Device::Cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-}
-
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const long s = long(seconds + 0.5);
-  char buffer[32];
-  if (s >= 3600)
-    std::snprintf(buffer, sizeof buffer, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
-  else
-    std::snprintf(buffer, sizeof buffer, "%ldm%02lds", s / 60, s % 60);
-  return buffer;
-}
-
-std::vector<std::size_t> split_rows(std::size_t count, double fraction, std::uint64_t seed,
-                                    std::vector<std::size_t>& validation) {
-  std::vector<std::size_t> order(count);
-  for (std::size_t i = 0; i < count; ++i) order[i] = i;
-  Rng rng(seed, kSplitStream);
-  for (std::size_t i = count; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-  std::size_t held = 0;
-  if (fraction > 0.0 && count >= 2)
-    held = std::max<std::size_t>(1, std::size_t(std::lround(fraction * double(count))));
-  if (held >= count) held = count - 1;
-  validation.assign(order.begin(), order.begin() + long(held));
-  std::sort(validation.begin(), validation.end());
-  std::vector<std::size_t> train(order.begin() + long(held), order.end());
-  std::sort(train.begin(), train.end());
-  return train;
-}
-
 std::vector<std::string> default_feature_names(int features) {
   static const char* kHalo[] = {"x", "y", "z", "vx", "vy", "vz", "log10_mass"};
   std::vector<std::string> names;
@@ -132,62 +100,33 @@ std::vector<std::string> default_feature_names(int features) {
   return names;
 }
 
-void set_state(const std::vector<std::string>& names, std::vector<torch::Tensor>& targets,
-               const std::vector<NamedArray>& arrays, const std::string& what,
-               const std::string& path) {
-  const auto state = train::to_state_map(arrays);
-  torch::NoGradGuard no_grad;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const auto it = state.find(names[i]);
-    // Scalars (the schedule's b and w) are stored as [1].
-    if (it == state.end() || it->second.numel() != targets[i].numel() ||
-        (it->second.sizes() != targets[i].sizes() && targets[i].dim() != 0))
-      throw FileError(path, what + " for '" + names[i] + "' is missing or has the wrong shape");
-    targets[i].copy_(it->second.reshape(targets[i].sizes()).to(targets[i].device()));
-  }
-}
-
-class PointTrainer {
+class PointTrainer : public train::TrainingLoop {
  public:
-  PointTrainer(const TrainRequest& request, const JobContext& job, const TrainLog& log)
-      : request_(request), config_(request.config), job_(job), log_(log) {}
-
-  TrainSummary run();
+  using TrainingLoop::TrainingLoop;
 
  private:
+  void prepare(TrainSummary& summary) override;
+  double train_step(std::int64_t step) override;
+  ValidationPoint validate(std::int64_t step) override;
+  std::string validation_line(const ValidationPoint& point) const override;
+  const char* loss_name() const override { return "loss per point"; }
+  ModelCheckpoint model_checkpoint() override;
   void prepare_data();
   void build_model();
   void resume_from(const ModelCheckpoint& checkpoint, const json& stored);
-  double train_step(std::int64_t step);
-  ValidationPoint validate(std::int64_t step);
-  void save(std::int64_t step);
   std::string model_config_json() const;
-  void say(const std::string& line) const {
-    if (log_) log_(line);
-  }
 
-  const TrainRequest& request_;
-  TrainConfig config_;
-  const JobContext& job_;
-  const TrainLog& log_;
   std::string origin_;
   std::shared_ptr<const Dataset> data_;
   std::int64_t n_ = 0;  // points per cloud
   int f_ = 0;           // features
   int p_ = 2;           // parameters
-  std::vector<std::size_t> train_rows_, validation_rows_;
   std::string fingerprint_;
   PointTransform transform_;
   PointNetConfig network_;
   std::vector<float> clouds_;  // training clouds, physical [train, n, f]
   std::vector<float> theta_;   // raw parameters [train, p]
-  torch::Device device_{torch::kCPU};
   pointcloud::Vdm vdm_{nullptr};
-  std::vector<std::string> names_;
-  std::vector<torch::Tensor> params_, ema_, exp_avg_, exp_avg_sq_;
-  std::int64_t optimizer_step_ = 0;
-  std::vector<double> loss_;
-  std::vector<ValidationPoint> validations_;
 };
 
 void PointTrainer::prepare_data() {
@@ -222,7 +161,8 @@ void PointTrainer::prepare_data() {
     throw InvalidArgument(origin_ + ": clouds of " + std::to_string(n_) +
                           " points are fewer than the GNN's k = " +
                           std::to_string(config_.network.k) + " neighbours");
-  train_rows_ = split_rows(d.count(), config_.validation_fraction, config_.seed, validation_rows_);
+  train_rows_ = train::split_rows(d.count(), config_.validation_fraction, config_.seed,
+                                  kSplitStream, validation_rows_);
   fingerprint_ = data_fingerprint(d.samples, d.params);
 }
 
@@ -237,34 +177,21 @@ void PointTrainer::build_model() {
   network_.validate();
   torch::manual_seed(config_.seed);
   vdm_ = pointcloud::Vdm(nets::make_point_network(network_), kGamma0, kGamma1);
+  std::vector<std::string> names;
+  std::vector<torch::Tensor> params;
   for (const auto& item : vdm_->named_parameters(true)) {
-    names_.push_back(item.key());
-    params_.push_back(item.value());
+    names.push_back(item.key());
+    params.push_back(item.value());
   }
-  for (const auto& p : params_) {
-    exp_avg_.push_back(torch::zeros_like(p));
-    exp_avg_sq_.push_back(torch::zeros_like(p));
-    ema_.push_back(p.detach().clone());
-  }
+  track_parameters(names, params);
 }
 
 void PointTrainer::resume_from(const ModelCheckpoint& c, const json& stored) {
   const std::string& path = request_.out_path;
   if (stored.at("network") != json::parse(network_.to_json()))
     throw FileError(path, "was trained with another network than the config describes");
-  set_state(names_, params_, c.weights, "weight", path);
-  if (c.ema.empty() || c.exp_avg.empty())
-    throw FileError(path, "has no EMA or optimiser state (an exported model cannot be resumed)");
-  set_state(names_, ema_, c.ema, "EMA weight", path);
-  set_state(names_, exp_avg_, c.exp_avg, "Adam first moment", path);
-  set_state(names_, exp_avg_sq_, c.exp_avg_sq, "Adam second moment", path);
-  optimizer_step_ = c.optimizer_step;
-  loss_ = c.loss;
-  if (std::int64_t(loss_.size()) != c.step)
-    throw FileError(path, "loss history does not match /train/step");
-  for (std::size_t i = 0; i + 2 < c.validation.size(); i += 3)
-    validations_.push_back(
-        {std::int64_t(c.validation[i]), c.validation[i + 1], c.validation[i + 2]});
+  train::set_state(names_, params_, c.weights, "weight", path);
+  restore_state(c, path);
 }
 
 std::string PointTrainer::model_config_json() const {
@@ -295,22 +222,11 @@ std::string PointTrainer::model_config_json() const {
   return j.dump(2);
 }
 
-void PointTrainer::save(std::int64_t step) {
+ModelCheckpoint PointTrainer::model_checkpoint() {
   ModelCheckpoint c;
   c.config_json = model_config_json();
   c.weights = train::module_state(*vdm_);
-  for (std::size_t i = 0; i < names_.size(); ++i) {
-    c.ema.push_back(train::to_named_array(names_[i], ema_[i]));
-    c.exp_avg.push_back(train::to_named_array(names_[i], exp_avg_[i]));
-    c.exp_avg_sq.push_back(train::to_named_array(names_[i], exp_avg_sq_[i]));
-  }
-  c.optimizer_step = optimizer_step_;
-  c.step = step;
-  c.loss.assign(loss_.begin(), loss_.begin() + long(step));
-  for (const auto& v : validations_)
-    if (v.step <= step)
-      c.validation.insert(c.validation.end(), {double(v.step), v.reduced_chi2, v.spread});
-  write_model_checkpoint(request_.out_path, c);
+  return c;
 }
 
 double PointTrainer::train_step(std::int64_t step) {
@@ -348,42 +264,8 @@ double PointTrainer::train_step(std::int64_t step) {
   vdm_->zero_grad();
   loss.backward();
   const double value = loss.item<double>();
-  if (!std::isfinite(value))
-    throw InvalidArgument("training diverged at step " + std::to_string(step) +
-                          " (the loss is not finite); " + request_.out_path +
-                          " keeps the last checkpoint; lower \"lr\" or clip gradients");
-
-  torch::NoGradGuard no_grad;
-  if (config_.grad_clip_value > 0.0)
-    for (auto& p : params_)
-      if (p.grad().defined()) p.grad().clamp_(-config_.grad_clip_value, config_.grad_clip_value);
-  if (config_.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(params_, config_.grad_clip);
-
-  // Adam / AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), PyTorch's arithmetic, as the 2D
-  // trainer.
-  ++optimizer_step_;
-  const double lr = config_.learning_rate(step);
-  const double correction1 = 1.0 - std::pow(config_.beta1, double(optimizer_step_));
-  const double correction2 = 1.0 - std::pow(config_.beta2, double(optimizer_step_));
-  const bool decoupled = config_.optimizer == TrainOptimizer::AdamW;
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    auto& p = params_[i];
-    if (!p.grad().defined()) continue;
-    torch::Tensor g = p.grad();
-    if (config_.weight_decay > 0.0) {
-      if (decoupled)
-        p.mul_(1.0 - lr * config_.weight_decay);
-      else
-        g = g.add(p, config_.weight_decay);
-    }
-    exp_avg_[i].mul_(config_.beta1).add_(g, 1.0 - config_.beta1);
-    exp_avg_sq_[i].mul_(config_.beta2).addcmul_(g, g, 1.0 - config_.beta2);
-    const auto denominator = (exp_avg_sq_[i].sqrt() / std::sqrt(correction2)).add_(config_.eps);
-    p.addcdiv_(exp_avg_[i], denominator, -lr / correction1);
-  }
-  const double decay = step < config_.ema_start ? 0.0 : config_.ema_decay;
-  for (std::size_t i = 0; i < params_.size(); ++i)
-    ema_[i].mul_(decay).add_(params_[i].detach(), 1.0 - decay);
+  check_loss(value, step, "lower \"lr\" or clip gradients");
+  update(step, config_.grad_clip_value);
   return value;
 }
 
@@ -445,7 +327,7 @@ ValidationPoint PointTrainer::validate(std::int64_t step) {
   return point;
 }
 
-TrainSummary PointTrainer::run() {
+void PointTrainer::prepare(TrainSummary& summary) {
   if (config_.modality != TrainModality::Points)
     throw InvalidArgument(
         "train config: a point-cloud model needs \"modality\": \"points\" (this config "
@@ -456,11 +338,11 @@ TrainSummary PointTrainer::run() {
   if (config_.mixed_precision)
     throw InvalidArgument("train config: \"mixed_precision\" is not supported for point clouds");
   if (request_.out_path.empty()) throw InvalidArgument("train: no output path");
-  device_ = torch_device(request_.device);
+  device_ = train::torch_device(request_.device);
   prepare_data();
   const Dataset& d = *data_;
 
-  std::int64_t start = 0;
+  summary.start_step = 0;
   ModelCheckpoint checkpoint;
   json stored;
   if (request_.resume) {
@@ -488,7 +370,7 @@ TrainSummary PointTrainer::run() {
     }
     for (auto row : train_rows_)
       if (row >= d.count()) throw FileError(path, "training rows do not fit the data");
-    start = checkpoint.step;
+    summary.start_step = checkpoint.step;
   } else {
     std::vector<float> train_values;
     train_values.reserve(train_rows_.size() * d.sample_size());
@@ -502,11 +384,10 @@ TrainSummary PointTrainer::run() {
   }
   build_model();
   vdm_->to(device_);
-  for (auto* list : {&ema_, &exp_avg_, &exp_avg_sq_})
-    for (auto& t : *list) t = t.to(device_);
+  move_state_to_device();
   if (request_.resume) {
     resume_from(checkpoint, stored);
-    say("resuming " + request_.out_path + " at step " + std::to_string(start));
+    say("resuming " + request_.out_path + " at step " + std::to_string(summary.start_step));
   }
   const std::size_t per_cloud = std::size_t(n_) * std::size_t(f_);
   clouds_.clear();
@@ -516,87 +397,22 @@ TrainSummary PointTrainer::run() {
     for (int k = 0; k < p_; ++k) theta_.push_back(float(d.param(row, std::size_t(k))));
   }
 
-  TrainSummary summary;
-  summary.start_step = start;
   for (const auto& p : params_) summary.parameter_count += p.numel();
   say("training " + network_.describe() + " (VDM), " + std::to_string(summary.parameter_count) +
       " parameters, on " + std::to_string(train_rows_.size()) + " clouds of " + std::to_string(n_) +
       " points x " + std::to_string(f_) + " features (" + std::to_string(validation_rows_.size()) +
       " held out)");
-  const auto began = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-  };
-  loss_.resize(std::size_t(std::max(start, config_.steps)));
-  std::int64_t completed = start;
-  std::int64_t last_validation = validations_.empty() ? -1 : validations_.back().step;
-  auto run_validation = [&] {
-    const auto point = validate(completed);
-    validations_.push_back(point);
-    last_validation = completed;
-    char line[200];
-    std::snprintf(
-        line, sizeof line,
-        "validation at step %lld: loss per point %.5f +- %.3g (%zu held-out clouds, "
-        "EMA weights, fixed noise)",
-        static_cast<long long>(completed), point.reduced_chi2, point.spread,
-        std::min<std::size_t>(std::size_t(config_.validation_fields), validation_rows_.size()));
-    say(line);
-  };
-  try {
-    while (completed < config_.steps) {
-      job_.check_cancelled();
-      const std::int64_t step = completed;
-      loss_[std::size_t(step)] = train_step(step);
-      completed = step + 1;
-      const double rate = double(completed - start) / std::max(elapsed(), 1e-9);
-      char message[200];
-      std::snprintf(message, sizeof message, "step %lld/%lld loss %.4f lr %.2e %.2f it/s ETA %s",
-                    static_cast<long long>(completed), static_cast<long long>(config_.steps),
-                    loss_[std::size_t(step)], config_.learning_rate(step), rate,
-                    format_duration(double(config_.steps - completed) / rate).c_str());
-      job_.report(completed, config_.steps, message);
-      if (completed % config_.log_every == 0) {
-        double mean = 0.0;
-        for (std::int64_t i = completed - config_.log_every; i < completed; ++i)
-          mean += loss_[std::size_t(i)];
-        std::snprintf(message, sizeof message,
-                      "step %lld: mean loss per point %.5f, lr %.3e, %.2f it/s",
-                      static_cast<long long>(completed), mean / double(config_.log_every),
-                      config_.learning_rate(step), rate);
-        say(message);
-      }
-      if (completed % config_.checkpoint_every == 0 && completed < config_.steps) save(completed);
-      if (config_.validate_every > 0 && completed % config_.validate_every == 0 &&
-          !validation_rows_.empty()) {
-        run_validation();
-        if (completed % config_.checkpoint_every == 0 && completed < config_.steps) save(completed);
-      }
-    }
-    if (config_.validate_every > 0 && last_validation != completed && !validation_rows_.empty() &&
-        completed > start)
-      run_validation();
-    save(completed);
-    say("wrote " + request_.out_path + " at step " + std::to_string(completed));
-  } catch (const Cancelled&) {
-    if (completed > start) {
-      save(completed);
-      say("interrupted: " + request_.out_path + " holds step " + std::to_string(completed) +
-          "; continue with --resume");
-    }
-    throw;
-  }
-  summary.end_step = completed;
-  summary.seconds = elapsed();
-  loss_.resize(std::size_t(completed));
-  summary.loss = loss_;
-  const std::size_t window = std::min<std::size_t>(std::size_t(config_.log_every), loss_.size());
-  for (std::size_t i = 0; i < window; ++i) {
-    summary.first_loss += loss_[i] / double(window);
-    summary.last_loss += loss_[loss_.size() - 1 - i] / double(window);
-  }
-  summary.validations = validations_;
-  return summary;
+}
+
+std::string PointTrainer::validation_line(const ValidationPoint& point) const {
+  char line[200];
+  std::snprintf(
+      line, sizeof line,
+      "validation at step %lld: loss per point %.5f +- %.3g (%zu held-out clouds, "
+      "EMA weights, fixed noise)",
+      static_cast<long long>(point.step), point.reduced_chi2, point.spread,
+      std::min<std::size_t>(std::size_t(config_.validation_fields), validation_rows_.size()));
+  return line;
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <torch/version.h>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -20,6 +19,7 @@
 #include "diffuscope/train/model_file.h"
 #include "nets/unet.h"
 #include "train/named_tensors.h"
+#include "train/training_loop.h"
 
 namespace ds {
 
@@ -46,21 +46,6 @@ constexpr std::uint64_t kValidationStream = 0xD1FF'5C09'E000'0002ULL;
 // Maps with empty pixels get log10(x + floor) with floor = 1 % of the mean (train_config.h).
 constexpr double kEmptyPixelFloor = 0.01;
 
-torch::Device torch_device(Device device) {
-  return device == Device::Cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-}
-
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const long s = long(seconds + 0.5);
-  char buffer[32];
-  if (s >= 3600)
-    std::snprintf(buffer, sizeof buffer, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
-  else
-    std::snprintf(buffer, sizeof buffer, "%ldm%02lds", s / 60, s % 60);
-  return buffer;
-}
-
 // Everything about the data the model needs beyond the network: split, transform, parameters.
 struct PreparedData {
   int n = 0;
@@ -69,28 +54,10 @@ struct PreparedData {
   FieldKind kind = FieldKind::Density;
   FieldTransform transform;
   ParameterNormalisation normalisation;
-  std::vector<std::size_t> train, validation;  // dataset rows
-  torch::Tensor x0;                            // [train, 1, n, n] model space, CPU
-  torch::Tensor theta;                         // [train, P] normalised, CPU
+  torch::Tensor x0;     // [train, 1, n, n] model space, CPU
+  torch::Tensor theta;  // [train, P] normalised, CPU
   std::string fingerprint;
 };
-
-std::vector<std::size_t> split_rows(std::size_t count, double fraction, std::uint64_t seed,
-                                    std::vector<std::size_t>& validation) {
-  std::vector<std::size_t> order(count);
-  for (std::size_t i = 0; i < count; ++i) order[i] = i;
-  Rng rng(seed, kSplitStream);
-  for (std::size_t i = count; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-  std::size_t held = 0;
-  if (fraction > 0.0 && count >= 2)
-    held = std::max<std::size_t>(1, std::size_t(std::lround(fraction * double(count))));
-  if (held >= count) held = count - 1;
-  validation.assign(order.begin(), order.begin() + long(held));
-  std::sort(validation.begin(), validation.end());
-  std::vector<std::size_t> train(order.begin() + long(held), order.end());
-  std::sort(train.begin(), train.end());
-  return train;
-}
 
 ParameterNormalisation normalisation_for(const Dataset& d, std::size_t p) {
   ParameterNormalisation norm;
@@ -157,59 +124,28 @@ torch::Tensor dihedral(const torch::Tensor& x, int g) {
   return g >= 4 ? y.flip({-1}) : y;
 }
 
-struct Moments {
-  std::vector<torch::Tensor> m, v;
-};
-
-void set_state(const std::vector<std::string>& names, std::vector<torch::Tensor>& targets,
-               const std::vector<NamedArray>& arrays, const std::string& what,
-               const std::string& path) {
-  const auto state = train::to_state_map(arrays);
-  torch::NoGradGuard no_grad;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const auto it = state.find(names[i]);
-    if (it == state.end() || it->second.sizes() != targets[i].sizes())
-      throw FileError(path, what + " for '" + names[i] + "' is missing or has the wrong shape");
-    targets[i].copy_(it->second);
-  }
-}
-
-class Trainer {
+class Trainer : public train::TrainingLoop {
  public:
-  Trainer(const TrainRequest& request, const JobContext& job, const TrainLog& log)
-      : request_(request), config_(request.config), job_(job), log_(log) {}
-
-  TrainSummary run();
+  using TrainingLoop::TrainingLoop;
 
  private:
+  void prepare(TrainSummary& summary) override;
+  double train_step(std::int64_t step) override;
+  ValidationPoint validate(std::int64_t step) override;
+  std::string validation_line(const ValidationPoint& point) const override;
+  const char* loss_name() const override { return "loss"; }
+  ModelCheckpoint model_checkpoint() override;
   void prepare_data();
   void build_network();
   void resume_from(const ModelCheckpoint& checkpoint);
   void initialise_from(const std::string& path);
-  double train_step(std::int64_t step);
-  ValidationPoint validate(std::int64_t step);
-  void save(std::int64_t step);
   std::string model_config_json() const;
-  void say(const std::string& line) const {
-    if (log_) log_(line);
-  }
 
-  const TrainRequest& request_;
-  TrainConfig config_;
-  const JobContext& job_;
-  const TrainLog& log_;
   std::shared_ptr<const Dataset> data_;
   PreparedData prepared_;
   NoiseSchedule schedule_;
-  torch::Device device_{torch::kCPU};
   std::shared_ptr<nets::UnetScoreNetwork> net_, ema_net_;
-  std::vector<std::string> names_;
-  std::vector<torch::Tensor> params_, ema_;
-  Moments moments_;
-  std::int64_t optimizer_step_ = 0;
   torch::Tensor sqrt_alphabar_, sqrt_one_minus_alphabar_;
-  std::vector<double> loss_;
-  std::vector<ValidationPoint> validations_;
 };
 
 void Trainer::prepare_data() {
@@ -236,18 +172,21 @@ void Trainer::prepare_data() {
                           std::to_string(d.param_count()));
   if (d.count() < 2) throw InvalidArgument(origin + ": need at least 2 fields to train");
   prepared_.box_size = d.box_size > 0 ? d.box_size : 1.0;
-  prepared_.train =
-      split_rows(d.count(), config_.validation_fraction, config_.seed, prepared_.validation);
+  train_rows_ = train::split_rows(d.count(), config_.validation_fraction, config_.seed,
+                                  kSplitStream, validation_rows_);
   prepared_.fingerprint = data_fingerprint(d.samples, d.params);
 }
 
 void Trainer::build_network() {
   torch::manual_seed(config_.seed);
   net_ = std::make_shared<nets::UnetScoreNetwork>(config_.model);
+  std::vector<std::string> names;
+  std::vector<torch::Tensor> params;
   for (const auto& item : net_->module()->named_parameters(true)) {
-    names_.push_back(item.key());
-    params_.push_back(item.value());
+    names.push_back(item.key());
+    params.push_back(item.value());
   }
+  track_parameters(names, params);
 }
 
 void Trainer::resume_from(const ModelCheckpoint& c) {
@@ -268,25 +207,14 @@ void Trainer::resume_from(const ModelCheckpoint& c) {
       stored.value("schedule", "") != std::string(kSchedules.name(config_.schedule)))
     throw FileError(path, "was trained with another noise schedule");
   prepared_.transform = FieldTransform::from_json(stored.at("transform").dump());
-  prepared_.validation = stored.at("validation_rows").get<std::vector<std::size_t>>();
-  prepared_.train = stored.at("train_rows").get<std::vector<std::size_t>>();
+  validation_rows_ = stored.at("validation_rows").get<std::vector<std::size_t>>();
+  train_rows_ = stored.at("train_rows").get<std::vector<std::size_t>>();
   try {
     nets::load_state_dict(*net_->module(), train::to_state_map(c.weights));
   } catch (const InvalidArgument& e) {
     throw FileError(path, e.what());
   }
-  if (c.ema.empty() || c.exp_avg.empty())
-    throw FileError(path, "has no EMA or optimiser state (an exported model cannot be resumed)");
-  set_state(names_, ema_, c.ema, "EMA weight", path);
-  set_state(names_, moments_.m, c.exp_avg, "Adam first moment", path);
-  set_state(names_, moments_.v, c.exp_avg_sq, "Adam second moment", path);
-  optimizer_step_ = c.optimizer_step;
-  loss_ = c.loss;
-  if (std::int64_t(loss_.size()) != c.step)
-    throw FileError(path, "loss history does not match /train/step");
-  for (std::size_t i = 0; i + 2 < c.validation.size(); i += 3)
-    validations_.push_back(
-        {std::int64_t(c.validation[i]), c.validation[i + 1], c.validation[i + 2]});
+  restore_state(c, path);
 }
 
 void Trainer::initialise_from(const std::string& path) {
@@ -333,29 +261,18 @@ std::string Trainer::model_config_json() const {
                   {"set_kind", kSetKinds.name(d.set_kind)},
                   {"seed", d.seed},
                   {"units", d.units}};
-  j["train_rows"] = prepared_.train;
-  j["validation_rows"] = prepared_.validation;
+  j["train_rows"] = train_rows_;
+  j["validation_rows"] = validation_rows_;
   j["diffuscope_version"] = library_versions().diffuscope;
   return j.dump(2);
 }
 
-void Trainer::save(std::int64_t step) {
+ModelCheckpoint Trainer::model_checkpoint() {
   ModelCheckpoint c;
   c.config_json = model_config_json();
   c.betas = schedule_.betas;
   c.weights = train::module_state(*net_->module());
-  for (std::size_t i = 0; i < names_.size(); ++i) {
-    c.ema.push_back(train::to_named_array(names_[i], ema_[i]));
-    c.exp_avg.push_back(train::to_named_array(names_[i], moments_.m[i]));
-    c.exp_avg_sq.push_back(train::to_named_array(names_[i], moments_.v[i]));
-  }
-  c.optimizer_step = optimizer_step_;
-  c.step = step;
-  c.loss.assign(loss_.begin(), loss_.begin() + long(step));
-  for (const auto& v : validations_)
-    if (v.step <= step)
-      c.validation.insert(c.validation.end(), {double(v.step), v.reduced_chi2, v.spread});
-  write_model_checkpoint(request_.out_path, c);
+  return c;
 }
 
 double Trainer::train_step(std::int64_t step) {
@@ -404,38 +321,9 @@ double Trainer::train_step(std::int64_t step) {
   net_->module()->zero_grad();
   loss.backward();
   const double value = loss.item<double>();
-  if (!std::isfinite(value))
-    throw InvalidArgument("training diverged at step " + std::to_string(step) +
-                          " (the loss is not finite); " + request_.out_path +
-                          " keeps the last checkpoint; lower \"lr\" or raise \"grad_clip\"");
-  if (config_.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(params_, config_.grad_clip);
-
-  // Adam / AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), PyTorch's arithmetic.
-  torch::NoGradGuard no_grad;
-  ++optimizer_step_;
-  const double lr = config_.learning_rate(step);
-  const double correction1 = 1.0 - std::pow(config_.beta1, double(optimizer_step_));
-  const double correction2 = 1.0 - std::pow(config_.beta2, double(optimizer_step_));
-  const bool decoupled = config_.optimizer == TrainOptimizer::AdamW;
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    auto& p = params_[i];
-    if (!p.grad().defined()) continue;
-    torch::Tensor g = p.grad();
-    if (config_.weight_decay > 0.0) {
-      if (decoupled)
-        p.mul_(1.0 - lr * config_.weight_decay);
-      else
-        g = g.add(p, config_.weight_decay);
-    }
-    moments_.m[i].mul_(config_.beta1).add_(g, 1.0 - config_.beta1);
-    moments_.v[i].mul_(config_.beta2).addcmul_(g, g, 1.0 - config_.beta2);
-    const auto denominator = (moments_.v[i].sqrt() / std::sqrt(correction2)).add_(config_.eps);
-    p.addcdiv_(moments_.m[i], denominator, -lr / correction1);
-  }
-  // EMA of the weights; before ema_start it simply follows them.
-  const double decay = step < config_.ema_start ? 0.0 : config_.ema_decay;
-  for (std::size_t i = 0; i < params_.size(); ++i)
-    ema_[i].mul_(decay).add_(params_[i].detach(), 1.0 - decay);
+  check_loss(value, step, "lower \"lr\" or raise \"grad_clip\"");
+  // Element-wise clipping is off for fields unless the config asks ("grad_clip_value": 0).
+  update(step, config_.grad_clip_value);
   return value;
 }
 
@@ -455,12 +343,12 @@ ValidationPoint Trainer::validate(std::int64_t step) {
   }
   const Dataset& d = *data_;
   const std::size_t fields =
-      std::min<std::size_t>(std::size_t(config_.validation_fields), prepared_.validation.size());
+      std::min<std::size_t>(std::size_t(config_.validation_fields), validation_rows_.size());
   const int samples = config_.validation_samples;
   std::vector<double> reduced;
   for (std::size_t v = 0; v < fields; ++v) {
     job_.check_cancelled();
-    const std::size_t row = prepared_.validation[v];
+    const std::size_t row = validation_rows_[v];
     std::vector<double> raw;
     for (std::size_t k = 0; k < prepared_.parameters; ++k) raw.push_back(d.param(row, k));
     const auto theta01 = prepared_.normalisation.normalise(raw);
@@ -539,7 +427,7 @@ ValidationPoint Trainer::validate(std::int64_t step) {
   return point;
 }
 
-TrainSummary Trainer::run() {
+void Trainer::prepare(TrainSummary& summary) {
   if (config_.modality != TrainModality::Fields)
     throw InvalidArgument(
         "train config: \"modality\": \"points\" trains point clouds (train_point_model), not 2D "
@@ -550,28 +438,23 @@ TrainSummary Trainer::run() {
   if (config_.mixed_precision && request_.device != Device::Cuda)
     throw InvalidArgument("train config: \"mixed_precision\" needs --device cuda");
   if (request_.out_path.empty()) throw InvalidArgument("train: no output path");
-  device_ = torch_device(request_.device);
+  device_ = train::torch_device(request_.device);
   prepare_data();
   schedule_ = make_schedule(config_.schedule, config_.timesteps);
   build_network();
-  for (const auto& p : params_) {
-    moments_.m.push_back(torch::zeros_like(p));
-    moments_.v.push_back(torch::zeros_like(p));
-    ema_.push_back(p.detach().clone());
-  }
   const Dataset& d = *data_;
   prepared_.normalisation = normalisation_for(d, prepared_.parameters);
 
-  std::int64_t start = 0;
+  summary.start_step = 0;
   if (request_.resume) {
     const auto checkpoint = read_model_checkpoint(request_.out_path, CheckpointParts::Everything);
     resume_from(checkpoint);
-    start = checkpoint.step;
-    say("resuming " + request_.out_path + " at step " + std::to_string(start));
+    summary.start_step = checkpoint.step;
+    say("resuming " + request_.out_path + " at step " + std::to_string(summary.start_step));
   } else {
     std::vector<float> train_values;
-    train_values.reserve(prepared_.train.size() * d.sample_size());
-    for (auto row : prepared_.train)
+    train_values.reserve(train_rows_.size() * d.sample_size());
+    for (auto row : train_rows_)
       train_values.insert(train_values.end(), d.sample(row), d.sample(row) + d.sample_size());
     prepared_.transform = choose_transform(config_.transform, train_values);
     if (!config_.init_from.empty()) {
@@ -583,10 +466,9 @@ TrainSummary Trainer::run() {
   prepared_.kind = prepared_.transform.kind == FieldTransformKind::Log10MinMax
                        ? FieldKind::Density
                        : FieldKind::Contrast;
-  fill_tensors(d, prepared_.train, prepared_);
+  fill_tensors(d, train_rows_, prepared_);
   net_->to(device_);
-  for (auto* list : {&ema_, &moments_.m, &moments_.v})
-    for (auto& t : *list) t = t.to(device_);
+  move_state_to_device();
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
   std::vector<float> a(schedule_.sqrt_alphabar.begin(), schedule_.sqrt_alphabar.end());
   std::vector<float> s(schedule_.sqrt_one_minus_alphabar.begin(),
@@ -594,86 +476,20 @@ TrainSummary Trainer::run() {
   sqrt_alphabar_ = torch::from_blob(a.data(), {long(a.size())}, f32).clone().to(device_);
   sqrt_one_minus_alphabar_ = torch::from_blob(s.data(), {long(s.size())}, f32).clone().to(device_);
 
-  TrainSummary summary;
-  summary.start_step = start;
   summary.parameter_count = nets::parameter_count(*net_->module());
   say("training " + config_.model.describe() + ", " + std::to_string(summary.parameter_count) +
-      " parameters, on " + std::to_string(prepared_.train.size()) + " fields (" +
-      std::to_string(prepared_.validation.size()) + " held out), " +
-      prepared_.transform.describe());
-  const auto began = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-  };
-  loss_.resize(std::size_t(std::max(start, config_.steps)));
-  std::int64_t completed = start;  // steps whose update has been applied
-  std::int64_t last_validation = validations_.empty() ? -1 : validations_.back().step;
-  auto run_validation = [&] {
-    const auto point = validate(completed);
-    validations_.push_back(point);
-    last_validation = completed;
-    char line[200];
-    std::snprintf(line, sizeof line,
-                  "validation at step %lld: P(k) reduced chi^2 %.3g +- %.2g (held-out fields "
-                  "against %d generated each; ~%.2f for a perfect model)",
-                  static_cast<long long>(completed), point.reduced_chi2, point.spread,
-                  config_.validation_samples, 1.0 + 1.0 / config_.validation_samples);
-    say(line);
-  };
-  try {
-    while (completed < config_.steps) {
-      job_.check_cancelled();
-      const std::int64_t step = completed;
-      loss_[std::size_t(step)] = train_step(step);
-      completed = step + 1;
-      const double rate = double(completed - start) / std::max(elapsed(), 1e-9);
-      char message[200];
-      std::snprintf(message, sizeof message, "step %lld/%lld loss %.4f lr %.2e %.2f it/s ETA %s",
-                    static_cast<long long>(completed), static_cast<long long>(config_.steps),
-                    loss_[std::size_t(step)], config_.learning_rate(step), rate,
-                    format_duration(double(config_.steps - completed) / rate).c_str());
-      job_.report(completed, config_.steps, message);
-      if (completed % config_.log_every == 0) {
-        double mean = 0.0;
-        for (std::int64_t i = completed - config_.log_every; i < completed; ++i)
-          mean += loss_[std::size_t(i)];
-        std::snprintf(message, sizeof message, "step %lld: mean loss %.5f, lr %.3e, %.2f it/s",
-                      static_cast<long long>(completed), mean / double(config_.log_every),
-                      config_.learning_rate(step), rate);
-        say(message);
-      }
-      if (completed % config_.checkpoint_every == 0 && completed < config_.steps) save(completed);
-      if (config_.validate_every > 0 && completed % config_.validate_every == 0 &&
-          !prepared_.validation.empty()) {
-        run_validation();
-        if (completed % config_.checkpoint_every == 0 && completed < config_.steps)
-          save(completed);  // again, with the validation point
-      }
-    }
-    if (config_.validate_every > 0 && last_validation != completed &&
-        !prepared_.validation.empty() && completed > start)
-      run_validation();
-    save(completed);
-    say("wrote " + request_.out_path + " at step " + std::to_string(completed));
-  } catch (const Cancelled&) {
-    if (completed > start) {
-      save(completed);
-      say("interrupted: " + request_.out_path + " holds step " + std::to_string(completed) +
-          "; continue with --resume");
-    }
-    throw;
-  }
-  summary.end_step = completed;
-  summary.seconds = elapsed();
-  loss_.resize(std::size_t(completed));
-  summary.loss = loss_;
-  const std::size_t window = std::min<std::size_t>(std::size_t(config_.log_every), loss_.size());
-  for (std::size_t i = 0; i < window; ++i) {
-    summary.first_loss += loss_[i] / double(window);
-    summary.last_loss += loss_[loss_.size() - 1 - i] / double(window);
-  }
-  summary.validations = validations_;
-  return summary;
+      " parameters, on " + std::to_string(train_rows_.size()) + " fields (" +
+      std::to_string(validation_rows_.size()) + " held out), " + prepared_.transform.describe());
+}
+
+std::string Trainer::validation_line(const ValidationPoint& point) const {
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "validation at step %lld: P(k) reduced chi^2 %.3g +- %.2g (held-out fields "
+                "against %d generated each; ~%.2f for a perfect model)",
+                static_cast<long long>(point.step), point.reduced_chi2, point.spread,
+                config_.validation_samples, 1.0 + 1.0 / config_.validation_samples);
+  return line;
 }
 
 }  // namespace
