@@ -92,10 +92,11 @@ void HaloWorkspace::setCosmology(double omega_m, double sigma_8) {
   omega_m_ = omega_m;
   sigma_8_ = sigma_8;
   if (!model_) return;
-  pending_ = true;
-  pending_refined_ = false;
   if (running_job_ && running_refined_) running_job_->cancel();
   rest_timer_.start(schedule_.rest_ms);
+  if (schedule_.preview_steps <= 0) return;  // refineAfterRest draws it
+  pending_ = true;
+  pending_refined_ = false;
   if (!running_) startNext();
 }
 

@@ -24,7 +24,10 @@ class JobRunner;
 inline constexpr char kEmbeddedHaloModelResource[] = ":/assets/models/halos1000.h5";
 
 struct HaloSchedule {
-  int preview_steps = 10;   // ODE steps while a slider moves
+  // ODE steps of a preview while a slider moves; 0: no preview, the cloud follows once the
+  // sliders rest (the default: on a 2-core CPU the field emulator's previews need the cores
+  // while dragging, and the UI thread must keep its share).
+  int preview_steps = 0;
   int refined_steps = 50;   // once the sliders rested for rest_ms
   int rest_ms = 300;
   int points = 0;  // halos per cloud; 0: the model's training size (else 1000)
