@@ -318,13 +318,7 @@ ValidationPoint PointTrainer::validate(std::int64_t step) {
     throw;
   }
   for (std::size_t i = 0; i < params_.size(); ++i) params_[i].copy_(current[i]);
-  double mean = 0.0, square = 0.0;
-  for (double v : per_point) mean += v;
-  mean /= double(per_point.size());
-  for (double v : per_point) square += (v - mean) * (v - mean);
-  point.reduced_chi2 = mean;
-  point.spread = per_point.size() > 1 ? std::sqrt(square / double(per_point.size() - 1)) : 0.0;
-  return point;
+  return train::summarise_validation(step, per_point);
 }
 
 void PointTrainer::prepare(TrainSummary& summary) {

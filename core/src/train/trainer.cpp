@@ -328,8 +328,6 @@ double Trainer::train_step(std::int64_t step) {
 }
 
 ValidationPoint Trainer::validate(std::int64_t step) {
-  ValidationPoint point;
-  point.step = step;
   const int n = prepared_.n;
   if (!ema_net_) {
     ema_net_ = std::make_shared<nets::UnetScoreNetwork>(config_.model);
@@ -417,14 +415,7 @@ ValidationPoint Trainer::validate(std::int64_t step) {
       reduced.push_back(std::numeric_limits<double>::infinity());
     }
   }
-  if (reduced.empty()) return point;
-  double mean = 0.0, square = 0.0;
-  for (double r : reduced) mean += r;
-  mean /= double(reduced.size());
-  for (double r : reduced) square += (r - mean) * (r - mean);
-  point.reduced_chi2 = mean;
-  point.spread = reduced.size() > 1 ? std::sqrt(square / double(reduced.size() - 1)) : 0.0;
-  return point;
+  return train::summarise_validation(step, reduced);
 }
 
 void Trainer::prepare(TrainSummary& summary) {

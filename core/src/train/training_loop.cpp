@@ -15,6 +15,19 @@ torch::Device torch_device(Device device) {
   return device == Device::Cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
 }
 
+ValidationPoint summarise_validation(std::int64_t step, const std::vector<double>& values) {
+  ValidationPoint point;
+  point.step = step;
+  if (values.empty()) return point;
+  double mean = 0.0, square = 0.0;
+  for (double v : values) mean += v;
+  mean /= double(values.size());
+  for (double v : values) square += (v - mean) * (v - mean);
+  point.reduced_chi2 = mean;
+  point.spread = values.size() > 1 ? std::sqrt(square / double(values.size() - 1)) : 0.0;
+  return point;
+}
+
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
   const long s = long(seconds + 0.5);

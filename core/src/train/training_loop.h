@@ -22,6 +22,10 @@ torch::Device torch_device(Device device);
 // "12m05s" or "3h07m"; "?" for a rate that gives no estimate.
 std::string format_duration(double seconds);
 
+// A validation result: the mean and the sample standard deviation (ddof 1; 0 for one value) of
+// the per-field or per-cloud values measured at `step`.
+ValidationPoint summarise_validation(std::int64_t step, const std::vector<double>& values);
+
 // Shuffles rows [0, count) with Rng(seed, stream) and holds round(fraction * count) of them out
 // (at least 1 when fraction > 0, never all). Returns the training rows; both lists are sorted.
 std::vector<std::size_t> split_rows(std::size_t count, double fraction, std::uint64_t seed,
