@@ -974,6 +974,16 @@ case "$case_name" in
     run 0 --quiet --threads 1 elbo --model "$work/e.h5" --cloud "$work/s.npy" --index 0 \
       --steps 5 --draws 3 --json
     contains out '"standard_error"'
+    # model check on halo mocks: the point-cloud sampler is the default for a point model.
+    run 0 --quiet --threads 1 mock halos --set single --n-cosmo 1 --per-cosmo 3 --n-halos 64 \
+      --mesh 16 --features all --seed 5 --out "$work/ref.h5"
+    run 0 --quiet --threads 1 model check --model "$work/e.h5" --mocks "$work/ref.h5" \
+      --samples 2 --steps 3 --out "$work/check.json"
+    contains out "2 ancestral-3 clouds per cosmology"
+    contains out "^0.3000  0.8000      3    2"
+    [ -s "$work/check.json" ] || fail "no check table written"
+    run 1 --quiet model check --model "$work/e.h5" --mocks "$work/ref.h5" --sampler ddim
+    contains err "not a point-cloud sampler"
     run 0 --quiet --threads 1 nuts --model "$work/e.h5" --cloud "$work/s.h5" --index 0 \
       --elbo-steps 3 --draws 2 --chains 2 --samples 12 --burn-in 4 --seed 3 --out "$work/n"
     contains err "ELBO, S = 3 steps, K = 2 common draws"

@@ -24,7 +24,7 @@ namespace dscli {
 namespace {
 
 struct ModelOptions {
-  std::string model, x, t, theta, out, mocks, sampler = "ddim";
+  std::string model, x, t, theta, out, mocks, sampler;  // sampler "": the model kind's default
   int samples = 16, steps = 50;
   double clip = 0.0;
   bool ema = false;
@@ -256,8 +256,11 @@ int run_point_check(const ModelOptions& o, const GlobalOptions& options) {
   return 0;
 }
 
-int run_check(const ModelOptions& o, const GlobalOptions& options) {
-  if (ds::PointCloudModel::is_point_model(o.model)) return run_point_check(o, options);
+int run_check(const ModelOptions& given, const GlobalOptions& options) {
+  const bool points = ds::PointCloudModel::is_point_model(given.model);
+  ModelOptions o = given;
+  if (o.sampler.empty()) o.sampler = points ? "ancestral" : "ddim";
+  if (points) return run_point_check(o, options);
   const auto model = ds::DiffusionModel2d::load(o.model, options.parsed_device(), o.ema);
   const auto reference = ds::read_dataset_hdf5(o.mocks);
   ds::EmulatorCheckSettings settings;
@@ -356,9 +359,8 @@ Action add_model_command(CLI::App& app, const GlobalOptions& options) {
   check
       ->add_option("--sampler", o->sampler,
                    "sampler: " + ds::kDiffusionSamplers.joined_names(" | ") +
-                       " (point-cloud models: ancestral | ode)")
-      ->check(CLI::IsMember(ds::kDiffusionSamplers.names()))
-      ->capture_default_str();
+                       " (default ddim; point-cloud models: ancestral | ode, default ancestral)")
+      ->check(CLI::IsMember(ds::kDiffusionSamplers.names()));
   check->add_option("--steps", o->steps, "DDIM / ODE steps")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
