@@ -10,6 +10,10 @@ packages=(
   libqcustomplot-dev libqcustomplot2.1-qt6
   libgl1-mesa-dev libgl1-mesa-dri libglx-mesa0 xvfb xauth
   libgtest-dev libnetcdf-dev
+  # Debian's LibTorch does its matrix products through libblas.so.3; without an optimised BLAS
+  # that is the reference implementation (4-5x slower networks). The OpenMP build shares
+  # LibTorch's thread pool instead of starting its own.
+  libopenblas0-openmp
 )
 
 missing=()
