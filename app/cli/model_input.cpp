@@ -47,6 +47,10 @@ void add_model_input_options(CLI::App* cmd, ModelInputOptions& o, const std::str
   cmd->add_option("--elbo-steps", o.elbo_steps,
                   "S: Riemann steps of a point-cloud model's ELBO (default 50, as published)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--chunk", o.chunk,
+                  "ROWS: images per network call of the VLB (grid points x draws x T_MAX rows "
+                  "are cut into chunks; results do not depend on it); default: automatic")
+      ->check(CLI::NonNegativeNumber);
 }
 
 ModelInput load_model_input(const ModelInputOptions& o, std::uint64_t seed, ds::Device device,
@@ -68,6 +72,7 @@ ModelInput load_model_input(const ModelInputOptions& o, std::uint64_t seed, ds::
   in.settings.noise = ds::kVlbNoiseModes.from_string(o.noise.empty() ? default_noise : o.noise);
   in.settings.draws = o.draws > 0 ? o.draws : 1;
   in.settings.seed = seed;
+  in.settings.max_batch = std::size_t(o.chunk);
   char line[160];
   std::snprintf(line, sizeof line, "truncated VLB, T_MAX %d, %s noise, K = %d%s", o.tmax,
                 ds::kVlbNoiseModes.name(in.settings.noise), in.settings.draws,

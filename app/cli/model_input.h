@@ -26,11 +26,12 @@ struct ModelInputOptions {
   int draws = 0;      // 0: the default (1 VLB draw, 8 ELBO draws)
   double add_noise = 0.0;
   int elbo_steps = 50;  // S of a point-cloud model's ELBO
+  int chunk = 0;        // VLB network rows per call; 0: automatic
 };
 
 // Registers --model, --field, --cloud, --physical, --ema, --tmax, --noise, the draws option
-// (draws_flags, e.g. "--draws" or "--noise-draws"), --add-noise and --elbo-steps; --index only
-// when with_index.
+// (draws_flags, e.g. "--draws" or "--noise-draws"), --add-noise, --elbo-steps and --chunk; --index
+// only when with_index.
 void add_model_input_options(CLI::App* cmd, ModelInputOptions& o, const std::string& default_noise,
                              const std::string& draws_flags, bool with_index);
 

@@ -815,6 +815,12 @@ case "$case_name" in
       --tmax 3 --grid 5 --center 0.3,0.8 --half-width 0.04 --noise common --draws 2 --seed 4 \
       --out "$work/again.h5"
     grep "^maximum" "$work/out" | cmp -s - "$work/first" || fail "the same seed gave another maximum"
+    # One image per network call: the same grid (chunking changes only float rounding).
+    run 0 --quiet --threads 1 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" \
+      --tmax 3 --grid 5 --center 0.3,0.8 --half-width 0.04 --noise common --draws 2 --seed 4 \
+      --chunk 1 --out "$work/chunked.h5"
+    [ "$(grep "^maximum" "$work/out" | sed 's/.* at /at /')" = "$(sed 's/.* at /at /' "$work/first")" ] ||
+      fail "--chunk 1 moved the maximum: $(grep "^maximum" "$work/out")"
     run 0 --quiet --threads 1 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/stack.npy" \
       --index 2 --tmax 2 --grid 3 --full-prior --add-noise 0.02 --out "$work/full.h5"
     contains out "^grid 3 x 3 (Omega_m \[0.1, 0.5\], sigma_8 \[0.6, 1\]), 2 terms"

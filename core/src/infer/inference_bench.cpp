@@ -202,7 +202,8 @@ void run_model_inference_bench(const BenchInputs& in, const JobContext& job,
         [&] { vlb.evaluate(theta, true, job); }, 0.0, 1);  // one timed call after a warm-up
     char note[160];
     std::snprintf(note, sizeof note, "value + gradient at one point, %s: %.2f evaluations/s",
-                  batched ? "all timesteps in one network call" : "one network call per timestep",
+                  batched ? "automatic chunks (all timesteps per call on a GPU, 8 rows on a CPU)"
+                          : "one network call per timestep",
                   1.0 / m.seconds);
     m.note = note;
     if (batched) m.target_ratio = 1.0;  // batching must pay off

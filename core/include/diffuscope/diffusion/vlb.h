@@ -31,6 +31,9 @@
 
 namespace ds {
 
+// Rows per network call of the automatic chunking on a CPU (bigger batches run slower there).
+inline constexpr std::size_t kCpuChunkRows = 8;
+
 struct VlbSettings {
   int t_max = 20;                   // terms t = 0 .. t_max - 1 (the paper: 20)
   bool include_prior_term = false;  // append L_T
@@ -40,7 +43,8 @@ struct VlbSettings {
   VlbNoiseMode noise = VlbNoiseMode::Fresh;
   int draws = 1;  // K noise sets per evaluation, averaged (both modes)
   std::uint64_t seed = 0;
-  std::size_t max_batch = 0;         // network rows per call; 0: from the memory budget
+  std::size_t max_batch = 0;         // network rows per call; 0: automatic (memory budget;
+                                     // at most kCpuChunkRows on a CPU)
   double memory_budget_mb = 1024.0;  // for the automatic chunk size (activations kept for autograd)
 };
 
