@@ -13,9 +13,9 @@
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/diffusion/emulator_check.h"
-#include "diffuscope/pointcloud/point_check.h"
 #include "diffuscope/error.h"
 #include "diffuscope/nets/score_net.h"
+#include "diffuscope/pointcloud/point_check.h"
 #include "diffuscope/pointcloud/point_model.h"
 #include "diffuscope/train/model_file.h"
 
@@ -217,12 +217,14 @@ int run_point_check(const ModelOptions& o, const GlobalOptions& options) {
   settings.sampler.steps = o.steps;
   const auto rows =
       ds::check_point_emulator(model, reference, settings, progress_context(options, "check"));
-  std::printf("# kNN-CDF (k = 1, 5, 9) and 2PCF of %d %s-%d clouds per cosmology against the "
-              "mocks of %s\n",
-              o.samples, o.sampler.c_str(), o.steps, o.mocks.c_str());
-  std::printf("# reduced chi^2 (diagonal): generated vs mocks, and each mock vs the others "
-              "(leave-one-out); r50_k: median k-th neighbour distance of random points (Mpc/h); "
-              "xi: mean 2PCF over 10-50 Mpc/h\n");
+  std::printf(
+      "# kNN-CDF (k = 1, 5, 9) and 2PCF of %d %s-%d clouds per cosmology against the "
+      "mocks of %s\n",
+      o.samples, o.sampler.c_str(), o.steps, o.mocks.c_str());
+  std::printf(
+      "# reduced chi^2 (diagonal): generated vs mocks, and each mock vs the others "
+      "(leave-one-out); r50_k: median k-th neighbour distance of random points (Mpc/h); "
+      "xi: mean 2PCF over 10-50 Mpc/h\n");
   std::printf("%-7s %-7s %5s %4s %15s %15s %26s %26s %17s\n", "Omega_m", "sigma_8", "mocks", "gen",
               "knn_chi2 gen", "xi_chi2 gen", "r50_1,5,9 generated", "r50_1,5,9 mocks",
               "xi gen / mocks");
@@ -271,8 +273,10 @@ int run_check(const ModelOptions& given, const GlobalOptions& options) {
   settings.sampler.clip_x0 = o.clip;
   const auto rows =
       ds::check_emulator_power(model, reference, settings, progress_context(options, "check"));
-  std::printf("# P(k) of %d %s-%d fields per cosmology against the mocks of %s\n", o.samples,
-              o.sampler.c_str(), o.steps, o.mocks.c_str());
+  const std::string sampler = o.sampler == "ancestral" ? "ancestral (all T steps)"
+                                                       : o.sampler + "-" + std::to_string(o.steps);
+  std::printf("# P(k) of %d %s fields per cosmology against the mocks of %s\n", o.samples,
+              sampler.c_str(), o.mocks.c_str());
   std::printf(
       "# reduced chi^2 (Diffusion-HMC eq. 10): generated vs mocks, and each mock vs the "
       "others (leave-one-out)\n");
