@@ -141,9 +141,18 @@ std::shared_ptr<ReferenceSpectrum> compute_reference_spectrum(ds::MockFieldKind 
   return reference;
 }
 
+namespace {
+// "DDIM 50" or "ancestral 1000": the sampler in titles and source lines.
+QString sampler_label(bool ancestral, int steps) {
+  return ancestral ? QStringLiteral("ancestral %1").arg(steps)
+                   : QStringLiteral("DDIM %1").arg(steps);
+}
+}  // namespace
+
 std::shared_ptr<FieldSnapshot> compute_emulated_snapshot(
     std::shared_ptr<const EmulatorModel> emulator, const FieldParameters& p, int steps,
-    bool refined, std::shared_ptr<const ReferenceSpectrum> reference, int reference_mocks,
+    bool refined, bool ancestral, std::shared_ptr<const ReferenceSpectrum> reference,
+    int reference_mocks,
     const std::function<void(std::shared_ptr<FieldImage>, int, int)>& on_denoise,
     const ds::JobContext& job) {
   QElapsedTimer timer;
@@ -160,8 +169,10 @@ std::shared_ptr<FieldSnapshot> compute_emulated_snapshot(
   request.seed = p.seed;
   request.fixed_seed = true;  // the same noise at every parameter value: sliders show their effect
   request.physical = true;
-  request.sampler.kind = ds::DiffusionSamplerKind::Ddim;
+  request.sampler.kind =
+      ancestral ? ds::DiffusionSamplerKind::Ancestral : ds::DiffusionSamplerKind::Ddim;
   request.sampler.steps = steps;
+  if (ancestral) steps = model.schedule.steps();
   request.sampler.eta = 0.0;
   // Min-max models were trained on [-1, 1]: clamping the predicted x0 there keeps the fields of a
   // partly trained model finite and non-negative, so that they can be shown and measured.
@@ -204,10 +215,10 @@ std::shared_ptr<FieldSnapshot> compute_emulated_snapshot(
       nonfinite ? QStringLiteral(", %1 of %2 pixels not finite").arg(nonfinite).arg(n * n)
                 : QString();
   snapshot->source =
-      QStringLiteral("Emulator %1 %2x%2, DDIM %3%4, Omega_m = %5, sigma_8 = %6, seed %7%8")
+      QStringLiteral("Emulator %1 %2x%2, %3%4, Omega_m = %5, sigma_8 = %6, seed %7%8")
           .arg(emulator->name)
           .arg(n)
-          .arg(steps)
+          .arg(sampler_label(ancestral, steps))
           .arg(quality)
           .arg(p.omega_m, 0, 'f', 3)
           .arg(p.sigma_8, 0, 'f', 3)
@@ -394,12 +405,15 @@ void FieldWorkspace::startEmulatorJob(int steps, bool refined) {
         Q_EMIT denoisingProgress(image, tr("denoising, step %1 of %2").arg(step).arg(total));
       });
     };
+  const bool ancestral = refined && schedule_.ancestral_refinement;
+  const QString sampler =
+      sampler_label(ancestral, ancestral ? emulator->model->schedule.steps() : steps);
   const QString title =
-      refined ? tr("Emulator, DDIM %1").arg(steps) : tr("Emulator preview, DDIM %1").arg(steps);
-  Job* job = runner_->start(title, [this, emulator, p, steps, refined, reference, mocks,
+      refined ? tr("Emulator, %1").arg(sampler) : tr("Emulator preview, %1").arg(sampler);
+  Job* job = runner_->start(title, [this, emulator, p, steps, refined, ancestral, reference, mocks,
                                     on_denoise](const ds::JobContext& ctx) {
-    auto snapshot =
-        compute_emulated_snapshot(emulator, p, steps, refined, reference, mocks, on_denoise, ctx);
+    auto snapshot = compute_emulated_snapshot(emulator, p, steps, refined, ancestral, reference,
+                                              mocks, on_denoise, ctx);
     return JobRunner::Publish([this, snapshot] {
       reference_ = snapshot->reference;
       publish(snapshot);

@@ -42,12 +42,15 @@ struct ReferenceSpectrum {
 };
 
 // How the emulator trades speed for quality: a quick DDIM run while a slider moves, a refined one
-// once the sliders have rested for `rest_ms`.
+// once the sliders have rested for `rest_ms`: DDIM with refined_steps, or the ancestral sampler
+// (all T steps of the schedule, ~1000 network calls) whose P(k) is faithful where DDIM's is
+// smoothed (assets/models/README.md).
 struct EmulatorSchedule {
   int preview_steps = 10;
   int refined_steps = 50;
   int rest_ms = 300;
   int reference_mocks = 4;  // mocks averaged into the reference P(k)
+  bool ancestral_refinement = false;
 };
 
 struct FieldSnapshot {
@@ -167,12 +170,14 @@ std::shared_ptr<ReferenceSpectrum> compute_reference_spectrum(ds::MockFieldKind 
                                                               int n, double box_size, int mocks,
                                                               const ds::JobContext& job);
 
-// A field drawn by the emulator with DDIM (`steps`, eta = 0) at the model's resolution, fixed seed
-// parameters.seed; its P(k) and the reference (`reference` when it matches, else computed here).
-// `on_denoise` receives the predicted x_0 in physical units after each step (may be empty).
+// A field drawn by the emulator with DDIM (`steps`, eta = 0), or with the ancestral sampler (all T
+// steps; `steps` unused) when `ancestral`, at the model's resolution, fixed seed parameters.seed;
+// its P(k) and the reference (`reference` when it matches, else computed here). `on_denoise`
+// receives the predicted x_0 in physical units after each step (may be empty).
 std::shared_ptr<FieldSnapshot> compute_emulated_snapshot(
     std::shared_ptr<const EmulatorModel> emulator, const FieldParameters& parameters, int steps,
-    bool refined, std::shared_ptr<const ReferenceSpectrum> reference, int reference_mocks,
+    bool refined, bool ancestral, std::shared_ptr<const ReferenceSpectrum> reference,
+    int reference_mocks,
     const std::function<void(std::shared_ptr<FieldImage>, int step, int total)>& on_denoise,
     const ds::JobContext& job);
 

@@ -18,9 +18,9 @@
 #include "diffuscope/mock/clustered_points.h"
 #include "diffuscope/runtime.h"
 #include "ui/cloud_view/point_cloud_view.h"
-#include "ui/halo_workspace.h"
 #include "ui/field_view/field_viewport.h"
 #include "ui/field_workspace.h"
+#include "ui/halo_workspace.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/jobs/job_status_widget.h"
 #include "ui/plots/power_spectrum_plot.h"
@@ -39,6 +39,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   workspace_->setResolution(settings_.resolution);
   workspace_->setFieldKind(settings_.field_kind);
   workspace_->setBoxSize(settings_.box_size);
+  EmulatorSchedule schedule = workspace_->emulatorSchedule();
+  schedule.ancestral_refinement = settings_.ancestral_refinement;
+  workspace_->setEmulatorSchedule(schedule);
 
   viewport_ = new FieldViewport(this);
   viewport_->setParameters(settings_.field);
@@ -174,6 +177,22 @@ void MainWindow::buildMenus() {
     setFieldParameters(p);
   });
   new_seed->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+  // DDIM refinements are fast but smooth the small scales; the ancestral sampler (all T steps,
+  // ~1000 network calls: seconds on a CPU) is the faithful one.
+  QAction* ancestral = view->addAction(tr("Refine emulated fields with the &ancestral sampler"));
+  ancestral->setObjectName(QStringLiteral("ancestralRefinementAction"));
+  ancestral->setCheckable(true);
+  ancestral->setChecked(settings_.ancestral_refinement);
+  ancestral->setToolTip(
+      tr("Once the sliders rest, redraw the emulated field through all steps "
+         "of the ancestral sampler (faithful P(k), slower) instead of DDIM"));
+  connect(ancestral, &QAction::toggled, this, [this](bool on) {
+    settings_.ancestral_refinement = on;
+    EmulatorSchedule schedule = workspace_->emulatorSchedule();
+    schedule.ancestral_refinement = on;
+    workspace_->setEmulatorSchedule(schedule);
+    if (workspace_->source() == FieldSource::Emulator) workspace_->requestField(settings_.field);
+  });
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   QAction* about = help->addAction(tr("&About Diffuscope"), this, &MainWindow::showAbout);

@@ -29,8 +29,9 @@ AppSettings AppSettings::load(QSettings& store) {
   s.box_size = store.value("field/box_size", defaults.box_size).toDouble();
   if (!(s.box_size > 0.0)) s.box_size = defaults.box_size;
   s.field_kind = load_choice(store, "field/kind", ds::kFieldKinds, defaults.field_kind);
-  s.field_kind = load_choice(store, "field/kind", ds::kFieldKinds, defaults.field_kind);
   s.use_emulator = store.value("field/emulator", defaults.use_emulator).toBool();
+  s.ancestral_refinement =
+      store.value("field/ancestral_refinement", defaults.ancestral_refinement).toBool();
   s.model_path = store.value("field/model_path").toString();
   s.colormap = load_choice(store, "view/colormap", ds::kColormaps, defaults.colormap);
   s.scaling = load_choice(store, "view/scaling", ds::kFieldScalings, defaults.scaling);
@@ -47,8 +48,8 @@ void AppSettings::save(QSettings& store) const {
   store.setValue("field/resolution", resolution);
   store.setValue("field/box_size", box_size);
   store.setValue("field/kind", QString::fromLatin1(ds::kFieldKinds.name(field_kind)));
-  store.setValue("field/kind", QString::fromLatin1(ds::kFieldKinds.name(field_kind)));
   store.setValue("field/emulator", use_emulator);
+  store.setValue("field/ancestral_refinement", ancestral_refinement);
   store.setValue("field/model_path", model_path);
   store.setValue("view/colormap", QString::fromLatin1(ds::kColormaps.name(colormap)));
   store.setValue("view/scaling", QString::fromLatin1(ds::kFieldScalings.name(scaling)));

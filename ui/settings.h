@@ -16,8 +16,9 @@ struct AppSettings {
   ds::MockFieldKind field_kind = ds::MockFieldKind::Grf;  // which simulator draws the field
   int resolution = 256;                                   // pixels per side of generated fields
   bool use_emulator = false;  // fields from the diffusion model instead of field_kind's mock
-  QString model_path;         // the emulator's model file; empty: the embedded default
-  double box_size = 25.0;     // Mpc/h, CAMELS maps
+  bool ancestral_refinement = false;  // refine emulated fields with all T ancestral steps
+  QString model_path;                 // the emulator's model file; empty: the embedded default
+  double box_size = 25.0;             // Mpc/h, CAMELS maps
   ds::Colormap colormap = ds::Colormap::Viridis;
   ds::FieldScaling scaling = ds::FieldScaling::Linear;
   QByteArray window_geometry;  // QMainWindow::saveGeometry

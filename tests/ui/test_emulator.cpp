@@ -1,5 +1,6 @@
 // The emulator as a field source: the embedded default model, fixed-seed DDIM fields with their
 // P(k) against mocks, the preview -> refined schedule of the sliders, and bad model files.
+#include <QAction>
 #include <QApplication>
 #include <QComboBox>
 #include <QDateTime>
@@ -153,7 +154,7 @@ class EmulatorTest : public QObject {
 
   void emulatedSnapshotIs64x64WithMockReference() {
     const FieldParameters p = parameters(0.3, 0.8, 7);
-    auto s = compute_emulated_snapshot(model_, p, kPreviewSteps, false, nullptr, 2, {}, {});
+    auto s = compute_emulated_snapshot(model_, p, kPreviewSteps, false, false, nullptr, 2, {}, {});
     QCOMPARE(s->image->n, 64);
     QCOMPARE(int(s->image->values.size()), 64 * 64);
     const int nonfinite = int(std::count_if(s->image->values.begin(), s->image->values.end(),
@@ -184,16 +185,16 @@ class EmulatorTest : public QObject {
 
   void fixedSeedShowsOnlyTheParameterEffect() {
     const FieldParameters a = parameters(0.3, 0.8, 11);
-    auto first = compute_emulated_snapshot(model_, a, 3, false, nullptr, 1, {}, {});
-    auto again = compute_emulated_snapshot(model_, a, 3, false, first->reference, 1, {}, {});
+    auto first = compute_emulated_snapshot(model_, a, 3, false, false, nullptr, 1, {}, {});
+    auto again = compute_emulated_snapshot(model_, a, 3, false, false, first->reference, 1, {}, {});
     QVERIFY(same_bits(again->image->values, first->image->values));
     QCOMPARE(again->reference, first->reference);  // same parameters: reference reused
-    auto other_omega =
-        compute_emulated_snapshot(model_, parameters(0.45, 0.8, 11), 3, false, nullptr, 1, {}, {});
+    auto other_omega = compute_emulated_snapshot(model_, parameters(0.45, 0.8, 11), 3, false, false,
+                                                 nullptr, 1, {}, {});
     QVERIFY(!same_bits(other_omega->image->values, first->image->values));
     QVERIFY(other_omega->theory.pk != first->theory.pk);
-    auto other_seed =
-        compute_emulated_snapshot(model_, parameters(0.3, 0.8, 12), 3, false, nullptr, 1, {}, {});
+    auto other_seed = compute_emulated_snapshot(model_, parameters(0.3, 0.8, 12), 3, false, false,
+                                                nullptr, 1, {}, {});
     QVERIFY(!same_bits(other_seed->image->values, first->image->values));
     // The same noise: the parameter change moves the map less than new noise does. Compared in
     // log10, clamped to the transform's range widened by its width on both sides, so that pixels
@@ -222,7 +223,7 @@ class EmulatorTest : public QObject {
 
   void denoisingStreamsPredictedFields() {
     int frames = 0, last_step = 0, total = 0;
-    auto s = compute_emulated_snapshot(model_, parameters(0.3, 0.8, 3), 4, true, nullptr, 1,
+    auto s = compute_emulated_snapshot(model_, parameters(0.3, 0.8, 3), 4, true, false, nullptr, 1,
                                        [&](std::shared_ptr<FieldImage> image, int step, int steps) {
                                          ++frames;
                                          QCOMPARE(image->n, 64);
@@ -235,6 +236,34 @@ class EmulatorTest : public QObject {
     QCOMPARE(total, 4);
     QVERIFY(last_step < total);  // the final field comes as the snapshot, not as a frame
     QVERIFY(s->refined);
+  }
+
+  // The optional faithful refinement: the ancestral sampler through all T steps. Its field keeps
+  // the small-scale power that a few DDIM steps smooth away (assets/models/README.md).
+  void ancestralRefinementRunsAllStepsAndKeepsSmallScalePower() {
+    const auto p = parameters(0.3, 0.8, 5);
+    const auto ddim =
+        compute_emulated_snapshot(model_, p, kRefinedSteps, true, false, nullptr, 1, {}, {});
+    const auto ancestral =
+        compute_emulated_snapshot(model_, p, kRefinedSteps, true, true, ddim->reference, 1, {}, {});
+    QCOMPARE(ancestral->sampler_steps, model_->model->schedule.steps());
+    QVERIFY(ancestral->refined);
+    QVERIFY2(ancestral->source.contains(QStringLiteral("ancestral 1000")),
+             qPrintable(ancestral->source));
+    QVERIFY2(ddim->source.contains(QStringLiteral("DDIM 6")), qPrintable(ddim->source));
+    QCOMPARE(ancestral->nonfinite_pixels, 0);
+    const auto& a = ancestral->measured;
+    const auto& d = ddim->measured;
+    QCOMPARE(a.size(), d.size());
+    double power_a = 0.0, power_d = 0.0;
+    for (std::size_t i = a.size() / 2; i < a.size(); ++i) {
+      power_a += a.pk[i];
+      power_d += d.pk[i];
+    }
+    qInfo("upper half of the k bins: P ancestral / P DDIM %d = %.2f", kRefinedSteps,
+          power_a / power_d);
+    QVERIFY2(power_a > 1.2 * power_d,
+             qPrintable(QStringLiteral("%1 vs %2").arg(power_a).arg(power_d)));
   }
 
   void emulatorSourcePreviewsThenRefines() {
@@ -404,6 +433,27 @@ class EmulatorTest : public QObject {
     auto s = waitForQuiet();
     QVERIFY(s && s->emulator);  // started on the emulator, without a mock field first
     QVERIFY(published_.front()->emulator);
+  }
+
+  void ancestralRefinementChoiceSetsTheScheduleAndIsRemembered() {
+    openWindow();
+    QVERIFY(waitForQuiet());
+    auto* action = window_->findChild<QAction*>(QStringLiteral("ancestralRefinementAction"));
+    QVERIFY(action && action->isCheckable());
+    QVERIFY(!action->isChecked());
+    QVERIFY(!window_->fieldWorkspace()->emulatorSchedule().ancestral_refinement);
+    action->trigger();
+    QVERIFY(window_->fieldWorkspace()->emulatorSchedule().ancestral_refinement);
+    QCOMPARE(window_->fieldWorkspace()->emulatorSchedule().refined_steps, kRefinedSteps);
+    window_->close();
+    QVERIFY(window_->jobRunner()->waitForIdle(20000));
+    window_.reset();
+    MainWindow again;
+    QVERIFY(again.fieldWorkspace()->emulatorSchedule().ancestral_refinement);
+    auto* remembered = again.findChild<QAction*>(QStringLiteral("ancestralRefinementAction"));
+    QVERIFY(remembered && remembered->isChecked());
+    again.jobRunner()->cancelAll();
+    QVERIFY(again.jobRunner()->waitForIdle(20000));
   }
 };
 

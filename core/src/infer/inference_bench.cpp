@@ -301,11 +301,20 @@ void run_model_inference_bench(const BenchInputs& in, const JobContext& job,
                   "scaled by the number of points from a %d x %d grid (%.1f s; the full grid's "
                   "estimate exceeded the %.0f s budget)",
                   grid.n, grid.n, scan.seconds, budget);
+  // The target is stated for the published 50 x 50 grid: scale a smaller one to it.
+  const double seconds_50 = g.seconds * 2500.0 / (double(n) * n);
+  char verdict[96];
+  if (n == 50)
+    std::snprintf(verdict, sizeof verdict, "%s: %.1f s", seconds_50 <= 60.0 ? "met" : "NOT met",
+                  seconds_50);
+  else
+    std::snprintf(verdict, sizeof verdict, "scaled to 50 x 50: %.1f s, %s", seconds_50,
+                  seconds_50 <= 60.0 ? "met" : "NOT met");
   char note[400];
   std::snprintf(note, sizeof note,
                 "%s; common noise K = 1, one row per call; absolute target < 60 s for 50 x 50 "
-                "with the default model on 2 cores (%s: %.1f s)",
-                how, g.seconds <= 60.0 ? "met" : "NOT met", g.seconds);
+                "with the default model on 2 cores (%s)",
+                how, verdict);
   g.note = note;
   ms.push_back(g);
   // The grid against the unbatched VLB evaluation: how many single evaluations it costs.
