@@ -382,6 +382,11 @@ void PointTrainer::prepare(TrainSummary& summary) {
   if (request_.resume) {
     resume_from(checkpoint, stored);
     say("resuming " + request_.out_path + " at step " + std::to_string(summary.start_step));
+    const std::string changed = train::changed_training_settings(checkpoint.config_json, config_);
+    if (!changed.empty())
+      say("resume: settings differ from the checkpoint's (the new ones apply from here on, the "
+          "learning-rate schedule included): " +
+          changed);
   }
   const std::size_t per_cloud = std::size_t(n_) * std::size_t(f_);
   clouds_.clear();

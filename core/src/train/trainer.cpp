@@ -1,8 +1,8 @@
 #include "diffuscope/train/trainer.h"
 
 #include <ATen/autocast_mode.h>
-#include <torch/version.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <cstdio>
@@ -442,6 +442,11 @@ void Trainer::prepare(TrainSummary& summary) {
     resume_from(checkpoint);
     summary.start_step = checkpoint.step;
     say("resuming " + request_.out_path + " at step " + std::to_string(summary.start_step));
+    const std::string changed = train::changed_training_settings(checkpoint.config_json, config_);
+    if (!changed.empty())
+      say("resume: settings differ from the checkpoint's (the new ones apply from here on, the "
+          "learning-rate schedule included): " +
+          changed);
   } else {
     std::vector<float> train_values;
     train_values.reserve(train_rows_.size() * d.sample_size());

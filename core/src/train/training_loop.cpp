@@ -5,11 +5,30 @@
 #include <cmath>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "diffuscope/error.h"
 #include "diffuscope/random.h"
 #include "train/named_tensors.h"
 
 namespace ds::train {
+
+std::string changed_training_settings(const std::string& stored_config_json,
+                                      const TrainConfig& now) {
+  using nlohmann::json;
+  const json stored = json::parse(stored_config_json, nullptr, false);
+  if (stored.is_discarded() || !stored.is_object() || !stored.contains("training")) return {};
+  const json& before = stored.at("training");
+  const json after = json::parse(now.to_json());
+  std::string changes;
+  for (auto it = after.begin(); it != after.end(); ++it) {
+    const auto old = before.find(it.key());
+    if (old == before.end() || *old == it.value()) continue;
+    changes +=
+        (changes.empty() ? "" : ", ") + it.key() + " " + old->dump() + " -> " + it.value().dump();
+  }
+  return changes;
+}
 
 torch::Device torch_device(Device device) {
   return device == Device::Cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);

@@ -26,6 +26,13 @@ std::string format_duration(double seconds);
 // the per-field or per-cloud values measured at `step`.
 ValidationPoint summarise_validation(std::int64_t step, const std::vector<double>& values);
 
+// The training settings of `now` that differ from those stored under "training" in a checkpoint's
+// /config JSON, as "steps 30000 -> 100000, lr 0.001 -> 0.0005"; empty when none differ or the
+// checkpoint stores none. A resumed run follows the new values from its first step on (the
+// learning-rate schedule included), so the trainers say this when resuming.
+std::string changed_training_settings(const std::string& stored_config_json,
+                                      const TrainConfig& now);
+
 // Shuffles rows [0, count) with Rng(seed, stream) and holds round(fraction * count) of them out
 // (at least 1 when fraction > 0, never all). Returns the training rows; both lists are sorted.
 std::vector<std::size_t> split_rows(std::size_t count, double fraction, std::uint64_t seed,

@@ -278,6 +278,38 @@ TEST(PointTrainer, TinyGnnElboOfItsCloudsRisesWithTraining) {
   }
 }
 
+// A resume with other settings follows them (the lr schedule included) and says so.
+TEST(PointTrainer, ResumeSaysWhichSettingsChanged) {
+  TempDir dir;
+  ds::TrainRequest request;
+  request.data = clustered_clouds(4, 16, 3);
+  request.config = tiny_config(3);
+  request.out_path = dir.file("m.h5");
+  ds::train_point_model(request);
+  std::vector<std::string> lines;
+  request.resume = true;
+  request.config = tiny_config(5);
+  request.config.lr = 1e-3;
+  const auto summary =
+      ds::train_point_model(request, {}, [&](const std::string& l) { lines.push_back(l); });
+  EXPECT_EQ(summary.start_step, 3);
+  EXPECT_EQ(summary.end_step, 5);
+  std::string said;
+  for (const auto& l : lines)
+    if (l.find("resume: settings differ") != std::string::npos) said = l;
+  EXPECT_NE(said.find("steps 3 -> 5"), std::string::npos) << said;
+  EXPECT_NE(said.find("lr 0.003 -> 0.001"), std::string::npos) << said;
+  EXPECT_EQ(said.find("batch_size"), std::string::npos) << said;
+
+  // The same settings again: nothing to say.
+  lines.clear();
+  request.config.steps = 6;
+  ds::train_point_model(request, {}, [&](const std::string& l) { lines.push_back(l); });
+  for (const auto& l : lines)
+    if (l.find("resume: settings differ") != std::string::npos)
+      EXPECT_EQ(l.find("lr "), std::string::npos) << l;
+}
+
 TEST(PointTrainer, InterruptedAndResumedRunIsBitIdentical) {
   TempDir dir;
   const auto data = clustered_clouds(7, 24, 7, 3);
