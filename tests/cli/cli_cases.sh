@@ -996,6 +996,7 @@ case "$case_name" in
     [ -s "$work/n_1.txt" ] || fail "no chain written"
     run 0 --quiet --threads 1 vlb-grid --model "$work/e.h5" --cloud "$work/s.npy" --index 1 \
       --elbo-steps 3 --draws 2 --grid 3 --out "$work/g.h5"
+    contains out "^grid 3 x 3 (Omega_m \[.*\]), ELBO, S = 3, K = 2, "
     contains out "maximum log_like"
     ;;
   points_bad_inputs)

@@ -96,6 +96,7 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
 
     const std::uint64_t seed = cmd->count("--seed") ? o->seed : options.seed;
     ds::GridScan scan;
+    std::string likelihood_name;  // "20 terms" or "ELBO, S = 50, K = 8"
     if (is_point_model_input(o->input)) {
       PointModelInput input = load_point_model_input(o->input, seed, options.parsed_device());
       const ds::PointElboLogDensity likelihood(input.model, std::move(input.cloud.values),
@@ -106,6 +107,8 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
       scan.provenance.index = input.cloud.index;
       scan.provenance.draws = input.settings.draws;
       scan.provenance.seed = seed;
+      likelihood_name = "ELBO, S = " + std::to_string(input.settings.steps) +
+                        ", K = " + std::to_string(input.settings.draws);
     } else {
       if (o->input.field.empty() && o->input.cloud.empty())
         throw ds::InvalidArgument("vlb-grid: --field FILE (the observed field) is required");
@@ -118,13 +121,14 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
       scan.provenance.field = o->input.field;
       scan.provenance.index = input.field.index;
       scan.provenance.added_noise = o->input.add_noise;
+      likelihood_name = std::to_string(scan.terms_per_point) + " terms";
     }
     ds::write_grid_scan(o->out, scan);
 
     const std::size_t n = scan.n();
-    std::printf("grid %zu x %zu (Omega_m [%.6g, %.6g], sigma_8 [%.6g, %.6g]), %zu terms, %.2f s\n",
-                n, n, scan.omega_m.front(), scan.omega_m.back(), scan.sigma_8.front(),
-                scan.sigma_8.back(), scan.terms_per_point, scan.seconds);
+    std::printf("grid %zu x %zu (Omega_m [%.6g, %.6g], sigma_8 [%.6g, %.6g]), %s, %.2f s\n", n, n,
+                scan.omega_m.front(), scan.omega_m.back(), scan.sigma_8.front(),
+                scan.sigma_8.back(), likelihood_name.c_str(), scan.seconds);
     std::printf("maximum log_like %.10g at Omega_m %.6g sigma_8 %.6g (row %zu, column %zu)\n",
                 scan.maximum.log_like, scan.maximum.omega_m, scan.maximum.sigma_8, scan.maximum.row,
                 scan.maximum.column);
