@@ -35,24 +35,30 @@ std::string millions(std::int64_t count) {
   return buffer;
 }
 
-// Forward in inference mode, and forward + backward of a training-style loss through all weights.
-void time_network(const NetworkSize& size, BenchSuiteResult& result) {
+// Forward in inference mode and, when `backward`, forward + backward of a training-style loss
+// through all weights; min_repetitions for slow networks.
+void time_network(const NetworkSize& size, BenchSuiteResult& result, bool backward = true,
+                  int min_repetitions = 3) {
   const auto net = ScoreNet2d::with_random_weights(config_of(size), 3);
   const auto network = net.network();
   const auto x = torch::randn({1, 1, size.n, size.n});
   const auto t = torch::full({1}, 500, torch::kInt64);
   const auto theta = torch::full({1, 2}, 0.5f);
   const std::string shape = std::to_string(size.n) + "x" + std::to_string(size.n);
-  auto forward = time_call(std::string("unet_") + size.name + "/forward/" + shape, [&] {
-    torch::InferenceMode inference;
-    network->forward(x, t, theta);
-  });
+  auto forward = time_call(
+      std::string("unet_") + size.name + "/forward/" + shape,
+      [&] {
+        torch::InferenceMode inference;
+        network->forward(x, t, theta);
+      },
+      0.2, min_repetitions);
   forward.note = millions(net.parameter_count()) + ", batch 1, inference mode";
   result.measurements.push_back(forward);
-  auto backward = time_call(std::string("unet_") + size.name + "/forward+backward/" + shape,
-                            [&] { network->forward(x, t, theta).square().mean().backward(); });
-  backward.note = "loss on eps_hat, gradients of all weights (a training step without the update)";
-  result.measurements.push_back(backward);
+  if (!backward) return;
+  auto both = time_call(std::string("unet_") + size.name + "/forward+backward/" + shape,
+                        [&] { network->forward(x, t, theta).square().mean().backward(); });
+  both.note = "loss on eps_hat, gradients of all weights (a training step without the update)";
+  result.measurements.push_back(both);
 }
 
 }  // namespace
@@ -74,30 +80,15 @@ BenchSuiteResult run_diffusion_bench(const JobContext& job) {
   // The paper's field size: one forward at 256x256, and the ancestral field it implies.
   job.check_cancelled();
   job.report(done++, steps, "unet paper 256x256");
-  {
-    const auto net = ScoreNet2d::with_random_weights(config_of(sizes[2]), 3);
-    const auto network = net.network();
-    const auto x = torch::randn({1, 1, 256, 256});
-    const auto t = torch::full({1}, 500, torch::kInt64);
-    const auto theta = torch::full({1, 2}, 0.5f);
-    auto forward = time_call(
-        "unet_paper/forward/256x256",
-        [&] {
-          torch::InferenceMode inference;
-          network->forward(x, t, theta);
-        },
-        0.0, 2);
-    forward.note = millions(net.parameter_count()) + ", batch 1, inference mode";
-    BenchMeasurement ancestral = forward;
-    ancestral.name = "ancestral1000/paper/256x256/estimated";
-    ancestral.seconds = 1000.0 * forward.seconds;
-    ancestral.repetitions = 0;
-    ancestral.note =
-        "estimated as 1000 x the forward above (not run: the sampler adds only element-wise "
-        "work); the paper: 6.2 s per 256x256 field on a GPU";
-    result.measurements.push_back(forward);
-    result.measurements.push_back(ancestral);
-  }
+  time_network({"paper", 64, {1, 2, 4, 8}, 256}, result, false, 2);
+  BenchMeasurement ancestral = result.measurements.back();
+  ancestral.name = "ancestral1000/paper/256x256/estimated";
+  ancestral.seconds *= 1000.0;
+  ancestral.repetitions = 0;
+  ancestral.note =
+      "estimated as 1000 x the forward above (not run: the sampler adds only element-wise work); "
+      "the paper: 6.2 s per 256x256 field on a GPU";
+  result.measurements.push_back(ancestral);
 
   job.check_cancelled();
   job.report(done++, steps, "ddim-25 field");
