@@ -14,17 +14,10 @@ namespace dsui {
 
 namespace {
 
-// Halos per cloud the model was trained on, from its /config ("data": {"points": N} or
-// {"shape": [M, N, F]}); 1000 when the file does not say.
+// Halos per cloud the model was trained on; 1000 when the file does not say.
 int training_points(const ds::PointCloudModel& model) {
-  const auto config =
-      QJsonDocument::fromJson(QByteArray::fromStdString(model.info().config_json)).object();
-  const QJsonObject data = config.value(QStringLiteral("data")).toObject();
-  const int points = data.value(QStringLiteral("points")).toInt(0);
-  if (points > 0) return points;
-  const QJsonArray shape = data.value(QStringLiteral("shape")).toArray();
-  if (shape.size() == 3 && shape.at(1).toInt(0) > 0) return shape.at(1).toInt();
-  return 1000;
+  const int points = model.training_points();
+  return points > 0 ? points : 1000;
 }
 
 std::shared_ptr<PointSet> to_point_set(const ds::PointCloudModel& model,

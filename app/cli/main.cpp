@@ -11,6 +11,7 @@
 #include "diffuscope/runtime.h"
 
 int main(int argc, char** argv) {
+  ds::configure_memory_allocator();  // before any tensor is made (runtime.h)
   CLI::App app{"diffuscope-cli: diffusion-model emulators and likelihoods for cosmology",
                "diffuscope-cli"};
   app.set_help_flag("--help,-h", "print this help (or `diffuscope-cli <command> --help`)");

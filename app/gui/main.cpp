@@ -8,6 +8,7 @@
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
+  ds::configure_memory_allocator();  // before any tensor is made (runtime.h)
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--version")) {
       std::printf("%s\n", ds::version_report().c_str());

@@ -973,6 +973,11 @@ case "$case_name" in
     run 0 data info "$work/s.h5"
     contains out "shape: \[2, 64, 7\]"
     contains out "features: x y z vx vy vz log10_mass"
+    # Without --n-points: the model's training count (64 points), not the published 5000.
+    run 0 --quiet --threads 1 sample --model "$work/e.h5" --n 1 --steps 2 --seed 1 \
+      --out "$work/t.h5"
+    run 0 data info "$work/t.h5"
+    contains out "shape: \[1, 64, 7\]"
     run 0 --quiet --threads 1 elbo --model "$work/e.h5" --cloud "$work/s.h5" --index 1 \
       --theta "0.3,0.8;0.25,0.75" --steps 5 --draws 3 --seed 4
     contains out "ELBO of cloud 1 of .*s.h5 (64 points x 7 features)"

@@ -22,7 +22,7 @@ namespace {
 struct SampleOptions {
   std::string model, sampler = "ddim", out;
   double omega_m = 0.3, sigma_8 = 0.8, eta = 0.0, box = 25.0, clip = 0.0;
-  int n = 16, steps = 50, res = 64, batch = 16, n_points = 5000;
+  int n = 16, steps = 50, res = 64, batch = 16, n_points = 0;
   std::uint64_t seed = 0;
   bool model_space = false, ema = false;
 };
@@ -38,13 +38,20 @@ std::string file_name(const std::string& path) {
 }
 
 // Clouds from a point-cloud model: the options that only make sense for fields are refused.
-int sample_points(const SampleOptions& o, const CLI::App& cmd, const GlobalOptions& options,
+int sample_points(SampleOptions o, const CLI::App& cmd, const GlobalOptions& options,
                   bool h5) {
   for (const char* flag : {"--res", "--eta", "--clip", "--batch", "--model-space", "--box-size"})
     if (cmd.count(flag))
       throw ds::InvalidArgument("sample: " + std::string(flag) + " is for 2D field models; " +
                                 o.model + " is a point-cloud model");
   const auto model = ds::PointCloudModel::load(o.model, options.parsed_device(), o.ema);
+  if (!cmd.count("--n-points")) {
+    const int trained = model.training_points();
+    o.n_points = trained > 0 ? trained : 5000;
+  }
+  if (o.n_points < 1)
+    throw ds::InvalidArgument("sample: --n-points " + std::to_string(o.n_points) +
+                              " must be at least 1");
   ds::PointSampleSettings settings;
   if (cmd.count("--sampler")) {
     if (o.sampler != "ancestral" && o.sampler != "ode")
@@ -110,7 +117,8 @@ Action add_sample_command(CLI::App& app, const GlobalOptions& options) {
       ->check(CLI::Range(4, 4096))
       ->capture_default_str();
   cmd->add_option("--n-points", o->n_points,
-                  "points per cloud of a point-cloud model (default 5000, as published)")
+                  "points per cloud of a point-cloud model (default: the model's training count "
+                  "from its /config, else 5000 as published)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--sampler", o->sampler,
                   "sampler: " + ds::kDiffusionSamplers.joined_names(" | ") +

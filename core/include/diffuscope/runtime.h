@@ -32,4 +32,33 @@ int hardware_thread_count();
 void set_thread_count(int n);
 int thread_count();
 
+// How the C library's allocator keeps freed memory (issue 15). LibTorch frees and reallocates
+// tensors of megabytes on every network call; with glibc's defaults each such block is mmap'd,
+// unmapped on free and faulted in again page by page on the next call (measured: 40-75% of a
+// VLB evaluation's time in the kernel on these machines). The policy keeps freed memory in the
+// process instead: no per-allocation mmap (M_MMAP_MAX 0), one shared arena (M_ARENA_MAX 1, so
+// that worker threads of the GUI and OpenMP reuse the same heap rather than mapping per-thread
+// heaps), the heap never trimmed below 1 GiB of free top (M_TRIM_THRESHOLD) and grown in steps of
+// 64 MiB (M_TOP_PAD). The price: the process's resident size stays at its peak.
+//
+// Applied once, at start-up, by both executables and the tests. Left alone (glibc's defaults, or
+// what the user's environment asks for) when DIFFUSCOPE_MALLOC=system or any of glibc's own
+// MALLOC_*_ variables / GLIBC_TUNABLES is set. Returns what was done, one line (bench JSON).
+std::string configure_memory_allocator();
+// The line configure_memory_allocator returned ("not configured" before it ran).
+std::string memory_allocator_report();
+
+// A model shipped with Diffuscope (assets/models/NAME: "zeldovich64.h5", "halos1000.h5"), found
+// wherever the program runs: $DIFFUSCOPE_MODELS/NAME, the installed package
+// (<prefix>/share/diffuscope/models/NAME next to the executable's bin/), the source tree this
+// build came from, then ./assets/models/NAME. Returns the path, or "" when none exists;
+// `searched` (when given) receives the places looked at, for an error message.
+std::string find_shipped_model(const std::string& name, std::string* searched = nullptr);
+
+// CPU time of this process so far, seconds: user and system (getrusage).
+struct ProcessTimes {
+  double user = 0.0, system = 0.0;
+};
+ProcessTimes process_times();
+
 }  // namespace ds

@@ -30,6 +30,7 @@ BenchMeasurement time_call(const std::string& name, const std::function<void()>&
   using clock = std::chrono::steady_clock;
   fn();  // warm-up: plans, caches, first-touch allocation
   std::vector<double> times;
+  const ProcessTimes cpu0 = process_times();
   const auto start = clock::now();
   while (int(times.size()) < min_repetitions ||
          std::chrono::duration<double>(clock::now() - start).count() < min_seconds) {
@@ -37,11 +38,14 @@ BenchMeasurement time_call(const std::string& name, const std::function<void()>&
     fn();
     times.push_back(std::chrono::duration<double>(clock::now() - t0).count());
   }
+  const ProcessTimes cpu1 = process_times();
   std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
   BenchMeasurement m;
   m.name = name;
   m.seconds = times[times.size() / 2];
   m.repetitions = int(times.size());
+  m.user_seconds = (cpu1.user - cpu0.user) / double(times.size());
+  m.system_seconds = (cpu1.system - cpu0.system) / double(times.size());
   return m;
 }
 
@@ -53,6 +57,7 @@ std::string bench_results_to_json(const std::vector<BenchSuiteResult>& results) 
   root["libraries"] = {{"libtorch", v.libtorch}, {"hdf5", v.hdf5}, {"fftw", v.fftw}};
   root["cuda_available"] = v.cuda_available;
   root["threads"] = thread_count();
+  root["allocator"] = memory_allocator_report();
   root["suites"] = json::array();
   bool all_met = true;
   for (const auto& r : results) {
@@ -65,6 +70,8 @@ std::string bench_results_to_json(const std::vector<BenchSuiteResult>& results) 
                                        {"reference", m.reference},
                                        {"seconds", m.seconds},
                                        {"repetitions", m.repetitions},
+                                       {"user_seconds", m.user_seconds},
+                                       {"system_seconds", m.system_seconds},
                                        {"ratio", m.ratio},
                                        {"target_ratio", m.target_ratio},
                                        {"meets_target", m.meets_target()},

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "diffuscope/error.h"
 #include "diffuscope/pointcloud/point_model.h"
 #include "diffuscope/random.h"
 #include "diffuscope/runtime.h"
@@ -17,7 +18,7 @@ namespace ds {
 namespace {
 
 constexpr double kBox = 1000.0;  // Mpc/h
-constexpr const char* kDefaultModel = "assets/models/halos1000.h5";
+constexpr const char* kDefaultModel = "halos1000.h5";
 
 std::vector<float> uniform_cloud(std::int64_t n, std::uint64_t seed) {
   Rng rng(seed);
@@ -38,22 +39,21 @@ BenchMeasurement time_once(const std::string& name, const std::function<void()>&
 }
 
 // A point model for the timings and a line saying which.
+// The model given (when it is a point model), else the shipped default wherever the program
+// runs; without it the suite fails with the places searched (timing a random network silently
+// would report figures of something else).
 PointCloudModel bench_model(const BenchInputs& inputs, std::string& which) {
-  for (const std::string& path : {inputs.model, std::string(kDefaultModel)}) {
-    if (path.empty() || !std::filesystem::exists(path) || !PointCloudModel::is_point_model(path))
-      continue;
-    which = "model " + path;
-    return PointCloudModel::load(path);
+  if (!inputs.model.empty() && PointCloudModel::is_point_model(inputs.model)) {
+    which = "model " + inputs.model;
+    return PointCloudModel::load(inputs.model);
   }
-  PointNetConfig network;  // the published GNN, positions only
-  PointTransform transform;
-  transform.mean = {500.0, 500.0, 500.0};
-  transform.std = {288.675, 288.675, 288.675};
-  transform.feature_names = {"x", "y", "z"};
-  transform.box_size = kBox;
-  which = std::string(kDefaultModel) + " not found: RANDOM weights of the default GNN (" +
-          network.describe() + "); timings only, the clouds mean nothing";
-  return PointCloudModel::with_random_weights(network, transform, 7);
+  std::string searched;
+  const std::string path = find_shipped_model(kDefaultModel, &searched);
+  if (path.empty())
+    throw FileError(kDefaultModel, "the default halo model was not found (searched " + searched +
+                                       "); pass --model M, or set DIFFUSCOPE_MODELS to its folder");
+  which = "model " + path;
+  return PointCloudModel::load(path);
 }
 
 }  // namespace

@@ -184,7 +184,7 @@ std::vector<BenchSuite> make_bench_suites() {
        run_inference_bench},
       {"pointcloud",
        "Point-cloud diffusion: periodic kNN graphs vs N, one 1000-halo ODE sample and the "
-       "5000-halo ELBO (S = 50, K = 8) of the default model (random weights without it)",
+       "5000-halo ELBO (S = 50, K = 8) of the default model (halos1000.h5, found wherever the program runs, or --model)",
        run_pointcloud_bench}};
 }
 

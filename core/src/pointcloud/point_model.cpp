@@ -409,4 +409,17 @@ std::vector<std::string> PointElboLogDensity::labels() const {
   return labels;
 }
 
+int PointCloudModel::training_points() const {
+  const json config = json::parse(info().config_json, nullptr, false);
+  if (!config.is_object() || !config.contains("data") || !config["data"].is_object()) return 0;
+  const json& data = config["data"];
+  if (data.contains("points") && data["points"].is_number_integer() &&
+      data["points"].get<long long>() > 0)
+    return int(data["points"].get<long long>());
+  if (data.contains("shape") && data["shape"].is_array() && data["shape"].size() == 3 &&
+      data["shape"][1].is_number_integer() && data["shape"][1].get<long long>() > 0)
+    return int(data["shape"][1].get<long long>());
+  return 0;
+}
+
 }  // namespace ds

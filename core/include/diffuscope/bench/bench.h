@@ -15,6 +15,9 @@ struct BenchMeasurement {
   std::string reference;  // name of the reference measurement of the suite
   double seconds = 0.0;   // median time of one call
   int repetitions = 0;
+  // CPU time of the whole process per call (mean over the timed repetitions; 0 when not timed by
+  // time_call): system time is where allocation churn shows (page faults).
+  double user_seconds = 0.0, system_seconds = 0.0;
   double ratio = 1.0;         // seconds / reference seconds
   double target_ratio = 0.0;  // the ratio this measurement should stay below (0 = none)
   std::string note;           // what the ratio is expected to follow
@@ -55,7 +58,8 @@ const BenchSuite& bench_suite(const std::string& name);  // throws InvalidArgume
 BenchMeasurement time_call(const std::string& name, const std::function<void()>& fn,
                            double min_seconds = 0.2, int min_repetitions = 3);
 
-// The whole result as JSON (schema in README.md), with library versions and thread count.
+// The whole result as JSON (schema in README.md), with library versions, thread count and the
+// allocator policy (runtime.h).
 std::string bench_results_to_json(const std::vector<BenchSuiteResult>& results);
 
 }  // namespace ds

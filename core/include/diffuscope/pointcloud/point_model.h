@@ -96,6 +96,10 @@ class PointCloudModel {
 
   const PointModelInfo& info() const;
   int features() const { return info().network.n_features; }
+  // Points per cloud the model was trained on, from its /config ("data": {"points": N} or
+  // {"shape": [M, N, F]}); 0 when the file does not say. What `sample` and the GUI draw by
+  // default.
+  int training_points() const;
   Device device() const;
 
   // n clouds of n_points at raw theta (P values, inside the prior box, else InvalidArgument),

@@ -1,0 +1,68 @@
+// runtime.h's process-level services: the allocator policy every executable applies, CPU times,
+// and where the shipped models are found.
+#include <gtest/gtest.h>
+
+#include <malloc.h>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "diffuscope/bench/bench.h"
+#include "diffuscope/runtime.h"
+
+TEST(Runtime, AllocatorPolicyIsAppliedAndKeepsFreedMemoryInTheProcess) {
+  // tests/support/memory_policy.cpp applied it before main(), as the executables do.
+  ASSERT_NE(ds::memory_allocator_report().find("kept in the process"), std::string::npos)
+      << ds::memory_allocator_report();
+  // A 64 MiB block freed and allocated again comes from the heap, not from a fresh mapping: the
+  // mmap'd bytes (blocks made before the policy, by LibTorch's start-up) do not grow.
+  const std::size_t mapped = mallinfo2().hblkhd;
+  {
+    std::vector<char> block(64u << 20, 1);
+    EXPECT_EQ(mallinfo2().hblkhd, mapped);
+  }
+  std::vector<char> again(64u << 20, 2);
+  EXPECT_EQ(mallinfo2().hblkhd, mapped);
+  // Freed memory stays with the process (no trim of the heap's top).
+  const std::size_t before = mallinfo2().arena;
+  again = std::vector<char>();
+  EXPECT_EQ(mallinfo2().arena, before);
+}
+
+TEST(Runtime, AllocatorPolicyStepsAsideForTheEnvironment) {
+  setenv("DIFFUSCOPE_MALLOC", "system", 1);
+  EXPECT_NE(ds::configure_memory_allocator().find("DIFFUSCOPE_MALLOC=system"), std::string::npos);
+  unsetenv("DIFFUSCOPE_MALLOC");
+  EXPECT_NE(ds::configure_memory_allocator().find("kept in the process"), std::string::npos);
+}
+
+TEST(Runtime, BenchMeasurementsCarryCpuTimes) {
+  const ds::ProcessTimes t0 = ds::process_times();
+  volatile double x = 0;
+  const auto m = ds::time_call(
+      "spin",
+      [&] {
+        for (int i = 0; i < 2000000; ++i) x = x + 1e-9 * i;
+      },
+      0.05, 3);
+  EXPECT_GT(m.user_seconds, 0.0);
+  EXPECT_GE(m.system_seconds, 0.0);
+  EXPECT_GE(ds::process_times().user, t0.user);
+  EXPECT_NE(ds::bench_results_to_json({}).find("\"allocator\""), std::string::npos);
+}
+
+TEST(Runtime, ShippedModelsAreFoundFromTheBuildTreeAndTheEnvironment) {
+  const std::string halos = ds::find_shipped_model("halos1000.h5");
+  ASSERT_FALSE(halos.empty());
+  EXPECT_TRUE(std::filesystem::is_regular_file(halos));
+  std::string searched;
+  EXPECT_EQ(ds::find_shipped_model("no-such-model.h5", &searched), "");
+  EXPECT_NE(searched.find("share/diffuscope/models/no-such-model.h5"), std::string::npos);
+  // DIFFUSCOPE_MODELS comes first.
+  const std::string folder = std::filesystem::path(halos).parent_path().string();
+  setenv("DIFFUSCOPE_MODELS", folder.c_str(), 1);
+  EXPECT_EQ(ds::find_shipped_model("zeldovich64.h5"),
+            (std::filesystem::path(folder) / "zeldovich64.h5").string());
+  unsetenv("DIFFUSCOPE_MODELS");
+}
