@@ -86,4 +86,16 @@ void BoxPrior::evaluate(const std::vector<double>& thetas, std::size_t batch,
   }
 }
 
+ObservedLogDensity::ObservedLogDensity(std::shared_ptr<const LogDensity> inner, Observer observer)
+    : inner_(std::move(inner)), observer_(std::move(observer)) {
+  if (!inner_) throw InvalidArgument("ObservedLogDensity: no density");
+}
+
+void ObservedLogDensity::evaluate(const std::vector<double>& thetas, std::size_t batch,
+                                  std::vector<double>& values,
+                                  std::vector<double>* gradients) const {
+  inner_->evaluate(thetas, batch, values, gradients);
+  if (observer_) observer_(thetas, batch, values);
+}
+
 }  // namespace ds

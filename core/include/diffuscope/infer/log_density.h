@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -70,6 +71,29 @@ class BoxPrior : public LogDensity {
   std::shared_ptr<const LogDensity> likelihood_;
   std::vector<std::pair<double, double>> box_;
   double log_volume_ = 0.0;
+};
+
+// A density that reports every batch it evaluates, after evaluating it: the points a sampler
+// asks for are the leapfrog positions of the trajectories being integrated, so a viewer can
+// draw them as they are computed (the GUI's Inference workspace). The callback runs on the
+// evaluating thread, once per evaluate call; it must not call back into the density.
+class ObservedLogDensity : public LogDensity {
+ public:
+  // thetas [batch, D] row-major, values [batch].
+  using Observer = std::function<void(const std::vector<double>& thetas, std::size_t batch,
+                                      const std::vector<double>& values)>;
+  ObservedLogDensity(std::shared_ptr<const LogDensity> inner, Observer observer);
+
+  std::size_t dimension() const override { return inner_->dimension(); }
+  void evaluate(const std::vector<double>& thetas, std::size_t batch, std::vector<double>& values,
+                std::vector<double>* gradients) const override;
+  std::vector<std::string> names() const override { return inner_->names(); }
+  std::vector<std::string> labels() const override { return inner_->labels(); }
+  std::vector<std::pair<double, double>> ranges() const override { return inner_->ranges(); }
+
+ private:
+  std::shared_ptr<const LogDensity> inner_;
+  Observer observer_;
 };
 
 }  // namespace ds
