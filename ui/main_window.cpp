@@ -13,6 +13,7 @@
 #include <QRandomGenerator>
 #include <QSignalBlocker>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QToolBar>
 
 #include "diffuscope/mock/clustered_points.h"
@@ -21,6 +22,8 @@
 #include "ui/field_view/field_viewport.h"
 #include "ui/field_workspace.h"
 #include "ui/halo_workspace.h"
+#include "ui/inference/inference_view.h"
+#include "ui/inference/inference_workspace.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/jobs/job_status_widget.h"
 #include "ui/plots/power_spectrum_plot.h"
@@ -47,7 +50,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   viewport_->setParameters(settings_.field);
   viewport_->setColormap(settings_.colormap);
   viewport_->setScaling(settings_.scaling);
-  setCentralWidget(viewport_);
+  inference_ = new InferenceWorkspace(runner_, this);
+  inference_view_ = new InferenceView(inference_, this);
+  tabs_ = new QTabWidget(this);
+  tabs_->setObjectName(QStringLiteral("workspaceTabs"));
+  tabs_->addTab(viewport_, tr("Fields && Halos"));
+  tabs_->addTab(inference_view_, tr("Inference"));
+  setCentralWidget(tabs_);
+  connect(inference_, &InferenceWorkspace::errorOccurred, this, &MainWindow::showError);
 
   spectrum_plot_ = new PowerSpectrumPlot(this);
   auto* spectrum_dock = new QDockWidget(tr("Power spectrum"), this);
@@ -71,6 +81,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   else
     resize(1400, 900);
   if (!settings_.window_state.isEmpty()) restoreState(settings_.window_state);
+  // The field docks belong to the Fields workspace: hidden while Inference is shown, back after.
+  connect(tabs_, &QTabWidget::currentChanged, this, [this](int index) {
+    if (index == 1) {
+      hidden_docks_.clear();
+      for (QDockWidget* dock : findChildren<QDockWidget*>())
+        if (dock->isVisible()) {
+          hidden_docks_.append(dock);
+          dock->hide();
+        }
+    } else {
+      for (QDockWidget* dock : hidden_docks_) dock->show();
+      hidden_docks_.clear();
+    }
+  });
 
   connect(viewport_, &FieldViewport::parametersEdited, this,
           [this](const FieldParameters& p) { setFieldParameters(p); });
@@ -159,6 +183,21 @@ void MainWindow::buildMenus() {
         tr("Diffuscope point-cloud models (*.h5);;All files (*)"));
     if (!path.isEmpty()) openHaloModelFile(path);
   });
+  file->addAction(tr("Open in &Inference (field, map or chains)..."), this, [this] {
+    showInference();
+    inference_view_->openFileDialog();
+  });
+  QMenu* recent = file->addMenu(tr("Open &recent in Inference"));
+  connect(recent, &QMenu::aboutToShow, this, [this, recent] {
+    recent->clear();
+    const QStringList files = inference_view_->recentFiles();
+    if (files.isEmpty()) recent->addAction(tr("(none yet)"))->setEnabled(false);
+    for (const QString& f : files)
+      recent->addAction(f, this, [this, f] {
+        showInference();
+        inference_view_->openPath(f);
+      });
+  });
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
@@ -194,6 +233,18 @@ void MainWindow::buildMenus() {
     if (workspace_->source() == FieldSource::Emulator) workspace_->requestField(settings_.field);
   });
 
+  QMenu* infer = menuBar()->addMenu(tr("&Inference"));
+  QAction* infer_field = infer->addAction(tr("&Infer parameters of this field"), this,
+                                          &MainWindow::inferShownField);
+  infer_field->setObjectName(QStringLiteral("inferFieldAction"));
+  infer_field->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+  infer->addAction(tr("Show &Fields"), this, &MainWindow::showFields);
+  infer->addAction(tr("Show I&nference"), this, &MainWindow::showInference);
+  infer->addSeparator();
+  infer->addAction(tr("&Export chains..."), inference_view_, &InferenceView::exportChainsDialog);
+  infer->addAction(tr("&Save likelihood map..."), inference_view_, &InferenceView::saveMapDialog);
+  infer->addAction(tr("Export &plots..."), inference_view_, &InferenceView::exportPlotsDialog);
+
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   QAction* about = help->addAction(tr("&About Diffuscope"), this, &MainWindow::showAbout);
   about->setShortcut(QKeySequence::HelpContents);
@@ -205,6 +256,7 @@ void MainWindow::buildToolBar() {
   bar->setObjectName(QStringLiteral("fieldToolBar"));
   bar->addWidget(new QLabel(tr(" Field "), bar));
   kind_box_ = new QComboBox(bar);
+  kind_box_->setObjectName(QStringLiteral("fieldSourceBox"));
   for (const auto& e : ds::kFieldKinds.entries()) {
     kind_box_->addItem(QString::fromLatin1(e.label));
     kind_box_->setItemData(kind_box_->count() - 1, QString::fromLatin1(e.description),
@@ -237,6 +289,36 @@ void MainWindow::buildToolBar() {
     workspace_->setResolution(settings_.resolution);
     workspace_->requestField(settings_.field);
   });
+}
+
+void MainWindow::showFields() { tabs_->setCurrentIndex(0); }
+void MainWindow::showInference() { tabs_->setCurrentIndex(1); }
+bool MainWindow::inferenceShown() const { return tabs_->currentIndex() == 1; }
+
+void MainWindow::inferShownField() {
+  const auto snapshot = workspace_->snapshot();
+  if (!snapshot || !snapshot->image) {
+    showError(tr("Infer parameters"), tr("No field is shown yet"));
+    return;
+  }
+  ds::Field2D field;
+  field.n = snapshot->image->n;
+  field.box_size = snapshot->box_size > 0 ? snapshot->box_size : settings_.box_size;
+  field.kind = snapshot->image->is_contrast ? ds::FieldKind::Contrast : ds::FieldKind::Density;
+  field.values.assign(snapshot->image->values.begin(), snapshot->image->values.end());
+  std::optional<Theta> truth;
+  if (snapshot->parameters) truth = Theta{snapshot->parameters->omega_m, snapshot->parameters->sigma_8};
+  std::optional<ds::MockFieldKind> kind;
+  if (snapshot->parameters && !snapshot->emulator) kind = workspace_->fieldKind();
+  try {
+    inference_->setObservation(InferenceWorkspace::make_observation(
+        std::move(field), truth, kind,
+        snapshot->emulator ? tr("emulated: %1").arg(snapshot->source) : snapshot->source));
+  } catch (const std::exception& e) {
+    showError(tr("Infer parameters"), QString::fromStdString(e.what()));
+    return;
+  }
+  showInference();
 }
 
 void MainWindow::setFieldParameters(const FieldParameters& parameters) {
@@ -356,6 +438,8 @@ void MainWindow::showAbout() {
 
 void MainWindow::saveSettings() {
   settings_.window_geometry = saveGeometry();
+  for (QDockWidget* dock : hidden_docks_) dock->show();  // the Fields layout is what persists
+  hidden_docks_.clear();
   settings_.window_state = saveState();
   QSettings store;
   settings_.save(store);

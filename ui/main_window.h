@@ -11,12 +11,15 @@
 class QComboBox;
 class QDockWidget;
 class QMessageBox;
+class QTabWidget;
 
 namespace dsui {
 
 class FieldViewport;
 class FieldWorkspace;
 class HaloWorkspace;
+class InferenceView;
+class InferenceWorkspace;
 struct EmulatorModel;
 class JobRunner;
 class JobStatusWidget;
@@ -36,6 +39,15 @@ class MainWindow : public QMainWindow {
   PowerSpectrumPlot* powerSpectrumPlot() const { return spectrum_plot_; }
   PointCloudView* pointCloudView() const { return cloud_view_; }
   JobRunner* jobRunner() const { return runner_; }
+  InferenceWorkspace* inferenceWorkspace() const { return inference_; }
+  InferenceView* inferenceView() const { return inference_view_; }
+  // The workspaces are tabs: Fields (the field view with its docks) and Inference.
+  void showFields();
+  void showInference();
+  bool inferenceShown() const;
+  // Hands the field on screen (with its truth when it was generated at known parameters) to the
+  // Inference workspace and shows it.
+  void inferShownField();
   const AppSettings& settings() const { return settings_; }
 
   // Programmatic control, as the sliders do it (tests, scripting).
@@ -76,6 +88,10 @@ class MainWindow : public QMainWindow {
   JobStatusWidget* job_status_;
   QComboBox* resolution_box_ = nullptr;
   QComboBox* kind_box_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
+  InferenceWorkspace* inference_ = nullptr;
+  InferenceView* inference_view_ = nullptr;
+  QList<QDockWidget*> hidden_docks_;  // field docks hidden while Inference is shown
   QPointer<QMessageBox> error_box_;
   QString last_error_;
   std::uint64_t point_seed_ = 1;

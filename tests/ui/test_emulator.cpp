@@ -293,7 +293,7 @@ class EmulatorTest : public QObject {
     // Not a constant picture (how many colours depends on the model: a poorly trained one sends
     // many pixels to infinity, drawn at the top of the map).
     QVERIFY2(dstest::distinct_colours(field) > 2, "emulated field looks blank");
-    auto* box = window_->findChild<QComboBox*>();
+    auto* box = window_->findChild<QComboBox*>(QStringLiteral("fieldSourceBox"));
     QVERIFY(box);
     QVERIFY(box->currentText().startsWith(QStringLiteral("Emulator: zeldovich64")));
     QVERIFY(window_->settings().use_emulator);
@@ -379,7 +379,7 @@ class EmulatorTest : public QObject {
     QVERIFY(window_->lastErrorMessage().contains(garbage));
     QCOMPARE(window_->fieldWorkspace()->source(), FieldSource::Mock);
     QVERIFY(!window_->fieldWorkspace()->emulator());
-    auto* box = window_->findChild<QComboBox*>();
+    auto* box = window_->findChild<QComboBox*>(QStringLiteral("fieldSourceBox"));
     QCOMPARE(box->currentIndex(), ds::kFieldKinds.index(window_->settings().field_kind));
     QVERIFY(!window_->settings().use_emulator);
 

@@ -51,18 +51,19 @@ QString EmulatorModel::describe() const {
 std::shared_ptr<const EmulatorModel> load_emulator_model(const QString& path,
                                                          int fallback_resolution,
                                                          double fallback_box_size,
-                                                         const ds::JobContext& job) {
+                                                         const ds::JobContext& job,
+                                                         ds::Device device) {
   const std::string file = path.toStdString();
   auto emulator = std::make_shared<EmulatorModel>();
   emulator->path = path;
   emulator->name = QFileInfo(path).completeBaseName();
   job.report(0, 2, "reading " + file);
   try {
-    auto model = std::make_shared<ds::DiffusionModel2d>(ds::DiffusionModel2d::load(file));
+    auto model = std::make_shared<ds::DiffusionModel2d>(ds::DiffusionModel2d::load(file, device));
     if (model->net.info().has_ema) {  // training checkpoints: sample with the averaged weights
       job.check_cancelled();
       model = std::make_shared<ds::DiffusionModel2d>(
-          ds::DiffusionModel2d::load(file, ds::Device::Cpu, true));
+          ds::DiffusionModel2d::load(file, device, true));
       emulator->ema = true;
     }
     emulator->model = model;

@@ -40,7 +40,8 @@ struct EmulatorModel {
 std::shared_ptr<const EmulatorModel> load_emulator_model(const QString& path,
                                                          int fallback_resolution,
                                                          double fallback_box_size,
-                                                         const ds::JobContext& job = {});
+                                                         const ds::JobContext& job = {},
+                                                         ds::Device device = ds::Device::Cpu);
 
 // The embedded default model as a file DiffusionModel2d::load can open: a copy under
 // QStandardPaths::CacheLocation, written atomically the first time and rewritten only when its

@@ -1,0 +1,787 @@
+#include "ui/inference/inference_workspace.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "diffuscope/cosmology/cosmology.h"
+#include "diffuscope/data/inspect.h"
+#include "diffuscope/error.h"
+#include "diffuscope/infer/chain_files.h"
+#include "diffuscope/infer/hmc.h"
+#include "diffuscope/infer/log_density.h"
+#include "diffuscope/infer/nuts.h"
+#include "diffuscope/infer/pk_baseline.h"
+#include "diffuscope/mock/field_set.h"
+#include "diffuscope/random.h"
+#include "diffuscope/runtime.h"
+#include "ui/emulator/emulator_model.h"
+#include "ui/jobs/job_runner.h"
+
+namespace dsui {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr int kPostIntervalMs = 50;  // at most 20 chain snapshots per second reach the UI
+
+std::string origin_of(const Observation& o) {
+  return o.origin.toStdString();
+}
+
+ds::Chains empty_chains(std::size_t chains) {
+  ds::Chains c;
+  c.names = {"Omega_m", "sigma_8"};
+  c.labels = {"\\Omega_m", "\\sigma_8"};
+  c.ranges = {{ds::kDefaultPrior.omega_m.lo, ds::kDefaultPrior.omega_m.hi},
+              {ds::kDefaultPrior.sigma_8.lo, ds::kDefaultPrior.sigma_8.hi}};
+  c.chains = chains;
+  return c;
+}
+
+// The kept draws (after warm-up) of a live snapshot as ds::Chains (the final result replaces
+// them with the sampler's own, which carry every statistic).
+void rebuild_kept(ChainsSnapshot& s) {
+  const std::size_t chains = s.chains.size();
+  std::size_t draws = std::numeric_limits<std::size_t>::max();
+  for (const auto& c : s.chains)
+    draws = std::min(draws, c.positions.size() > s.warmup ? c.positions.size() - s.warmup : 0);
+  if (chains == 0) draws = 0;
+  ds::Chains k = empty_chains(chains);
+  k.draws = draws;
+  k.sampler = s.settings.sampler == SamplerChoice::Nuts ? "nuts" : "hmc";
+  k.seed = s.settings.seed;
+  for (std::size_t c = 0; c < chains; ++c)
+    for (std::size_t d = 0; d < draws; ++d) {
+      const Theta& t = s.chains[c].positions[s.warmup + d];
+      k.values.push_back(t[0]);
+      k.values.push_back(t[1]);
+      k.lp.push_back(s.chains[c].lp[s.warmup + d]);
+      k.acceptance_rate.push_back(s.chains[c].acceptance[s.warmup + d]);
+      k.step_size.push_back(s.chains[c].step_size[s.warmup + d]);
+      k.diverging.push_back(s.chains[c].diverging[s.warmup + d]);
+    }
+  s.kept = std::move(k);
+  s.summary.reset();
+  if (chains >= 1 && draws >= 4) s.summary = ds::summarize(s.kept);
+}
+
+}  // namespace
+
+QString likelihood_label(const LikelihoodSettings& s) {
+  switch (s.kind) {
+    case ds::FieldLikelihoodKind::Vlb:
+      return QStringLiteral("VLB (T_MAX %1, K %2, %3 noise)%4")
+          .arg(s.t_max)
+          .arg(s.draws)
+          .arg(s.common_noise ? QStringLiteral("common") : QStringLiteral("fresh"))
+          .arg(s.noise_sigma > 0 ? QStringLiteral(", σ_obs %1").arg(s.noise_sigma) : QString());
+    case ds::FieldLikelihoodKind::ExactGrf:
+      return QStringLiteral("Exact GRF");
+    case ds::FieldLikelihoodKind::PkBaseline:
+      return QStringLiteral("P(k) baseline");
+  }
+  return QString();
+}
+
+QString sampler_label(SamplerChoice s) {
+  switch (s) {
+    case SamplerChoice::PublishedHmc:
+      return QStringLiteral("HMC (published: ε 5e-4, L 5, M⁻¹ diag(1, 5))");
+    case SamplerChoice::AdaptedHmc:
+      return QStringLiteral("HMC, adapted step size and metric");
+    case SamplerChoice::Nuts:
+      return QStringLiteral("NUTS");
+  }
+  return QString();
+}
+
+// Pause / step / speed of a running chain job, shared between the UI and the worker.
+struct InferenceWorkspace::ChainGate {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool paused = false;
+  int steps = 0;  // transitions allowed while paused
+  int delay_ms = 0;
+
+  // Called by the worker after every iteration: waits out the delay and any pause.
+  void wait(const ds::JobContext& job, const std::function<void(bool paused)>& on_pause) {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (delay_ms > 0) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+      while (!job.cancelled() && !paused &&
+             changed.wait_until(lock, std::min(until, std::chrono::steady_clock::now() +
+                                                          std::chrono::milliseconds(50))) !=
+                 std::cv_status::no_timeout &&
+             std::chrono::steady_clock::now() < until) {
+      }
+    }
+    bool told = false;
+    while (paused && steps == 0 && !job.cancelled()) {
+      if (!told) {
+        lock.unlock();
+        on_pause(true);
+        lock.lock();
+        told = true;
+      }
+      changed.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    if (steps > 0) --steps;
+    job.check_cancelled();
+  }
+};
+
+InferenceWorkspace::InferenceWorkspace(JobRunner* runner, QObject* parent)
+    : QObject(parent), runner_(runner) {
+  qRegisterMetaType<std::shared_ptr<const Observation>>();
+}
+
+InferenceWorkspace::~InferenceWorkspace() {
+  cancelAll();
+}
+
+void InferenceWorkspace::cancelAll() {
+  cancelMap();
+  resetChains();
+  if (observation_job_) observation_job_->cancel();
+}
+
+std::shared_ptr<Observation> InferenceWorkspace::make_observation(
+    ds::Field2D field, std::optional<Theta> truth, std::optional<ds::MockFieldKind> kind,
+    QString origin) {
+  auto o = std::make_shared<Observation>();
+  ds::require_finite_field(field, origin.toStdString());
+  auto image = std::make_shared<FieldImage>();
+  image->n = field.n;
+  image->is_contrast = field.kind == ds::FieldKind::Contrast;
+  image->values.assign(field.values.begin(), field.values.end());
+  o->image = image;
+  o->spectrum = ds::cut_at_nyquist(ds::power_spectrum_2d(field), field.n, field.box_size);
+  o->field = std::move(field);
+  o->truth = truth;
+  o->mock_kind = kind;
+  o->origin = std::move(origin);
+  return o;
+}
+
+void InferenceWorkspace::drawMock(const MockRequest& r) {
+  if (!ds::kDefaultPrior.contains(r.truth[0], r.truth[1])) {
+    Q_EMIT errorOccurred(tr("Draw mock"),
+                         tr("The truth (Omega_m = %1, sigma_8 = %2) is outside the prior box "
+                            "[0.1, 0.5] x [0.6, 1.0]")
+                             .arg(r.truth[0])
+                             .arg(r.truth[1]));
+    return;
+  }
+  if (observation_job_) observation_job_->cancel();
+  const int generation = ++observation_generation_;
+  QPointer<InferenceWorkspace> self(this);
+  observation_job_ =
+      runner_->start(tr("Mock observation"), [r, self, generation](const ds::JobContext& job) {
+        ds::Cosmology cosmology;
+        cosmology.omega_m = r.truth[0];
+        cosmology.sigma_8 = r.truth[1];
+        ds::MockFieldSettings settings;
+        settings.kind = r.kind;
+        settings.n = r.n;
+        settings.box_size = r.box_size;
+        ds::Field2D field = ds::make_field_generator(settings, cosmology)->draw(r.seed, job);
+        job.check_cancelled();
+        const QString origin = QStringLiteral("%1 mock %2x%2, Ωm = %3, σ8 = %4, seed %5")
+                                   .arg(QString::fromLatin1(ds::kFieldKinds.label(r.kind)))
+                                   .arg(r.n)
+                                   .arg(r.truth[0], 0, 'f', 3)
+                                   .arg(r.truth[1], 0, 'f', 3)
+                                   .arg(r.seed);
+        auto o = make_observation(std::move(field), r.truth, r.kind, origin);
+        return JobRunner::Publish([self, o, generation] {
+          if (self && generation == self->observation_generation_) self->setObservation(o);
+        });
+      });
+}
+
+void InferenceWorkspace::setObservation(std::shared_ptr<const Observation> observation) {
+  cancelMap();
+  resetChains();
+  ++observation_generation_;
+  observation_ = std::move(observation);
+  maps_.clear();
+  Q_EMIT mapChanged();
+  Q_EMIT observationChanged();
+}
+
+void InferenceWorkspace::openObservationFile(const QString& path, long index) {
+  if (observation_job_) observation_job_->cancel();
+  const int generation = ++observation_generation_;
+  QPointer<InferenceWorkspace> self(this);
+  observation_job_ = runner_->start(
+      tr("Open observation"), [path, index, self, generation](const ds::JobContext& job) {
+        const std::string file = path.toStdString();
+        ds::Dataset data;
+        try {
+          data = ds::load_as_dataset(file, ds::ConvertOptions{}, job);
+        } catch (const ds::FileError&) {
+          throw;
+        } catch (const ds::Cancelled&) {
+          throw;
+        } catch (const std::exception& e) {
+          throw ds::FileError(file, e.what());
+        }
+        if (data.kind != ds::SampleKind::Fields)
+          throw ds::FileError(file, "holds point clouds, not 2D fields");
+        if (index < 0 || std::size_t(index) >= data.count())
+          throw ds::FileError(file, "has " + std::to_string(data.count()) + " fields; index " +
+                                        std::to_string(index) + " is out of range");
+        ds::Field2D field = ds::dataset_field(data, std::size_t(index));
+        std::optional<Theta> truth;
+        if (data.param_count() >= 2 && data.param_names[0] == "Omega_m" &&
+            data.param_names[1] == "sigma_8")
+          truth = Theta{data.param(std::size_t(index), 0), data.param(std::size_t(index), 1)};
+        std::optional<ds::MockFieldKind> kind;
+        try {
+          kind = ds::kFieldKinds.from_string(data.generator);
+        } catch (const ds::InvalidArgument&) {
+        }
+        const QString origin = QStringLiteral("%1 [%2]").arg(QFileInfo(path).fileName()).arg(index);
+        std::shared_ptr<Observation> o;
+        try {
+          o = make_observation(std::move(field), truth, kind, origin);
+        } catch (const ds::InvalidArgument& e) {
+          throw ds::FileError(file, e.what());
+        }
+        return JobRunner::Publish([self, o, generation] {
+          if (self && generation == self->observation_generation_) self->setObservation(o);
+        });
+      });
+}
+
+void InferenceWorkspace::setLikelihood(const LikelihoodSettings& settings) {
+  if (settings == likelihood_) return;
+  likelihood_ = settings;
+  cancelMap();
+  resetChains();
+  Q_EMIT mapChanged();
+}
+
+std::shared_ptr<const ds::LogDensity> InferenceWorkspace::buildLikelihood(
+    const LikelihoodSettings& s, const Observation& o, const ds::JobContext& job,
+    std::shared_ptr<ds::VlbLogLikelihood>* vlb_out) {
+  const std::string origin = origin_of(o);
+  switch (s.kind) {
+    case ds::FieldLikelihoodKind::ExactGrf:
+      if (o.mock_kind && *o.mock_kind != ds::MockFieldKind::Grf)
+        throw ds::InvalidArgument(origin +
+                                  ": the exact GRF likelihood applies to Gaussian-random-field "
+                                  "mocks only; this is a " +
+                                  ds::kFieldKinds.label(*o.mock_kind));
+      return ds::exact_grf_likelihood(o.field, origin);
+    case ds::FieldLikelihoodKind::Vlb: {
+      std::shared_ptr<const ds::DiffusionModel2d> model;
+      {
+        std::lock_guard<std::mutex> lock(cache_mutex_);
+        if (model_loaded_ && model_path_loaded_ == s.model_path && model_device_ == s.device)
+          model = model_;
+      }
+      if (!model) {
+        job.report(0, 0, "loading the diffusion model");
+        ds::require_device(s.device);  // a clear message when this build or machine has no CUDA
+        const QString path = s.model_path.isEmpty() ? extract_embedded_model() : s.model_path;
+        model = load_emulator_model(path, o.field.n, o.field.box_size, job, s.device)->model;
+        std::lock_guard<std::mutex> lock(cache_mutex_);
+        model_ = model;
+        model_path_loaded_ = s.model_path;
+        model_device_ = s.device;
+        model_loaded_ = true;
+      }
+      ds::VlbSettings v;
+      v.t_max = s.t_max;
+      v.draws = s.draws;
+      v.noise = s.common_noise ? ds::VlbNoiseMode::Common : ds::VlbNoiseMode::Fresh;
+      v.seed = s.seed;
+      auto vlb = ds::vlb_likelihood(*model, o.field, v, origin, s.noise_sigma, s.seed);
+      if (vlb_out) *vlb_out = vlb;
+      return vlb;
+    }
+    case ds::FieldLikelihoodKind::PkBaseline: {
+      const ds::MockFieldKind kind = o.mock_kind.value_or(o.field.kind == ds::FieldKind::Contrast
+                                                              ? ds::MockFieldKind::Grf
+                                                              : ds::MockFieldKind::Zeldovich);
+      const std::string key = std::string(ds::kFieldKinds.name(kind)) + "/" +
+                              std::to_string(o.field.n) + "/" + std::to_string(o.field.box_size);
+      std::shared_ptr<const ds::PkBaseline> baseline;
+      {
+        std::lock_guard<std::mutex> lock(cache_mutex_);
+        const auto it = baselines_.find(key);
+        if (it != baselines_.end()) baseline = it->second;
+      }
+      if (!baseline) {
+        ds::PkMockPlan plan;
+        plan.field.kind = kind;
+        plan.field.n = o.field.n;
+        plan.field.box_size = o.field.box_size;
+        baseline = std::make_shared<const ds::PkBaseline>(
+            ds::build_pk_baseline(plan, ds::PkBaselineSettings{}, job));
+        std::lock_guard<std::mutex> lock(cache_mutex_);
+        baselines_[key] = baseline;
+      }
+      return ds::pk_baseline_likelihood(baseline, o.field, origin);
+    }
+  }
+  throw ds::InvalidArgument("unknown likelihood");
+}
+
+// --- maps --------------------------------------------------------------------------------------
+
+std::shared_ptr<const MapLayer> InferenceWorkspace::currentMap() const {
+  const auto it = maps_.find(likelihood_.kind);
+  return it == maps_.end() ? nullptr : it->second;
+}
+
+void InferenceWorkspace::cancelMap() {
+  if (map_job_) map_job_->cancel();
+  map_job_ = nullptr;
+  ++map_generation_;
+}
+
+void InferenceWorkspace::startMap(const ds::GridScanSettings& settings) {
+  if (!observation_) {
+    Q_EMIT errorOccurred(tr("Likelihood map"), tr("No observation: draw a mock or open a field"));
+    return;
+  }
+  try {
+    ds::validate_grid_settings(settings);
+  } catch (const std::exception& e) {
+    Q_EMIT errorOccurred(tr("Likelihood map"), QString::fromStdString(e.what()));
+    return;
+  }
+  cancelMap();
+  const int generation = map_generation_;
+  const LikelihoodSettings ls = likelihood_;
+  auto layer = std::make_shared<MapLayer>();
+  layer->kind = ls.kind;
+  layer->label = likelihood_label(ls);
+  layer->scan.settings = settings;
+  layer->scan.omega_m = ds::grid_axis_omega_m(settings);
+  layer->scan.sigma_8 = ds::grid_axis_sigma_8(settings);
+  const std::size_t n = layer->scan.omega_m.size();
+  layer->scan.log_like.assign(n * n, kNaN);
+  layer->scan.delta_chi2.assign(n * n, kNaN);
+  maps_[ls.kind] = layer;
+  Q_EMIT mapChanged();
+
+  const auto observation = observation_;
+  QPointer<InferenceWorkspace> self(this);
+  auto timer = std::make_shared<QElapsedTimer>();
+  timer->start();
+  map_job_ = runner_->start(
+      tr("Likelihood map: %1").arg(layer->label),
+      [self, this, observation, ls, settings, generation, timer](const ds::JobContext& job) {
+        std::shared_ptr<ds::VlbLogLikelihood> vlb;
+        const auto likelihood = buildLikelihood(ls, *observation, job, &vlb);
+        job.check_cancelled();
+        ds::GridScan scan = ds::scan_likelihood_grid(
+            *likelihood, settings, job,
+            [self, generation, kind = ls.kind, timer](const ds::GridScanUpdate& u) {
+              JobRunner::post(self, [self, generation, kind, u, timer] {
+                if (!self || generation != self->map_generation_) return;
+                const auto it = self->maps_.find(kind);
+                if (it == self->maps_.end()) return;
+                auto next = std::make_shared<MapLayer>(*it->second);
+                const std::size_t nn = next->scan.n() * next->scan.n();
+                if (u.terms_per_point > 0 && next->scan.terms.empty()) {
+                  next->scan.terms_per_point = u.terms_per_point;
+                  next->scan.terms.assign(u.terms_per_point * nn, kNaN);
+                }
+                for (std::size_t i = 0; i < u.points.size(); ++i) {
+                  next->scan.log_like[u.points[i]] = u.log_like[i];
+                  for (std::size_t t = 0; t < u.terms_per_point; ++t)
+                    next->scan.terms[t * nn + u.points[i]] = u.terms[i * u.terms_per_point + t];
+                }
+                next->known = u.known;
+                // -2 Delta ln L against the best value known so far.
+                double best = -std::numeric_limits<double>::infinity();
+                for (double v : next->scan.log_like)
+                  if (std::isfinite(v)) best = std::max(best, v);
+                for (std::size_t i = 0; i < nn; ++i) {
+                  const double v = next->scan.log_like[i];
+                  next->scan.delta_chi2[i] = std::isfinite(v) ? 2.0 * (best - v) : kNaN;
+                }
+                next->seconds = double(timer->elapsed()) * 1e-3;
+                it->second = next;
+                Q_EMIT self->mapChanged();
+              });
+            });
+        if (vlb) scan.provenance.t_max = ls.t_max;
+        scan.provenance.field = observation->origin.toStdString();
+        scan.provenance.added_noise = ls.noise_sigma;
+        return JobRunner::Publish(
+            [self, generation, kind = ls.kind, scan, label = likelihood_label(ls)] {
+              if (!self || generation != self->map_generation_) return;
+              auto done = std::make_shared<MapLayer>();
+              done->kind = kind;
+              done->label = label;
+              done->scan = scan;
+              done->known = scan.log_like.size();
+              done->complete = true;
+              done->seconds = scan.seconds;
+              self->maps_[kind] = done;
+              Q_EMIT self->mapChanged();
+              Q_EMIT self->statusMessage(tr("%1 map %2 x %2 complete in %3 s")
+                                             .arg(label)
+                                             .arg(scan.n())
+                                             .arg(scan.seconds, 0, 'f', 2));
+            });
+      });
+}
+
+void InferenceWorkspace::openGridFile(const QString& path) {
+  try {
+    ds::GridScan scan = ds::read_grid_scan(path.toStdString());
+    auto layer = std::make_shared<MapLayer>();
+    layer->kind = scan.provenance.t_max > 0 ? ds::FieldLikelihoodKind::Vlb : likelihood_.kind;
+    layer->label = QStringLiteral("%1 (%2)")
+                       .arg(scan.provenance.t_max > 0
+                                ? QStringLiteral("VLB, T_MAX %1").arg(scan.provenance.t_max)
+                                : QStringLiteral("map"))
+                       .arg(QFileInfo(path).fileName());
+    layer->known = scan.log_like.size();
+    layer->complete = true;
+    layer->from_file = true;
+    layer->seconds = scan.seconds;
+    layer->scan = std::move(scan);
+    if (layer->kind == likelihood_.kind) cancelMap();
+    maps_[layer->kind] = layer;
+    if (layer->kind != likelihood_.kind) {
+      LikelihoodSettings s = likelihood_;
+      s.kind = layer->kind;
+      likelihood_ = s;  // show the opened map as the heatmap
+    }
+    Q_EMIT mapChanged();
+  } catch (const std::exception& e) {
+    Q_EMIT errorOccurred(tr("Open likelihood map"), QString::fromStdString(e.what()));
+  }
+}
+
+void InferenceWorkspace::saveGridFile(const QString& path, ds::FieldLikelihoodKind kind) {
+  const auto it = maps_.find(kind);
+  if (it == maps_.end() || !it->second->complete) {
+    Q_EMIT errorOccurred(tr("Save likelihood map"),
+                         tr("No complete map of this likelihood to save yet"));
+    return;
+  }
+  try {
+    ds::write_grid_scan(path.toStdString(), it->second->scan);
+  } catch (const std::exception& e) {
+    Q_EMIT errorOccurred(tr("Save likelihood map"), QString::fromStdString(e.what()));
+  }
+}
+
+// --- chains ------------------------------------------------------------------------------------
+
+void InferenceWorkspace::addStart(const Theta& start) {
+  if (!ds::kDefaultPrior.contains(start[0], start[1])) {
+    Q_EMIT errorOccurred(tr("Chain start"),
+                         tr("The start (Omega_m = %1, sigma_8 = %2) is outside the prior box "
+                            "[0.1, 0.5] x [0.6, 1.0]")
+                             .arg(start[0])
+                             .arg(start[1]));
+    return;
+  }
+  starts_.push_back(start);
+  Q_EMIT startsChanged();
+}
+
+void InferenceWorkspace::clearStarts() {
+  starts_.clear();
+  Q_EMIT startsChanged();
+}
+
+void InferenceWorkspace::startAtMaximum() {
+  const auto map = currentMap();
+  double best = -std::numeric_limits<double>::infinity();
+  Theta at{0.3, 0.8};
+  bool found = false;
+  if (map)
+    for (std::size_t i = 0; i < map->scan.log_like.size(); ++i)
+      if (std::isfinite(map->scan.log_like[i]) && map->scan.log_like[i] > best) {
+        best = map->scan.log_like[i];
+        at = {map->scan.omega_m[i % map->scan.n()], map->scan.sigma_8[i / map->scan.n()]};
+        found = true;
+      }
+  if (!found) {
+    Q_EMIT errorOccurred(tr("Start at the maximum"), tr("No map with values yet"));
+    return;
+  }
+  addStart(at);
+}
+
+void InferenceWorkspace::randomStarts(int count, std::uint64_t seed) {
+  ds::Rng rng(seed, 7);
+  const ds::Prior& p = ds::kDefaultPrior;
+  for (int i = 0; i < count; ++i) {
+    // The central half of the box, as the samplers' own default starts.
+    const double u = rng.uniform(), v = rng.uniform();
+    const double om = p.omega_m.lo + (0.25 + 0.5 * u) * p.omega_m.width();
+    const double s8 = p.sigma_8.lo + (0.25 + 0.5 * v) * p.sigma_8.width();
+    starts_.push_back({om, s8});
+  }
+  Q_EMIT startsChanged();
+}
+
+void InferenceWorkspace::resetChains() {
+  if (chain_job_) chain_job_->cancel();
+  if (gate_) {
+    std::lock_guard<std::mutex> lock(gate_->mutex);
+    gate_->changed.notify_all();
+  }
+  chain_job_ = nullptr;
+  gate_.reset();
+  ++chain_generation_;
+  if (chains_) {
+    chains_.reset();
+    Q_EMIT chainsChanged();
+  }
+}
+
+void InferenceWorkspace::setPaused(bool paused) {
+  if (!gate_) return;
+  {
+    std::lock_guard<std::mutex> lock(gate_->mutex);
+    gate_->paused = paused;
+    gate_->steps = 0;
+  }
+  gate_->changed.notify_all();
+  if (chains_) {
+    auto s = std::make_shared<ChainsSnapshot>(*chains_);
+    s->paused = paused;
+    chains_ = s;
+    Q_EMIT chainsChanged();
+  }
+}
+
+void InferenceWorkspace::step() {
+  if (!gate_) return;
+  {
+    std::lock_guard<std::mutex> lock(gate_->mutex);
+    gate_->paused = true;
+    gate_->steps += 1;
+  }
+  gate_->changed.notify_all();
+}
+
+void InferenceWorkspace::setDelay(int delay_ms) {
+  if (!gate_) return;
+  {
+    std::lock_guard<std::mutex> lock(gate_->mutex);
+    gate_->delay_ms = std::max(0, delay_ms);
+  }
+  gate_->changed.notify_all();
+}
+
+void InferenceWorkspace::publishChains(std::shared_ptr<ChainsSnapshot> s) {
+  chains_ = std::move(s);
+  Q_EMIT chainsChanged();
+}
+
+void InferenceWorkspace::startChains(const ChainSettings& settings) {
+  if (!observation_) {
+    Q_EMIT errorOccurred(tr("Chains"), tr("No observation: draw a mock or open a field"));
+    return;
+  }
+  if (starts_.empty()) {
+    Q_EMIT errorOccurred(tr("Chains"),
+                         tr("No start points: click on the map, or use Start at maximum / "
+                            "Random starts"));
+    return;
+  }
+  const bool paused_start = gate_ && gate_->paused;  // Step before Start: begin paused
+  resetChains();
+  const int generation = chain_generation_;
+  gate_ = std::make_shared<ChainGate>();
+  gate_->delay_ms = settings.delay_ms;
+  gate_->paused = paused_start;
+  const auto gate = gate_;
+  const auto observation = observation_;
+  const LikelihoodSettings ls = likelihood_;
+  const std::vector<Theta> starts = starts_;
+  QPointer<InferenceWorkspace> self(this);
+
+  auto initial = std::make_shared<ChainsSnapshot>();
+  initial->settings = settings;
+  initial->running = true;
+  initial->source = tr("%1 on %2").arg(sampler_label(settings.sampler), likelihood_label(ls));
+  initial->chains.resize(starts.size());
+  initial->trajectory.resize(starts.size());
+  initial->warmup = settings.warmup;
+  initial->total = settings.warmup + settings.draws;
+  publishChains(initial);
+
+  chain_job_ = runner_->start(
+      tr("Chains: %1").arg(initial->source), [self, this, gate, observation, ls, starts, settings,
+                                              generation, initial](const ds::JobContext& job) {
+        const auto likelihood = buildLikelihood(ls, *observation, job, nullptr);
+        auto posterior = std::make_shared<ds::BoxPrior>(likelihood, ds::kDefaultPrior);
+
+        // Worker-side state, copied to the UI at most every kPostIntervalMs.
+        auto state = std::make_shared<ChainsSnapshot>(*initial);
+        QElapsedTimer since_post, clock;
+        since_post.start();
+        clock.start();
+        auto post = [&](bool force) {
+          if (!force && since_post.elapsed() < kPostIntervalMs) return;
+          since_post.restart();
+          state->seconds = double(clock.elapsed()) * 1e-3;
+          auto copy = std::make_shared<ChainsSnapshot>(*state);
+          rebuild_kept(*copy);
+          JobRunner::post(self, [self, generation, copy] {
+            if (self && generation == self->chain_generation_) self->publishChains(copy);
+          });
+        };
+        auto observed = std::make_shared<ds::ObservedLogDensity>(
+            posterior,
+            [&](const std::vector<double>& thetas, std::size_t batch, const std::vector<double>&) {
+              // Attribute each evaluated point to the nearest chain's trajectory end.
+              const std::size_t chains = state->chains.size();
+              for (std::size_t b = 0; b < batch; ++b) {
+                const Theta p{thetas[2 * b], thetas[2 * b + 1]};
+                std::size_t best = 0;
+                double best_d = std::numeric_limits<double>::infinity();
+                for (std::size_t c = 0; c < chains; ++c) {
+                  const auto& tr = state->trajectory[c];
+                  const Theta from = !tr.empty() ? tr.back()
+                                     : !state->chains[c].positions.empty()
+                                         ? state->chains[c].positions.back()
+                                         : starts[c];
+                  const double d = std::hypot(p[0] - from[0], (p[1] - from[1]));
+                  if (d < best_d) best_d = d, best = c;
+                }
+                state->trajectory[best].push_back(p);
+              }
+              // Slow densities (a VLB) show every leapfrog step as it is computed.
+              post(false);
+            });
+        auto on_iteration = [&](const ds::McmcIteration& it) {
+          for (std::size_t c = 0; c < it.chains.size(); ++c) {
+            const ds::Transition& t = it.chains[c];
+            ChainTrace& trace = state->chains[c];
+            const Theta before = trace.positions.empty() ? starts[c] : trace.positions.back();
+            const Theta now{t.position[0], t.position[1]};
+            trace.positions.push_back(now);
+            trace.lp.push_back(t.lp);
+            trace.acceptance.push_back(t.acceptance_rate);
+            trace.step_size.push_back(t.step_size);
+            trace.diverging.push_back(t.diverging ? 1 : 0);
+            trace.moved.push_back(now != before ? 1 : 0);
+            state->trajectory[c].clear();
+          }
+          state->iterations = it.iteration + 1;
+          post(gate->delay_ms > 0);
+          gate->wait(job, [&](bool) {
+            state->paused = true;
+            post(true);
+            state->paused = false;
+          });
+        };
+        ds::McmcRun run;
+        run.chains = starts.size();
+        run.warmup = settings.warmup;
+        run.draws = settings.draws;
+        run.seed = settings.seed;
+        for (const Theta& s : starts) run.starts.push_back({s[0], s[1]});
+        ds::McmcResult result;
+        if (settings.sampler == SamplerChoice::Nuts) {
+          ds::NutsSettings n;
+          n.run = run;
+          n.step_size = settings.step_size;  // 0: Stan's heuristic
+          n.inverse_mass = settings.inverse_mass;
+          result = ds::sample_nuts(*observed, n, job, on_iteration);
+        } else {
+          ds::HmcSettings h;
+          h.run = run;
+          h.step_size = settings.step_size;
+          h.leapfrog_steps = settings.leapfrog_steps;
+          h.inverse_mass = settings.inverse_mass;
+          h.adapt = settings.sampler == SamplerChoice::AdaptedHmc;
+          result = ds::sample_hmc(*observed, h, job, on_iteration);
+        }
+        state->seconds = result.seconds;
+        auto done = std::make_shared<ChainsSnapshot>(*state);
+        done->running = false;
+        done->paused = false;
+        done->finished = true;
+        for (auto& t : done->trajectory) t.clear();
+        done->kept = std::move(result.chains);
+        done->kept.labels = {"\\Omega_m", "\\sigma_8"};
+        if (done->kept.draws >= 4) done->summary = ds::summarize(done->kept);
+        return JobRunner::Publish([self, generation, done] {
+          if (!self || generation != self->chain_generation_) return;
+          self->publishChains(done);
+          Q_EMIT self->statusMessage(tr("%1: %2 chains x %3 draws in %4 s")
+                                         .arg(done->source)
+                                         .arg(done->kept.chains)
+                                         .arg(done->kept.draws)
+                                         .arg(done->seconds, 0, 'f', 1));
+        });
+      });
+}
+
+void InferenceWorkspace::openChainFile(const QString& path) {
+  try {
+    ds::Chains chains = ds::read_chains(path.toStdString());
+    if (chains.parameters() < 2)
+      throw ds::FileError(path.toStdString(), "holds fewer than two parameters");
+    resetChains();
+    auto s = std::make_shared<ChainsSnapshot>();
+    s->from_file = true;
+    s->finished = true;
+    s->source = QFileInfo(path).fileName();
+    s->warmup = 0;
+    s->total = chains.draws;
+    s->iterations = chains.draws;
+    s->chains.resize(chains.chains);
+    s->trajectory.resize(chains.chains);
+    for (std::size_t c = 0; c < chains.chains; ++c) {
+      ChainTrace& t = s->chains[c];
+      for (std::size_t d = 0; d < chains.draws; ++d) {
+        t.positions.push_back({chains.value(c, d, 0), chains.value(c, d, 1)});
+        const std::size_t i = c * chains.draws + d;
+        t.lp.push_back(chains.lp.empty() ? kNaN : chains.lp[i]);
+        t.acceptance.push_back(chains.acceptance_rate.empty() ? kNaN : chains.acceptance_rate[i]);
+        t.step_size.push_back(chains.step_size.empty() ? kNaN : chains.step_size[i]);
+        t.diverging.push_back(chains.diverging.empty() ? 0 : chains.diverging[i]);
+        t.moved.push_back(1);
+      }
+    }
+    if (chains.draws >= 4) s->summary = ds::summarize(chains);
+    s->kept = std::move(chains);
+    publishChains(s);
+  } catch (const std::exception& e) {
+    Q_EMIT errorOccurred(tr("Open chains"), QString::fromStdString(e.what()));
+  }
+}
+
+void InferenceWorkspace::exportChains(const QString& path, const QString& format) {
+  if (!chains_ || chains_->kept.draws == 0) {
+    Q_EMIT errorOccurred(tr("Export chains"), tr("No kept draws to export yet"));
+    return;
+  }
+  try {
+    const std::string p = path.toStdString();
+    if (format == QLatin1String("getdist"))
+      ds::write_getdist(p, chains_->kept);
+    else if (format == QLatin1String("netcdf"))
+      ds::write_arviz_netcdf(p, chains_->kept);
+    else if (format == QLatin1String("csv"))
+      ds::write_chains_csv(p, chains_->kept);
+    else
+      throw ds::InvalidArgument("unknown chain format '" + format.toStdString() + "'");
+  } catch (const std::exception& e) {
+    Q_EMIT errorOccurred(tr("Export chains"), QString::fromStdString(e.what()));
+  }
+}
+
+}  // namespace dsui
