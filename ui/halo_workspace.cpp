@@ -2,10 +2,10 @@
 
 #include <QElapsedTimer>
 #include <QFileInfo>
-#include <cmath>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <cmath>
 
 #include "ui/emulator/emulator_model.h"
 #include "ui/jobs/job_runner.h"
@@ -120,30 +120,34 @@ void HaloWorkspace::startNext() {
   const std::uint64_t seed = seed_;
   const QString title = refined ? tr("Halo emulator, ODE %1").arg(steps)
                                 : tr("Halo emulator preview, ODE %1").arg(steps);
-  Job* job = runner_->start(title, [this, model, name, om, s8, seed, steps, refined,
-                                    n](const ds::JobContext& ctx) {
-    QElapsedTimer timer;
-    timer.start();
-    ds::PointSampleSettings settings;
-    settings.sampler = ds::PointSamplerKind::Ode;
-    settings.steps = steps;
-    settings.seed = seed;
-    const auto cloud = model->sample({om, s8}, 1, n, settings, {}, ctx);
-    auto snapshot = std::make_shared<HaloSnapshot>();
-    snapshot->omega_m = om;
-    snapshot->sigma_8 = s8;
-    snapshot->seed = seed;
-    snapshot->steps = steps;
-    snapshot->refined = refined;
-    snapshot->model_name = name;
-    snapshot->points = to_point_set(*model, cloud, n);
-    snapshot->compute_ms = double(timer.elapsed());
-    std::shared_ptr<const HaloSnapshot> done = snapshot;
-    return JobRunner::Publish([this, done] {
-      snapshot_ = done;
-      Q_EMIT snapshotChanged(done);
-    });
-  });
+  Job* job = runner_->start(
+      title, [this, model, name, om, s8, seed, steps, refined, n](const ds::JobContext& ctx) {
+        QElapsedTimer timer;
+        timer.start();
+        ds::PointSampleSettings settings;
+        settings.sampler = ds::PointSamplerKind::Ode;
+        settings.steps = steps;
+        settings.seed = seed;
+        const auto cloud = model->sample({om, s8}, 1, n, settings, {}, ctx);
+        auto snapshot = std::make_shared<HaloSnapshot>();
+        snapshot->omega_m = om;
+        snapshot->sigma_8 = s8;
+        snapshot->seed = seed;
+        snapshot->steps = steps;
+        snapshot->refined = refined;
+        snapshot->model_name = name;
+        snapshot->points = to_point_set(*model, cloud, n);
+        snapshot->cloud = std::make_shared<const std::vector<float>>(cloud);
+        snapshot->n_points = n;
+        snapshot->features = model->features();
+        snapshot->box_size = model->info().transform.box_size;
+        snapshot->compute_ms = double(timer.elapsed());
+        std::shared_ptr<const HaloSnapshot> done = snapshot;
+        return JobRunner::Publish([this, done] {
+          snapshot_ = done;
+          Q_EMIT snapshotChanged(done);
+        });
+      });
   running_job_ = job;
   running_refined_ = refined;
   connect(job, &QObject::destroyed, this, [this] {

@@ -28,7 +28,7 @@ struct HaloSchedule {
   // sliders rest (the default: on a 2-core CPU the field emulator's previews need the cores
   // while dragging, and the UI thread must keep its share).
   int preview_steps = 0;
-  int refined_steps = 50;   // once the sliders rested for rest_ms
+  int refined_steps = 50;  // once the sliders rested for rest_ms
   int rest_ms = 300;
   int points = 0;  // halos per cloud; 0: the model's training size (else 1000)
 };
@@ -39,8 +39,13 @@ struct HaloSnapshot {
   int steps = 0;
   bool refined = false;
   double compute_ms = 0.0;
-  QString model_name;  // e.g. "halos1000"
+  QString model_name;                      // e.g. "halos1000"
   std::shared_ptr<const PointSet> points;  // scalars: log10 mass when the model has it
+  // The catalogue as drawn, [n_points, features] in physical units (what a likelihood scores).
+  std::shared_ptr<const std::vector<float>> cloud;
+  std::int64_t n_points = 0;
+  int features = 0;
+  double box_size = 0.0;  // Mpc/h
 };
 
 class HaloWorkspace : public QObject {

@@ -234,10 +234,13 @@ void MainWindow::buildMenus() {
   });
 
   QMenu* infer = menuBar()->addMenu(tr("&Inference"));
-  QAction* infer_field = infer->addAction(tr("&Infer parameters of this field"), this,
-                                          &MainWindow::inferShownField);
+  QAction* infer_field =
+      infer->addAction(tr("&Infer parameters of this field"), this, &MainWindow::inferShownField);
   infer_field->setObjectName(QStringLiteral("inferFieldAction"));
   infer_field->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+  QAction* infer_cloud = infer->addAction(tr("Infer parameters of this &cloud (halo ELBO)"), this,
+                                          &MainWindow::inferShownCloud);
+  infer_cloud->setObjectName(QStringLiteral("inferCloudAction"));
   infer->addAction(tr("Show &Fields"), this, &MainWindow::showFields);
   infer->addAction(tr("Show I&nference"), this, &MainWindow::showInference);
   infer->addSeparator();
@@ -291,9 +294,15 @@ void MainWindow::buildToolBar() {
   });
 }
 
-void MainWindow::showFields() { tabs_->setCurrentIndex(0); }
-void MainWindow::showInference() { tabs_->setCurrentIndex(1); }
-bool MainWindow::inferenceShown() const { return tabs_->currentIndex() == 1; }
+void MainWindow::showFields() {
+  tabs_->setCurrentIndex(0);
+}
+void MainWindow::showInference() {
+  tabs_->setCurrentIndex(1);
+}
+bool MainWindow::inferenceShown() const {
+  return tabs_->currentIndex() == 1;
+}
 
 void MainWindow::inferShownField() {
   const auto snapshot = workspace_->snapshot();
@@ -307,7 +316,8 @@ void MainWindow::inferShownField() {
   field.kind = snapshot->image->is_contrast ? ds::FieldKind::Contrast : ds::FieldKind::Density;
   field.values.assign(snapshot->image->values.begin(), snapshot->image->values.end());
   std::optional<Theta> truth;
-  if (snapshot->parameters) truth = Theta{snapshot->parameters->omega_m, snapshot->parameters->sigma_8};
+  if (snapshot->parameters)
+    truth = Theta{snapshot->parameters->omega_m, snapshot->parameters->sigma_8};
   std::optional<ds::MockFieldKind> kind;
   if (snapshot->parameters && !snapshot->emulator) kind = workspace_->fieldKind();
   try {
@@ -318,6 +328,32 @@ void MainWindow::inferShownField() {
     showError(tr("Infer parameters"), QString::fromStdString(e.what()));
     return;
   }
+  showInference();
+}
+
+void MainWindow::inferShownCloud() {
+  const auto snapshot = halos_->snapshot();
+  if (!snapshot || !snapshot->cloud) {
+    showError(tr("Infer parameters"), tr("No emulated halo catalogue is shown yet"));
+    return;
+  }
+  try {
+    inference_->setObservation(InferenceWorkspace::make_cloud_observation(
+        *snapshot->cloud, snapshot->n_points, snapshot->features, snapshot->box_size,
+        Theta{snapshot->omega_m, snapshot->sigma_8},
+        tr("emulated: %1, %2 halos, Ωm = %3, σ8 = %4, seed %5")
+            .arg(snapshot->model_name)
+            .arg(snapshot->n_points)
+            .arg(snapshot->omega_m, 0, 'f', 3)
+            .arg(snapshot->sigma_8, 0, 'f', 3)
+            .arg(snapshot->seed)));
+  } catch (const std::exception& e) {
+    showError(tr("Infer parameters"), QString::fromStdString(e.what()));
+    return;
+  }
+  LikelihoodSettings s = inference_->likelihood();
+  s.kind = ds::LikelihoodKind::PointElbo;
+  inference_view_->setLikelihoodKind(s.kind);
   showInference();
 }
 

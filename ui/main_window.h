@@ -48,6 +48,8 @@ class MainWindow : public QMainWindow {
   // Hands the field on screen (with its truth when it was generated at known parameters) to the
   // Inference workspace and shows it.
   void inferShownField();
+  // The same for the halo catalogue in the 3D view (scored by the halo model's ELBO).
+  void inferShownCloud();
   const AppSettings& settings() const { return settings_; }
 
   // Programmatic control, as the sliders do it (tests, scripting).

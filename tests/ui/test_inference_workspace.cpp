@@ -117,7 +117,7 @@ class InferenceWorkspaceTest : public QObject {
     // (Omega_m, sigma_8) only to sd ~ (0.06, 0.09) along a long degeneracy).
     drawGrfMock(0.25, 0.85, 3, 256);
     QCOMPARE(workspace_->observation()->truth.value()[0], 0.25);
-    view_->setLikelihoodKind(ds::FieldLikelihoodKind::ExactGrf);
+    view_->setLikelihoodKind(ds::LikelihoodKind::ExactGrf);
     // A small grid (cells of 0.05 x 0.05): the posterior's curved ridge (sd ~ 0.03 x 0.05 at
     // 256^2) is narrower than a cell, so the grid's maximum is a statement about the truth.
     view_->setMapGrid(9, true);
@@ -141,7 +141,7 @@ class InferenceWorkspaceTest : public QObject {
     // Saved and reopened: the same values.
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("grf_map.h5"));
-    workspace_->saveGridFile(path, ds::FieldLikelihoodKind::ExactGrf);
+    workspace_->saveGridFile(path, ds::LikelihoodKind::ExactGrf);
     QVERIFY(last_error_.isEmpty());
     const std::vector<double> before = s.log_like;
     workspace_->openGridFile(path);
@@ -164,7 +164,7 @@ class InferenceWorkspaceTest : public QObject {
 
   void nutsFromTwoClickedStartsStreamsToEveryView() {
     drawGrfMock(0.3, 0.8, 5, 128);
-    view_->setLikelihoodKind(ds::FieldLikelihoodKind::ExactGrf);
+    view_->setLikelihoodKind(ds::LikelihoodKind::ExactGrf);
     // Two clicks on the map drop two starts at the clicked parameters.
     QWidget* canvas = view_->mapPlot()->plot();
     for (const Theta t : {Theta{0.25, 0.75}, Theta{0.35, 0.85}}) {
@@ -243,7 +243,7 @@ class InferenceWorkspaceTest : public QObject {
     workspace_->drawMock(r);
     QVERIFY(changed.wait(60000));
     LikelihoodSettings l = workspace_->likelihood();
-    l.kind = ds::FieldLikelihoodKind::Vlb;
+    l.kind = ds::LikelihoodKind::Vlb;
     l.t_max = 2;  // a cheap VLB: the streaming is what is tested
     workspace_->setLikelihood(l);
     ds::GridScanSettings g;
@@ -301,7 +301,7 @@ class InferenceWorkspaceTest : public QObject {
     workspace_->drawMock(r);
     QVERIFY(changed.wait(60000));
     // The published VLB (T_MAX = 20, common noise) over the whole prior, 6 x 6: the first map.
-    view_->setLikelihoodKind(ds::FieldLikelihoodKind::Vlb);
+    view_->setLikelihoodKind(ds::LikelihoodKind::Vlb);
     view_->setMapGrid(6, true);
     QElapsedTimer timer;
     timer.start();
@@ -318,7 +318,7 @@ class InferenceWorkspaceTest : public QObject {
     QCOMPARE(vlb->scan.terms_per_point, std::size_t(20));
     for (double v : vlb->scan.log_like) QVERIFY(std::isfinite(v));
     // The P(k) baseline on the same axes (fitted once to mocks of the same kind and grid).
-    view_->setLikelihoodKind(ds::FieldLikelihoodKind::PkBaseline);
+    view_->setLikelihoodKind(ds::LikelihoodKind::PkBaseline);
     view_->setMapGrid(30, true);
     timer.restart();
     view_->startMap();
@@ -354,7 +354,7 @@ class InferenceWorkspaceTest : public QObject {
     // HMC with the published preset on the VLB (T_MAX 5 to keep it short): every leapfrog point
     // reaches the map while the transition is being computed.
     LikelihoodSettings l = workspace_->likelihood();
-    l.kind = ds::FieldLikelihoodKind::Vlb;
+    l.kind = ds::LikelihoodKind::Vlb;
     l.t_max = 5;
     workspace_->setLikelihood(l);
     workspace_->addStart({0.3, 0.8});
@@ -377,6 +377,57 @@ class InferenceWorkspaceTest : public QObject {
                                        "ended")
                             .arg(most_partial)));
     QCOMPARE(workspace_->chains()->kept.draws, std::size_t(3));
+  }
+
+  void haloCatalogueIsScoredByTheHaloModelElbo() {
+    MockRequest r;
+    r.halos = true;
+    r.truth = {0.3, 0.8};
+    r.seed = 3;
+    QSignalSpy changed(workspace_.get(), &InferenceWorkspace::observationChanged);
+    workspace_->drawMock(r);
+    QVERIFY2(changed.wait(120000), qPrintable(last_error_));
+    const auto o = workspace_->observation();
+    QVERIFY(o->isCloud());
+    QCOMPARE(o->n_points, std::int64_t(1000));
+    QCOMPARE(o->features, 7);
+    QCOMPARE(o->cloud_box, 1000.0);
+    // A field likelihood refuses a catalogue, naming why.
+    LikelihoodSettings l = workspace_->likelihood();
+    l.kind = ds::LikelihoodKind::ExactGrf;
+    workspace_->setLikelihood(l);
+    ds::GridScanSettings g;
+    g.n = 3;
+    g.full_prior = true;
+    last_error_.clear();
+    workspace_->startMap(g);
+    QVERIFY(wait_for([&] { return !last_error_.isEmpty(); }, 30000));
+    QVERIFY2(last_error_.contains(QStringLiteral("halo catalogue")), qPrintable(last_error_));
+    // The default halo model's ELBO (S = 4, K = 1: a cheap map) over the prior.
+    l.kind = ds::LikelihoodKind::PointElbo;
+    l.elbo_steps = 4;
+    l.draws = 1;
+    workspace_->setLikelihood(l);
+    QElapsedTimer timer;
+    timer.start();
+    workspace_->startMap(g);
+    QVERIFY2(
+        wait_for([&] { return workspace_->currentMap() && workspace_->currentMap()->complete; },
+                 300000),
+        qPrintable(last_error_));
+    qInfo("halo ELBO map 3 x 3 (S = 4, K = 1, 1000 halos): %lld ms, maximum (%.2f, %.2f)",
+          timer.elapsed(), workspace_->currentMap()->scan.maximum.omega_m,
+          workspace_->currentMap()->scan.maximum.sigma_8);
+    for (double v : workspace_->currentMap()->scan.log_like) QVERIFY(std::isfinite(v));
+    QVERIFY(view_->mapPlot()->maximumShown());
+    // The controls follow settings made through the workspace.
+    QCOMPARE(view_->likelihoodSettings().kind, ds::LikelihoodKind::PointElbo);
+    QCOMPARE(view_->likelihoodSettings().elbo_steps, 4);
+    QVERIFY(!workspace_->isMapRunning());
+    QTest::qWait(100);
+    const QImage shot = view_->grab().toImage();
+    dstest::save_screenshot(shot, "inference_halos");
+    QVERIFY(dstest::distinct_colours(shot) > 50);
   }
 
   void chainsWrittenByTheCliOpenWithCornerAndDiagnostics() {
@@ -451,7 +502,7 @@ class InferenceWorkspaceTest : public QObject {
     workspace_->drawMock(r);
     QVERIFY(changed.wait(60000));
     LikelihoodSettings l = workspace_->likelihood();
-    l.kind = ds::FieldLikelihoodKind::Vlb;
+    l.kind = ds::LikelihoodKind::Vlb;
     l.t_max = 1;
     workspace_->setLikelihood(l);
     last_error_.clear();
@@ -463,7 +514,7 @@ class InferenceWorkspaceTest : public QObject {
     QVERIFY2(last_error_.contains(QStringLiteral("50")), qPrintable(last_error_));
     // The exact GRF likelihood is refused for a Zel'dovich map.
     last_error_.clear();
-    l.kind = ds::FieldLikelihoodKind::ExactGrf;
+    l.kind = ds::LikelihoodKind::ExactGrf;
     workspace_->setLikelihood(l);
     workspace_->startMap(g);
     QVERIFY(wait_for([&] { return !last_error_.isEmpty(); }, 30000));
@@ -511,7 +562,7 @@ class InferenceWorkspaceTest : public QObject {
     QCOMPARE(w->observation()->truth.value()[0], window.fieldWorkspace()->parameters().omega_m);
 
     InferenceView* view = window.inferenceView();
-    view->setLikelihoodKind(ds::FieldLikelihoodKind::ExactGrf);
+    view->setLikelihoodKind(ds::LikelihoodKind::ExactGrf);
     view->setMapGrid(40, true);
     StallWatch watch;
     view->startMap();
@@ -563,10 +614,17 @@ class InferenceWorkspaceTest : public QObject {
     const QStringList files = view->exportPlots(dir.path());
     QVERIFY(files.size() >= 3);
     for (const QString& f : files) QVERIFY(QFileInfo(f).size() > 1000);
+    // The halo catalogue in the 3D view goes to Inference with its cosmology as the truth.
+    window.inferShownCloud();
+    QVERIFY(w->observation()->isCloud());
+    QCOMPARE(w->observation()->n_points, std::int64_t(1000));
+    QCOMPARE(w->observation()->truth.value()[0], halos->snapshot()->omega_m);
+    QCOMPARE(view->likelihoodSettings().kind, ds::LikelihoodKind::PointElbo);
+    window.inferShownField();
     // Switching back keeps the Inference state.
     window.showFields();
     window.showInference();
-    QVERIFY(w->currentMap() && w->currentMap()->complete);
+    QVERIFY(!w->observation()->isCloud());
     window.close();
   }
 };

@@ -69,14 +69,16 @@ QColor chain_colour(std::size_t chain) {
   return colours[chain % (sizeof(colours) / sizeof(colours[0]))];
 }
 
-QColor layer_colour(ds::FieldLikelihoodKind kind) {
+QColor layer_colour(ds::LikelihoodKind kind) {
   switch (kind) {
-    case ds::FieldLikelihoodKind::Vlb:
+    case ds::LikelihoodKind::Vlb:
       return QColor(255, 255, 255);
-    case ds::FieldLikelihoodKind::ExactGrf:
+    case ds::LikelihoodKind::ExactGrf:
       return QColor(20, 20, 20);
-    case ds::FieldLikelihoodKind::PkBaseline:
+    case ds::LikelihoodKind::PkBaseline:
       return QColor(0, 190, 255);
+    case ds::LikelihoodKind::PointElbo:
+      return QColor(255, 255, 255);
   }
   return Qt::black;
 }
@@ -633,8 +635,8 @@ void CornerPlot::redraw() {
     const ds::GridScan& s = layer->scan;
     const std::size_t n = s.n();
     const std::vector<double> p = ds::normalised_grid_posterior(s.log_like);
-    const QColor colour = layer->kind == ds::FieldLikelihoodKind::Vlb ? QColor(200, 120, 0)
-                                                                      : layer_colour(layer->kind);
+    const QColor colour =
+        layer->kind == ds::LikelihoodKind::Vlb ? QColor(200, 120, 0) : layer_colour(layer->kind);
     bool named = false;
     std::vector<double> levels;
     try {

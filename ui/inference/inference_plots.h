@@ -23,7 +23,7 @@ namespace dsui {
 // One colour per chain, the same on the map, the trace and the legend.
 QColor chain_colour(std::size_t chain);
 // One colour per likelihood layer (contours on the map and the corner plot).
-QColor layer_colour(ds::FieldLikelihoodKind kind);
+QColor layer_colour(ds::LikelihoodKind kind);
 
 // -2 Delta ln L of the 1-sigma and 2-sigma regions of two parameters.
 inline constexpr double kTwoSigmaDeltaChi2 = 6.17;

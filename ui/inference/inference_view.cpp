@@ -20,6 +20,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
 #include <QSplitter>
@@ -135,6 +136,8 @@ InferenceView::InferenceView(InferenceWorkspace* workspace, QWidget* parent)
     updateButtons();
   });
   connect(workspace_, &InferenceWorkspace::statusMessage, map_status_, &QLabel::setText);
+  connect(workspace_, &InferenceWorkspace::likelihoodChanged, this,
+          &InferenceView::showLikelihoodSettings);
   connect(map_, &LikelihoodMapPlot::clicked, this, [this](Theta t) {
     if (click_sets_truth_->isChecked()) {
       truth_om_->setValue(t[0]);
@@ -181,6 +184,11 @@ QWidget* InferenceView::buildControls() {
   of->addRow(spectrum_);
   mock_kind_ = new QComboBox(obs);
   for (const auto& e : ds::kFieldKinds.entries()) mock_kind_->addItem(QString::fromLatin1(e.label));
+  mock_kind_->addItem(tr("Halo catalogue (lognormal mock)"));
+  mock_kind_->setItemData(mock_kind_->count() - 1,
+                          tr("1000 halos with positions, velocities and log10 mass in a 1000 "
+                             "Mpc/h box: the mocks the default halo model was trained on"),
+                          Qt::ToolTipRole);
   of->addRow(tr("Mock kind"), mock_kind_);
   truth_om_ = new QDoubleSpinBox(obs);
   truth_om_->setRange(0.1, 0.5);
@@ -241,13 +249,12 @@ QWidget* InferenceView::buildControls() {
   auto* like = new QGroupBox(tr("Likelihood"), panel);
   auto* lf = new QFormLayout(like);
   likelihood_kind_ = new QComboBox(like);
-  for (const auto& e : ds::kFieldLikelihoods.entries()) {
+  for (const auto& e : ds::kLikelihoodKinds.entries()) {
     likelihood_kind_->addItem(QString::fromLatin1(e.label));
     likelihood_kind_->setItemData(likelihood_kind_->count() - 1, QString::fromLatin1(e.description),
                                   Qt::ToolTipRole);
   }
-  likelihood_kind_->setCurrentIndex(
-      int(ds::kFieldLikelihoods.index(workspace_->likelihood().kind)));
+  likelihood_kind_->setCurrentIndex(int(ds::kLikelihoodKinds.index(workspace_->likelihood().kind)));
   lf->addRow(tr("Likelihood"), likelihood_kind_);
   t_max_ = new QSpinBox(like);
   t_max_->setRange(1, 1000);
@@ -263,6 +270,11 @@ QWidget* InferenceView::buildControls() {
       tr("off: fresh noise at every evaluation, as published (a noisy "
          "target)"));
   lf->addRow(common_noise_);
+  elbo_steps_ = new QSpinBox(like);
+  elbo_steps_->setRange(1, 1000);
+  elbo_steps_->setValue(20);
+  elbo_steps_->setToolTip(tr("S of the halo model's ELBO (the noise draws K are the box above)"));
+  lf->addRow(tr("ELBO steps S"), elbo_steps_);
   vlb_seed_ = new QSpinBox(like);
   vlb_seed_->setRange(0, 1 << 30);
   lf->addRow(tr("Noise seed"), vlb_seed_);
@@ -297,6 +309,7 @@ QWidget* InferenceView::buildControls() {
   connect(likelihood_kind_, qOverload<int>(&QComboBox::currentIndexChanged), this, apply);
   connect(t_max_, qOverload<int>(&QSpinBox::valueChanged), this, apply);
   connect(draws_, qOverload<int>(&QSpinBox::valueChanged), this, apply);
+  connect(elbo_steps_, qOverload<int>(&QSpinBox::valueChanged), this, apply);
   connect(common_noise_, &QCheckBox::toggled, this, apply);
   connect(vlb_seed_, qOverload<int>(&QSpinBox::valueChanged), this, apply);
   connect(obs_noise_, qOverload<int>(&QComboBox::currentIndexChanged), this, apply);
@@ -477,7 +490,9 @@ QWidget* InferenceView::buildControls() {
 
 MockRequest InferenceView::mockRequest() const {
   MockRequest r;
-  r.kind = ds::kFieldKinds.entries()[std::size_t(mock_kind_->currentIndex())].value;
+  const int kind = mock_kind_->currentIndex();
+  r.halos = kind >= int(ds::kFieldKinds.size());
+  if (!r.halos) r.kind = ds::kFieldKinds.entries()[std::size_t(kind)].value;
   r.truth = {truth_om_->value(), truth_s8_->value()};
   r.n = mock_n_->value();
   r.box_size = mock_box_->value();
@@ -487,13 +502,14 @@ MockRequest InferenceView::mockRequest() const {
 
 LikelihoodSettings InferenceView::likelihoodSettings() const {
   LikelihoodSettings s = workspace_->likelihood();
-  s.kind = ds::kFieldLikelihoods.entries()[std::size_t(likelihood_kind_->currentIndex())].value;
+  s.kind = ds::kLikelihoodKinds.entries()[std::size_t(likelihood_kind_->currentIndex())].value;
   s.t_max = t_max_->value();
   s.draws = draws_->value();
   s.common_noise = common_noise_->isChecked();
   s.seed = std::uint64_t(vlb_seed_->value());
   s.noise_sigma = obs_noise_->currentData().toDouble();
   s.device = ds::Device(device_->currentData().toInt());
+  s.elbo_steps = elbo_steps_->value();
   return s;
 }
 
@@ -532,8 +548,23 @@ void InferenceView::setSampler(SamplerChoice s, std::size_t warmup, std::size_t 
   chain_draws_->setValue(int(draws));
 }
 
-void InferenceView::setLikelihoodKind(ds::FieldLikelihoodKind kind) {
-  likelihood_kind_->setCurrentIndex(int(ds::kFieldLikelihoods.index(kind)));
+void InferenceView::showLikelihoodSettings() {
+  const LikelihoodSettings& s = workspace_->likelihood();
+  // Programmatic: the controls follow without sending the settings back.
+  const QSignalBlocker b1(likelihood_kind_), b2(t_max_), b3(draws_), b4(common_noise_),
+      b5(vlb_seed_), b6(elbo_steps_), b7(obs_noise_);
+  likelihood_kind_->setCurrentIndex(int(ds::kLikelihoodKinds.index(s.kind)));
+  t_max_->setValue(s.t_max);
+  draws_->setValue(s.draws);
+  common_noise_->setChecked(s.common_noise);
+  vlb_seed_->setValue(int(s.seed));
+  elbo_steps_->setValue(s.elbo_steps);
+  const int noise = obs_noise_->findData(s.noise_sigma);
+  if (noise >= 0) obs_noise_->setCurrentIndex(noise);
+}
+
+void InferenceView::setLikelihoodKind(ds::LikelihoodKind kind) {
+  likelihood_kind_->setCurrentIndex(int(ds::kLikelihoodKinds.index(kind)));
 }
 
 void InferenceView::drawMock() {
@@ -562,11 +593,18 @@ void InferenceView::refreshObservation() {
   spectrum_->setSpectra(o->spectrum, ds::PowerSpectrum(), QString(), QString(),
                         tr("observed P(k)"));
   QString text = o->origin;
-  text += tr("\n%1x%1 pixels, %2 Mpc/h").arg(o->field.n).arg(o->field.box_size);
+  if (o->isCloud())
+    text += tr("\n%1 halos x %2 features, %3 Mpc/h box (thumbnail: counts projected along z)")
+                .arg(o->n_points)
+                .arg(o->features)
+                .arg(o->cloud_box);
+  else
+    text += tr("\n%1x%1 pixels, %2 Mpc/h").arg(o->field.n).arg(o->field.box_size);
   if (o->truth)
     text += tr("\ntruth Ωm = %1, σ8 = %2")
                 .arg((*o->truth)[0], 0, 'f', 3)
                 .arg((*o->truth)[1], 0, 'f', 3);
+  spectrum_->setVisible(!o->isCloud());
   if (!o->spectrum.k.empty())
     text += tr("\nP(k) at k = %1 h/Mpc: %2 (Mpc/h)²")
                 .arg(o->spectrum.k.front(), 0, 'f', 2)

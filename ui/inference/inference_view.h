@@ -43,7 +43,7 @@ class InferenceView : public QWidget {
   ChainSettings chainSettings() const;
   void setMapGrid(int n, bool full_prior);
   void setSampler(SamplerChoice s, std::size_t warmup, std::size_t draws);
-  void setLikelihoodKind(ds::FieldLikelihoodKind kind);
+  void setLikelihoodKind(ds::LikelihoodKind kind);
 
   // Actions, as the buttons do them.
   void drawMock();
@@ -70,6 +70,7 @@ class InferenceView : public QWidget {
  private:
   QWidget* buildControls();
   void refreshObservation();
+  void showLikelihoodSettings();
   void refreshMaps();
   void refreshChains();
   void refreshTable();
@@ -98,6 +99,7 @@ class InferenceView : public QWidget {
   QComboBox* likelihood_kind_;
   QSpinBox* t_max_;
   QSpinBox* draws_;
+  QSpinBox* elbo_steps_;
   QCheckBox* common_noise_;
   QSpinBox* vlb_seed_;
   QComboBox* obs_noise_;

@@ -17,9 +17,13 @@
 #include "diffuscope/infer/nuts.h"
 #include "diffuscope/infer/pk_baseline.h"
 #include "diffuscope/mock/field_set.h"
+#include "diffuscope/mock/halo_catalogue.h"
+#include "diffuscope/mock/sets.h"
+#include "diffuscope/pointcloud/point_model.h"
 #include "diffuscope/random.h"
 #include "diffuscope/runtime.h"
 #include "ui/emulator/emulator_model.h"
+#include "ui/halo_workspace.h"
 #include "ui/jobs/job_runner.h"
 
 namespace dsui {
@@ -74,16 +78,18 @@ void rebuild_kept(ChainsSnapshot& s) {
 
 QString likelihood_label(const LikelihoodSettings& s) {
   switch (s.kind) {
-    case ds::FieldLikelihoodKind::Vlb:
+    case ds::LikelihoodKind::Vlb:
       return QStringLiteral("VLB (T_MAX %1, K %2, %3 noise)%4")
           .arg(s.t_max)
           .arg(s.draws)
           .arg(s.common_noise ? QStringLiteral("common") : QStringLiteral("fresh"))
           .arg(s.noise_sigma > 0 ? QStringLiteral(", σ_obs %1").arg(s.noise_sigma) : QString());
-    case ds::FieldLikelihoodKind::ExactGrf:
+    case ds::LikelihoodKind::ExactGrf:
       return QStringLiteral("Exact GRF");
-    case ds::FieldLikelihoodKind::PkBaseline:
+    case ds::LikelihoodKind::PkBaseline:
       return QStringLiteral("P(k) baseline");
+    case ds::LikelihoodKind::PointElbo:
+      return QStringLiteral("halo ELBO (S %1, K %2)").arg(s.elbo_steps).arg(s.draws);
   }
   return QString();
 }
@@ -168,6 +174,42 @@ std::shared_ptr<Observation> InferenceWorkspace::make_observation(
   return o;
 }
 
+std::shared_ptr<Observation> InferenceWorkspace::make_cloud_observation(
+    std::vector<float> cloud, std::int64_t n_points, int features, double box_size,
+    std::optional<Theta> truth, QString origin) {
+  if (features < 3 || n_points < 1 || cloud.size() != std::size_t(n_points) * std::size_t(features))
+    throw ds::InvalidArgument(origin.toStdString() + ": not a catalogue of " +
+                              std::to_string(n_points) + " points x " + std::to_string(features) +
+                              " features (" + std::to_string(cloud.size()) + " values)");
+  if (!(box_size > 0)) throw ds::InvalidArgument(origin.toStdString() + ": box size not positive");
+  // The thumbnail: halo counts projected along z on a 64 x 64 grid.
+  constexpr int kGrid = 64;
+  ds::Field2D counts;
+  counts.n = kGrid;
+  counts.box_size = box_size;
+  counts.kind = ds::FieldKind::Density;
+  counts.values.assign(std::size_t(kGrid * kGrid), 0.05);  // a floor for log10 of empty cells
+  for (std::int64_t i = 0; i < n_points; ++i) {
+    const float* p = cloud.data() + std::size_t(i) * std::size_t(features);
+    for (int d = 0; d < features; ++d)
+      if (!std::isfinite(p[d]))
+        throw ds::InvalidArgument(origin.toStdString() + ": halo " + std::to_string(i) +
+                                  " has a non-finite feature " + std::to_string(d));
+    const auto cell = [&](float x) {
+      const double u = std::fmod(double(x) / box_size, 1.0);
+      return std::clamp(int((u < 0 ? u + 1 : u) * kGrid), 0, kGrid - 1);
+    };
+    counts.values[std::size_t(cell(p[1]) * kGrid + cell(p[0]))] += 1.0;
+  }
+  auto o = make_observation(std::move(counts), truth, std::nullopt, std::move(origin));
+  o->spectrum = ds::PowerSpectrum();
+  o->cloud = std::make_shared<const std::vector<float>>(std::move(cloud));
+  o->n_points = n_points;
+  o->features = features;
+  o->cloud_box = box_size;
+  return o;
+}
+
 void InferenceWorkspace::drawMock(const MockRequest& r) {
   if (!ds::kDefaultPrior.contains(r.truth[0], r.truth[1])) {
     Q_EMIT errorOccurred(tr("Draw mock"),
@@ -182,6 +224,28 @@ void InferenceWorkspace::drawMock(const MockRequest& r) {
   QPointer<InferenceWorkspace> self(this);
   observation_job_ =
       runner_->start(tr("Mock observation"), [r, self, generation](const ds::JobContext& job) {
+        if (r.halos) {
+          ds::HaloCatalogueSettings hs;
+          hs.n_halos = r.n_halos;
+          ds::SetDesign design;
+          design.kind = ds::SetKind::Single;
+          design.omega_m = r.truth[0];
+          design.sigma_8 = r.truth[1];
+          design.seed = r.seed;
+          const ds::Dataset set = ds::generate_halo_set(hs, ds::HaloFeatures::All, design, job);
+          const QString origin =
+              QStringLiteral("lognormal halo mock, %1 halos, Ωm = %2, σ8 = %3, seed %4")
+                  .arg(r.n_halos)
+                  .arg(r.truth[0], 0, 'f', 3)
+                  .arg(r.truth[1], 0, 'f', 3)
+                  .arg(r.seed);
+          std::vector<float> cloud(set.sample(0), set.sample(0) + set.sample_size());
+          auto o = make_cloud_observation(std::move(cloud), std::int64_t(set.shape[1]),
+                                          int(set.shape[2]), set.box_size, r.truth, origin);
+          return JobRunner::Publish([self, o, generation] {
+            if (self && generation == self->observation_generation_) self->setObservation(o);
+          });
+        }
         ds::Cosmology cosmology;
         cosmology.omega_m = r.truth[0];
         cosmology.sigma_8 = r.truth[1];
@@ -231,11 +295,28 @@ void InferenceWorkspace::openObservationFile(const QString& path, long index) {
         } catch (const std::exception& e) {
           throw ds::FileError(file, e.what());
         }
-        if (data.kind != ds::SampleKind::Fields)
-          throw ds::FileError(file, "holds point clouds, not 2D fields");
         if (index < 0 || std::size_t(index) >= data.count())
-          throw ds::FileError(file, "has " + std::to_string(data.count()) + " fields; index " +
+          throw ds::FileError(file, "has " + std::to_string(data.count()) + " samples; index " +
                                         std::to_string(index) + " is out of range");
+        if (data.kind == ds::SampleKind::Points) {
+          std::optional<Theta> truth;
+          if (data.param_count() >= 2 && data.param_names[0] == "Omega_m" &&
+              data.param_names[1] == "sigma_8")
+            truth = Theta{data.param(std::size_t(index), 0), data.param(std::size_t(index), 1)};
+          const float* first = data.sample(std::size_t(index));
+          std::shared_ptr<Observation> o;
+          try {
+            o = make_cloud_observation(
+                std::vector<float>(first, first + data.sample_size()), std::int64_t(data.shape[1]),
+                int(data.shape[2]), data.box_size, truth,
+                QStringLiteral("%1 [%2]").arg(QFileInfo(path).fileName()).arg(index));
+          } catch (const ds::InvalidArgument& e) {
+            throw ds::FileError(file, e.what());
+          }
+          return JobRunner::Publish([self, o, generation] {
+            if (self && generation == self->observation_generation_) self->setObservation(o);
+          });
+        }
         ds::Field2D field = ds::dataset_field(data, std::size_t(index));
         std::optional<Theta> truth;
         if (data.param_count() >= 2 && data.param_names[0] == "Omega_m" &&
@@ -264,6 +345,7 @@ void InferenceWorkspace::setLikelihood(const LikelihoodSettings& settings) {
   likelihood_ = settings;
   cancelMap();
   resetChains();
+  Q_EMIT likelihoodChanged();
   Q_EMIT mapChanged();
 }
 
@@ -271,15 +353,20 @@ std::shared_ptr<const ds::LogDensity> InferenceWorkspace::buildLikelihood(
     const LikelihoodSettings& s, const Observation& o, const ds::JobContext& job,
     std::shared_ptr<ds::VlbLogLikelihood>* vlb_out) {
   const std::string origin = origin_of(o);
+  if (o.isCloud() != (s.kind == ds::LikelihoodKind::PointElbo))
+    throw ds::InvalidArgument(
+        origin + (o.isCloud() ? ": a halo catalogue is scored by a halo model's ELBO, not by " +
+                                    std::string(ds::kLikelihoodKinds.label(s.kind))
+                              : ": the halo ELBO scores halo catalogues; this is a 2D field"));
   switch (s.kind) {
-    case ds::FieldLikelihoodKind::ExactGrf:
+    case ds::LikelihoodKind::ExactGrf:
       if (o.mock_kind && *o.mock_kind != ds::MockFieldKind::Grf)
         throw ds::InvalidArgument(origin +
                                   ": the exact GRF likelihood applies to Gaussian-random-field "
                                   "mocks only; this is a " +
                                   ds::kFieldKinds.label(*o.mock_kind));
       return ds::exact_grf_likelihood(o.field, origin);
-    case ds::FieldLikelihoodKind::Vlb: {
+    case ds::LikelihoodKind::Vlb: {
       std::shared_ptr<const ds::DiffusionModel2d> model;
       {
         std::lock_guard<std::mutex> lock(cache_mutex_);
@@ -306,7 +393,7 @@ std::shared_ptr<const ds::LogDensity> InferenceWorkspace::buildLikelihood(
       if (vlb_out) *vlb_out = vlb;
       return vlb;
     }
-    case ds::FieldLikelihoodKind::PkBaseline: {
+    case ds::LikelihoodKind::PkBaseline: {
       const ds::MockFieldKind kind = o.mock_kind.value_or(o.field.kind == ds::FieldKind::Contrast
                                                               ? ds::MockFieldKind::Grf
                                                               : ds::MockFieldKind::Zeldovich);
@@ -329,6 +416,35 @@ std::shared_ptr<const ds::LogDensity> InferenceWorkspace::buildLikelihood(
         baselines_[key] = baseline;
       }
       return ds::pk_baseline_likelihood(baseline, o.field, origin);
+    }
+    case ds::LikelihoodKind::PointElbo: {
+      std::shared_ptr<const ds::PointCloudModel> model;
+      {
+        std::lock_guard<std::mutex> lock(cache_mutex_);
+        if (halo_model_loaded_ && halo_model_path_loaded_ == s.halo_model_path) model = halo_model_;
+      }
+      if (!model) {
+        job.report(0, 0, "loading the halo model");
+        const QString path =
+            s.halo_model_path.isEmpty()
+                ? extract_embedded_model(QString::fromLatin1(kEmbeddedHaloModelResource))
+                : s.halo_model_path;
+        model = std::make_shared<const ds::PointCloudModel>(
+            ds::PointCloudModel::load(path.toStdString(), s.device));
+        std::lock_guard<std::mutex> lock(cache_mutex_);
+        halo_model_ = model;
+        halo_model_path_loaded_ = s.halo_model_path;
+        halo_model_loaded_ = true;
+      }
+      if (model->features() != o.features)
+        throw ds::InvalidArgument(origin + ": the catalogue has " + std::to_string(o.features) +
+                                  " features per halo, the halo model takes " +
+                                  std::to_string(model->features()));
+      ds::PointElboSettings e;
+      e.steps = s.elbo_steps;
+      e.draws = s.draws;
+      e.seed = s.seed;
+      return std::make_shared<ds::PointElboLogDensity>(model, *o.cloud, o.n_points, e);
     }
   }
   throw ds::InvalidArgument("unknown likelihood");
@@ -429,6 +545,7 @@ void InferenceWorkspace::startMap(const ds::GridScanSettings& settings) {
               done->complete = true;
               done->seconds = scan.seconds;
               self->maps_[kind] = done;
+              self->map_job_ = nullptr;  // finished: the buttons read isMapRunning()
               Q_EMIT self->mapChanged();
               Q_EMIT self->statusMessage(tr("%1 map %2 x %2 complete in %3 s")
                                              .arg(label)
@@ -442,7 +559,7 @@ void InferenceWorkspace::openGridFile(const QString& path) {
   try {
     ds::GridScan scan = ds::read_grid_scan(path.toStdString());
     auto layer = std::make_shared<MapLayer>();
-    layer->kind = scan.provenance.t_max > 0 ? ds::FieldLikelihoodKind::Vlb : likelihood_.kind;
+    layer->kind = scan.provenance.t_max > 0 ? ds::LikelihoodKind::Vlb : likelihood_.kind;
     layer->label = QStringLiteral("%1 (%2)")
                        .arg(scan.provenance.t_max > 0
                                 ? QStringLiteral("VLB, T_MAX %1").arg(scan.provenance.t_max)
@@ -459,6 +576,7 @@ void InferenceWorkspace::openGridFile(const QString& path) {
       LikelihoodSettings s = likelihood_;
       s.kind = layer->kind;
       likelihood_ = s;  // show the opened map as the heatmap
+      Q_EMIT likelihoodChanged();
     }
     Q_EMIT mapChanged();
   } catch (const std::exception& e) {
@@ -466,7 +584,7 @@ void InferenceWorkspace::openGridFile(const QString& path) {
   }
 }
 
-void InferenceWorkspace::saveGridFile(const QString& path, ds::FieldLikelihoodKind kind) {
+void InferenceWorkspace::saveGridFile(const QString& path, ds::LikelihoodKind kind) {
   const auto it = maps_.find(kind);
   if (it == maps_.end() || !it->second->complete) {
     Q_EMIT errorOccurred(tr("Save likelihood map"),
@@ -719,6 +837,7 @@ void InferenceWorkspace::startChains(const ChainSettings& settings) {
         if (done->kept.draws >= 4) done->summary = ds::summarize(done->kept);
         return JobRunner::Publish([self, generation, done] {
           if (!self || generation != self->chain_generation_) return;
+          self->chain_job_ = nullptr;  // finished: the buttons read isChainRunning()
           self->publishChains(done);
           Q_EMIT self->statusMessage(tr("%1: %2 chains x %3 draws in %4 s")
                                          .arg(done->source)

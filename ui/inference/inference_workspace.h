@@ -29,25 +29,36 @@ namespace ds {
 class LogDensity;
 struct DiffusionModel2d;
 struct PkBaseline;
+class PointCloudModel;
 }  // namespace ds
 
 namespace dsui {
 
 using Theta = std::array<double, 2>;  // (Omega_m, sigma_8)
 
-// What the likelihood scores: one field in physical units, with its truth when known.
+// What the likelihood scores: one field in physical units, or one halo catalogue, with its truth
+// when known.
 struct Observation {
-  ds::Field2D field;
+  ds::Field2D field;  // the field; for a catalogue its x-y projected counts (the thumbnail)
   std::optional<Theta> truth;
   std::optional<ds::MockFieldKind> mock_kind;  // drawn by a built-in simulator of this kind
   QString origin;                              // one line, e.g. "GRF mock 64², seed 3"
   std::shared_ptr<const FieldImage> image;     // thumbnail
-  ds::PowerSpectrum spectrum;                  // its P(k), cut at Nyquist
+  ds::PowerSpectrum spectrum;                  // its P(k), cut at Nyquist (fields only)
+  // A halo catalogue: [n_points, features] in physical units (x y z [vx vy vz log10_mass]).
+  std::shared_ptr<const std::vector<float>> cloud;
+  std::int64_t n_points = 0;
+  int features = 0;
+  double cloud_box = 0.0;  // Mpc/h
+  bool isCloud() const { return cloud != nullptr; }
 };
 
-// How to draw a new mock as the observation.
+// How to draw a new mock as the observation: a field, or a lognormal halo catalogue (the mocks
+// the default halo model was trained on: 1000 halos, 7 features, 1000 Mpc/h).
 struct MockRequest {
   ds::MockFieldKind kind = ds::MockFieldKind::Grf;
+  bool halos = false;
+  int n_halos = 1000;
   Theta truth{0.3, 0.8};
   int n = 64;
   double box_size = 25.0;
@@ -55,7 +66,7 @@ struct MockRequest {
 };
 
 struct LikelihoodSettings {
-  ds::FieldLikelihoodKind kind = ds::FieldLikelihoodKind::ExactGrf;
+  ds::LikelihoodKind kind = ds::LikelihoodKind::ExactGrf;
   QString model_path;  // VLB: empty = the embedded default model
   int t_max = 20;
   int draws = 1;             // K noise draws per evaluation
@@ -63,8 +74,11 @@ struct LikelihoodSettings {
   std::uint64_t seed = 0;    // VLB noise and observation noise
   double noise_sigma = 0.0;  // Gaussian noise on log10 of the field (0.01, 0.02, 0.05 in the paper)
   ds::Device device = ds::Device::Cpu;  // where the VLB's network runs
+  QString halo_model_path;              // ELBO: empty = the embedded default halo model
+  int elbo_steps = 20;                  // S of the ELBO
   bool operator==(const LikelihoodSettings& o) const {
-    return kind == o.kind && model_path == o.model_path && device == o.device && t_max == o.t_max &&
+    return kind == o.kind && model_path == o.model_path && device == o.device &&
+           halo_model_path == o.halo_model_path && elbo_steps == o.elbo_steps && t_max == o.t_max &&
            draws == o.draws && common_noise == o.common_noise && seed == o.seed &&
            noise_sigma == o.noise_sigma;
   }
@@ -73,7 +87,7 @@ QString likelihood_label(const LikelihoodSettings& s);
 
 // One likelihood map as it fills in: log_like is NaN where no value is known yet.
 struct MapLayer {
-  ds::FieldLikelihoodKind kind = ds::FieldLikelihoodKind::ExactGrf;
+  ds::LikelihoodKind kind = ds::LikelihoodKind::ExactGrf;
   QString label;      // legend
   ds::GridScan scan;  // axes, settings; log_like / delta_chi2 partial until complete
   std::size_t known = 0;
@@ -133,6 +147,12 @@ class InferenceWorkspace : public QObject {
                                                        std::optional<Theta> truth,
                                                        std::optional<ds::MockFieldKind> kind,
                                                        QString origin);
+  // A halo catalogue [n_points, features] (physical units) in a box of side box_size.
+  static std::shared_ptr<Observation> make_cloud_observation(std::vector<float> cloud,
+                                                             std::int64_t n_points, int features,
+                                                             double box_size,
+                                                             std::optional<Theta> truth,
+                                                             QString origin);
 
   // --- the likelihood: a change cancels running work ---
   void setLikelihood(const LikelihoodSettings& settings);
@@ -143,12 +163,12 @@ class InferenceWorkspace : public QObject {
   void cancelMap();
   bool isMapRunning() const { return bool(map_job_); }
   // The layers, one per likelihood kind (the current kind's is the heatmap).
-  const std::map<ds::FieldLikelihoodKind, std::shared_ptr<const MapLayer>>& maps() const {
+  const std::map<ds::LikelihoodKind, std::shared_ptr<const MapLayer>>& maps() const {
     return maps_;
   }
   std::shared_ptr<const MapLayer> currentMap() const;
   void openGridFile(const QString& path);
-  void saveGridFile(const QString& path, ds::FieldLikelihoodKind kind);
+  void saveGridFile(const QString& path, ds::LikelihoodKind kind);
 
   // --- chains ---
   void addStart(const Theta& start);  // throws nothing; outside the prior: error signal
@@ -172,6 +192,7 @@ class InferenceWorkspace : public QObject {
   void mapChanged();     // a layer gained values (or appeared / was removed)
   void chainsChanged();  // new iteration, trajectory point, pause state
   void startsChanged();
+  void likelihoodChanged();  // the settings changed (the view's controls follow)
   void errorOccurred(const QString& title, const QString& message);
   void statusMessage(const QString& message);
 
@@ -188,7 +209,7 @@ class InferenceWorkspace : public QObject {
   JobRunner* runner_;
   std::shared_ptr<const Observation> observation_;
   LikelihoodSettings likelihood_;
-  std::map<ds::FieldLikelihoodKind, std::shared_ptr<const MapLayer>> maps_;
+  std::map<ds::LikelihoodKind, std::shared_ptr<const MapLayer>> maps_;
   std::vector<Theta> starts_;
   std::shared_ptr<const ChainsSnapshot> chains_;
   QPointer<Job> map_job_, chain_job_, observation_job_;
@@ -201,6 +222,9 @@ class InferenceWorkspace : public QObject {
   ds::Device model_device_ = ds::Device::Cpu;
   bool model_loaded_ = false;
   std::map<std::string, std::shared_ptr<const ds::PkBaseline>> baselines_;  // by kind/n/box
+  std::shared_ptr<const ds::PointCloudModel> halo_model_;
+  QString halo_model_path_loaded_;
+  bool halo_model_loaded_ = false;
 };
 
 }  // namespace dsui

@@ -1,6 +1,8 @@
-// The likelihoods of ONE observed 2D field that can be put over the (Omega_m, sigma_8) plane
-// (issue 13, the Inference workspace; the same functions serve the CLI): the truncated VLB of a
-// diffusion model, the exact GRF likelihood (GRF mocks only) and the P(k) Gaussian baseline.
+// The likelihoods of ONE observation that can be put over the (Omega_m, sigma_8) plane (issue
+// 13, the Inference workspace; the same functions serve the CLI): for a 2D field the truncated
+// VLB of a diffusion model, the exact GRF likelihood (GRF mocks only) and the P(k) Gaussian
+// baseline; for a halo catalogue the ELBO of a point-cloud model (PointElboLogDensity,
+// pointcloud/point_model.h).
 // Each returns the likelihood alone (no prior): a grid scan takes it as it is, a sampler behind a
 // BoxPrior on the cosmology box.
 #pragma once
@@ -19,15 +21,17 @@
 
 namespace ds {
 
-enum class FieldLikelihoodKind { Vlb, ExactGrf, PkBaseline };
-inline constexpr Registry<FieldLikelihoodKind, 3> kFieldLikelihoods{
+enum class LikelihoodKind { Vlb, ExactGrf, PkBaseline, PointElbo };
+inline constexpr Registry<LikelihoodKind, 4> kLikelihoodKinds{
     "likelihood",
-    {{{FieldLikelihoodKind::Vlb, "vlb", "Diffusion model VLB",
+    {{{LikelihoodKind::Vlb, "vlb", "Diffusion model VLB",
        "truncated variational bound of a diffusion model, -sum_{t < T_MAX} L_t"},
-      {FieldLikelihoodKind::ExactGrf, "exact-grf", "Exact GRF",
+      {LikelihoodKind::ExactGrf, "exact-grf", "Exact GRF",
        "exact Gaussian likelihood of a GRF mock (the reference answer)"},
-      {FieldLikelihoodKind::PkBaseline, "pk-baseline", "P(k) baseline",
-       "Gaussian likelihood of the binned log power spectrum, mean and covariance from mocks"}}}};
+      {LikelihoodKind::PkBaseline, "pk-baseline", "P(k) baseline",
+       "Gaussian likelihood of the binned log power spectrum, mean and covariance from mocks"},
+      {LikelihoodKind::PointElbo, "elbo", "Halo model ELBO",
+       "ELBO of a point-cloud diffusion model for a halo catalogue (S steps, K draws)"}}}};
 
 // Checks that every value is finite (FileError-free: InvalidArgument naming `origin`, the
 // pixel and its value). Every likelihood below calls it.
