@@ -58,6 +58,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_->addTab(inference_view_, tr("Inference"));
   setCentralWidget(tabs_);
   connect(inference_, &InferenceWorkspace::errorOccurred, this, &MainWindow::showError);
+  connect(inference_, &InferenceWorkspace::statusMessage, this,
+          [this](const QString& message) { statusBar()->showMessage(message, 15000); });
 
   spectrum_plot_ = new PowerSpectrumPlot(this);
   auto* spectrum_dock = new QDockWidget(tr("Power spectrum"), this);

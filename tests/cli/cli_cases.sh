@@ -824,6 +824,17 @@ case "$case_name" in
     run 0 --quiet --threads 1 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/stack.npy" \
       --index 2 --tmax 2 --grid 3 --full-prior --add-noise 0.02 --out "$work/full.h5"
     contains out "^grid 3 x 3 (Omega_m \[0.1, 0.5\], sigma_8 \[0.6, 1\]), 2 terms"
+    # Adaptive: fewer evaluations, the mask in the file, the same maximum as the full 13 x 13.
+    run 0 --quiet --threads 1 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" \
+      --tmax 2 --grid 13 --full-prior --noise common --draws 1 --seed 4 --out "$work/full13.h5"
+    grep "^maximum" "$work/out" | sed 's/.* at /at /' >"$work/full13"
+    run 0 --quiet --threads 1 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" \
+      --tmax 2 --grid 13 --full-prior --noise common --draws 1 --seed 4 --adaptive \
+      --out "$work/adaptive.h5"
+    contains out "^adaptive: [0-9]* of 169 points evaluated, the rest interpolated"
+    grep -aq "evaluated" "$work/adaptive.h5" || fail "adaptive.h5 lacks /evaluated"
+    [ "$(grep "^maximum" "$work/out" | sed 's/.* at /at /')" = "$(cat "$work/full13")" ] ||
+      fail "the adaptive maximum differs: $(grep "^maximum" "$work/out") vs $(cat "$work/full13")"
     ;;
   vlb_grid_bad_inputs)
     d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"

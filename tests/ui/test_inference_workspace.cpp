@@ -6,6 +6,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QLabel>
 #include <QProcess>
 #include <QSettings>
 #include <QSignalSpy>
@@ -160,6 +161,24 @@ class InferenceWorkspaceTest : public QObject {
     qInfo(
         "exact-GRF map 50 x 50 (64x64 field): %lld ms from Start to the complete map, scan %.3f s",
         timer.elapsed(), workspace_->currentMap()->scan.seconds);
+
+    // The same map, adaptive: exact where it is evaluated, fewer evaluations, the status says so.
+    const ds::GridScan full = workspace_->currentMap()->scan;
+    view_->setMapGrid(50, true, true);
+    view_->startMap();
+    QVERIFY(wait_for([&] { return workspace_->currentMap() && workspace_->currentMap()->complete; },
+                     60000));
+    const ds::GridScan& adaptive = workspace_->currentMap()->scan;
+    QCOMPARE(adaptive.evaluated.size(), std::size_t(2500));
+    QVERIFY(adaptive.exact_points() < 2500);
+    for (std::size_t p = 0; p < 2500; ++p) {
+      if (adaptive.evaluated[p]) QCOMPARE(adaptive.log_like[p], full.log_like[p]);
+      if (full.delta_chi2[p] <= 11.83) QCOMPARE(int(adaptive.evaluated[p]), 1);
+    }
+    QVERIFY(view_->findChild<QLabel*>(QStringLiteral("mapStatus"))
+                ->text()
+                .contains(QStringLiteral("interpolated")));
+    qInfo("adaptive exact-GRF map 50 x 50: %zu of 2500 points evaluated", adaptive.exact_points());
   }
 
   void nutsFromTwoClickedStartsStreamsToEveryView() {

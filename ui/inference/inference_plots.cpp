@@ -217,6 +217,8 @@ void LikelihoodMapPlot::redraw() {
                                  ? (std::isfinite(v) ? std::min(v, 30.0) : kNaN)
                                  : (std::isfinite(v) ? std::exp(-0.5 * v) : kNaN);
         heat_->data()->setCell(j, i, shown);
+        // Interpolated values of an adaptive map are drawn faint.
+        if (!s.exact(std::size_t(i), std::size_t(j))) heat_->data()->setAlpha(j, i, 90);
         if (std::isfinite(v) && v < best) {
           best = v;
           maximum_ = Theta{s.omega_m[std::size_t(j)], s.sigma_8[std::size_t(i)]};

@@ -135,7 +135,6 @@ InferenceView::InferenceView(InferenceWorkspace* workspace, QWidget* parent)
     map_->setStarts(workspace_->starts());
     updateButtons();
   });
-  connect(workspace_, &InferenceWorkspace::statusMessage, map_status_, &QLabel::setText);
   connect(workspace_, &InferenceWorkspace::likelihoodChanged, this,
           &InferenceView::showLikelihoodSettings);
   connect(map_, &LikelihoodMapPlot::clicked, this, [this](Theta t) {
@@ -346,6 +345,12 @@ QWidget* InferenceView::buildControls() {
   half_width_->setDecimals(3);
   half_width_->setValue(0.06);
   mf->addRow(tr("Half-width"), half_width_);
+  adaptive_ = new QCheckBox(tr("adaptive: evaluate only near the posterior"), mapbox);
+  adaptive_->setToolTip(
+      tr("a coarse grid, then cells within the 3σ region refined down to the "
+         "grid step; the rest interpolated (drawn faint). The 1σ/2σ contours "
+         "stay exact."));
+  mf->addRow(adaptive_);
   colouring_ = new QComboBox(mapbox);
   colouring_->addItems({tr("−2 Δ ln L"), tr("posterior density (normalised)")});
   connect(colouring_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) {
@@ -520,6 +525,7 @@ ds::GridScanSettings InferenceView::mapSettings() const {
   s.center_omega_m = center_om_->value();
   s.center_sigma_8 = center_s8_->value();
   s.half_width = half_width_->value();
+  s.adaptive = adaptive_->isChecked();
   return s;
 }
 
@@ -537,9 +543,10 @@ ChainSettings InferenceView::chainSettings() const {
   return c;
 }
 
-void InferenceView::setMapGrid(int n, bool full_prior) {
+void InferenceView::setMapGrid(int n, bool full_prior, bool adaptive) {
   grid_n_->setValue(n);
   full_prior_->setChecked(full_prior);
+  adaptive_->setChecked(adaptive);
 }
 
 void InferenceView::setSampler(SamplerChoice s, std::size_t warmup, std::size_t draws) {
@@ -640,10 +647,14 @@ void InferenceView::refreshMaps() {
     else if (current->from_file)
       map_status_->setText(tr("%1 (opened)").arg(current->label));
     else
-      map_status_->setText(tr("%1: %2 x %2 complete in %3 s")
+      map_status_->setText(tr("%1: %2 x %2 complete in %3 s%4")
                                .arg(current->label)
                                .arg(current->scan.n())
-                               .arg(current->seconds, 0, 'f', 2));
+                               .arg(current->seconds, 0, 'f', 2)
+                               .arg(current->scan.evaluated.empty()
+                                        ? QString()
+                                        : tr(" (%1 points evaluated, the rest interpolated: faint)")
+                                              .arg(current->scan.exact_points())));
   }
   updateButtons();
 }

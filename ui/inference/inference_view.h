@@ -41,7 +41,7 @@ class InferenceView : public QWidget {
   LikelihoodSettings likelihoodSettings() const;
   ds::GridScanSettings mapSettings() const;
   ChainSettings chainSettings() const;
-  void setMapGrid(int n, bool full_prior);
+  void setMapGrid(int n, bool full_prior, bool adaptive = false);
   void setSampler(SamplerChoice s, std::size_t warmup, std::size_t draws);
   void setLikelihoodKind(ds::LikelihoodKind kind);
 
@@ -108,6 +108,7 @@ class InferenceView : public QWidget {
   // map
   QSpinBox* grid_n_;
   QCheckBox* full_prior_;
+  QCheckBox* adaptive_;
   QDoubleSpinBox* center_om_;
   QDoubleSpinBox* center_s8_;
   QDoubleSpinBox* half_width_;

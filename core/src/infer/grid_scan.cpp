@@ -140,6 +140,128 @@ void finish_grid_maps(GridScan& scan) {
       scan.delta_chi2[k] = 2.0 * (scan.maximum.log_like - scan.log_like[k]);
 }
 
+std::size_t GridScan::exact_points() const {
+  if (evaluated.empty()) return log_like.size();
+  return std::size_t(std::count(evaluated.begin(), evaluated.end(), std::uint8_t(1)));
+}
+
+namespace {
+
+// The adaptive scan of grid_scan.h: coarse sub-grid, then cells near the best value halved level
+// by level, the rest interpolated. `evaluate` and `update_for` are scan_likelihood_grid's.
+template <class Evaluate, class UpdateFor>
+void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size_t batch,
+                     std::vector<char>& known, std::size_t& known_count, Evaluate& evaluate,
+                     UpdateFor& update_for, const JobContext& job,
+                     const PartialResultCallback<GridScanUpdate>& on_update) {
+  const std::size_t n = scan.n(), total = n * n, tp = scan.terms_per_point;
+  std::size_t stride = 2;
+  while (stride * 2 <= (n - 1) / 6) stride *= 2;
+  std::vector<std::size_t> marks;  // coarse indices per axis
+  for (std::size_t i = 0; i < n - 1; i += stride) marks.push_back(i);
+  marks.push_back(n - 1);
+
+  struct Cell {
+    std::size_t i0, i1, j0, j1;  // rows i0..i1, columns j0..j1 (corners included)
+  };
+  std::vector<Cell> cells, leaves;
+  for (std::size_t a = 0; a + 1 < marks.size(); ++a)
+    for (std::size_t b = 0; b + 1 < marks.size(); ++b)
+      cells.push_back({marks[a], marks[a + 1], marks[b], marks[b + 1]});
+
+  auto run = [&](std::vector<std::size_t>& points, GridScanStage stage, const char* what) {
+    std::sort(points.begin(), points.end());
+    points.erase(std::unique(points.begin(), points.end()), points.end());
+    for (std::size_t first = 0; first < points.size(); first += batch) {
+      job.report(std::int64_t(known_count), std::int64_t(total), what);
+      evaluate(points.data() + first, std::min(batch, points.size() - first));
+    }
+    if (on_update && !points.empty()) on_update(update_for(stage, 0, points));
+  };
+  std::vector<std::size_t> points;
+  for (std::size_t i : marks)
+    for (std::size_t j : marks) points.push_back(i * n + j);
+  run(points, GridScanStage::Coarse, "adaptive likelihood grid: coarse pass");
+
+  while (!cells.empty()) {
+    double best = -std::numeric_limits<double>::infinity();
+    for (std::size_t p = 0; p < total; ++p)
+      if (known[p] && std::isfinite(scan.log_like[p])) best = std::max(best, scan.log_like[p]);
+    std::vector<Cell> next;
+    points.clear();
+    // A cell is refined when a corner lies within refine_level, or when it shares a corner with
+    // such a cell: the one-cell margin catches ridges narrower than a cell that pass between the
+    // corners of a neighbour of the cells they are seen in.
+    std::vector<char> near(total, 0);
+    std::vector<char> flagged(cells.size(), 0);
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+      const Cell& c = cells[k];
+      for (std::size_t i : {c.i0, c.i1})
+        for (std::size_t j : {c.j0, c.j1}) {
+          const double v = scan.log_like[i * n + j];
+          if (std::isfinite(v) && 2.0 * (best - v) <= settings.refine_level) flagged[k] = 1;
+        }
+      if (flagged[k])
+        for (std::size_t i : {c.i0, c.i1})
+          for (std::size_t j : {c.j0, c.j1}) near[i * n + j] = 1;
+    }
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+      const Cell& c = cells[k];
+      if (c.i1 - c.i0 <= 1 && c.j1 - c.j0 <= 1) {
+        leaves.push_back(c);
+        continue;
+      }
+      bool refine = flagged[k] != 0;
+      for (std::size_t i : {c.i0, c.i1})
+        for (std::size_t j : {c.j0, c.j1}) refine = refine || near[i * n + j];
+      if (!refine) {
+        leaves.push_back(c);
+        continue;
+      }
+      const std::size_t im = (c.i0 + c.i1) / 2, jm = (c.j0 + c.j1) / 2;
+      std::vector<std::pair<std::size_t, std::size_t>> rows{{c.i0, c.i1}}, columns{{c.j0, c.j1}};
+      if (c.i1 - c.i0 >= 2) rows = {{c.i0, im}, {im, c.i1}};
+      if (c.j1 - c.j0 >= 2) columns = {{c.j0, jm}, {jm, c.j1}};
+      for (const auto& r : rows)
+        for (const auto& col : columns) {
+          next.push_back({r.first, r.second, col.first, col.second});
+          for (std::size_t i : {r.first, r.second})
+            for (std::size_t j : {col.first, col.second})
+              if (!known[i * n + j]) points.push_back(i * n + j);
+        }
+    }
+    run(points, GridScanStage::Refine, "adaptive likelihood grid: refining");
+    cells = std::move(next);
+  }
+
+  // Interpolate what was not evaluated from the corners of its leaf cell (bilinear in index).
+  scan.evaluated.assign(total, 0);
+  for (std::size_t p = 0; p < total; ++p) scan.evaluated[p] = known[p] ? 1 : 0;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const Cell& c : leaves) {
+    const double di = double(c.i1 - c.i0), dj = double(c.j1 - c.j0);
+    for (std::size_t i = c.i0; i <= c.i1; ++i)
+      for (std::size_t j = c.j0; j <= c.j1; ++j) {
+        const std::size_t p = i * n + j;
+        if (known[p]) continue;
+        const double u = di > 0 ? double(i - c.i0) / di : 0.0;
+        const double v = dj > 0 ? double(j - c.j0) / dj : 0.0;
+        const auto mix = [&](const std::vector<double>& map, std::size_t offset) {
+          const double a = map[offset + c.i0 * n + c.j0], b = map[offset + c.i0 * n + c.j1];
+          const double d = map[offset + c.i1 * n + c.j0], e = map[offset + c.i1 * n + c.j1];
+          return (1 - u) * ((1 - v) * a + v * b) + u * ((1 - v) * d + v * e);
+        };
+        scan.log_like[p] = mix(scan.log_like, 0);
+        for (std::size_t t = 0; t < tp; ++t) scan.terms[t * total + p] = mix(scan.terms, t * total);
+        if (!std::isfinite(scan.log_like[p])) scan.log_like[p] = nan;
+      }
+  }
+  job.report(std::int64_t(total), std::int64_t(total), "adaptive likelihood grid: done");
+  finish_grid_maps(scan);
+}
+
+}  // namespace
+
 GridScan scan_likelihood_grid(const LogDensity& likelihood, const GridScanSettings& settings,
                               const JobContext& job,
                               const PartialResultCallback<GridScanUpdate>& on_update) {
@@ -202,6 +324,13 @@ GridScan scan_likelihood_grid(const LogDensity& likelihood, const GridScanSettin
     u.points = std::move(points);
     return u;
   };
+
+  if (settings.adaptive && n >= 5) {
+    scan_adaptively(scan, settings, batch, known, known_count, evaluate, update_for, job,
+                    on_update);
+    scan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return scan;
+  }
 
   for (std::size_t first = 0; first < coarse.size(); first += batch) {
     job.report(std::int64_t(known_count), std::int64_t(total), "likelihood grid: coarse pass");
@@ -280,6 +409,10 @@ void write_grid_scan(const std::string& path, const GridScan& scan) {
     }
     file.write("/log_like", {n, n}, scan.log_like.data());
     file.write("/delta_chi2", {n, n}, scan.delta_chi2.data());
+    if (!scan.evaluated.empty()) {
+      const std::vector<std::int64_t> mask(scan.evaluated.begin(), scan.evaluated.end());
+      file.write("/evaluated", {n, n}, mask.data());
+    }
 
     const GridScanSettings& s = scan.settings;
     const GridScanProvenance& p = scan.provenance;
@@ -292,6 +425,8 @@ void write_grid_scan(const std::string& path, const GridScan& scan) {
     file.set_attribute("/", "center_sigma_8", s.center_sigma_8);
     file.set_attribute("/", "half_width", s.half_width);
     file.set_attribute("/", "coarse_stride", std::uint64_t(coarse_stride(s)));
+    file.set_attribute("/", "adaptive", std::uint64_t(s.adaptive ? 1 : 0));
+    file.set_attribute("/", "refine_level", s.refine_level);
     file.set_attribute("/", "batch_points", std::uint64_t(s.batch_points > 0 ? s.batch_points : n));
     file.set_attribute("/", "prior_omega_m_lo", s.prior.omega_m.lo);
     file.set_attribute("/", "prior_omega_m_hi", s.prior.omega_m.hi);
@@ -348,6 +483,15 @@ GridScan read_grid_scan(const std::string& path) {
     scan.terms_per_point = shape[0];
     scan.terms = file.read_doubles("/terms");
   }
+  if (file.exists("/evaluated")) {
+    if (file.shape("/evaluated") != square)
+      throw FileError(path,
+                      "/evaluated is not [" + std::to_string(n) + ", " + std::to_string(n) + "]");
+    for (std::int64_t v : file.read_int64("/evaluated")) {
+      if (v != 0 && v != 1) throw FileError(path, "/evaluated holds a value other than 0 and 1");
+      scan.evaluated.push_back(std::uint8_t(v));
+    }
+  }
   auto text = [&](const char* key) {
     return file.has_attribute("/", key) ? file.string_attribute("/", key) : std::string();
   };
@@ -365,6 +509,8 @@ GridScan read_grid_scan(const std::string& path) {
   s.half_width = real("half_width", 0.5 * (scan.omega_m.back() - scan.omega_m.front()));
   s.coarse_stride = int(whole("coarse_stride", 0));
   s.batch_points = std::size_t(whole("batch_points", 0));
+  s.adaptive = whole("adaptive", 0) != 0;
+  s.refine_level = real("refine_level", s.refine_level);
   s.prior.omega_m = {real("prior_omega_m_lo", kDefaultPrior.omega_m.lo),
                      real("prior_omega_m_hi", kDefaultPrior.omega_m.hi)};
   s.prior.sigma_8 = {real("prior_sigma_8_lo", kDefaultPrior.sigma_8.lo),

@@ -299,3 +299,63 @@ TEST(GridScan, AxesAndSettingsAreChecked) {
 }
 
 }  // namespace
+
+// The adaptive scan evaluates only near the posterior: on a Gaussian whose 3-sigma region covers
+// a small part of the window, every point the full scan puts within 3 sigma is an exact
+// evaluation equal to the full scan's, the 1- and 2-sigma regions are identical, the rest is
+// interpolated (and marked so), and far fewer points are evaluated; the mask survives the file.
+TEST(GridScan, AdaptiveScanIsExactInsideThreeSigmaWithFarFewerEvaluations) {
+  ds::GridScanSettings s;
+  s.n = 50;
+  s.center_omega_m = 0.3;
+  s.center_sigma_8 = 0.8;
+  s.half_width = 0.2;  // the whole prior box; the 3-sigma region is ~14% of it
+  RecordingGaussian full_density;
+  const ds::GridScan full = ds::scan_likelihood_grid(full_density, s);
+  s.adaptive = true;
+  RecordingGaussian density;
+  std::vector<ds::GridScanStage> stages;
+  std::size_t streamed = 0;
+  const ds::GridScan a = ds::scan_likelihood_grid(density, s, {}, [&](const ds::GridScanUpdate& u) {
+    stages.push_back(u.stage);
+    streamed += u.points.size();
+    for (std::size_t k = 0; k < u.points.size(); ++k)
+      EXPECT_EQ(u.log_like[k], full.log_like[u.points[k]]);
+  });
+  ASSERT_EQ(a.evaluated.size(), 2500u);
+  EXPECT_EQ(density.points.size(), a.exact_points());  // each point evaluated once
+  EXPECT_EQ(streamed, a.exact_points());
+  EXPECT_LT(a.exact_points(), 2500u * 2 / 5) << "evaluated " << a.exact_points();
+  ASSERT_GE(stages.size(), 3u);
+  EXPECT_EQ(stages.front(), ds::GridScanStage::Coarse);
+  EXPECT_EQ(stages.back(), ds::GridScanStage::Refine);
+  std::size_t inside = 0;
+  for (std::size_t p = 0; p < 2500; ++p) {
+    if (a.evaluated[p]) EXPECT_EQ(a.log_like[p], full.log_like[p]);
+    if (full.delta_chi2[p] <= 11.83) {
+      ++inside;
+      EXPECT_EQ(a.evaluated[p], 1) << "point " << p << " inside 3 sigma was interpolated";
+    }
+    // Bilinear interpolation of a concave function never exceeds it.
+    EXPECT_LE(a.log_like[p], full.log_like[p] + 1e-12);
+  }
+  EXPECT_GT(inside, 100u);
+  EXPECT_EQ(a.maximum.row, full.maximum.row);
+  EXPECT_EQ(a.maximum.column, full.maximum.column);
+  for (double level : {2.30, 6.17}) {
+    const auto e = ds::grid_contour_extent(a, level), f = ds::grid_contour_extent(full, level);
+    EXPECT_EQ(e.points, f.points);
+    EXPECT_EQ(e.omega_m_lo, f.omega_m_lo);
+    EXPECT_EQ(e.sigma_8_hi, f.sigma_8_hi);
+  }
+
+  const auto dir = dstest::scratch_dir("grid-scan-adaptive");
+  const std::string path = (dir / "adaptive.h5").string();
+  ds::write_grid_scan(path, a);
+  const ds::GridScan back = ds::read_grid_scan(path);
+  EXPECT_EQ(back.evaluated, a.evaluated);
+  EXPECT_TRUE(back.settings.adaptive);
+  EXPECT_DOUBLE_EQ(back.settings.refine_level, 11.83);
+  EXPECT_EQ(back.log_like, a.log_like);
+  std::filesystem::remove_all(dir);
+}

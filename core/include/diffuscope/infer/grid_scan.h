@@ -13,9 +13,21 @@
 //
 // Evaluation order (coarse to fine): first the coarse sub-grid (rows and columns 0, k, 2k, ...),
 // reported as one partial result; then the remaining points row by row, each row streamed as soon
-// as all its points are known. Cancellation is checked between batches (throws Cancelled, nothing
-// is returned). -2 Delta ln L = 2 (max log L - log L) >= 0, 0 at the maximum; the 68.3% region
-// of two parameters is -2 Delta ln L <= 2.30.
+// as all its points are known.
+//
+// Adaptive scans (settings.adaptive, issue 15 item 4) evaluate only where the posterior is: the
+// coarse sub-grid (stride s, a power of two, about 7 points per axis, plus the last row and
+// column), then level by level every cell whose four corners include a value within
+// refine_level of the best value so far (-2 Delta ln L <= 11.83: the 3-sigma region of two
+// parameters), and every cell sharing a corner with such a cell (a margin that catches ridges
+// narrower than a cell), is halved in both directions and its new grid points evaluated, until
+// the cells are single grid steps. The remaining points are bilinear interpolations of their cell's
+// corners and marked so (GridScan::evaluated = 0): every point inside the 3-sigma region of the map
+// is an exact evaluation, so its 1- and 2-sigma contours are exact. (A peak narrower than a coarse
+// cell whose corners all lie beyond refine_level is missed: choose a smaller stride for such maps.)
+// Each level is streamed as one partial result (stage Refine). Cancellation is checked between
+// batches (throws Cancelled, nothing is returned). -2 Delta ln L = 2 (max log L - log L) >= 0, 0 at
+// the maximum; the 68.3% region of two parameters is -2 Delta ln L <= 2.30.
 #pragma once
 
 #include <cstddef>
@@ -44,6 +56,10 @@ struct GridScanSettings {
   // Grid points per LogDensity call (for the VLB: points x draws x T_MAX network rows, chunked
   // to its memory budget); 0 = one row (n points).
   std::size_t batch_points = 0;
+  // Evaluate only where the posterior is (see above); refine cells within refine_level of the
+  // best -2 Delta ln L.
+  bool adaptive = false;
+  double refine_level = 11.83;
 };
 
 // Where a likelihood came from, written next to the maps. The scan fills t_max, noise, draws and
@@ -72,12 +88,19 @@ struct GridScan {
   std::vector<double> terms;             // [T_terms, n, n]
   std::vector<double> log_like;          // [n, n]
   std::vector<double> delta_chi2;        // [n, n], -2 Delta ln L; NaN where log L is not finite
-  GridMaximum maximum;                   // over the finite log L values
+  // [n, n]: 1 where log_like (and the terms) are exact evaluations, 0 where an adaptive scan
+  // interpolated them; empty when every point was evaluated.
+  std::vector<std::uint8_t> evaluated;
+  GridMaximum maximum;  // over the finite log L values
   double contour_level = kOneSigmaDeltaChi2;
   std::string version;   // Diffuscope version that computed it
   double seconds = 0.0;  // wall time of the scan
 
   std::size_t n() const { return omega_m.size(); }
+  bool exact(std::size_t row, std::size_t column) const {
+    return evaluated.empty() || evaluated[row * n() + column] != 0;
+  }
+  std::size_t exact_points() const;  // evaluations made (n * n for a full scan)
   double log_like_at(std::size_t row, std::size_t column) const {
     return log_like[row * n() + column];
   }
@@ -86,9 +109,10 @@ struct GridScan {
   }
 };
 
-enum class GridScanStage { Coarse, Row };
+enum class GridScanStage { Coarse, Row, Refine };
 
-// A partial result: the coarse pass (all its points at once), then one complete row at a time.
+// A partial result: the coarse pass (all its points at once), then one complete row at a time
+// (an adaptive scan: one refinement level at a time, stage Refine).
 struct GridScanUpdate {
   GridScanStage stage = GridScanStage::Coarse;
   std::size_t row = 0;              // Row: the sigma_8 index now complete
@@ -129,7 +153,8 @@ GridContourExtent grid_contour_extent(const GridScan& scan, double level = kOneS
 // T_terms = 0; attribute names "L_0", ...), /log_like [n, n], /delta_chi2 [n, n] (float64), and
 // root attributes: format "diffuscope-likelihood-grid", map_layout, version, every setting
 // (grid_size, full_prior, center_omega_m, center_sigma_8, half_width, coarse_stride,
-// batch_points, the prior box), the provenance (model, field, index, t_max, prior_term, noise,
+// batch_points, adaptive, refine_level, the prior box), /evaluated [n, n] (int64 0/1, adaptive
+// scans only), the provenance (model, field, index, t_max, prior_term, noise,
 // draws, seed, added_noise_sigma), contour_level 2.30 with a note, the maximum and seconds.
 void write_grid_scan(const std::string& path, const GridScan& scan);
 // Reads what write_grid_scan wrote; FileError naming the file and the missing or malformed item.
