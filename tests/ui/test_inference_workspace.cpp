@@ -5,6 +5,7 @@
 // files written by the CLI open, screenshots are not blank and the UI thread never stalls.
 #include <QApplication>
 #include <QComboBox>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QProcess>
@@ -631,8 +632,12 @@ class InferenceWorkspaceTest : public QObject {
     // Exported plots.
     QTemporaryDir dir;
     const QStringList files = view->exportPlots(dir.path());
-    QVERIFY(files.size() >= 3);
+    QCOMPARE(files.size(), 9);  // map, trace, corner x PNG, PDF, SVG
     for (const QString& f : files) QVERIFY(QFileInfo(f).size() > 1000);
+    QFile svg(dir.filePath(QStringLiteral("corner.svg")));
+    QVERIFY(svg.open(QIODevice::ReadOnly));
+    QVERIFY(svg.readAll().contains("<svg"));
+    QCOMPARE(QDir(dir.path()).entryList({QStringLiteral("*.part")}, QDir::Files).size(), 0);
     // The halo catalogue in the 3D view goes to Inference with its cosmology as the truth.
     window.inferShownCloud();
     QVERIFY(w->observation()->isCloud());

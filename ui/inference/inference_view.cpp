@@ -25,9 +25,11 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStandardItemModel>
+#include <QSvgGenerator>
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <cmath>
+#include <functional>
 
 #include "diffuscope/infer/chain_files.h"
 #include "diffuscope/runtime.h"
@@ -779,12 +781,40 @@ QStringList InferenceView::exportPlots(const QString& folder) {
       {map_->plot(), QStringLiteral("likelihood_map")},
       {trace_->plot(), QStringLiteral("trace")},
       {corner_->plot(), QStringLiteral("corner")}};
+  // Each file is written under a temporary name and renamed: never half a plot.
+  const auto commit = [&](const QString& path, const std::function<bool(const QString&)>& write) {
+    const QString part = path + QStringLiteral(".part");
+    QFile::remove(part);
+    if (!write(part)) {
+      QFile::remove(part);
+      return;
+    }
+    QFile::remove(path);
+    if (QFile::rename(part, path)) written << path;
+  };
   for (const auto& [plot, name] : plots) {
-    const QString png = folder + QLatin1Char('/') + name + QStringLiteral(".png");
-    const QString pdf = folder + QLatin1Char('/') + name + QStringLiteral(".pdf");
-    if (plot->savePng(png, 0, 0, 2.0)) written << png;
-    if (plot->savePdf(pdf)) written << pdf;
+    const QString base = folder + QLatin1Char('/') + name;
+    commit(base + QStringLiteral(".png"),
+           [plot = plot](const QString& f) { return plot->savePng(f, 0, 0, 2.0); });
+    commit(base + QStringLiteral(".pdf"),
+           [plot = plot](const QString& f) { return plot->savePdf(f); });
+    commit(base + QStringLiteral(".svg"), [plot = plot, name = name](const QString& f) {
+      QSvgGenerator svg;
+      svg.setFileName(f);
+      svg.setSize(plot->size());
+      svg.setViewBox(QRect(QPoint(0, 0), plot->size()));
+      svg.setTitle(name);
+      QCPPainter painter;
+      if (!painter.begin(&svg)) return false;
+      plot->toPainter(&painter, plot->width(), plot->height());
+      return painter.end();
+    });
   }
+  if (written.size() != 9)
+    Q_EMIT workspace_->errorOccurred(tr("Export plots"),
+                                     tr("Could not write every plot into %1 (wrote %2 of 9 files)")
+                                         .arg(folder)
+                                         .arg(written.size()));
   return written;
 }
 

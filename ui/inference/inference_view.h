@@ -49,7 +49,8 @@ class InferenceView : public QWidget {
   void drawMock();
   void startMap();
   void startChains();
-  // Saves every plot as PNG (and PDF) into folder; returns the files written.
+  // Saves every plot (map, trace, corner) as PNG, PDF and SVG into folder, each file written
+  // atomically; returns the files written (an error dialog when one could not be).
   QStringList exportPlots(const QString& folder);
   // Asks for a file and saves / opens (menus).
   void openFileDialog();
