@@ -1,6 +1,8 @@
 // Small helpers shared by the core tests.
 #pragma once
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,11 +15,25 @@ inline std::string testdata(const std::string& relative) {
   return std::string(DS_TESTDATA_DIR) + "/" + relative;
 }
 
-// A fresh, empty directory under the system temp dir for one test.
+// A fresh, empty directory under the system temp dir for one test, unique to this process (two
+// builds testing at once never share one) and removed when the process exits (tests leave
+// nothing in /tmp).
 inline std::filesystem::path scratch_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("diffuscope-test-" + name);
+  struct Registry {
+    std::vector<std::filesystem::path> dirs;
+    ~Registry() {
+      std::error_code ignored;
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ignored);
+    }
+  };
+  static Registry registry;
+  static int counter = 0;
+  auto dir = std::filesystem::temp_directory_path() /
+             ("diffuscope-test-" + name + "-" + std::to_string(::getpid()) + "-" +
+              std::to_string(++counter));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  registry.dirs.push_back(dir);
   return dir;
 }
 
