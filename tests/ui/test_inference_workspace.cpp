@@ -7,6 +7,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QLabel>
 #include <QProcess>
 #include <QSettings>
@@ -346,7 +347,34 @@ class InferenceWorkspaceTest : public QObject {
         wait_for([&] { return workspace_->currentMap() && workspace_->currentMap()->complete; },
                  300000),
         qPrintable(last_error_));
-    qInfo("P(k)-baseline map 30 x 30, baseline fit included: %lld ms", timer.elapsed());
+    qInfo(
+        "P(k)-baseline map 30 x 30, the baseline fitted (or read from the cache of an earlier "
+        "run): %lld ms",
+        timer.elapsed());
+    // The fitted baseline is kept in the cache directory: a new workspace (a new session) reads
+    // it instead of fitting again, and a 50 x 50 map is then quick.
+    QVERIFY(QFileInfo::exists(QStandardPaths::writableLocation(QStandardPaths::CacheLocation) +
+                              QStringLiteral("/pk-baselines/zeldovich-64-25.json")));
+    {
+      InferenceWorkspace next_session(runner_.get());
+      next_session.setObservation(workspace_->observation());
+      LikelihoodSettings pk_settings = next_session.likelihood();
+      pk_settings.kind = ds::LikelihoodKind::PkBaseline;
+      next_session.setLikelihood(pk_settings);
+      ds::GridScanSettings g50;
+      g50.n = 50;
+      g50.full_prior = true;
+      QElapsedTimer again;
+      again.start();
+      next_session.startMap(g50);
+      QVERIFY(wait_for(
+          [&] { return next_session.currentMap() && next_session.currentMap()->complete; }, 60000));
+      qInfo("P(k)-baseline map 50 x 50 in a new session (baseline read from the cache): %lld ms",
+            again.elapsed());
+      // The same baseline: the same values where the grids share points (both span the prior).
+      QCOMPARE(next_session.currentMap()->scan.log_like.front(),
+               workspace_->currentMap()->scan.log_like.front());
+    }
     const auto pk = workspace_->currentMap();
     QTest::qWait(100);
     dstest::save_screenshot(view_->grab().toImage(), "inference_vlb_and_pk");

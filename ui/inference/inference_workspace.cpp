@@ -1,7 +1,9 @@
 #include "ui/inference/inference_workspace.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QStandardPaths>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -406,12 +408,37 @@ std::shared_ptr<const ds::LogDensity> InferenceWorkspace::buildLikelihood(
         if (it != baselines_.end()) baseline = it->second;
       }
       if (!baseline) {
-        ds::PkMockPlan plan;
-        plan.field.kind = kind;
-        plan.field.n = o.field.n;
-        plan.field.box_size = o.field.box_size;
-        baseline = std::make_shared<const ds::PkBaseline>(
-            ds::build_pk_baseline(plan, ds::PkBaselineSettings{}, job));
+        // Fitted once per kind, grid and box on this machine: kept as the CLI's --pk-save JSON
+        // under the cache directory (seeded, so a refit would give the same baseline).
+        const QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) +
+                            QStringLiteral("/pk-baselines");
+        const QString file = dir + QStringLiteral("/%1-%2-%3.json")
+                                       .arg(QString::fromLatin1(ds::kFieldKinds.name(kind)))
+                                       .arg(o.field.n)
+                                       .arg(o.field.box_size, 0, 'g', 6);
+        if (QFileInfo::exists(file)) {
+          try {
+            baseline = std::make_shared<const ds::PkBaseline>(
+                ds::read_pk_baseline_json(file.toStdString()));
+          } catch (const std::exception&) {
+            baseline = nullptr;  // unreadable (another version): fitted again below
+          }
+        }
+        if (!baseline) {
+          ds::PkMockPlan plan;
+          plan.field.kind = kind;
+          plan.field.n = o.field.n;
+          plan.field.box_size = o.field.box_size;
+          baseline = std::make_shared<const ds::PkBaseline>(
+              ds::build_pk_baseline(plan, ds::PkBaselineSettings{}, job));
+          if (QDir().mkpath(dir)) {
+            try {
+              ds::write_pk_baseline_json(file.toStdString(), *baseline);
+            } catch (const std::exception&) {
+              // A read-only cache only costs the next session a refit.
+            }
+          }
+        }
         std::lock_guard<std::mutex> lock(cache_mutex_);
         baselines_[key] = baseline;
       }
