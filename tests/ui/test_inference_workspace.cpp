@@ -18,6 +18,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <algorithm>
 #include <cmath>
 
 #include "diffuscope/infer/chain_files.h"
@@ -440,6 +441,19 @@ class InferenceWorkspaceTest : public QObject {
     QCOMPARE(o->n_points, std::int64_t(1000));
     QCOMPARE(o->features, 7);
     QCOMPARE(o->cloud_box, 1000.0);
+    // Its k-NN CDFs (from random query points): monotone from ~0 to ~1 over the radii; halos
+    // cluster, leaving more empty space than a Poisson process of the same density, so a random
+    // point is farther from its nearest halo: the 1-NN CDF lies below Poisson's near the mean
+    // spacing.
+    QCOMPARE(int(o->knn_cdfs.size()), 3);
+    for (const auto& cdf : o->knn_cdfs) {
+      QVERIFY(std::is_sorted(cdf.begin(), cdf.end()));
+      QVERIFY(cdf.front() < 0.05 && cdf.back() > 0.5);
+    }
+    qInfo("1-NN CDF at r = %.1f Mpc/h: %.3f (Poisson %.3f)", o->knn_radii[20], o->knn_cdfs[0][20],
+          o->knn_poisson[0][20]);
+    QVERIFY(o->knn_cdfs[0][20] < o->knn_poisson[0][20]);
+    QVERIFY(view_->findChild<QWidget*>(QStringLiteral("knnCdfPlot"))->isVisible());
     // A field likelihood refuses a catalogue, naming why.
     LikelihoodSettings l = workspace_->likelihood();
     l.kind = ds::LikelihoodKind::ExactGrf;

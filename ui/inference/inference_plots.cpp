@@ -357,8 +357,8 @@ void LikelihoodMapPlot::redraw() {
     auto* max = plot_->addGraph();
     max->setName(tr("maximum"));
     max->setLineStyle(QCPGraph::lsNone);
-    max->setScatterStyle(
-        QCPScatterStyle(QCPScatterStyle::ssStar, QPen(Qt::white, 2), QBrush(Qt::NoBrush), 14));
+    max->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssStar, QPen(QColor(0, 200, 255), 2.5),
+                                         QBrush(Qt::NoBrush), 16));
     max->setData(QVector<double>{(*maximum_)[0]}, QVector<double>{(*maximum_)[1]});
   }
   if (truth_) {

@@ -183,6 +183,18 @@ QWidget* InferenceView::buildControls() {
   thumb_row->addWidget(observation_label_, 1);
   of->addRow(thumb_row);
   of->addRow(spectrum_);
+  // A catalogue's k-NN CDFs (solid) against a Poisson process of its density (dotted).
+  neighbours_ = new QCustomPlot(obs);
+  neighbours_->setObjectName(QStringLiteral("knnCdfPlot"));
+  neighbours_->setMinimumSize(200, 150);
+  neighbours_->setMaximumHeight(170);
+  neighbours_->xAxis->setLabel(tr("r [Mpc/h]"));
+  neighbours_->yAxis->setLabel(tr("kNN-CDF"));
+  neighbours_->legend->setVisible(true);
+  neighbours_->legend->setFont(QFont(QStringLiteral("sans"), 7));
+  neighbours_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignBottom);
+  neighbours_->setVisible(false);
+  of->addRow(neighbours_);
   mock_kind_ = new QComboBox(obs);
   for (const auto& e : ds::kFieldKinds.entries()) mock_kind_->addItem(QString::fromLatin1(e.label));
   mock_kind_->addItem(tr("Halo catalogue (lognormal mock)"));
@@ -614,6 +626,25 @@ void InferenceView::refreshObservation() {
                 .arg((*o->truth)[0], 0, 'f', 3)
                 .arg((*o->truth)[1], 0, 'f', 3);
   spectrum_->setVisible(!o->isCloud());
+  neighbours_->setVisible(o->isCloud());
+  {
+    QCustomPlot* plot = neighbours_;
+    plot->clearGraphs();
+    for (std::size_t k = 0; k < o->knn_cdfs.size(); ++k) {
+      const QVector<double> r(o->knn_radii.begin(), o->knn_radii.end());
+      QCPGraph* measured = plot->addGraph();
+      measured->setPen(QPen(chain_colour(k), 1.6));
+      measured->setName(tr("k = %1").arg(k == 2 ? 4 : int(k) + 1));
+      measured->setData(r, QVector<double>(o->knn_cdfs[k].begin(), o->knn_cdfs[k].end()));
+      QCPGraph* poisson = plot->addGraph();
+      poisson->setPen(QPen(chain_colour(k), 1.0, Qt::DotLine));
+      poisson->removeFromLegend();
+      poisson->setData(r, QVector<double>(o->knn_poisson[k].begin(), o->knn_poisson[k].end()));
+    }
+    if (!o->knn_radii.empty()) plot->xAxis->setRange(0, o->knn_radii.back());
+    plot->yAxis->setRange(0, 1);
+    plot->replot(QCustomPlot::rpQueuedReplot);
+  }
   if (!o->spectrum.k.empty())
     text += tr("\nP(k) at k = %1 h/Mpc: %2 (Mpc/h)²")
                 .arg(o->spectrum.k.front(), 0, 'f', 2)

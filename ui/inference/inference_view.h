@@ -8,6 +8,7 @@
 #include "ui/inference/inference_workspace.h"
 
 class QCheckBox;
+class QCustomPlot;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -85,6 +86,7 @@ class InferenceView : public QWidget {
   QLabel* observation_label_;
   QLabel* thumbnail_;
   PowerSpectrumPlot* spectrum_;
+  QCustomPlot* neighbours_;
   QSpinBox* file_index_;
   QLabel* map_status_;
   QLabel* chain_status_;

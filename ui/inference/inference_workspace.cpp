@@ -24,6 +24,7 @@
 #include "diffuscope/pointcloud/point_model.h"
 #include "diffuscope/random.h"
 #include "diffuscope/runtime.h"
+#include "diffuscope/stats/knn_cdf.h"
 #include "ui/emulator/emulator_model.h"
 #include "ui/halo_workspace.h"
 #include "ui/jobs/job_runner.h"
@@ -205,6 +206,25 @@ std::shared_ptr<Observation> InferenceWorkspace::make_cloud_observation(
   }
   auto o = make_observation(std::move(counts), truth, std::nullopt, std::move(origin));
   o->spectrum = ds::PowerSpectrum();
+  // k-NN CDFs (stats/knn_cdf.h), radii around the mean interparticle distance.
+  ds::PointCloud points;
+  points.box_size = box_size;
+  points.positions.reserve(std::size_t(n_points));
+  for (std::int64_t i = 0; i < n_points; ++i) {
+    const float* p = cloud.data() + std::size_t(i) * std::size_t(features);
+    points.positions.push_back({std::fmod(double(p[0]) + box_size, box_size),
+                                std::fmod(double(p[1]) + box_size, box_size),
+                                std::fmod(double(p[2]) + box_size, box_size)});
+  }
+  const std::vector<int> ks{1, 2, 4};
+  if (n_points >= 4) {
+    const double density = double(n_points) / (box_size * box_size * box_size);
+    const double spacing = std::cbrt(1.0 / density);
+    for (int r = 0; r < 40; ++r) o->knn_radii.push_back(spacing * (0.05 + 1.05 * double(r) / 39.0));
+    const auto distances = ds::knn_distances(points, ds::uniform_queries(20000, box_size, 1), ks);
+    o->knn_cdfs = ds::knn_cdf(distances, o->knn_radii);
+    for (int k : ks) o->knn_poisson.push_back(ds::poisson_knn_cdf(k, o->knn_radii, density));
+  }
   o->cloud = std::make_shared<const std::vector<float>>(std::move(cloud));
   o->n_points = n_points;
   o->features = features;

@@ -50,6 +50,10 @@ struct Observation {
   std::int64_t n_points = 0;
   int features = 0;
   double cloud_box = 0.0;  // Mpc/h
+  // Its k-NN CDFs (k = 1, 2, 4; 20 000 uniform queries) on knn_radii (Mpc/h), [k][r], and the
+  // Poisson expectation at the same number density: what the thumbnail's neighbour plot shows.
+  std::vector<double> knn_radii;
+  std::vector<std::vector<double>> knn_cdfs, knn_poisson;
   bool isCloud() const { return cloud != nullptr; }
 };
 
