@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "diffuscope/data/npy.h"
 #include "diffuscope/infer/chain_files.h"
 #include "diffuscope/infer/diagnostics.h"
 #include "diffuscope/runtime.h"
@@ -533,6 +534,32 @@ class InferenceWorkspaceTest : public QObject {
     view_->openPath(bad);
     QVERIFY(last_error_.contains(QStringLiteral("bad.csv")));
     QCOMPARE(workspace_->chains(), c);
+  }
+
+  void camelsMapOfAStackOpensWithItsTruth() {
+    // A CAMELS-named stack: 2 simulations x 15 maps of 16 x 16, and its params file.
+    QTemporaryDir dir;
+    std::vector<double> maps(30 * 256);
+    for (int m = 0; m < 30; ++m)
+      for (int p = 0; p < 256; ++p) maps[std::size_t(m * 256 + p)] = 1e10 * (1.0 + m + 0.01 * p);
+    ds::write_npy(
+        dir.filePath(QStringLiteral("Maps_Mcdm_IllustrisTNG_LH_z=0.00.npy")).toStdString(),
+        {30, 16, 16}, maps, true);
+    QFile params(dir.filePath(QStringLiteral("params_LH_IllustrisTNG.txt")));
+    QVERIFY(params.open(QIODevice::WriteOnly));
+    params.write("# Omega_m sigma_8 A_SN1 A_AGN1 A_SN2 A_AGN2\n0.2 0.7 1 1 1 1\n0.3 0.8 1 1 1 1\n");
+    params.close();
+    QSignalSpy changed(workspace_.get(), &InferenceWorkspace::observationChanged);
+    workspace_->openObservationFile(
+        dir.filePath(QStringLiteral("Maps_Mcdm_IllustrisTNG_LH_z=0.00.npy")), 17);
+    QVERIFY2(changed.wait(30000), qPrintable(last_error_));
+    const auto o = workspace_->observation();
+    QCOMPARE(o->field.n, 16);
+    QVERIFY(o->truth);
+    QCOMPARE(o->truth.value()[0], 0.3);  // map 17 belongs to simulation 1
+    QCOMPARE(o->truth.value()[1], 0.8);
+    QVERIFY(std::abs(o->field.values[0] / 1e10 - 18.0) < 1e-4);
+    QVERIFY(o->origin.contains(QStringLiteral("[17]")));
   }
 
   void deviceSettingOffersCudaOnlyWhenAvailable() {

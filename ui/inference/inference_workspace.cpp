@@ -308,8 +308,16 @@ void InferenceWorkspace::openObservationFile(const QString& path, long index) {
       tr("Open observation"), [path, index, self, generation](const ds::JobContext& job) {
         const std::string file = path.toStdString();
         ds::Dataset data;
+        long sample = index;
         try {
-          data = ds::load_as_dataset(file, ds::ConvertOptions{}, job);
+          ds::ConvertOptions options;
+          // A CAMELS stack holds up to 15 000 maps: read only the one asked for.
+          if (index >= 0 && ds::classify_input(file) == ds::InputKind::CamelsMaps) {
+            options.first = std::size_t(index);
+            options.count = 1;
+            sample = 0;
+          }
+          data = ds::load_as_dataset(file, options, job);
         } catch (const ds::FileError&) {
           throw;
         } catch (const ds::Cancelled&) {
@@ -317,15 +325,15 @@ void InferenceWorkspace::openObservationFile(const QString& path, long index) {
         } catch (const std::exception& e) {
           throw ds::FileError(file, e.what());
         }
-        if (index < 0 || std::size_t(index) >= data.count())
+        if (sample < 0 || std::size_t(sample) >= data.count())
           throw ds::FileError(file, "has " + std::to_string(data.count()) + " samples; index " +
                                         std::to_string(index) + " is out of range");
         if (data.kind == ds::SampleKind::Points) {
           std::optional<Theta> truth;
           if (data.param_count() >= 2 && data.param_names[0] == "Omega_m" &&
               data.param_names[1] == "sigma_8")
-            truth = Theta{data.param(std::size_t(index), 0), data.param(std::size_t(index), 1)};
-          const float* first = data.sample(std::size_t(index));
+            truth = Theta{data.param(std::size_t(sample), 0), data.param(std::size_t(sample), 1)};
+          const float* first = data.sample(std::size_t(sample));
           std::shared_ptr<Observation> o;
           try {
             o = make_cloud_observation(
@@ -339,11 +347,11 @@ void InferenceWorkspace::openObservationFile(const QString& path, long index) {
             if (self && generation == self->observation_generation_) self->setObservation(o);
           });
         }
-        ds::Field2D field = ds::dataset_field(data, std::size_t(index));
+        ds::Field2D field = ds::dataset_field(data, std::size_t(sample));
         std::optional<Theta> truth;
         if (data.param_count() >= 2 && data.param_names[0] == "Omega_m" &&
             data.param_names[1] == "sigma_8")
-          truth = Theta{data.param(std::size_t(index), 0), data.param(std::size_t(index), 1)};
+          truth = Theta{data.param(std::size_t(sample), 0), data.param(std::size_t(sample), 1)};
         std::optional<ds::MockFieldKind> kind;
         try {
           kind = ds::kFieldKinds.from_string(data.generator);
