@@ -118,26 +118,23 @@ struct InferenceWorkspace::ChainGate {
   int delay_ms = 0;
 
   // Called by the worker after every iteration: waits out the delay and any pause.
-  void wait(const ds::JobContext& job, const std::function<void(bool paused)>& on_pause) {
+  // on_pause runs once when a pause begins (the worker publishes its state then).
+  void wait(const ds::JobContext& job, const std::function<void()>& on_pause) {
+    using clock = std::chrono::steady_clock;
+    constexpr auto kPoll = std::chrono::milliseconds(50);  // cancellation is not notified
     std::unique_lock<std::mutex> lock(mutex);
-    if (delay_ms > 0) {
-      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
-      while (!job.cancelled() && !paused &&
-             changed.wait_until(lock, std::min(until, std::chrono::steady_clock::now() +
-                                                          std::chrono::milliseconds(50))) !=
-                 std::cv_status::no_timeout &&
-             std::chrono::steady_clock::now() < until) {
-      }
-    }
+    const auto until = clock::now() + std::chrono::milliseconds(delay_ms);
+    while (!job.cancelled() && !paused && clock::now() < until)
+      changed.wait_until(lock, std::min(until, clock::now() + kPoll));
     bool told = false;
     while (paused && steps == 0 && !job.cancelled()) {
       if (!told) {
         lock.unlock();
-        on_pause(true);
+        on_pause();
         lock.lock();
         told = true;
       }
-      changed.wait_for(lock, std::chrono::milliseconds(50));
+      changed.wait_for(lock, kPoll);
     }
     if (steps > 0) --steps;
     job.check_cancelled();
@@ -853,7 +850,7 @@ void InferenceWorkspace::startChains(const ChainSettings& settings) {
           }
           state->iterations = it.iteration + 1;
           post(gate->delay_ms > 0);
-          gate->wait(job, [&](bool) {
+          gate->wait(job, [&] {
             state->paused = true;
             post(true);
             state->paused = false;
