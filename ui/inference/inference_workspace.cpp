@@ -77,6 +77,18 @@ void rebuild_kept(ChainsSnapshot& s) {
   if (chains >= 1 && draws >= 4) s.summary = ds::summarize(s.kept);
 }
 
+// The truth of sample i of a dataset, when its first parameters are (Omega_m, sigma_8).
+// What an observation job hands back: the observation, unless a later request superseded it.
+JobRunner::Publish publish_observation(QPointer<InferenceWorkspace> self,
+                                       std::shared_ptr<Observation> o, int generation);
+
+std::optional<Theta> dataset_truth(const ds::Dataset& data, std::size_t i) {
+  if (data.param_count() < 2 || data.param_names[0] != "Omega_m" ||
+      data.param_names[1] != "sigma_8")
+    return std::nullopt;
+  return Theta{data.param(i, 0), data.param(i, 1)};
+}
+
 }  // namespace
 
 QString likelihood_label(const LikelihoodSettings& s) {
@@ -261,9 +273,7 @@ void InferenceWorkspace::drawMock(const MockRequest& r) {
           std::vector<float> cloud(set.sample(0), set.sample(0) + set.sample_size());
           auto o = make_cloud_observation(std::move(cloud), std::int64_t(set.shape[1]),
                                           int(set.shape[2]), set.box_size, r.truth, origin);
-          return JobRunner::Publish([self, o, generation] {
-            if (self && generation == self->observation_generation_) self->setObservation(o);
-          });
+          return publish_observation(self, o, generation);
         }
         ds::Cosmology cosmology;
         cosmology.omega_m = r.truth[0];
@@ -281,9 +291,7 @@ void InferenceWorkspace::drawMock(const MockRequest& r) {
                                    .arg(r.truth[1], 0, 'f', 3)
                                    .arg(r.seed);
         auto o = make_observation(std::move(field), r.truth, r.kind, origin);
-        return JobRunner::Publish([self, o, generation] {
-          if (self && generation == self->observation_generation_) self->setObservation(o);
-        });
+        return publish_observation(self, o, generation);
       });
 }
 
@@ -326,10 +334,7 @@ void InferenceWorkspace::openObservationFile(const QString& path, long index) {
           throw ds::FileError(file, "has " + std::to_string(data.count()) + " samples; index " +
                                         std::to_string(index) + " is out of range");
         if (data.kind == ds::SampleKind::Points) {
-          std::optional<Theta> truth;
-          if (data.param_count() >= 2 && data.param_names[0] == "Omega_m" &&
-              data.param_names[1] == "sigma_8")
-            truth = Theta{data.param(std::size_t(sample), 0), data.param(std::size_t(sample), 1)};
+          const std::optional<Theta> truth = dataset_truth(data, std::size_t(sample));
           const float* first = data.sample(std::size_t(sample));
           std::shared_ptr<Observation> o;
           try {
@@ -340,15 +345,10 @@ void InferenceWorkspace::openObservationFile(const QString& path, long index) {
           } catch (const ds::InvalidArgument& e) {
             throw ds::FileError(file, e.what());
           }
-          return JobRunner::Publish([self, o, generation] {
-            if (self && generation == self->observation_generation_) self->setObservation(o);
-          });
+          return publish_observation(self, o, generation);
         }
         ds::Field2D field = ds::dataset_field(data, std::size_t(sample));
-        std::optional<Theta> truth;
-        if (data.param_count() >= 2 && data.param_names[0] == "Omega_m" &&
-            data.param_names[1] == "sigma_8")
-          truth = Theta{data.param(std::size_t(sample), 0), data.param(std::size_t(sample), 1)};
+        const std::optional<Theta> truth = dataset_truth(data, std::size_t(sample));
         std::optional<ds::MockFieldKind> kind;
         try {
           kind = ds::kFieldKinds.from_string(data.generator);
@@ -361,11 +361,18 @@ void InferenceWorkspace::openObservationFile(const QString& path, long index) {
         } catch (const ds::InvalidArgument& e) {
           throw ds::FileError(file, e.what());
         }
-        return JobRunner::Publish([self, o, generation] {
-          if (self && generation == self->observation_generation_) self->setObservation(o);
-        });
+        return publish_observation(self, o, generation);
       });
 }
+
+namespace {
+JobRunner::Publish publish_observation(QPointer<InferenceWorkspace> self,
+                                       std::shared_ptr<Observation> o, int generation) {
+  return [self, o, generation] {
+    if (self && self->observationGeneration() == generation) self->setObservation(o);
+  };
+}
+}  // namespace
 
 void InferenceWorkspace::setLikelihood(const LikelihoodSettings& settings) {
   if (settings == likelihood_) return;

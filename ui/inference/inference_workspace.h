@@ -146,6 +146,8 @@ class InferenceWorkspace : public QObject {
   // .npy ([N, N] or a stack), HDF5 dataset, CAMELS map stack; index of the stack.
   void openObservationFile(const QString& path, long index = 0);
   std::shared_ptr<const Observation> observation() const { return observation_; }
+  // Increases with every observation request; a job's result applies only to the latest.
+  int observationGeneration() const { return observation_generation_; }
   // Builds the observation's thumbnail and P(k) (on the calling thread; workers use it).
   static std::shared_ptr<Observation> make_observation(ds::Field2D field,
                                                        std::optional<Theta> truth,
