@@ -2,9 +2,12 @@
 #pragma once
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QImage>
+#include <QObject>
 #include <QSet>
 #include <QString>
+#include <QTimer>
 
 namespace dstest {
 
@@ -23,5 +26,30 @@ inline QString save_screenshot(const QImage& image, const QString& name) {
   image.save(path);
   return path;
 }
+
+// The UI thread's longest stall while the watch lives: the worst gap between ticks of a 5 ms
+// timer on the UI thread (the GUI tests' watchdog).
+class StallWatch {
+ public:
+  StallWatch() {
+    ticker_.setInterval(5);
+    QObject::connect(&ticker_, &QTimer::timeout, [this] {
+      const qint64 now = clock_.elapsed();
+      if (now - last_ > worst_) worst_ = now - last_, worst_at_ = now;
+      last_ = now;
+    });
+    clock_.start();
+    ticker_.start();
+  }
+  void stop() { ticker_.stop(); }
+  qint64 worst() const { return worst_; }
+  qint64 worstAt() const { return worst_at_; }  // ms since the watch started
+  qint64 elapsed() const { return clock_.elapsed(); }
+
+ private:
+  QTimer ticker_;
+  QElapsedTimer clock_;
+  qint64 last_ = 0, worst_ = 0, worst_at_ = 0;
+};
 
 }  // namespace dstest

@@ -51,27 +51,10 @@ bool wait_for(const std::function<bool()>& done, int timeout_ms) {
   return true;
 }
 
-// Worst gap between 5 ms timer ticks while it runs: the UI thread's longest stall.
-class StallWatch {
- public:
-  StallWatch() {
-    ticker_.setInterval(5);
-    QObject::connect(&ticker_, &QTimer::timeout, [this] {
-      const qint64 now = clock_.elapsed();
-      if (now - last_ > worst_) worst_ = now - last_, worst_at_ = now;
-      last_ = now;
-    });
-    clock_.start();
-    ticker_.start();
-  }
-  qint64 worst() const { return worst_; }
-  qint64 worstAt() const { return worst_at_; }  // ms since the watch started
-
- private:
-  QTimer ticker_;
-  QElapsedTimer clock_;
-  qint64 last_ = 0, worst_ = 0, worst_at_ = 0;
-};
+// Waits until the workspace's current map is complete.
+bool wait_for_map(const InferenceWorkspace& w, int timeout_ms) {
+  return wait_for([&] { return w.currentMap() && w.currentMap()->complete; }, timeout_ms);
+}
 
 }  // namespace
 
@@ -127,8 +110,7 @@ class InferenceWorkspaceTest : public QObject {
     // 256^2) is narrower than a cell, so the grid's maximum is a statement about the truth.
     view_->setMapGrid(9, true);
     view_->startMap();
-    QVERIFY(wait_for([&] { return workspace_->currentMap() && workspace_->currentMap()->complete; },
-                     60000));
+    QVERIFY(wait_for_map(*workspace_, 60000));
     const auto map = workspace_->currentMap();
     const ds::GridScan& s = map->scan;
     QCOMPARE(int(s.n()), 9);
@@ -160,8 +142,7 @@ class InferenceWorkspaceTest : public QObject {
     QElapsedTimer timer;
     timer.start();
     view_->startMap();
-    QVERIFY(wait_for([&] { return workspace_->currentMap() && workspace_->currentMap()->complete; },
-                     60000));
+    QVERIFY(wait_for_map(*workspace_, 60000));
     qInfo(
         "exact-GRF map 50 x 50 (64x64 field): %lld ms from Start to the complete map, scan %.3f s",
         timer.elapsed(), workspace_->currentMap()->scan.seconds);
@@ -170,8 +151,7 @@ class InferenceWorkspaceTest : public QObject {
     const ds::GridScan full = workspace_->currentMap()->scan;
     view_->setMapGrid(50, true, true);
     view_->startMap();
-    QVERIFY(wait_for([&] { return workspace_->currentMap() && workspace_->currentMap()->complete; },
-                     60000));
+    QVERIFY(wait_for_map(*workspace_, 60000));
     const ds::GridScan& adaptive = workspace_->currentMap()->scan;
     QCOMPARE(adaptive.evaluated.size(), std::size_t(2500));
     QVERIFY(adaptive.exact_points() < 2500);
@@ -202,7 +182,7 @@ class InferenceWorkspaceTest : public QObject {
     ChainSettings settings = view_->chainSettings();
     settings.delay_ms = 4;  // slow enough to watch it live
     workspace_->startChains(settings);
-    StallWatch watch;
+    dstest::StallWatch watch;
     // Live: draws reach the trace, corner and table before the run ends.
     QVERIFY(wait_for(
         [&] {
@@ -280,10 +260,7 @@ class InferenceWorkspaceTest : public QObject {
     QElapsedTimer timer;
     timer.start();
     workspace_->startMap(g);
-    QVERIFY2(
-        wait_for([&] { return workspace_->currentMap() && workspace_->currentMap()->complete; },
-                 180000),
-        qPrintable(last_error_));
+    QVERIFY2(wait_for_map(*workspace_, 180000), qPrintable(last_error_));
     disconnect(connection);
     qInfo("VLB map 6 x 6 at T_MAX = 2 with the default model: %lld ms", timer.elapsed());
     // Rows arrived one by one before the map was complete.
@@ -329,10 +306,7 @@ class InferenceWorkspaceTest : public QObject {
     QElapsedTimer timer;
     timer.start();
     view_->startMap();
-    QVERIFY2(
-        wait_for([&] { return workspace_->currentMap() && workspace_->currentMap()->complete; },
-                 300000),
-        qPrintable(last_error_));
+    QVERIFY2(wait_for_map(*workspace_, 300000), qPrintable(last_error_));
     qInfo(
         "VLB map 6 x 6 over the prior at T_MAX = 20 (default model, 2 cores): %lld ms from "
         "Start, model loading included",
@@ -345,10 +319,7 @@ class InferenceWorkspaceTest : public QObject {
     view_->setMapGrid(30, true);
     timer.restart();
     view_->startMap();
-    QVERIFY2(
-        wait_for([&] { return workspace_->currentMap() && workspace_->currentMap()->complete; },
-                 300000),
-        qPrintable(last_error_));
+    QVERIFY2(wait_for_map(*workspace_, 300000), qPrintable(last_error_));
     qInfo(
         "P(k)-baseline map 30 x 30, the baseline fitted (or read from the cache of an earlier "
         "run): %lld ms",
@@ -369,8 +340,7 @@ class InferenceWorkspaceTest : public QObject {
       QElapsedTimer again;
       again.start();
       next_session.startMap(g50);
-      QVERIFY(wait_for(
-          [&] { return next_session.currentMap() && next_session.currentMap()->complete; }, 60000));
+      QVERIFY(wait_for_map(next_session, 60000));
       qInfo("P(k)-baseline map 50 x 50 in a new session (baseline read from the cache): %lld ms",
             again.elapsed());
       // The same baseline: the same values where the grids share points (both span the prior).
@@ -474,10 +444,7 @@ class InferenceWorkspaceTest : public QObject {
     QElapsedTimer timer;
     timer.start();
     workspace_->startMap(g);
-    QVERIFY2(
-        wait_for([&] { return workspace_->currentMap() && workspace_->currentMap()->complete; },
-                 300000),
-        qPrintable(last_error_));
+    QVERIFY2(wait_for_map(*workspace_, 300000), qPrintable(last_error_));
     qInfo("halo ELBO map 3 x 3 (S = 4, K = 1, 1000 halos): %lld ms, maximum (%.2f, %.2f)",
           timer.elapsed(), workspace_->currentMap()->scan.maximum.omega_m,
           workspace_->currentMap()->scan.maximum.sigma_8);
@@ -653,7 +620,7 @@ class InferenceWorkspaceTest : public QObject {
     InferenceView* view = window.inferenceView();
     view->setLikelihoodKind(ds::LikelihoodKind::ExactGrf);
     view->setMapGrid(40, true);
-    StallWatch watch;
+    dstest::StallWatch watch;
     view->startMap();
     w->addStart({0.22, 0.72});
     w->addStart({0.4, 0.9});

@@ -19,9 +19,9 @@
 #include "ui/cloud_view/point_cloud_view.h"
 #include "ui/field_view/field_viewport.h"
 #include "ui/field_workspace.h"
+#include "ui/halo_workspace.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/jobs/job_status_widget.h"
-#include "ui/halo_workspace.h"
 #include "ui/main_window.h"
 #include "ui/plots/power_spectrum_plot.h"
 
@@ -140,25 +140,16 @@ class MainWindowTest : public QObject {
     HaloWorkspace* halos = window_->haloWorkspace();
     QElapsedTimer settle;
     settle.start();
-    while ((!halos->snapshot() || halos->isComputing()) && settle.elapsed() < 60000) QTest::qWait(20);
+    while ((!halos->snapshot() || halos->isComputing()) && settle.elapsed() < 60000)
+      QTest::qWait(20);
     HaloSchedule quiet;
     quiet.rest_ms = 600000;
     halos->setSchedule(quiet);
     window_->fieldWorkspace()->setResolution(512);
-    QElapsedTimer clock;
-    qint64 last = 0, worst = 0;
-    QTimer ticker;
-    ticker.setInterval(5);
-    connect(&ticker, &QTimer::timeout, [&] {
-      const qint64 now = clock.elapsed();
-      worst = std::max(worst, now - last);
-      last = now;
-    });
     int field_frames = 0, cloud_frames = 0;
     connect(window_->fieldViewport(), &FieldViewport::frameRendered, [&] { ++field_frames; });
     connect(window_->pointCloudView(), &PointCloudView::frameRendered, [&] { ++cloud_frames; });
-    clock.start();
-    ticker.start();
+    dstest::StallWatch watch;
     const int start_generation = window_->fieldWorkspace()->snapshot()->generation;
     // A slider drag: many requests while 512^2 fields are being made.
     for (int i = 0; i < 12; ++i) {
@@ -168,12 +159,13 @@ class MainWindowTest : public QObject {
       QTest::qWait(25);
     }
     auto last_snapshot = waitForGeneration(start_generation + 1, 60000);
-    ticker.stop();
+    watch.stop();
+    const qint64 worst = watch.worst();
     QVERIFY(last_snapshot->generation > start_generation);
     QCOMPARE(last_snapshot->parameters->omega_m, 0.15 + 0.03 * 11);  // the last position wins
     QCOMPARE(last_snapshot->image->n, 512);
     qInfo("longest gap between UI timer ticks: %lld ms; %d field frames, %d 3D frames in %lld ms",
-          worst, field_frames, cloud_frames, clock.elapsed());
+          worst, field_frames, cloud_frames, watch.elapsed());
     QVERIFY2(worst < 100, qPrintable(QStringLiteral("UI thread stalled for %1 ms").arg(worst)));
   }
 
