@@ -11,29 +11,12 @@
 #include "diffuscope/error.h"
 #include "diffuscope/mock/field_set.h"
 #include "diffuscope/mock/gaussian_field.h"
+#include "ui/field_view/field_thumbnail.h"
 #include "ui/jobs/job_runner.h"
 
 namespace dsui {
 
 namespace {
-
-std::shared_ptr<FieldImage> to_image(const ds::Field2D& field) {
-  auto image = std::make_shared<FieldImage>();
-  image->n = field.n;
-  image->is_contrast = field.kind == ds::FieldKind::Contrast;
-  image->values.assign(field.values.begin(), field.values.end());
-  PrecomputeDisplayRanges(*image);
-  return image;
-}
-
-std::shared_ptr<FieldImage> to_image(const std::vector<float>& values, int n, bool is_contrast) {
-  auto image = std::make_shared<FieldImage>();
-  image->n = n;
-  image->is_contrast = is_contrast;
-  image->values = values;
-  PrecomputeDisplayRanges(*image);
-  return image;
-}
 
 // For the legend, which shares a narrow dock with the plot.
 QString short_kind_name(ds::MockFieldKind kind) {
@@ -93,7 +76,7 @@ std::shared_ptr<FieldSnapshot> compute_field_snapshot(ds::MockFieldKind kind,
                         .arg(p.seed)
                         .arg(p.omega_m, 0, 'f', 3)
                         .arg(p.sigma_8, 0, 'f', 3);
-  snapshot->image = to_image(field);
+  snapshot->image = make_field_image(field);
   snapshot->measured = ds::cut_at_nyquist(ds::power_spectrum_2d(field), n, box_size);
   snapshot->theory.k = snapshot->measured.k;
   for (double k : snapshot->theory.k) snapshot->theory.pk.push_back(projected(k));
@@ -177,19 +160,40 @@ std::shared_ptr<FieldSnapshot> compute_emulated_snapshot(
   // Min-max models were trained on [-1, 1]: clamping the predicted x0 there keeps the fields of a
   // partly trained model finite and non-negative, so that they can be shown and measured.
   if (model.transform.kind == ds::FieldTransformKind::Log10MinMax) request.sampler.clip_x0 = 1.0;
-  ds::DenoisingCallback on_step;
-  if (on_denoise) {
-    auto last = std::make_shared<std::chrono::steady_clock::time_point>();
-    on_step = [&model, on_denoise, last, n,
-               contrast = emulator->is_contrast](const ds::DenoisingSnapshot& s) {
-      const auto now = std::chrono::steady_clock::now();
-      if (s.step == s.total || now - *last < kDenoisingFrameInterval) return;
-      *last = now;
-      std::vector<float> x0(s.x0->begin(), s.x0->begin() + std::ptrdiff_t(n) * n);
-      model.transform.to_physical(x0);
-      on_denoise(to_image(x0, n, contrast), s.step, s.total);
-    };
-  }
+  // Refined fields keep their trajectory for the scrubber (a few MB at 64^2).
+  auto trajectory = refined ? std::make_shared<DenoisingTrajectory>() : nullptr;
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  const ds::DenoisingCallback on_step =
+      [&model, &on_denoise, &trajectory, last, n,
+       contrast = emulator->is_contrast](const ds::DenoisingSnapshot& s) {
+        const std::ptrdiff_t pixels = std::ptrdiff_t(n) * n;
+        const int stride = (s.total + kMaxDenoisingFrames - 1) / kMaxDenoisingFrames;
+        std::shared_ptr<FieldImage> x0_image;
+        const auto x0 = [&] {
+          if (!x0_image) {
+            std::vector<float> x0(s.x0->begin(), s.x0->begin() + pixels);
+            model.transform.to_physical(x0);
+            x0_image = make_field_image(std::move(x0), n, contrast);
+          }
+          return x0_image;
+        };
+        if (trajectory && (s.step % stride == 0 || s.step == s.total)) {
+          DenoisingFrame frame;
+          frame.step = s.step;
+          frame.total = s.total;
+          frame.t = s.t;
+          frame.noise_level = model.schedule.sqrt_one_minus_alphabar[std::size_t(s.t)];
+          frame.x_t = make_field_image(std::vector<float>(s.x->begin(), s.x->begin() + pixels), n,
+                                       /*is_contrast=*/false);
+          frame.x0 = x0();
+          trajectory->frames.push_back(std::move(frame));
+        }
+        if (!on_denoise) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (s.step == s.total || now - *last < kDenoisingFrameInterval) return;
+        *last = now;
+        on_denoise(x0(), s.step, s.total);
+      };
   const std::vector<float> values = ds::sample_fields(model, request, on_step, job);
 
   if (!reference || !reference->matches(emulator->reference_kind, p, n, box))
@@ -210,6 +214,7 @@ std::shared_ptr<FieldSnapshot> compute_emulated_snapshot(
   snapshot->refined = refined;
   snapshot->reference = reference;
   snapshot->nonfinite_pixels = nonfinite;
+  snapshot->trajectory = trajectory;
   const QString quality = refined ? QString() : QStringLiteral(" preview");
   const QString trouble =
       nonfinite ? QStringLiteral(", %1 of %2 pixels not finite").arg(nonfinite).arg(n * n)
@@ -232,7 +237,7 @@ std::shared_ptr<FieldSnapshot> compute_emulated_snapshot(
                         .arg(p.seed)
                         .arg(p.omega_m, 0, 'f', 3)
                         .arg(p.sigma_8, 0, 'f', 3);
-  snapshot->image = to_image(values, n, emulator->is_contrast);
+  snapshot->image = make_field_image(values, n, emulator->is_contrast);
   if (nonfinite == 0) {
     ds::Field2D field;
     field.n = n;
@@ -458,7 +463,7 @@ void FieldWorkspace::openField(const QString& path) {
     snapshot->box_size = box;
     snapshot->source = QFileInfo(path).fileName() + (stack ? QStringLiteral(" [0]") : QString());
     snapshot->title = snapshot->source;
-    snapshot->image = to_image(field);
+    snapshot->image = make_field_image(field);
     snapshot->measured = ds::cut_at_nyquist(ds::power_spectrum_2d(field), n, box);
     snapshot->compute_ms = double(timer.nsecsElapsed()) * 1e-6;
     return JobRunner::Publish([this, snapshot] { publish(snapshot); });

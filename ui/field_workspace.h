@@ -6,6 +6,7 @@
 #include <QPointer>
 #include <QString>
 #include <QTimer>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -53,6 +54,23 @@ struct EmulatorSchedule {
   bool ancestral_refinement = false;
 };
 
+// The reverse diffusion of a refined emulated field, step by step, for the scrubber: the state x_t
+// the sampler holds after each step (model space, noise included) and the clean field the network
+// predicts from it (physical units). The stored frames are all DDIM steps, or every k-th ancestral
+// step (at most kMaxDenoisingFrames).
+struct DenoisingFrame {
+  int step = 0;                           // 1 .. total
+  int total = 0;                          // sampler steps
+  std::int64_t t = 0;                     // code step the network saw
+  double noise_level = 0.0;               // sqrt(1 - alphabar_t): the noise fraction of x_t
+  std::shared_ptr<const FieldImage> x_t;  // model space
+  std::shared_ptr<const FieldImage> x0;   // predicted clean field, physical units
+};
+inline constexpr int kMaxDenoisingFrames = 100;
+struct DenoisingTrajectory {
+  std::vector<DenoisingFrame> frames;  // in sampling order (noisiest first)
+};
+
 struct FieldSnapshot {
   int generation = 0;                         // increases with every published snapshot
   std::optional<FieldParameters> parameters;  // empty for a field opened from a file
@@ -73,6 +91,7 @@ struct FieldSnapshot {
   bool refined = false;
   int nonfinite_pixels = 0;  // outside the model's transform range; `measured` is then empty
   std::shared_ptr<const ReferenceSpectrum> reference;
+  std::shared_ptr<const DenoisingTrajectory> trajectory;  // refined emulated fields only
 };
 
 class FieldWorkspace : public QObject {

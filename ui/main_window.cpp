@@ -19,6 +19,9 @@
 #include "diffuscope/mock/clustered_points.h"
 #include "diffuscope/runtime.h"
 #include "ui/cloud_view/point_cloud_view.h"
+#include "ui/emulator/field_ensemble.h"
+#include "ui/emulator/halo_statistics.h"
+#include "ui/field_view/denoising_panel.h"
 #include "ui/field_view/field_viewport.h"
 #include "ui/field_workspace.h"
 #include "ui/halo_workspace.h"
@@ -26,6 +29,8 @@
 #include "ui/inference/inference_workspace.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/jobs/job_status_widget.h"
+#include "ui/plots/ensemble_panel.h"
+#include "ui/plots/halo_stats_panel.h"
 #include "ui/plots/power_spectrum_plot.h"
 
 namespace dsui {
@@ -72,6 +77,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   cloud_dock_->setObjectName(QStringLiteral("pointCloudDock"));
   cloud_dock_->setWidget(cloud_view_);
   addDockWidget(Qt::RightDockWidgetArea, cloud_dock_);
+
+  buildEnsembleDock();
+  buildHaloStatsDock();
 
   job_status_ = new JobStatusWidget(runner_, this);
   statusBar()->addPermanentWidget(job_status_);
@@ -360,6 +368,10 @@ void MainWindow::inferShownCloud() {
 }
 
 void MainWindow::setFieldParameters(const FieldParameters& parameters) {
+  if (parameters != settings_.field) ensemble_->cancel();  // the ensemble is of the old position
+  if (parameters.omega_m != settings_.field.omega_m ||
+      parameters.sigma_8 != settings_.field.sigma_8)
+    halo_stats_->cancel();
   settings_.field = parameters;
   if (viewport_->parameters() != parameters) viewport_->setParameters(parameters);
   workspace_->requestField(parameters);
@@ -440,6 +452,82 @@ void MainWindow::newPointSet() {
       if (view) view->setPoints(points);
     });
   });
+}
+
+void MainWindow::buildEnsembleDock() {
+  ensemble_ = new FieldEnsemble(runner_, this);
+  ensemble_->setSettings(EnsembleSettings{settings_.ensemble_size, settings_.ensemble_steps});
+  ensemble_panel_ = new EnsemblePanel(this);
+  ensemble_panel_->setSettings(ensemble_->settings());
+  ensemble_dock_ = new QDockWidget(tr("Ensemble"), this);
+  ensemble_dock_->setObjectName(QStringLiteral("ensembleDock"));
+  ensemble_dock_->setWidget(ensemble_panel_);
+  addDockWidget(Qt::LeftDockWidgetArea, ensemble_dock_);
+  connect(ensemble_, &FieldEnsemble::snapshotChanged, ensemble_panel_, &EnsemblePanel::setSnapshot);
+  connect(ensemble_, &FieldEnsemble::computingChanged, ensemble_panel_,
+          &EnsemblePanel::setComputing);
+  connect(ensemble_panel_, &EnsemblePanel::errorOccurred, this, &MainWindow::showError);
+  connect(ensemble_panel_, &EnsemblePanel::settingsEdited, this, [this](const EnsembleSettings& s) {
+    settings_.ensemble_size = s.size;
+    settings_.ensemble_steps = s.steps;
+    ensemble_->setSettings(s);
+    const auto shown = workspace_->snapshot();
+    if (shown && shown->emulator && shown->refined && shown->parameters)
+      ensemble_->request(shown->emulator, *shown->parameters);
+  });
+  connect(ensemble_panel_, &EnsemblePanel::exportRequested, this, [this] {
+    exportIntoFolder(tr("Export the ensemble into a folder"),
+                     [this](const QString& folder) { return ensemble_panel_->exportTo(folder); });
+  });
+  denoising_panel_ = new DenoisingPanel(this);
+  auto* denoising_dock = new QDockWidget(tr("Denoising"), this);
+  denoising_dock->setObjectName(QStringLiteral("denoisingDock"));
+  denoising_dock->setWidget(denoising_panel_);
+  addDockWidget(Qt::LeftDockWidgetArea, denoising_dock);
+  tabifyDockWidget(ensemble_dock_, denoising_dock);
+  ensemble_dock_->raise();
+  // An ensemble follows every refined emulated field: the sliders rested.
+  connect(workspace_, &FieldWorkspace::snapshotChanged, this,
+          [this](const std::shared_ptr<const FieldSnapshot>& s) {
+            if (s->trajectory) denoising_panel_->setTrajectory(s->trajectory);
+            if (s->emulator && s->refined && s->parameters)
+              ensemble_->request(s->emulator, *s->parameters);
+            else if (!s->emulator)
+              ensemble_->cancel();
+          });
+}
+
+void MainWindow::buildHaloStatsDock() {
+  halo_stats_ = new HaloStatistics(runner_, this);
+  halo_stats_panel_ = new HaloStatsPanel(this);
+  auto* dock = new QDockWidget(tr("Halo statistics"), this);
+  dock->setObjectName(QStringLiteral("haloStatsDock"));
+  dock->setWidget(halo_stats_panel_);
+  addDockWidget(Qt::LeftDockWidgetArea, dock);
+  tabifyDockWidget(ensemble_dock_, dock);
+  ensemble_dock_->raise();
+  connect(halo_stats_, &HaloStatistics::snapshotChanged, halo_stats_panel_,
+          &HaloStatsPanel::setSnapshot);
+  connect(halo_stats_panel_, &HaloStatsPanel::errorOccurred, this, &MainWindow::showError);
+  connect(halo_stats_panel_, &HaloStatsPanel::exportRequested, this, [this] {
+    exportIntoFolder(tr("Export the halo statistics into a folder"),
+                     [this](const QString& f) { return halo_stats_panel_->exportTo(f); });
+  });
+  // Every refined cloud is measured (a preview is not worth the cores).
+  connect(halos_, &HaloWorkspace::snapshotChanged, this,
+          [this](const std::shared_ptr<const HaloSnapshot>& s) {
+            if (s->refined) halo_stats_->request(s);
+          });
+}
+
+void MainWindow::exportIntoFolder(const QString& title,
+                                  const std::function<QStringList(const QString&)>& write) {
+  const QString folder =
+      QFileDialog::getExistingDirectory(this, title, settings_.last_open_directory);
+  if (folder.isEmpty()) return;
+  settings_.last_open_directory = folder;
+  const QStringList written = write(folder);
+  statusBar()->showMessage(tr("Wrote %1 files into %2").arg(written.size()).arg(folder), 10000);
 }
 
 void MainWindow::showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapshot) {

@@ -4,6 +4,7 @@
 
 #include <QMainWindow>
 #include <QPointer>
+#include <functional>
 #include <memory>
 
 #include "ui/settings.h"
@@ -15,6 +16,11 @@ class QTabWidget;
 
 namespace dsui {
 
+class DenoisingPanel;
+class EnsemblePanel;
+class HaloStatistics;
+class HaloStatsPanel;
+class FieldEnsemble;
 class FieldViewport;
 class FieldWorkspace;
 class HaloWorkspace;
@@ -41,6 +47,11 @@ class MainWindow : public QMainWindow {
   JobRunner* jobRunner() const { return runner_; }
   InferenceWorkspace* inferenceWorkspace() const { return inference_; }
   InferenceView* inferenceView() const { return inference_view_; }
+  FieldEnsemble* fieldEnsemble() const { return ensemble_; }
+  EnsemblePanel* ensemblePanel() const { return ensemble_panel_; }
+  DenoisingPanel* denoisingPanel() const { return denoising_panel_; }
+  HaloStatistics* haloStatistics() const { return halo_stats_; }
+  HaloStatsPanel* haloStatsPanel() const { return halo_stats_panel_; }
   // The workspaces are tabs: Fields (the field view with its docks) and Inference.
   void showFields();
   void showInference();
@@ -75,6 +86,11 @@ class MainWindow : public QMainWindow {
   void buildToolBar();
   void syncSourceBox();  // the toolbar's source combo and resolution box follow the workspace
   void showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapshot);
+  void buildEnsembleDock();
+  void buildHaloStatsDock();
+  // Asks for a folder and calls `write` with it; reports the count of files written.
+  void exportIntoFolder(const QString& title,
+                        const std::function<QStringList(const QString&)>& write);
   void showError(const QString& title, const QString& message);
   void showAbout();
   void saveSettings();
@@ -86,6 +102,12 @@ class MainWindow : public QMainWindow {
   FieldViewport* viewport_;
   PowerSpectrumPlot* spectrum_plot_;
   PointCloudView* cloud_view_;
+  FieldEnsemble* ensemble_ = nullptr;
+  EnsemblePanel* ensemble_panel_ = nullptr;
+  QDockWidget* ensemble_dock_ = nullptr;
+  DenoisingPanel* denoising_panel_ = nullptr;
+  HaloStatistics* halo_stats_ = nullptr;
+  HaloStatsPanel* halo_stats_panel_ = nullptr;
   QDockWidget* cloud_dock_ = nullptr;
   JobStatusWidget* job_status_;
   QComboBox* resolution_box_ = nullptr;

@@ -33,6 +33,9 @@ AppSettings AppSettings::load(QSettings& store) {
   s.ancestral_refinement =
       store.value("field/ancestral_refinement", defaults.ancestral_refinement).toBool();
   s.model_path = store.value("field/model_path").toString();
+  s.ensemble_size = std::clamp(store.value("ensemble/size", defaults.ensemble_size).toInt(), 2, 32);
+  s.ensemble_steps =
+      std::clamp(store.value("ensemble/steps", defaults.ensemble_steps).toInt(), 2, 1000);
   s.colormap = load_choice(store, "view/colormap", ds::kColormaps, defaults.colormap);
   s.scaling = load_choice(store, "view/scaling", ds::kFieldScalings, defaults.scaling);
   s.window_geometry = store.value("window/geometry").toByteArray();
@@ -51,6 +54,8 @@ void AppSettings::save(QSettings& store) const {
   store.setValue("field/emulator", use_emulator);
   store.setValue("field/ancestral_refinement", ancestral_refinement);
   store.setValue("field/model_path", model_path);
+  store.setValue("ensemble/size", ensemble_size);
+  store.setValue("ensemble/steps", ensemble_steps);
   store.setValue("view/colormap", QString::fromLatin1(ds::kColormaps.name(colormap)));
   store.setValue("view/scaling", QString::fromLatin1(ds::kFieldScalings.name(scaling)));
   store.setValue("window/geometry", window_geometry);

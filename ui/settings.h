@@ -15,9 +15,11 @@ struct AppSettings {
   FieldParameters field;                                  // slider cosmology and seed
   ds::MockFieldKind field_kind = ds::MockFieldKind::Grf;  // which simulator draws the field
   int resolution = 256;                                   // pixels per side of generated fields
-  bool use_emulator = false;  // fields from the diffusion model instead of field_kind's mock
+  bool use_emulator = true;  // fields from the diffusion model instead of field_kind's mock
   bool ancestral_refinement = false;  // refine emulated fields with all T ancestral steps
   QString model_path;                 // the emulator's model file; empty: the embedded default
+  int ensemble_size = 8;              // emulated fields (and mocks) of the ensemble view
+  int ensemble_steps = 25;            // DDIM steps of each ensemble member
   double box_size = 25.0;             // Mpc/h, CAMELS maps
   ds::Colormap colormap = ds::Colormap::Viridis;
   ds::FieldScaling scaling = ds::FieldScaling::Linear;

@@ -6,10 +6,21 @@
 #include <QImage>
 #include <QObject>
 #include <QSet>
+#include <QSettings>
 #include <QString>
 #include <QTimer>
 
 namespace dstest {
+
+// The app starts on the emulator with an ensemble behind it; these tests exercise the mock
+// path and keep the cores for themselves: a mock source and the smallest ensemble.
+inline void use_mock_start_settings() {
+  QSettings store;
+  store.clear();
+  store.setValue("field/emulator", false);
+  store.setValue("ensemble/size", 2);
+  store.setValue("ensemble/steps", 2);
+}
 
 inline int distinct_colours(const QImage& image) {
   QSet<QRgb> colours;

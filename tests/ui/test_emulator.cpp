@@ -106,7 +106,7 @@ class EmulatorTest : public QObject {
   }
 
   void init() {
-    QSettings().clear();
+    dstest::use_mock_start_settings();
     published_.clear();
   }
 

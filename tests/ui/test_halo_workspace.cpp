@@ -69,7 +69,7 @@ class HaloWorkspaceTest : public QObject {
     QVERIFY(a);
     QCOMPARE(a->steps, kFast.refined_steps);
     const PointSet& p = *a->points;
-    QCOMPARE(int(p.positions.size()), 1000);  // the training size, from the model's /config
+    QCOMPARE(int(p.positions.size()), 1000);         // the training size, from the model's /config
     QCOMPARE(p.scalars.size(), p.positions.size());  // log10 mass
     for (std::size_t i = 0; i < p.positions.size(); ++i) {
       for (float x : p.positions[i]) QVERIFY(x >= 0.0f && x < float(p.box_size));

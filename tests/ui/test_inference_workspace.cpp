@@ -583,7 +583,7 @@ class InferenceWorkspaceTest : public QObject {
   }
 
   void mainWindowHandsTheShownFieldToInferenceAndScreenshots() {
-    QSettings().clear();
+    dstest::use_mock_start_settings();
     MainWindow window;
     window.resize(1600, 1000);
     window.show();

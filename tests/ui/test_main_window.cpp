@@ -46,7 +46,7 @@ class MainWindowTest : public QObject {
 
  private Q_SLOTS:
   void init() {
-    QSettings().clear();
+    dstest::use_mock_start_settings();
     window_ = std::make_unique<MainWindow>();
     window_->resize(1400, 900);
     window_->show();

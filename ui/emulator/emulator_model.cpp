@@ -62,8 +62,8 @@ std::shared_ptr<const EmulatorModel> load_emulator_model(const QString& path,
     auto model = std::make_shared<ds::DiffusionModel2d>(ds::DiffusionModel2d::load(file, device));
     if (model->net.info().has_ema) {  // training checkpoints: sample with the averaged weights
       job.check_cancelled();
-      model = std::make_shared<ds::DiffusionModel2d>(
-          ds::DiffusionModel2d::load(file, device, true));
+      model =
+          std::make_shared<ds::DiffusionModel2d>(ds::DiffusionModel2d::load(file, device, true));
       emulator->ema = true;
     }
     emulator->model = model;

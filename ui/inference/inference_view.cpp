@@ -25,7 +25,6 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStandardItemModel>
-#include <QSvgGenerator>
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <cmath>
@@ -33,35 +32,14 @@
 
 #include "diffuscope/infer/chain_files.h"
 #include "diffuscope/runtime.h"
+#include "ui/field_view/field_thumbnail.h"
 #include "ui/inference/inference_plots.h"
+#include "ui/plots/plot_export.h"
 #include "ui/plots/power_spectrum_plot.h"
 
 namespace dsui {
 
 namespace {
-
-QImage thumbnail_of(const FieldImage& image) {
-  // log10 of the density (1 + delta for a contrast), min-max over the 1-99% range, grey.
-  std::vector<float> v(image.values.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const float d = image.is_contrast ? 1.0f + image.values[i] : image.values[i];
-    v[i] = d > 0 ? std::log10(d) : -10.0f;
-  }
-  std::vector<float> sorted = v;
-  std::sort(sorted.begin(), sorted.end());
-  const float lo = sorted[sorted.size() / 100], hi = sorted[sorted.size() * 99 / 100];
-  QImage out(image.n, image.n, QImage::Format_RGB32);
-  for (int i = 0; i < image.n; ++i)
-    for (int j = 0; j < image.n; ++j) {
-      const float t =
-          std::clamp((v[std::size_t(i * image.n + j)] - lo) / std::max(1e-6f, hi - lo), 0.0f, 1.0f);
-      // A short viridis-like ramp.
-      const int r = int(68 + t * (253 - 68)), g = int(1 + t * (231 - 1)),
-                b = int(84 + t * (37 - 84));
-      out.setPixel(j, image.n - 1 - i, qRgb(r, g, b));
-    }
-  return out;
-}
 
 QTableWidgetItem* cell(const QString& text) {
   auto* item = new QTableWidgetItem(text);
@@ -610,7 +588,7 @@ void InferenceView::refreshObservation() {
     updateButtons();
     return;
   }
-  thumbnail_->setPixmap(QPixmap::fromImage(thumbnail_of(*o->image)));
+  thumbnail_->setPixmap(QPixmap::fromImage(field_thumbnail(*o->image)));
   spectrum_->setSpectra(o->spectrum, ds::PowerSpectrum(), QString(), QString(),
                         tr("observed P(k)"));
   QString text = o->origin;
@@ -812,35 +790,8 @@ QStringList InferenceView::exportPlots(const QString& folder) {
       {map_->plot(), QStringLiteral("likelihood_map")},
       {trace_->plot(), QStringLiteral("trace")},
       {corner_->plot(), QStringLiteral("corner")}};
-  // Each file is written under a temporary name and renamed: never half a plot.
-  const auto commit = [&](const QString& path, const std::function<bool(const QString&)>& write) {
-    const QString part = path + QStringLiteral(".part");
-    QFile::remove(part);
-    if (!write(part)) {
-      QFile::remove(part);
-      return;
-    }
-    QFile::remove(path);
-    if (QFile::rename(part, path)) written << path;
-  };
-  for (const auto& [plot, name] : plots) {
-    const QString base = folder + QLatin1Char('/') + name;
-    commit(base + QStringLiteral(".png"),
-           [plot = plot](const QString& f) { return plot->savePng(f, 0, 0, 2.0); });
-    commit(base + QStringLiteral(".pdf"),
-           [plot = plot](const QString& f) { return plot->savePdf(f); });
-    commit(base + QStringLiteral(".svg"), [plot = plot, name = name](const QString& f) {
-      QSvgGenerator svg;
-      svg.setFileName(f);
-      svg.setSize(plot->size());
-      svg.setViewBox(QRect(QPoint(0, 0), plot->size()));
-      svg.setTitle(name);
-      QCPPainter painter;
-      if (!painter.begin(&svg)) return false;
-      plot->toPainter(&painter, plot->width(), plot->height());
-      return painter.end();
-    });
-  }
+  for (const auto& [plot, name] : plots)
+    written << export_plot_all(plot, folder + QLatin1Char('/') + name, name);
   if (written.size() != 9)
     Q_EMIT workspace_->errorOccurred(tr("Export plots"),
                                      tr("Could not write every plot into %1 (wrote %2 of 9 files)")

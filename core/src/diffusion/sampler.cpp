@@ -217,7 +217,8 @@ std::vector<float> sample_fields(const DiffusionModel2d& model, const FieldSampl
     for (int i = 0; i < request.per_theta; ++i) {
       const std::size_t r = j * request.per_theta + i;
       std::copy_n(request.thetas.begin() + j * p, p, raw.begin() + r * p);
-      streams[r] = request.fixed_seed ? std::uint64_t(i) : std::uint64_t(r);
+      streams[r] =
+          request.first_stream + (request.fixed_seed ? std::uint64_t(i) : std::uint64_t(r));
     }
   const int channels = model.channels();
   const auto predictor =

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "diffuscope/error.h"
@@ -279,6 +280,35 @@ void reduced_chi2_mean_sd(const std::vector<Chi2>& chi2, double& mean, double& s
   mean /= double(chi2.size());
   for (const auto& c : chi2) sd += (c.reduced() - mean) * (c.reduced() - mean);
   sd = chi2.size() > 1 ? std::sqrt(sd / double(chi2.size() - 1)) : 0.0;
+}
+
+EnsembleComparison compare_ensembles(const SampleSet& emulated, const SampleSet& reference) {
+  const std::size_t p = require_set(reference, "ensemble comparison (reference)", 1);
+  EnsembleComparison out;
+  out.reference_count = reference.size();
+  out.emulated_count = emulated.size();
+  out.reference = ensemble_envelope(reference);
+  for (std::size_t b = 0; b < p; ++b) {
+    out.reference_ratio_lower.push_back(out.reference.lower[b] / out.reference.mean[b]);
+    out.reference_ratio_upper.push_back(out.reference.upper[b] / out.reference.mean[b]);
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  out.reduced_chi2 = out.reduced_chi2_sd = nan;
+  out.reference_reduced_chi2 = out.reference_reduced_chi2_sd = nan;
+  if (reference.size() >= 3)
+    reduced_chi2_mean_sd(leave_one_out_chi2_diagonal(reference), out.reference_reduced_chi2,
+                         out.reference_reduced_chi2_sd);
+  if (emulated.empty()) return out;
+  if (require_set(emulated, "ensemble comparison (emulated)", 1) != p)
+    throw InvalidArgument("ensemble comparison: the emulated rows have " +
+                          std::to_string(emulated.front().size()) + " bins, the reference " +
+                          std::to_string(p));
+  out.emulated = ensemble_envelope(emulated);
+  for (std::size_t b = 0; b < p; ++b)
+    out.ratio.push_back(out.emulated.mean[b] / out.reference.mean[b]);
+  if (reference.size() >= 2)
+    reduced_chi2_mean_sd(chi2_diagonal(emulated, reference), out.reduced_chi2, out.reduced_chi2_sd);
+  return out;
 }
 
 }  // namespace ds

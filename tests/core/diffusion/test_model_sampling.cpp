@@ -60,6 +60,33 @@ TEST(ModelSampling, FixedSeedModeSharesTheNoiseAcrossParameters) {
   EXPECT_LT(same_noise, 0.5 * other_noise);  // differences come from theta alone
 }
 
+TEST(ModelSampling, FirstStreamDrawsOneMemberOfAnEnsembleOnItsOwn) {
+  // Member i of a batch drawn alone (first_stream = i, one field) equals row i of the batch:
+  // an ensemble can fill in progressively and still be the one `sample --n` draws.
+  const auto model = ds::DiffusionModel2d::load(kCheckpoint);
+  ds::FieldSampleRequest request;
+  request.n = 16;
+  request.per_theta = 3;
+  request.seed = 11;
+  request.sampler.steps = 3;
+  request.sampler.eta = 1.0;  // per-step noise too
+  request.physical = false;   // a random-weight network's fields overflow physical units
+  const auto batch = ds::sample_fields(model, request);
+  const std::size_t f = 256;
+  ASSERT_EQ(batch.size(), 3 * f);
+  request.per_theta = 1;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    request.first_stream = i;
+    const auto one = ds::sample_fields(model, request);
+    // The same noise and arithmetic; a batch of one and of three may round differently in the
+    // network's matrix products.
+    const std::vector<float> zero(f, 0.0f);
+    const double scale = rms_difference(&batch[i * f], zero.data(), f);
+    EXPECT_LT(rms_difference(one.data(), &batch[i * f], f), 1e-5 * scale) << "member " << i;
+  }
+  EXPECT_GT(rms_difference(&batch[0], &batch[f], f), 0.1);
+}
+
 TEST(ModelSampling, PhysicalFieldsAreTheInverseTransformOfModelFields) {
   const auto model = ds::DiffusionModel2d::load(kCheckpoint);
   ds::FieldSampleRequest request;

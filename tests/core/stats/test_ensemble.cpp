@@ -174,6 +174,38 @@ TEST(Ensemble, Chi2ExpectationsForGaussianSetsWithHartlap) {
   EXPECT_GT(uncorrected - cases[0].got.mean, 8.0 * cases[0].got.error);
 }
 
+TEST(Ensemble, ComparisonOfAnEmulatedAndAReferenceSet) {
+  // Reference: values 1..5 in bin 0 and 10..50 in bin 1; emulated: twice the reference mean.
+  ds::SampleSet reference, emulated;
+  for (int m = 1; m <= 5; ++m) reference.push_back({double(m), 10.0 * m});
+  emulated = {{5.0, 50.0}, {7.0, 70.0}};
+  const auto c = ds::compare_ensembles(emulated, reference);
+  EXPECT_EQ(c.reference_count, 5u);
+  EXPECT_EQ(c.emulated_count, 2u);
+  EXPECT_DOUBLE_EQ(c.reference.mean[0], 3.0);
+  EXPECT_DOUBLE_EQ(c.emulated.mean[1], 60.0);
+  EXPECT_DOUBLE_EQ(c.ratio[0], 2.0);
+  EXPECT_DOUBLE_EQ(c.ratio[1], 2.0);
+  EXPECT_DOUBLE_EQ(c.reference_ratio_lower[0], ds::percentile({1, 2, 3, 4, 5}, 16) / 3.0);
+  EXPECT_DOUBLE_EQ(c.reference_ratio_upper[1], ds::percentile({10, 20, 30, 40, 50}, 84) / 30.0);
+  // eq. 10 against mean 3 and variance 2.5 in bin 0 (30 and 250 in bin 1), averaged over members
+  const double chi2_5 = 2 * (2.0 * 2.0 / 2.5), chi2_7 = 2 * (4.0 * 4.0 / 2.5);
+  EXPECT_NEAR(c.reduced_chi2, (chi2_5 + chi2_7) / 4.0, 1e-12);
+  double loo_mean = 0, loo_sd = 0;
+  ds::reduced_chi2_mean_sd(ds::leave_one_out_chi2_diagonal(reference), loo_mean, loo_sd);
+  EXPECT_DOUBLE_EQ(c.reference_reduced_chi2, loo_mean);
+  EXPECT_DOUBLE_EQ(c.reference_reduced_chi2_sd, loo_sd);
+  // Progressive: no emulated member yet, then too few references for a chi^2.
+  const auto empty = ds::compare_ensembles({}, reference);
+  EXPECT_TRUE(empty.ratio.empty());
+  EXPECT_TRUE(std::isnan(empty.reduced_chi2));
+  const auto one_ref = ds::compare_ensembles(emulated, {{1.0, 2.0}});
+  EXPECT_TRUE(std::isnan(one_ref.reduced_chi2));
+  EXPECT_TRUE(std::isnan(one_ref.reference_reduced_chi2));
+  EXPECT_THROW(ds::compare_ensembles({{1.0}}, reference), ds::InvalidArgument);
+  EXPECT_THROW(ds::compare_ensembles(emulated, {}), ds::InvalidArgument);
+}
+
 TEST(Ensemble, BadSetsAreRejectedWithAReason) {
   EXPECT_THROW(ds::ensemble_envelope({}), ds::InvalidArgument);                        // empty
   EXPECT_THROW(ds::covariance_matrix({{1.0, 2.0}, {1.0}}), ds::InvalidArgument);       // ragged

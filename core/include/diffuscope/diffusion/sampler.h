@@ -81,6 +81,10 @@ struct FieldSampleRequest {
   // initial and per-step noise (stream i), so differences come from theta alone. Otherwise row
   // m * per_theta + i uses stream m * per_theta + i.
   bool fixed_seed = false;
+  // Offset of every stream above: a request with first_stream = s and per_theta = 1 draws exactly
+  // row s of the same request with first_stream = 0 and per_theta > s (one member of an ensemble
+  // on its own, e.g. progressively, with the result `diffuscope-cli sample --n` gives).
+  std::uint64_t first_stream = 0;
   bool physical = true;  // apply the model's inverse transform to the result
   DiffusionSamplerSettings sampler;
 };

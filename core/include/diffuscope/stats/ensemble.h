@@ -65,4 +65,24 @@ std::vector<Chi2> leave_one_out_chi2_covariance(const SampleSet& reference);
 // Mean and standard deviation (ddof = 1; 0 for one value) of the reduced chi^2 values.
 void reduced_chi2_mean_sd(const std::vector<Chi2>& chi2, double& mean, double& sd);
 
+// An emulated ensemble against a reference ensemble of the same cosmology (the P(k) of generated
+// fields against those of simulated ones, the paper's Figure 2 and eq. 10), computed from whatever
+// members exist so far (an ensemble that fills in progressively). Both sets have the same bins.
+struct EnsembleComparison {
+  std::size_t emulated_count = 0, reference_count = 0;
+  Envelope emulated;   // empty when there is no emulated member yet
+  Envelope reference;  // mean, median, 16-84% band
+  // mean(emulated) / mean(reference) per bin, and the reference's own 16th / 84th percentiles
+  // divided by its mean: the band within which the ratio of a faithful emulator scatters.
+  std::vector<double> ratio, reference_ratio_lower, reference_ratio_upper;
+  // Reduced diagonal chi^2 (eq. 10) of each emulated member against the reference mean and sd,
+  // averaged (needs >= 2 reference members; NaN otherwise), and the same for each reference
+  // member against the others, leave-one-out (needs >= 3; NaN otherwise): the value a faithful
+  // emulator should match (2.29 vs 1.70 in the paper).
+  double reduced_chi2 = 0.0, reduced_chi2_sd = 0.0;
+  double reference_reduced_chi2 = 0.0, reference_reduced_chi2_sd = 0.0;
+};
+// Throws InvalidArgument for an empty or ragged reference set, or emulated rows of another size.
+EnsembleComparison compare_ensembles(const SampleSet& emulated, const SampleSet& reference);
+
 }  // namespace ds

@@ -1,0 +1,411 @@
+// The Fields workspace as an emulator workspace: the app starts on the embedded model, an
+// ensemble of emulated fields follows the sliders with its P(k) band against the mocks' band,
+// the numbers shown are core's, the export is readable by the CLI and the copied CLI command
+// draws the same fields.
+#include <qcustomplot.h>
+
+#include <QApplication>
+#include <QClipboard>
+#include <QDir>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <cmath>
+
+#include "diffuscope/data/npy.h"
+#include "diffuscope/diffusion/sampler.h"
+#include "diffuscope/stats/ensemble.h"
+#include "diffuscope/stats/knn_cdf.h"
+#include "diffuscope/stats/power_spectrum_2d.h"
+#include "gui_test_support.h"
+#include "ui/application.h"
+#include "ui/emulator/field_ensemble.h"
+#include "ui/emulator/halo_statistics.h"
+#include "ui/field_view/denoising_panel.h"
+#include "ui/field_workspace.h"
+#include "ui/halo_workspace.h"
+#include "ui/jobs/job_runner.h"
+#include "ui/main_window.h"
+#include "ui/plots/ensemble_panel.h"
+#include "ui/plots/halo_stats_panel.h"
+
+using namespace dsui;
+
+namespace {
+
+bool wait_for(const std::function<bool()>& done, int timeout_ms) {
+  QElapsedTimer timer;
+  timer.start();
+  while (!done()) {
+    if (timer.elapsed() > timeout_ms) return false;
+    QTest::qWait(10);
+  }
+  return true;
+}
+
+std::vector<double> graph_values(QCPGraph* graph) {
+  std::vector<double> out;
+  for (auto it = graph->data()->constBegin(); it != graph->data()->constEnd(); ++it)
+    out.push_back(it->value);
+  return out;
+}
+
+// The mocks' spectra were measured from double fields, the test's from the float images shown:
+// agreement to float rounding.
+void expect_close(const std::vector<double>& shown, const std::vector<double>& expected,
+                  const char* what) {
+  QVERIFY2(shown.size() == expected.size(), what);
+  for (std::size_t i = 0; i < shown.size(); ++i)
+    QVERIFY2(std::abs(shown[i] - expected[i]) <= 1e-6 * std::abs(expected[i]),
+             qPrintable(QStringLiteral("%1, bin %2: shown %3, core %4")
+                            .arg(QLatin1String(what))
+                            .arg(i)
+                            .arg(shown[i])
+                            .arg(expected[i])));
+}
+
+// Small and quick: the tests check wiring and numbers, not the model's quality.
+constexpr int kSize = 4;
+constexpr int kSteps = 4;
+
+}  // namespace
+
+class EmulatorWorkspaceTest : public QObject {
+  Q_OBJECT
+
+ private:
+  std::unique_ptr<MainWindow> window_;
+
+  void openWindow() {
+    window_ = std::make_unique<MainWindow>();
+    window_->fieldWorkspace()->setEmulatorSchedule({2, 6, 200, 2});
+    window_->resize(1500, 950);
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+  }
+
+  std::shared_ptr<const EnsembleSnapshot> waitForEnsemble(int timeout_ms = 60000) {
+    FieldEnsemble* e = window_->fieldEnsemble();
+    wait_for([e] { return e->snapshot() && e->snapshot()->complete && !e->isComputing(); },
+             timeout_ms);
+    return e->snapshot();
+  }
+
+ private Q_SLOTS:
+  void init() {
+    QSettings().clear();
+    QSettings store;
+    store.setValue("ensemble/size", kSize);
+    store.setValue("ensemble/steps", kSteps);
+  }
+
+  void cleanup() {
+    if (!window_) return;
+    window_->jobRunner()->cancelAll();
+    QVERIFY(window_->jobRunner()->waitForIdle(20000));
+    window_.reset();
+  }
+
+  void startsOnTheEmulatorWithItsHaloModel() {
+    QSettings().clear();  // a fresh start: no settings at all
+    openWindow();
+    FieldWorkspace* fields = window_->fieldWorkspace();
+    QVERIFY(
+        wait_for([fields] { return fields->snapshot() && fields->snapshot()->refined; }, 60000));
+    const auto s = fields->snapshot();
+    QVERIFY(s->emulator);
+    QVERIFY(s->emulator->embedded);
+    QCOMPARE(s->parameters->omega_m, 0.3);
+    QCOMPARE(s->parameters->sigma_8, 0.8);
+    QCOMPARE(s->theory_label, QStringLiteral("Zel'dovich mocks, mean of 2"));
+    QCOMPARE(fields->source(), FieldSource::Emulator);
+    HaloWorkspace* halos = window_->haloWorkspace();
+    QVERIFY(wait_for([halos] { return halos->snapshot() && halos->snapshot()->refined; }, 60000));
+    QCOMPARE(halos->modelName(), QStringLiteral("halos1000"));
+    QCOMPARE(halos->snapshot()->n_points, std::int64_t(1000));
+    // The default ensemble: 8 members of DDIM 25.
+    QCOMPARE(window_->fieldEnsemble()->settings().size, 8);
+    QCOMPARE(window_->fieldEnsemble()->settings().steps, 25);
+  }
+
+  void ensembleBandIsTheScatterOfItsFields() {
+    openWindow();
+    dstest::StallWatch watch;
+    const auto s = waitForEnsemble();
+    watch.stop();
+    QVERIFY(s);
+    QCOMPARE(int(s->emulated.size()), kSize);
+    QCOMPARE(int(s->mocks.size()), kSize);
+    QCOMPARE(s->settings.steps, kSteps);
+    qInfo("ensemble of %d DDIM-%d fields + %d mocks: %.0f ms; UI stall at most %lld ms", kSize,
+          kSteps, kSize, s->compute_ms, watch.worst());
+    QVERIFY2(watch.worst() < 100,
+             qPrintable(QStringLiteral("UI stalled %1 ms").arg(watch.worst())));
+    QCOMPARE(s->nonfinite_members, 0);
+
+    // Recompute every number from the fields the snapshot holds, with core's functions.
+    ds::SampleSet emulated, mocks;
+    std::vector<double> k;
+    const auto spectra = [&](const std::vector<std::shared_ptr<const FieldImage>>& images,
+                             ds::SampleSet& out) {
+      for (const auto& image : images) {
+        ds::Field2D f;
+        f.n = image->n;
+        f.box_size = 25.0;
+        f.kind = ds::FieldKind::Density;
+        f.values.assign(image->values.begin(), image->values.end());
+        const auto pk = ds::cut_at_nyquist(ds::power_spectrum_2d(f), f.n, f.box_size);
+        k = pk.k;
+        out.push_back(pk.pk);
+      }
+    };
+    spectra(s->emulated, emulated);
+    spectra(s->mocks, mocks);
+    const auto e = ds::ensemble_envelope(emulated);
+    const auto m = ds::ensemble_envelope(mocks);
+    EnsemblePanel* panel = window_->ensemblePanel();
+    QVERIFY(wait_for([&] { return panel->snapshot() == s; }, 5000));
+    expect_close(graph_values(panel->graph(QStringLiteral("emulated 16%"))), e.lower,
+                 "emulated 16%");
+    expect_close(graph_values(panel->graph(QStringLiteral("emulated 84%"))), e.upper,
+                 "emulated 84%");
+    expect_close(graph_values(panel->graph(QStringLiteral("emulated mean"))), e.mean,
+                 "emulated mean");
+    expect_close(graph_values(panel->graph(QStringLiteral("mocks 16%"))), m.lower, "mocks 16%");
+    expect_close(graph_values(panel->graph(QStringLiteral("mocks 84%"))), m.upper, "mocks 84%");
+    std::vector<double> ratio;
+    for (std::size_t b = 0; b < k.size(); ++b) ratio.push_back(e.mean[b] / m.mean[b]);
+    expect_close(graph_values(panel->graph(QStringLiteral("ratio"))), ratio, "ratio");
+    // The band has the width of the fields' scatter: not zero, and the members fall inside
+    // [min, max] of the band's percentiles only as far as percentiles allow.
+    double width = 0.0;
+    for (std::size_t b = 0; b < k.size(); ++b) width += e.upper[b] - e.lower[b];
+    QVERIFY(width > 0.0);
+    // The reduced chi^2 in the legend and the summary is eq. 10 against the mocks.
+    double chi2 = 0, sd = 0, loo = 0, loo_sd = 0;
+    ds::reduced_chi2_mean_sd(ds::chi2_diagonal(emulated, mocks), chi2, sd);
+    ds::reduced_chi2_mean_sd(ds::leave_one_out_chi2_diagonal(mocks), loo, loo_sd);
+    const QString expected = QStringLiteral("%1 ± %2").arg(chi2, 0, 'f', 2).arg(sd, 0, 'f', 2);
+    const QString expected_loo =
+        QStringLiteral("%1 ± %2").arg(loo, 0, 'f', 2).arg(loo_sd, 0, 'f', 2);
+    QVERIFY2(panel->summaryText().contains(expected), qPrintable(panel->summaryText()));
+    QVERIFY2(panel->summaryText().contains(expected_loo), qPrintable(panel->summaryText()));
+    QVERIFY(panel->graph(QStringLiteral("emulated mean"))->name().contains(expected));
+    QCOMPARE(panel->thumbnails()->emulatedShown(), kSize);
+    QCOMPARE(panel->thumbnails()->mocksShown(), kSize);
+    // Histograms: both densities integrate to one over the mocks' range.
+    auto* hist = panel->histogramPlot();
+    for (int g = 0; g < 2; ++g) {
+      const auto density = graph_values(hist->graph(g));
+      QCOMPARE(int(density.size()), int(s->histogram_edges.size()) - 1);
+      double integral = 0;
+      for (std::size_t b = 0; b < density.size(); ++b)
+        integral += density[b] * (s->histogram_edges[b + 1] - s->histogram_edges[b]);
+      QVERIFY(std::abs(integral - 1.0) < 1e-9);
+    }
+    const QImage shot = window_->grab().toImage();
+    QVERIFY(dstest::distinct_colours(panel->grab().toImage()) > 50);
+    dstest::save_screenshot(shot, QStringLiteral("emulator_ensemble"));
+  }
+
+  void ensembleFillsInProgressivelyAndASliderMoveCancelsIt() {
+    QSettings().setValue("ensemble/steps", 20);  // slow enough to interrupt
+    openWindow();
+    FieldEnsemble* e = window_->fieldEnsemble();
+    QList<std::shared_ptr<const EnsembleSnapshot>> seen;
+    connect(e, &FieldEnsemble::snapshotChanged, this,
+            [&seen](const std::shared_ptr<const EnsembleSnapshot>& s) { seen.append(s); });
+    QVERIFY(wait_for([&] { return !seen.isEmpty() && seen.last()->emulated.size() >= 1; }, 60000));
+    // First the mocks alone, then one member more at a time.
+    QCOMPARE(int(seen.first()->emulated.size()), 0);
+    QCOMPARE(int(seen.first()->mocks.size()), kSize);
+    for (int i = 1; i < seen.size(); ++i)
+      QCOMPARE(seen[i]->emulated.size(), seen[i - 1]->emulated.size() + 1);
+    QVERIFY(e->isComputing());
+    FieldParameters p = window_->fieldWorkspace()->parameters();
+    p.sigma_8 = 0.9;
+    window_->setFieldParameters(p);
+    QVERIFY(!e->isComputing());
+    const int count = seen.size();
+    QTest::qWait(300);
+    QCOMPARE(seen.size(), count);  // nothing of the old position arrives after the move
+    // Once the sliders rest, a new ensemble at the new position.
+    QVERIFY(wait_for([&] { return seen.size() > count && seen.last()->complete; }, 120000));
+    QCOMPARE(seen.last()->parameters.sigma_8, 0.9);
+  }
+
+  void exportIsReadByTheCliAndTheCopiedCommandDrawsTheSameFields() {
+    openWindow();
+    const auto s = waitForEnsemble();
+    QVERIFY(s);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QStringList written = window_->ensemblePanel()->exportTo(dir.path());
+    QCOMPARE(written.size(), 10);
+    for (const QString& f : written) QVERIFY2(QFileInfo(f).size() > 0, qPrintable(f));
+    QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("ensemble_pk.pdf.part"))));
+    // The CSV holds the band shown.
+    QFile csv(dir.filePath(QStringLiteral("ensemble_pk.csv")));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = csv.readAll().trimmed().split('\n');
+    QCOMPARE(int(lines.size()), int(s->k.size()) + 1);
+    const QList<QByteArray> row = lines[1].split(',');
+    QCOMPARE(row[0].toDouble(), s->k[0]);
+    QCOMPARE(row[2].toDouble(), s->comparison.emulated.lower[0]);
+    QCOMPARE(row[6].toDouble(), s->comparison.reference.upper[0]);
+
+    // The copied command, run with the test's CLI, writes the exported emulated fields again.
+    window_->ensemblePanel()->copyCliCommand();
+    QString command = QApplication::clipboard()->text();
+    QCOMPARE(command, s->cli_command());
+    QVERIFY(command.startsWith(QStringLiteral("diffuscope-cli sample --model '")));
+    const QString again = dir.filePath(QStringLiteral("again.npy"));
+    command.replace(QStringLiteral("--out emulated.npy"), QStringLiteral("--out '%1'").arg(again));
+    command.replace(QStringLiteral("diffuscope-cli "), QStringLiteral(DS_CLI_PATH " --quiet "));
+    QProcess cli;
+    cli.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), command});
+    QVERIFY(cli.waitForFinished(120000));
+    QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
+    const ds::NpyArray exported =
+        ds::read_npy(dir.filePath(QStringLiteral("emulated.npy")).toStdString());
+    const ds::NpyArray drawn = ds::read_npy(again.toStdString());
+    QCOMPARE(exported.shape, (std::vector<std::size_t>{std::size_t(kSize), 64, 64}));
+    QCOMPARE(drawn.shape, exported.shape);
+    double worst = 0.0;
+    for (std::size_t i = 0; i < drawn.data.size(); ++i)
+      worst = std::max(worst, std::abs(drawn.data[i] - exported.data[i]) /
+                                  std::max(1e-30, std::abs(exported.data[i])));
+    qInfo("CLI vs GUI ensemble: largest relative difference %.3g", worst);
+    QVERIFY(worst < 1e-4);  // the same computation; batched vs one at a time
+  }
+
+  void haloStatisticsRespondToSigma8AndMatchTheCli() {
+    openWindow();
+    HaloStatistics* stats = window_->haloStatistics();
+    QVERIFY(wait_for([stats] { return stats->snapshot() && !stats->isComputing(); }, 120000));
+    const auto s = stats->snapshot();
+    QCOMPARE(s->cloud->n_points, std::int64_t(1000));
+    QCOMPARE(int(s->knn.size()), 3);
+    QCOMPARE(s->mocks->mocks, 8);
+    qInfo("halo statistics: %.0f ms (mock band %.0f ms)", s->compute_ms, s->mocks->compute_ms);
+    HaloStatsPanel* panel = window_->haloStatsPanel();
+    QVERIFY(wait_for([&] { return panel->snapshot() == s; }, 5000));
+    expect_close(graph_values(panel->graph(QStringLiteral("knn k=5"))), s->knn[1], "knn k=5");
+    expect_close(graph_values(panel->graph(QStringLiteral("knn k=1 84%"))),
+                 s->mocks->knn[0].band.upper, "mocks k=1 84%");
+    expect_close(graph_values(panel->graph(QStringLiteral("xi"))), s->xi, "xi");
+    // A CDF: monotone from ~0 to ~1 over the radii, k = 1 above k = 9.
+    for (const auto& cdf : s->knn)
+      for (std::size_t i = 1; i < cdf.size(); ++i) QVERIFY(cdf[i] >= cdf[i - 1]);
+    QVERIFY(s->knn[0].back() > 0.99);
+    QVERIFY(s->knn[0][10] >= s->knn[2][10]);
+    panel->setPeaked(true);
+    const auto peaked = graph_values(panel->graph(QStringLiteral("knn k=5")));
+    QCOMPARE(peaked, ds::peaked_cdf(s->knn[1]));
+    window_->findChild<QDockWidget*>(QStringLiteral("haloStatsDock"))->raise();
+    QTest::qWait(200);
+    const QImage shot = window_->grab().toImage();
+    dstest::save_screenshot(shot, QStringLiteral("emulator_halo_statistics"));
+    QVERIFY(dstest::distinct_colours(panel->grab().toImage()) > 20);
+
+    // Exported, then measured by the CLI with the same queries and radii: the same CDFs.
+    QTemporaryDir dir;
+    const QStringList written = panel->exportTo(dir.path());
+    QVERIFY2(written.size() >= 6, qPrintable(written.join(QLatin1Char(' '))));
+    const QString out = dir.filePath(QStringLiteral("cli_knn.csv"));
+    QString command = s->cli_knn_command(dir.filePath(QStringLiteral("catalogue.npy")), out);
+    command.replace(QStringLiteral("diffuscope-cli "), QStringLiteral(DS_CLI_PATH " --quiet "));
+    QProcess cli;
+    cli.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), command});
+    QVERIFY(cli.waitForFinished(120000));
+    QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
+    QFile csv(out);
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    QList<QByteArray> lines = csv.readAll().trimmed().split('\n');
+    while (!lines.isEmpty() && lines.first().startsWith('#')) lines.removeFirst();
+    QCOMPARE(int(lines.size()), int(s->mocks->radii.size()) + 1);
+    for (int i = 1; i < lines.size(); ++i) {
+      const QList<QByteArray> row = lines[i].split(',');
+      QCOMPARE(row.size(), 4);
+      for (int k = 0; k < 3; ++k)
+        QVERIFY2(
+            std::abs(row[k + 1].toDouble() - s->knn[std::size_t(k)][std::size_t(i - 1)]) < 1e-12,
+            lines[i].constData());
+    }
+
+    // sigma_8 up: a new catalogue and new statistics at the new cosmology.
+    FieldParameters p = window_->fieldWorkspace()->parameters();
+    p.sigma_8 = 0.95;
+    window_->setFieldParameters(p);
+    QVERIFY(wait_for(
+        [stats] {
+          return stats->snapshot() && stats->snapshot()->cloud->sigma_8 == 0.95 &&
+                 !stats->isComputing();
+        },
+        120000));
+    QVERIFY(stats->snapshot()->knn != s->knn);
+    QCOMPARE(stats->snapshot()->mocks->sigma_8, 0.95);
+  }
+
+  void denoisingScrubberShowsTheStoredSteps() {
+    openWindow();
+    FieldWorkspace* fields = window_->fieldWorkspace();
+    QVERIFY(
+        wait_for([fields] { return fields->snapshot() && fields->snapshot()->refined; }, 60000));
+    const auto s = fields->snapshot();
+    QVERIFY(s->trajectory);
+    const auto& frames = s->trajectory->frames;
+    QCOMPARE(int(frames.size()), 6);  // every DDIM step of the refinement
+    DenoisingPanel* panel = window_->denoisingPanel();
+    QCOMPARE(panel->trajectory(), s->trajectory);
+    QCOMPARE(panel->frame(), 5);  // opens on the finished field
+    for (std::size_t i = 1; i < frames.size(); ++i) {
+      QCOMPARE(frames[i].step, int(i) + 1);
+      QVERIFY(frames[i].noise_level < frames[i - 1].noise_level);
+    }
+    // The last prediction is the field shown in the viewport.
+    QCOMPARE(frames.back().x0->values.size(), s->image->values.size());
+    for (std::size_t i = 0; i < s->image->values.size(); ++i)
+      QVERIFY(std::abs(frames.back().x0->values[i] - s->image->values[i]) <=
+              1e-5f * std::abs(s->image->values[i]));
+    // Scrubbing to a step shows that step's stored state and prediction, and says which.
+    panel->slider()->setValue(2);
+    QCOMPARE(panel->frame(), 2);
+    QCOMPARE(panel->shownState(), frames[2].x_t);
+    QCOMPARE(panel->shownPrediction(), frames[2].x0);
+    QVERIFY(panel->caption().startsWith(QStringLiteral("step 3 of 6 · t = %1").arg(frames[2].t)));
+    QElapsedTimer redraw;
+    redraw.start();
+    for (int i = 0; i < 6; ++i) panel->setFrame(i);
+    qInfo("scrubbing: %.2f ms per frame", double(redraw.nsecsElapsed()) * 1e-6 / 6);
+    window_->findChild<QDockWidget*>(QStringLiteral("denoisingDock"))->raise();
+    QTest::qWait(200);
+    dstest::save_screenshot(window_->grab().toImage(), QStringLiteral("emulator_denoising"));
+    panel->setShow(DenoisingPanel::Show::State);
+    QVERIFY(!panel->shownPrediction());
+    panel->setShow(DenoisingPanel::Show::Both);
+    // Play runs from the noise to the field and stops there.
+    panel->setFrame(0);
+    panel->play();
+    QVERIFY(panel->playing());
+    QVERIFY(wait_for([panel] { return !panel->playing(); }, 5000));
+    QCOMPARE(panel->frame(), 5);
+  }
+};
+
+int main(int argc, char** argv) {
+  QStandardPaths::setTestModeEnabled(true);  // QSettings and the model cache go to test locations
+  configure_platform();
+  QApplication app(argc, argv);
+  configure_application();
+  EmulatorWorkspaceTest test;
+  return QTest::qExec(&test, argc, argv);
+}
+
+#include "test_emulator_workspace.moc"

@@ -1,0 +1,215 @@
+#include "ui/emulator/halo_statistics.h"
+
+#include <QElapsedTimer>
+#include <QStringList>
+#include <algorithm>
+#include <cmath>
+
+#include "diffuscope/cosmology/cosmology.h"
+#include "diffuscope/error.h"
+#include "diffuscope/mock/halo_catalogue.h"
+#include "diffuscope/stats/hmf.h"
+#include "diffuscope/stats/knn_cdf.h"
+#include "diffuscope/stats/two_point.h"
+#include "ui/halo_workspace.h"
+#include "ui/jobs/job_runner.h"
+
+namespace dsui {
+
+namespace {
+
+constexpr int kXiBins = 12;
+constexpr int kMassBins = 12;
+
+std::vector<double> log_spaced(double lo, double hi, int count) {
+  std::vector<double> out;
+  for (int i = 0; i < count; ++i)
+    out.push_back(lo * std::pow(hi / lo, double(i) / double(count - 1)));
+  return out;
+}
+
+// Statistics of one catalogue on the band's bins.
+struct Measured {
+  std::vector<std::vector<double>> knn;
+  std::vector<double> xi, n_greater;
+};
+
+Measured measure(const ds::PointCloud& points, const std::vector<double>& log10_mass,
+                 const HaloMockBand& bins, const HaloStatisticsSettings& settings,
+                 const ds::JobContext& job) {
+  Measured m;
+  const auto queries =
+      ds::uniform_queries(std::size_t(settings.queries), points.box_size, settings.query_seed);
+  job.check_cancelled();
+  m.knn = ds::knn_cdf(ds::knn_distances(points, queries, settings.ks), bins.radii);
+  job.check_cancelled();
+  m.xi = ds::two_point_correlation(points, bins.xi_edges).xi;
+  if (!log10_mass.empty() && bins.logm_edges.size() > 1)
+    m.n_greater =
+        ds::cumulative_mass_function(log10_mass, bins.logm_edges, std::pow(points.box_size, 3))
+            .n_greater;
+  return m;
+}
+
+MockStatistic band_of(ds::SampleSet set) {
+  MockStatistic s;
+  s.band = ds::ensemble_envelope(set);
+  s.set = std::move(set);
+  return s;
+}
+
+}  // namespace
+
+QString HaloStatisticsSnapshot::cli_knn_command(const QString& catalogue,
+                                                const QString& out) const {
+  if (!mocks) return QString();
+  QStringList ks, radii;
+  for (int k : settings.ks) ks << QString::number(k);
+  for (double r : mocks->radii) radii << QString::number(r, 'g', 17);
+  return QStringLiteral(
+             "diffuscope-cli stats knn '%1' --box %2 --k %3 --n-queries %4 --seed %5 --r %6 "
+             "--out '%7'")
+      .arg(catalogue)
+      .arg(mocks->box_size, 0, 'g', 17)
+      .arg(ks.join(QLatin1Char(',')))
+      .arg(settings.queries)
+      .arg(settings.query_seed)
+      .arg(radii.join(QLatin1Char(',')))
+      .arg(out);
+}
+
+std::shared_ptr<HaloMockBand> compute_halo_mock_band(const HaloSnapshot& cloud,
+                                                     const HaloStatisticsSettings& settings,
+                                                     const ds::JobContext& job) {
+  QElapsedTimer timer;
+  timer.start();
+  if (settings.mocks < 2) throw ds::InvalidArgument("the halo band needs at least 2 mocks");
+  auto band = std::make_shared<HaloMockBand>();
+  band->omega_m = cloud.omega_m;
+  band->sigma_8 = cloud.sigma_8;
+  band->box_size = cloud.box_size;
+  band->n_points = cloud.n_points;
+  band->mocks = settings.mocks;
+  // Radii around the mean separation (the k-th neighbour of a Poisson set sits at about
+  // (3k / 4 pi n)^(1/3)); xi up to a sixth of the box.
+  const double spacing = cloud.box_size / std::cbrt(double(cloud.n_points));
+  band->radii = log_spaced(0.08 * spacing, 2.5 * spacing, settings.radii);
+  const double xi_max = std::min(cloud.box_size / 6.0, 3.0 * spacing);
+  std::vector<double> edges = log_spaced(xi_max / 15.0, xi_max, kXiBins + 1);
+  band->xi_edges = edges;
+
+  ds::Cosmology cosmology;
+  cosmology.omega_m = cloud.omega_m;
+  cosmology.sigma_8 = cloud.sigma_8;
+  ds::HaloCatalogueSettings mock;
+  mock.n_halos = int(cloud.n_points);
+  mock.box_size = cloud.box_size;
+  const ds::LognormalHaloModel model(cosmology, mock);
+  std::vector<ds::HaloCatalogue> catalogues;
+  double m_lo = HUGE_VAL, m_hi = -HUGE_VAL;
+  for (int i = 0; i < settings.mocks; ++i) {
+    job.check_cancelled();
+    job.report(i, settings.mocks + 1, "lognormal mock " + std::to_string(i + 1));
+    catalogues.push_back(model.draw(std::uint64_t(i) + 1, job));
+    for (double m : catalogues.back().masses) {
+      m_lo = std::min(m_lo, std::log10(m));
+      m_hi = std::max(m_hi, std::log10(m));
+    }
+  }
+  for (int b = 0; b <= kMassBins; ++b)
+    band->logm_edges.push_back(m_lo + (m_hi - m_lo) * double(b) / kMassBins);
+  std::vector<ds::SampleSet> knn(settings.ks.size());
+  ds::SampleSet xi, n_greater;
+  for (const auto& c : catalogues) {
+    ds::PointCloud points;
+    points.box_size = cloud.box_size;
+    points.positions = c.positions;
+    std::vector<double> logm;
+    for (double m : c.masses) logm.push_back(std::log10(m));
+    const Measured m = measure(points, logm, *band, settings, job);
+    for (std::size_t k = 0; k < knn.size(); ++k) knn[k].push_back(m.knn[k]);
+    xi.push_back(m.xi);
+    n_greater.push_back(m.n_greater);
+  }
+  for (auto& set : knn) band->knn.push_back(band_of(std::move(set)));
+  band->xi = band_of(std::move(xi));
+  band->n_greater = band_of(std::move(n_greater));
+  band->compute_ms = double(timer.nsecsElapsed()) * 1e-6;
+  return band;
+}
+
+std::shared_ptr<HaloStatisticsSnapshot> compute_halo_statistics(
+    std::shared_ptr<const HaloSnapshot> cloud, const HaloStatisticsSettings& settings,
+    std::shared_ptr<const HaloMockBand> band, const ds::JobContext& job) {
+  QElapsedTimer timer;
+  timer.start();
+  if (!cloud || !cloud->cloud || cloud->n_points < 10 || cloud->features < 3)
+    throw ds::InvalidArgument("halo statistics need a catalogue of at least 10 halos");
+  if (!band || !band->matches(cloud->omega_m, cloud->sigma_8, cloud->n_points, cloud->box_size,
+                              settings.mocks))
+    band = compute_halo_mock_band(*cloud, settings, job);
+  auto out = std::make_shared<HaloStatisticsSnapshot>();
+  out->cloud = cloud;
+  out->settings = settings;
+  out->mocks = band;
+  ds::PointCloud points;
+  points.box_size = cloud->box_size;
+  std::vector<double> logm;
+  const int f = cloud->features;
+  out->has_mass = f >= 7;
+  for (std::int64_t i = 0; i < cloud->n_points; ++i) {
+    const float* p = cloud->cloud->data() + std::size_t(i) * std::size_t(f);
+    // The ODE may leave a halo a hair outside the box: wrap it periodically.
+    std::array<double, 3> x{};
+    for (int d = 0; d < 3; ++d) {
+      double v = std::fmod(double(p[d]), cloud->box_size);
+      if (v < 0) v += cloud->box_size;
+      x[std::size_t(d)] = v >= cloud->box_size ? 0.0 : v;
+    }
+    points.positions.push_back(x);
+    if (out->has_mass) logm.push_back(p[6]);
+  }
+  const Measured m = measure(points, logm, *band, settings, job);
+  out->knn = m.knn;
+  out->xi = m.xi;
+  out->n_greater = m.n_greater;
+  out->compute_ms = double(timer.nsecsElapsed()) * 1e-6;
+  return out;
+}
+
+HaloStatistics::HaloStatistics(JobRunner* runner, QObject* parent)
+    : QObject(parent), runner_(runner) {
+  qRegisterMetaType<std::shared_ptr<const HaloStatisticsSnapshot>>();
+}
+
+void HaloStatistics::request(std::shared_ptr<const HaloSnapshot> cloud) {
+  cancel();
+  const int id = ++request_id_;
+  const auto band = band_;
+  const HaloStatisticsSettings settings = settings_;
+  job_ = runner_->start(tr("Halo statistics"),
+                        [this, id, cloud, band, settings](const ds::JobContext& ctx) {
+                          std::shared_ptr<const HaloStatisticsSnapshot> s =
+                              compute_halo_statistics(cloud, settings, band, ctx);
+                          return JobRunner::Publish([this, id, s] {
+                            if (id != request_id_) return;
+                            band_ = s->mocks;
+                            auto numbered = std::make_shared<HaloStatisticsSnapshot>(*s);
+                            numbered->generation = ++generation_;
+                            snapshot_ = numbered;
+                            Q_EMIT snapshotChanged(snapshot_);
+                          });
+                        });
+}
+
+bool HaloStatistics::isComputing() const {
+  return !job_.isNull();
+}
+
+void HaloStatistics::cancel() {
+  ++request_id_;
+  if (job_) job_->cancel();
+  job_ = nullptr;
+}
+
+}  // namespace dsui

@@ -1,0 +1,261 @@
+#include "ui/plots/halo_stats_panel.h"
+
+#include <qcustomplot.h>
+
+#include <QCheckBox>
+#include <QDir>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "diffuscope/data/npy.h"
+#include "diffuscope/stats/knn_cdf.h"
+#include "ui/halo_workspace.h"
+#include "ui/plots/plot_export.h"
+
+namespace dsui {
+
+namespace {
+
+QColor k_colour(std::size_t i) {
+  static const QColor colours[] = {QColor(68, 1, 84), QColor(33, 145, 140), QColor(220, 120, 20),
+                                   QColor(200, 40, 60)};
+  return colours[i % 4];
+}
+
+QVector<double> to_vector(const std::vector<double>& v) {
+  return QVector<double>(v.begin(), v.end());
+}
+
+void log_axis(QCPAxis* axis) {
+  axis->setScaleType(QCPAxis::stLogarithmic);
+  QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
+  axis->setTicker(ticker);
+}
+
+std::vector<double> centres(const std::vector<double>& edges, bool geometric) {
+  std::vector<double> out;
+  for (std::size_t b = 0; b + 1 < edges.size(); ++b)
+    out.push_back(geometric ? std::sqrt(edges[b] * edges[b + 1]) : 0.5 * (edges[b] + edges[b + 1]));
+  return out;
+}
+
+}  // namespace
+
+HaloStatsPanel::HaloStatsPanel(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+  auto* controls = new QHBoxLayout;
+  summary_ = new QLabel(this);
+  summary_->setObjectName(QStringLiteral("haloStatsSummary"));
+  summary_->setWordWrap(true);
+  peaked_box_ = new QCheckBox(tr("Peaked CDF"), this);
+  peaked_box_->setToolTip(tr("min(F, 1 − F): both tails of each kNN-CDF on a log axis"));
+  export_button_ = new QPushButton(tr("Export…"), this);
+  controls->addWidget(peaked_box_);
+  controls->addStretch(1);
+  controls->addWidget(export_button_);
+  layout->addLayout(controls);
+  layout->addWidget(summary_);
+
+  plot_ = new QCustomPlot(this);
+  plot_->setAutoAddPlottableToLegend(false);
+  plot_->setMinimumHeight(520);
+  plot_->plotLayout()->clear();
+  const QString titles[] = {tr("kNN-CDF"), tr("ξ(r)"), tr("n(>M)")};
+  QCPAxisRect* rects[3];
+  // Stacked: the dock is tall and narrow.
+  auto* margins = new QCPMarginGroup(plot_);
+  for (int i = 0; i < 3; ++i) {
+    rects[i] = new QCPAxisRect(plot_);
+    rects[i]->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
+    plot_->plotLayout()->addElement(2 * i, 0,
+                                    new QCPTextElement(plot_, titles[i], QFont("sans", 9)));
+    plot_->plotLayout()->addElement(2 * i + 1, 0, rects[i]);
+  }
+  log_axis(rects[0]->axis(QCPAxis::atBottom));
+  rects[0]->axis(QCPAxis::atBottom)->setLabel(tr("r [Mpc/h]"));
+  log_axis(rects[1]->axis(QCPAxis::atBottom));
+  rects[1]->axis(QCPAxis::atBottom)->setLabel(tr("r [Mpc/h]"));
+  rects[2]->axis(QCPAxis::atBottom)->setLabel(tr("log10 M [Msun/h]"));
+  log_axis(rects[2]->axis(QCPAxis::atLeft));
+  rects[2]->axis(QCPAxis::atLeft)->setLabel(tr("(Mpc/h)⁻³"));
+  const auto add = [this](QCPAxisRect* rect, const QString& key, const QPen& pen) {
+    QCPGraph* g = plot_->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+    g->setName(key);
+    g->setPen(pen);
+    graphs_.insert(key, g);
+    return g;
+  };
+  const auto band = [&](QCPAxisRect* rect, const QString& key, QColor colour) {
+    QCPGraph* lo = add(rect, key + QStringLiteral(" 16%"), Qt::NoPen);
+    QCPGraph* hi = add(rect, key + QStringLiteral(" 84%"), Qt::NoPen);
+    colour.setAlpha(55);
+    hi->setBrush(colour);
+    hi->setChannelFillGraph(lo);
+  };
+  auto* legend = new QCPLegend;
+  rects[0]->insetLayout()->addElement(legend, Qt::AlignBottom | Qt::AlignRight);
+  legend->setFont(QFont(QStringLiteral("sans"), 8));
+  const std::vector<int> ks = HaloStatisticsSettings{}.ks;
+  for (std::size_t i = 0; i < ks.size(); ++i) {
+    const QString key = QStringLiteral("knn k=%1").arg(ks[i]);
+    band(rects[0], key, k_colour(i));
+    QCPGraph* g = add(rects[0], key, QPen(k_colour(i), 2.0));
+    legend->addItem(new QCPPlottableLegendItem(legend, g));
+  }
+  band(rects[1], QStringLiteral("xi"), Qt::darkGray);
+  add(rects[1], QStringLiteral("xi"), QPen(QColor(33, 145, 140), 2.0));
+  band(rects[2], QStringLiteral("hmf"), Qt::darkGray);
+  add(rects[2], QStringLiteral("hmf"), QPen(QColor(33, 145, 140), 2.0));
+  plot_->setNotAntialiasedElements(QCP::aePlottables);
+  layout->addWidget(plot_, 1);
+
+  connect(peaked_box_, &QCheckBox::toggled, this, &HaloStatsPanel::setPeaked);
+  connect(export_button_, &QPushButton::clicked, this, &HaloStatsPanel::exportRequested);
+  redraw();
+}
+
+QCPGraph* HaloStatsPanel::graph(const QString& key) const {
+  return graphs_.value(key, nullptr);
+}
+
+void HaloStatsPanel::setSnapshot(std::shared_ptr<const HaloStatisticsSnapshot> snapshot) {
+  snapshot_ = std::move(snapshot);
+  redraw();
+}
+
+void HaloStatsPanel::setPeaked(bool on) {
+  peaked_ = on;
+  {
+    const QSignalBlocker quiet(peaked_box_);
+    peaked_box_->setChecked(on);
+  }
+  redraw();
+}
+
+QString HaloStatsPanel::summaryText() const {
+  if (!snapshot_)
+    return tr("The statistics follow once an emulated catalogue is drawn and the sliders rest.");
+  const auto& c = *snapshot_->cloud;
+  return tr("%1 halos of %2 at Ωm = %3, σ8 = %4 (seed %5) against %6 lognormal mocks (16–84%)")
+      .arg(c.n_points)
+      .arg(c.model_name)
+      .arg(c.omega_m, 0, 'f', 3)
+      .arg(c.sigma_8, 0, 'f', 3)
+      .arg(c.seed)
+      .arg(snapshot_->mocks->mocks);
+}
+
+void HaloStatsPanel::redraw() {
+  summary_->setText(summaryText());
+  export_button_->setEnabled(snapshot_ != nullptr);
+  for (auto* g : graphs_) g->data()->clear();
+  QCPAxisRect* knn_rect = plot_->axisRect(0);
+  if (peaked_)
+    log_axis(knn_rect->axis(QCPAxis::atLeft));
+  else {
+    knn_rect->axis(QCPAxis::atLeft)->setScaleType(QCPAxis::stLinear);
+    knn_rect->axis(QCPAxis::atLeft)->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  }
+  knn_rect->axis(QCPAxis::atLeft)->setLabel(peaked_ ? tr("min(F, 1 − F)") : tr("F(<r)"));
+  if (snapshot_) {
+    const auto& s = *snapshot_;
+    const auto& b = *s.mocks;
+    const auto curve = [this](const QString& key, const std::vector<double>& x,
+                              const std::vector<double>& y) {
+      if (QCPGraph* g = graph(key); g && x.size() == y.size())
+        g->setData(to_vector(x), to_vector(y), true);
+    };
+    const auto view = [this](const std::vector<double>& v) {
+      return peaked_ ? ds::peaked_cdf(v) : v;
+    };
+    for (std::size_t i = 0; i < s.settings.ks.size() && i < s.knn.size(); ++i) {
+      const QString key = QStringLiteral("knn k=%1").arg(s.settings.ks[i]);
+      curve(key, b.radii, view(s.knn[i]));
+      // The band of the peaked CDF is the peaked band: min(F, 1 - F) is monotone on each side.
+      curve(key + QStringLiteral(" 16%"), b.radii, view(b.knn[i].band.lower));
+      curve(key + QStringLiteral(" 84%"), b.radii, view(b.knn[i].band.upper));
+    }
+    const auto r = centres(b.xi_edges, true);
+    curve(QStringLiteral("xi"), r, s.xi);
+    curve(QStringLiteral("xi 16%"), r, b.xi.band.lower);
+    curve(QStringLiteral("xi 84%"), r, b.xi.band.upper);
+    if (s.has_mass) {
+      const std::vector<double> lo(b.logm_edges.begin(), b.logm_edges.end() - 1);
+      curve(QStringLiteral("hmf"), lo, s.n_greater);
+      curve(QStringLiteral("hmf 16%"), lo, b.n_greater.band.lower);
+      curve(QStringLiteral("hmf 84%"), lo, b.n_greater.band.upper);
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    QCPAxisRect* rect = plot_->axisRect(i);
+    bool found = false;
+    for (QCPGraph* g : rect->graphs()) {
+      if (g->data()->isEmpty()) continue;
+      g->rescaleAxes(found);
+      found = true;
+    }
+  }
+  if (peaked_) {
+    QCPAxis* y = knn_rect->axis(QCPAxis::atLeft);
+    y->setRange(std::max(1e-4, y->range().lower), 0.6);
+  } else {
+    knn_rect->axis(QCPAxis::atLeft)->setRange(0.0, 1.0);
+  }
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QStringList HaloStatsPanel::exportTo(const QString& folder) {
+  QStringList written;
+  if (!snapshot_ || !QDir().mkpath(folder)) {
+    Q_EMIT errorOccurred(tr("Export halo statistics"),
+                         tr("Cannot create the folder %1").arg(folder));
+    return written;
+  }
+  const auto& s = *snapshot_;
+  const auto& b = *s.mocks;
+  const QString base = folder + QLatin1Char('/');
+  written << export_plot_all(plot_, base + QStringLiteral("halo_stats"), summaryText());
+  QStringList header{QStringLiteral("r")};
+  std::vector<std::vector<double>> columns{b.radii};
+  for (std::size_t i = 0; i < s.settings.ks.size(); ++i) {
+    const QString k = QString::number(s.settings.ks[i]);
+    header << QStringLiteral("cdf_k%1").arg(k) << QStringLiteral("mocks_p16_k%1").arg(k)
+           << QStringLiteral("mocks_p84_k%1").arg(k);
+    columns.push_back(s.knn[i]);
+    columns.push_back(b.knn[i].band.lower);
+    columns.push_back(b.knn[i].band.upper);
+  }
+  if (write_csv(base + QStringLiteral("knn_cdf.csv"), header, columns))
+    written << base + QStringLiteral("knn_cdf.csv");
+  std::vector<double> r_lo(b.xi_edges.begin(), b.xi_edges.end() - 1),
+      r_hi(b.xi_edges.begin() + 1, b.xi_edges.end());
+  if (write_csv(base + QStringLiteral("xi.csv"),
+                {QStringLiteral("r_lo"), QStringLiteral("r_hi"), QStringLiteral("xi"),
+                 QStringLiteral("mocks_p16"), QStringLiteral("mocks_p84")},
+                {r_lo, r_hi, s.xi, b.xi.band.lower, b.xi.band.upper}))
+    written << base + QStringLiteral("xi.csv");
+  if (s.has_mass) {
+    std::vector<double> lo(b.logm_edges.begin(), b.logm_edges.end() - 1);
+    if (write_csv(base + QStringLiteral("hmf.csv"),
+                  {QStringLiteral("logm_lo"), QStringLiteral("n_greater"),
+                   QStringLiteral("mocks_p16"), QStringLiteral("mocks_p84")},
+                  {lo, s.n_greater, b.n_greater.band.lower, b.n_greater.band.upper}))
+      written << base + QStringLiteral("hmf.csv");
+  }
+  const auto& c = *s.cloud;
+  try {
+    ds::write_npy((base + QStringLiteral("catalogue.npy")).toStdString(),
+                  {std::size_t(c.n_points), std::size_t(c.features)},
+                  std::vector<double>(c.cloud->begin(), c.cloud->end()), true);
+    written << base + QStringLiteral("catalogue.npy");
+  } catch (const std::exception& e) {
+    Q_EMIT errorOccurred(tr("Export halo statistics"), QString::fromUtf8(e.what()));
+  }
+  return written;
+}
+
+}  // namespace dsui
