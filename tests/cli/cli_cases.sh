@@ -794,7 +794,7 @@ case "$case_name" in
     ;;
   batch_slurm_grid)
     # vlb-grid over 3 lognormal mocks (with truths) as a SLURM array driven by a fake SLURM
-    # environment; a killed task (output gone, scratch left) is re-submitted and only it runs
+    # environment; a task killed mid-run (kill -9, scratch left) is re-submitted and only it runs
     # again; the merged table equals the one made from the same fields run one by one with
     # `vlb-grid` itself.
     d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
@@ -815,28 +815,41 @@ case "$case_name" in
       fail "array.sbatch does not run its task"
     grep -q '"seed": 9' "$work/run/manifest.json" || fail "manifest lacks the seed"
     export SLURM_ARRAY_JOB_ID=77
-    for t in 0 1 2; do
+    for t in 0 2; do
       export SLURM_ARRAY_TASK_ID=$t
       run 0 --quiet --threads 1 batch run "$work/run"
       contains out "task $t of SLURM array job 77"
       contains out "field $t: wrote $work/run/out/field-$t.h5"
       grep "^maximum" "$work/out" >"$work/batch-max-$t"
     done
+    # Task 1 killed mid-run: the fields file is swapped for a FIFO, so the task blocks reading its
+    # field after it has started; kill -9 then, and leave a half-written file in its scratch.
+    mv "$work/f.h5" "$work/f.real.h5" && mkfifo "$work/f.h5"
+    SLURM_ARRAY_TASK_ID=1 "$cli" --quiet --threads 1 batch run "$work/run" >"$work/killed" 2>&1 &
+    pid=$!
+    for _ in $(seq 200); do [ -d "$work/run/out/.field-1.partial" ] && break; sleep 0.1; done
+    [ -d "$work/run/out/.field-1.partial" ] || fail "task 1 never started: $(cat "$work/killed")"
+    kill -9 $pid; wait $pid 2>/dev/null
+    rm "$work/f.h5" && mv "$work/f.real.h5" "$work/f.h5"
+    echo junk >"$work/run/out/.field-1.partial/field-1.h5"
+    [ ! -e "$work/run/out/field-1.h5" ] || fail "the killed task left an output"
     run 0 batch status "$work/run"
-    contains out "^done 3: 0-2$"
-    # Task 1 killed: its output never renamed into place, its scratch left behind.
-    rm "$work/run/out/field-1.h5"
-    mkdir -p "$work/run/out/.field-1.partial" && echo junk >"$work/run/out/.field-1.partial/field-1.h5"
-    run 0 batch status "$work/run"
+    contains out "^done 2: 0,2$"
     contains out "^missing 1: 1$"
     contains out "^re-submit: sbatch --array=1 $work/run/array.sbatch$"
     run 0 batch status --json "$work/run"
     contains out '"missing": \['
+    # The whole array again: only field 1 runs.
     touch "$work/before"; sleep 1
     for t in 0 1 2; do
       export SLURM_ARRAY_TASK_ID=$t
       run 0 --quiet --threads 1 batch run "$work/run"
+      [ $t = 1 ] && grep "^maximum" "$work/out" >"$work/batch-max-1"
     done
+    contains out "field 2: done already"
+    grep "^maximum" "$work/out" >/dev/null && fail "task 2 ran its field again"
+    SLURM_ARRAY_TASK_ID=1 run 0 --quiet --threads 1 batch run "$work/run"
+    contains out "field 1: done already"
     unset SLURM_ARRAY_TASK_ID SLURM_ARRAY_JOB_ID
     [ "$work/run/out/field-0.h5" -nt "$work/before" ] && fail "the re-submission ran field 0 again"
     [ "$work/run/out/field-1.h5" -nt "$work/before" ] || fail "the re-submission did not run field 1"
