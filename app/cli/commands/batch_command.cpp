@@ -171,9 +171,10 @@ std::size_t task_id_of(const BatchOptions& o) {
   return std::stoul(text);
 }
 
-std::vector<std::string> runtime_globals(const GlobalOptions& options, int threads) {
+// The global options of this process that a field's command inherits.
+std::vector<std::string> runtime_globals(const GlobalOptions& options) {
   std::vector<std::string> out;
-  if (threads > 0) out = {"--threads", std::to_string(threads)};
+  if (options.threads > 0) out = {"--threads", std::to_string(options.threads)};
   if (options.quiet) out.emplace_back("--quiet");
   return out;
 }
@@ -185,7 +186,7 @@ int run_one_task(const std::string& run, const ds::BatchManifest& m, std::size_t
     std::printf("task %zu of SLURM array job %s\n", task, job);
   std::vector<std::size_t> failed;
   for (std::size_t p : positions)
-    if (!run_field(run, m, m.fields[p], runtime_globals(options, options.threads)))
+    if (!run_field(run, m, m.fields[p], runtime_globals(options)))
       failed.push_back(m.fields[p].index);
   if (failed.empty()) return 0;
   const ds::BatchStatus status = ds::batch_status(run, m);
