@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   actions.push_back(dscli::add_vlb_grid_command(app, options));
   actions.push_back(dscli::add_sample_command(app, options));
   actions.push_back(dscli::add_train_command(app, options));
+  actions.push_back(dscli::add_batch_command(app, options));
 
   try {
     app.parse(argc, argv);

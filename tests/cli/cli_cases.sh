@@ -792,6 +792,189 @@ case "$case_name" in
     contains err "none.h5"
     [ -z "$(ls "$work" | grep '^x')" ] || fail "output written despite the errors"
     ;;
+  batch_slurm_grid)
+    # vlb-grid over 3 lognormal mocks (with truths) as a SLURM array driven by a fake SLURM
+    # environment; a task killed mid-run (kill -9, scratch left) is re-submitted and only it runs
+    # again; the merged table equals the one made from the same fields run one by one with
+    # `vlb-grid` itself.
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    run 0 --quiet mock fields --kind lognormal --set lh --n-cosmo 3 --per-cosmo 1 --res 16 \
+      --seed 2 --out "$work/f.h5"
+    opts=(--model "$d/checkpoint_tiny.pt" --tmax 2 --grid 4 --full-prior --noise common --draws 1)
+    run 0 --quiet batch plan --fields "$work/f.h5" --indices 0-2 --task vlb-grid "${opts[@]}" \
+      --seed 9 --time 00:10:00 --mem 1G --partition debug --out "$work/run"
+    contains out "planned vlb-grid over 3 fields of .*f.h5: 3 array tasks of 1 field(s)"
+    script="$work/run/array.sbatch"
+    bash -n "$script" || fail "array.sbatch is not valid bash"
+    for line in "#SBATCH --array=0-2" "#SBATCH --output=$work/run/logs/task-%a-job%A.out" \
+      "#SBATCH --time=00:10:00" "#SBATCH --mem=1G" "#SBATCH --partition=debug"; do
+      grep -qxF -- "$line" "$script" || fail "array.sbatch lacks '$line': $(cat "$script")"
+    done
+    grep -qF "exec \"$(readlink -f "$cli")\" --quiet" "$script" || fail "array.sbatch does not call $cli"
+    grep -qF "batch run \"$work/run\" --task-id \"\$SLURM_ARRAY_TASK_ID\"" "$script" ||
+      fail "array.sbatch does not run its task"
+    grep -q '"seed": 9' "$work/run/manifest.json" || fail "manifest lacks the seed"
+    export SLURM_ARRAY_JOB_ID=77
+    for t in 0 2; do
+      export SLURM_ARRAY_TASK_ID=$t
+      run 0 --quiet --threads 1 batch run "$work/run"
+      contains out "task $t of SLURM array job 77"
+      contains out "field $t: wrote $work/run/out/field-$t.h5"
+      grep "^maximum" "$work/out" >"$work/batch-max-$t"
+    done
+    # Task 1 killed mid-run: the fields file is swapped for a FIFO, so the task blocks reading its
+    # field after it has started; kill -9 then, and leave a half-written file in its scratch.
+    mv "$work/f.h5" "$work/f.real.h5" && mkfifo "$work/f.h5"
+    SLURM_ARRAY_TASK_ID=1 "$cli" --quiet --threads 1 batch run "$work/run" >"$work/killed" 2>&1 &
+    pid=$!
+    for _ in $(seq 200); do [ -d "$work/run/out/.field-1.partial" ] && break; sleep 0.1; done
+    [ -d "$work/run/out/.field-1.partial" ] || fail "task 1 never started: $(cat "$work/killed")"
+    kill -9 $pid; wait $pid 2>/dev/null
+    rm "$work/f.h5" && mv "$work/f.real.h5" "$work/f.h5"
+    echo junk >"$work/run/out/.field-1.partial/field-1.h5"
+    [ ! -e "$work/run/out/field-1.h5" ] || fail "the killed task left an output"
+    run 0 batch status "$work/run"
+    contains out "^done 2: 0,2$"
+    contains out "^missing 1: 1$"
+    contains out "^re-submit: sbatch --array=1 $work/run/array.sbatch$"
+    run 0 batch status --json "$work/run"
+    contains out '"missing": \['
+    # The whole array again: only field 1 runs.
+    touch "$work/before"; sleep 1
+    for t in 0 1 2; do
+      export SLURM_ARRAY_TASK_ID=$t
+      run 0 --quiet --threads 1 batch run "$work/run"
+      [ $t = 1 ] && grep "^maximum" "$work/out" >"$work/batch-max-1"
+    done
+    contains out "field 2: done already"
+    grep "^maximum" "$work/out" >/dev/null && fail "task 2 ran its field again"
+    SLURM_ARRAY_TASK_ID=1 run 0 --quiet --threads 1 batch run "$work/run"
+    contains out "field 1: done already"
+    unset SLURM_ARRAY_TASK_ID SLURM_ARRAY_JOB_ID
+    [ "$work/run/out/field-0.h5" -nt "$work/before" ] && fail "the re-submission ran field 0 again"
+    [ "$work/run/out/field-1.h5" -nt "$work/before" ] || fail "the re-submission did not run field 1"
+    [ ! -e "$work/run/out/.field-1.partial" ] || fail "the scratch of the killed task is left"
+    run 0 batch status "$work/run"
+    contains out "^done 3: 0-2$"
+    run 0 batch merge "$work/run" --out "$work/all.h5" --table "$work/batch.csv"
+    contains out "merged 3 of 3 fields of vlb-grid into $work/all.h5"
+    contains out "^Omega_m  coverage 68% "
+    head -1 "$work/batch.csv" | grep -q "^index,Omega_m_mean,Omega_m_sd,Omega_m_lo68,.*sigma_8_truth$" ||
+      fail "batch.csv header: $(head -1 "$work/batch.csv")"
+    # The same fields run one by one with vlb-grid, with the seeds of the manifest.
+    mkdir "$work/direct"
+    for i in 0 1 2; do
+      seed=$(grep -A1 "\"index\": $i," "$work/run/manifest.json" | sed -n 's/.*"seed": \([0-9]*\).*/\1/p')
+      run 0 --quiet --threads 1 vlb-grid "${opts[@]}" --field "$work/f.h5" --index $i --seed "$seed" \
+        --out "$work/direct/field-$i.h5"
+      grep "^maximum" "$work/out" | cmp -s - "$work/batch-max-$i" || fail "field $i: batch and direct maxima differ"
+    done
+    cp -r "$work/run" "$work/run2" && cp "$work/direct"/field-*.h5 "$work/run2/out/"
+    run 0 batch merge "$work/run2" --out "$work/direct.h5" --table "$work/direct.csv"
+    cmp -s "$work/batch.csv" "$work/direct.csv" ||
+      fail "merged tables differ: $(cat "$work/batch.csv") vs $(cat "$work/direct.csv")"
+    ;;
+  batch_local_chains)
+    # nuts over a .npy stack in chunks of 2 fields, run locally by 2 worker processes; the merged
+    # table equals the one from `nuts` run on each field; a field that fails leaves a marker,
+    # status reports it and the merge refuses the run unless --allow-missing.
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    write_npy_f8 "$work/stack.npy" "(3, 8, 8)" 192
+    opts=(--model "$d/checkpoint_tiny.pt" --tmax 2 --draws 1 --max-depth 3 --chains 2 --samples 8
+      --burn-in 4)
+    run 0 --quiet batch plan --fields "$work/stack.npy" --task nuts "${opts[@]}" --chunk 2 \
+      --seed 3 --out "$work/run"
+    contains out "2 array tasks of 2 field(s)"
+    run 0 --quiet --threads 1 batch run "$work/run" --all --jobs 2
+    contains out "2 tasks to run, 2 at a time, 1 thread(s) each"
+    [ -s "$work/run/logs/local-task-1.out" ] || fail "no log of local task 1"
+    grep -q "field 2: diffuscope-cli .*nuts .*--index 2 --seed [0-9]* --out" "$work/run/logs/local-task-1.out" ||
+      fail "the log lacks the equivalent command: $(cat "$work/run/logs/local-task-1.out")"
+    run 0 --quiet --threads 1 batch run "$work/run" --all --jobs 2
+    contains out "all 3 fields are done already"
+    run 0 batch merge "$work/run" --out "$work/all.h5" --table "$work/batch.csv"
+    grep -q "_truth" "$work/batch.csv" && fail "a .npy stack has no truths: $(head -1 "$work/batch.csv")"
+    mkdir "$work/direct"
+    for i in 0 1 2; do
+      seed=$(grep -A1 "\"index\": $i," "$work/run/manifest.json" | sed -n 's/.*"seed": \([0-9]*\).*/\1/p')
+      run 0 --quiet --threads 1 nuts "${opts[@]}" --field "$work/stack.npy" --index $i --seed "$seed" \
+        --formats arviz --out "$work/direct/field-$i"
+    done
+    cp -r "$work/run" "$work/run2" && cp "$work/direct"/field-*.nc "$work/run2/out/"
+    run 0 batch merge "$work/run2" --out "$work/direct.h5" --table "$work/direct.csv"
+    cmp -s "$work/batch.csv" "$work/direct.csv" ||
+      fail "merged tables differ: $(cat "$work/batch.csv") vs $(cat "$work/direct.csv")"
+    # A task whose field fails at run time (samples not above the burn-in).
+    run 0 --quiet batch plan --fields "$work/stack.npy" --indices 1 --task hmc \
+      --model "$d/checkpoint_tiny.pt" --tmax 2 --samples 4 --burn-in 8 --out "$work/bad"
+    run 1 --quiet --threads 1 batch run "$work/bad" --task-id 0
+    one_line_error
+    contains err "field(s) 1 failed"
+    grep -q "must exceed --burn-in" "$work/bad/out/field-1.failed" || fail "no failure marker"
+    run 0 batch status "$work/bad"
+    contains out "^failed 1: 1$"
+    contains out "field 1: hmc: --samples 4 must exceed --burn-in 8"
+    run 1 batch merge "$work/bad" --out "$work/bad.h5"
+    one_line_error
+    contains err "1 of 1 fields are not done; failed 1"
+    rm "$work/run/out/field-2.nc"
+    run 1 batch merge "$work/run" --out "$work/part.h5"
+    contains err "missing 2 (run them again, or merge the rest with --allow-missing)"
+    [ ! -e "$work/part.h5" ] || fail "merge wrote a file despite the error"
+    run 0 batch merge "$work/run" --out "$work/part.h5" --allow-missing
+    contains out "merged 2 of 3 fields of nuts into $work/part.h5 (missing 2)"
+    ;;
+  batch_bad_inputs)
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    m="$d/checkpoint_tiny.pt"
+    write_npy_f8 "$work/stack.npy" "(3, 8, 8)" 192
+    plan() { run "$1" --quiet batch plan --fields "$work/stack.npy" --out "$work/r" "${@:2}"; }
+    plan 1 --task vlb-grid --model "$m" --indices 0,x
+    one_line_error
+    contains err "index list '0,x': 'x' is not an index"
+    plan 1 --task vlb-grid --model "$m" --indices 1-5
+    contains err "index 3 is out of range (the file holds 3 fields)"
+    plan 2 --task frobnicate --model "$m"
+    one_line_error
+    contains err "frobnicate"
+    plan 1 --task vlb-grid --model "$m" --frob 3
+    one_line_error
+    contains err "vlb-grid: .*--frob"
+    plan 1 --task nuts --model "$m" --field "$work/stack.npy"
+    contains err "--field is set by the batch for each field"
+    plan 1 --task vlb-grid --tmax 3
+    contains err "vlb-grid: --model is required"
+    plan 1 --task nuts --tmax 3
+    contains err "the nuts task needs --model M"
+    plan 1 --task vlb-grid --model "$work/none.pt"
+    contains err "none.pt: does not exist (the --model of the task)"
+    plan 1 --task vlb-grid --model "$m" --time "2 hours"
+    contains err "--time '2 hours' is not a SLURM time limit"
+    [ ! -e "$work/r" ] || fail "a run folder was written despite the errors"
+    run 1 --quiet batch plan --fields "$work/none.h5" --task vlb-grid --model "$m" --out "$work/r"
+    contains err "none.h5: does not exist"
+    plan 0 --task vlb-grid --model "$m"
+    plan 1 --task vlb-grid --model "$m"
+    contains err "already holds a batch run"
+    run 1 batch run "$work/r" --task-id 3
+    one_line_error
+    contains err "task id 3 is out of range: the run has 3 tasks (0-2)"
+    SLURM_ARRAY_TASK_ID=abc run 1 batch run "$work/r"
+    contains err "SLURM_ARRAY_TASK_ID 'abc' is not a task id"
+    run 1 batch run "$work/r"
+    contains err "give --task-id I, --all, or run as a SLURM array task"
+    run 1 batch status "$work/nothing"
+    one_line_error
+    contains err "nothing: is not a directory"
+    mkdir "$work/empty"
+    run 1 batch status "$work/empty"
+    contains err "manifest.json: does not exist: .*empty is not a batch run folder"
+    run 1 batch merge "$work/r" --out "$work/all.h5"
+    contains err "3 of 3 fields are not done; missing 0-2 (nothing to merge)"
+    echo '{"format": "diffuscope-batch-run"}' >"$work/empty/manifest.json"
+    run 1 batch run "$work/empty" --task-id 0
+    contains err "manifest.json: malformed manifest"
+    ;;
   vlb_grid)
     # A 5 x 5 likelihood grid of the dhmc_tiny model at T_MAX = 3 on an 8^2 field: HDF5 maps, the
     # maximum and the 1-sigma extent on stdout; the same seed gives the same maximum; a field of a

@@ -12,6 +12,8 @@ namespace dscli {
 using Action = std::function<int()>;
 
 Action add_bench_command(CLI::App& app, const GlobalOptions& options);
+// batch plan | run | status | merge (batch_command.cpp): a task over many fields, SLURM arrays.
+Action add_batch_command(CLI::App& app, const GlobalOptions& options);
 // hmc, nuts, svi and posterior (infer_command.cpp): one action for the four subcommands.
 Action add_infer_commands(CLI::App& app, const GlobalOptions& options);
 // calibrate (calibrate_command.cpp): coverage of credible intervals over mock fields.
