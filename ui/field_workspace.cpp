@@ -211,6 +211,7 @@ std::shared_ptr<FieldSnapshot> compute_emulated_snapshot(
   snapshot->box_size = box;
   snapshot->emulator = emulator;
   snapshot->sampler_steps = steps;
+  snapshot->ancestral = ancestral;
   snapshot->refined = refined;
   snapshot->reference = reference;
   snapshot->nonfinite_pixels = nonfinite;

@@ -88,6 +88,7 @@ struct FieldSnapshot {
   // then the mean P(k) of mocks at the same parameters (`reference`).
   std::shared_ptr<const EmulatorModel> emulator;
   int sampler_steps = 0;
+  bool ancestral = false;  // drawn by the ancestral sampler (sampler_steps = T) rather than DDIM
   bool refined = false;
   int nonfinite_pixels = 0;  // outside the model's transform range; `measured` is then empty
   std::shared_ptr<const ReferenceSpectrum> reference;

@@ -68,6 +68,7 @@ void HaloWorkspace::loadModel(const QString& path) {
         return;
       }
       model_ = loaded;
+      model_path_ = file;
       model_name_ = QFileInfo(file).completeBaseName();
       if (model_name_.isEmpty() || path.isEmpty()) model_name_ = QStringLiteral("halos1000");
       model_points_ = training_points(*model_);

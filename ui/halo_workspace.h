@@ -58,6 +58,7 @@ class HaloWorkspace : public QObject {
   void loadModel(const QString& path = QString());
   std::shared_ptr<const ds::PointCloudModel> model() const { return model_; }
   const QString& modelName() const { return model_name_; }
+  const QString& modelPath() const { return model_path_; }  // the file loaded (cache copy)
 
   // Latest wins: while a cloud is computed, later requests collapse into the last one; a new
   // request cancels a running refinement between two sampler steps.
@@ -82,6 +83,7 @@ class HaloWorkspace : public QObject {
   QPointer<JobRunner> runner_alive_;  // null once the runner is being destroyed
   std::shared_ptr<const ds::PointCloudModel> model_;
   QString model_name_;
+  QString model_path_;
   int model_points_ = 1000;
   HaloSchedule schedule_;
   double omega_m_ = 0.3, sigma_8_ = 0.8;

@@ -2,22 +2,30 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDir>
 #include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QRandomGenerator>
 #include <QSignalBlocker>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
 
+#include "diffuscope/data/dataset.h"
+#include "diffuscope/data/npy.h"
 #include "diffuscope/mock/clustered_points.h"
 #include "diffuscope/runtime.h"
+#include "diffuscope/train/model_file.h"
 #include "ui/cloud_view/point_cloud_view.h"
 #include "ui/emulator/field_ensemble.h"
 #include "ui/emulator/halo_statistics.h"
@@ -31,6 +39,7 @@
 #include "ui/jobs/job_status_widget.h"
 #include "ui/plots/ensemble_panel.h"
 #include "ui/plots/halo_stats_panel.h"
+#include "ui/plots/plot_export.h"
 #include "ui/plots/power_spectrum_plot.h"
 
 namespace dsui {
@@ -38,6 +47,7 @@ namespace dsui {
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle(tr("Diffuscope"));
   setWindowIcon(QIcon(QStringLiteral(":/assets/icons/diffuscope.svg")));
+  setAcceptDrops(true);
   QSettings store;
   settings_ = AppSettings::load(store);
 
@@ -209,8 +219,27 @@ void MainWindow::buildMenus() {
       });
   });
   file->addSeparator();
+  QAction* export_views = file->addAction(tr("&Export views and data..."), this, [this] {
+    exportIntoFolder(tr("Export the field, its P(k) and the halo catalogue into a folder"),
+                     [this](const QString& folder) { return exportViews(folder); });
+  });
+  export_views->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+  file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  edit->addAction(tr("Copy the CLI command of this &field"), this, [this] {
+    const QString command = fieldCliCommand();
+    if (command.isEmpty())
+      statusBar()->showMessage(tr("Only an emulated field has a sample command"), 8000);
+    else
+      QApplication::clipboard()->setText(command);
+  });
+  edit->addAction(tr("Copy the CLI command of this &catalogue"), this, [this] {
+    const QString command = cloudCliCommand();
+    if (!command.isEmpty()) QApplication::clipboard()->setText(command);
+  });
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
@@ -425,6 +454,160 @@ void MainWindow::syncSourceBox() {
 void MainWindow::openFieldFile(const QString& path) {
   settings_.last_open_directory = QFileInfo(path).absolutePath();
   workspace_->openField(path);
+}
+
+void MainWindow::openFile(const QString& path) {
+  const QFileInfo info(path);
+  if (!info.exists()) {
+    showError(tr("Open"), tr("%1 does not exist").arg(path));
+    return;
+  }
+  const QString suffix = info.suffix().toLower();
+  const std::string modality = ds::model_file_modality(path.toStdString());
+  if (modality == "points") {
+    openHaloModelFile(path);
+  } else if (modality == "field2d" || suffix == QLatin1String("pt") ||
+             suffix == QLatin1String("pth") || suffix == QLatin1String("ts") ||
+             suffix == QLatin1String("zip")) {
+    showFields();
+    openModelFile(path);
+  } else if (suffix == QLatin1String("npy") && !info.isDir()) {
+    showFields();
+    openFieldFile(path);
+  } else {
+    showInference();
+    inference_view_->openPath(path);
+  }
+}
+
+QString MainWindow::fieldCliCommand() const {
+  const auto s = workspace_->snapshot();
+  if (!s || !s->emulator || !s->parameters) return QString();
+  const bool clip = s->emulator->model->transform.kind == ds::FieldTransformKind::Log10MinMax;
+  return QStringLiteral(
+             "diffuscope-cli sample --model '%1' --omega-m %2 --sigma-8 %3 --n 1 --res %4 "
+             "--sampler %5 --steps %6 --eta 0%7 --seed %8 --out field.npy")
+      .arg(s->emulator->path)
+      .arg(s->parameters->omega_m, 0, 'g', 17)
+      .arg(s->parameters->sigma_8, 0, 'g', 17)
+      .arg(s->emulator->resolution)
+      .arg(s->ancestral ? QStringLiteral("ancestral") : QStringLiteral("ddim"))
+      .arg(s->sampler_steps)
+      .arg(clip ? QStringLiteral(" --clip 1") : QString())
+      .arg(s->parameters->seed);
+}
+
+QString MainWindow::cloudCliCommand() const {
+  const auto s = halos_->snapshot();
+  if (!s || !halos_->model()) return QString();
+  return QStringLiteral(
+             "diffuscope-cli sample --model '%1' --omega-m %2 --sigma-8 %3 --n 1 --n-points %4 "
+             "--sampler ode --steps %5 --seed %6 --out catalogue.npy")
+      .arg(halos_->modelPath())
+      .arg(s->omega_m, 0, 'g', 17)
+      .arg(s->sigma_8, 0, 'g', 17)
+      .arg(s->n_points)
+      .arg(s->steps)
+      .arg(s->seed);
+}
+
+QStringList MainWindow::exportViews(const QString& folder) {
+  QStringList written;
+  if (!QDir().mkpath(folder)) {
+    showError(tr("Export views"), tr("Cannot create the folder %1").arg(folder));
+    return written;
+  }
+  const QString base = folder + QLatin1Char('/');
+  QStringList failed;
+  const auto image = [&](const QImage& picture, const QString& name) {
+    const QString path = base + name, part = path + QStringLiteral(".part");
+    if (!picture.isNull() && picture.save(part, "PNG") &&
+        (QFile::remove(path) || !QFile::exists(path)) && QFile::rename(part, path))
+      written << path;
+    else
+      failed << name, QFile::remove(part);
+  };
+  const auto attempt = [&](const QString& name, const std::function<void(const std::string&)>& w) {
+    try {
+      w((base + name).toStdString());
+      written << base + name;
+    } catch (const std::exception& e) {
+      failed << QStringLiteral("%1 (%2)").arg(name, QString::fromUtf8(e.what()));
+    }
+  };
+  if (const auto s = workspace_->snapshot(); s && s->image) {
+    image(viewport_->grabFramebuffer(), QStringLiteral("field.png"));
+    const std::size_t n = std::size_t(s->image->n);
+    const std::vector<double> values(s->image->values.begin(), s->image->values.end());
+    attempt(QStringLiteral("field.npy"), [&](const std::string& p) {
+      ds::write_npy(p, {1, n, n}, values, true);
+    });
+    attempt(QStringLiteral("field.h5"), [&](const std::string& p) {
+      ds::Dataset d;
+      d.kind = ds::SampleKind::Fields;
+      d.shape = {1, n, n};
+      d.samples = s->image->values;
+      d.param_names = {"Omega_m", "sigma_8"};
+      d.params = s->parameters ? std::vector<double>{s->parameters->omega_m, s->parameters->sigma_8}
+                               : std::vector<double>{NAN, NAN};
+      d.box_size = s->box_size > 0 ? s->box_size : settings_.box_size;
+      d.set_kind = ds::SetKind::Single;
+      d.source = s->emulator ? "diffusion" : "mock";
+      d.generator = s->source.toStdString();
+      d.seed = s->parameters ? s->parameters->seed : 0;
+      d.units = s->image->is_contrast ? "density contrast" : "density";
+      ds::write_dataset_hdf5(p, d);
+    });
+    written << export_plot_all(spectrum_plot_->plot(), base + QStringLiteral("power_spectrum"),
+                               s->source);
+    const QString csv = base + QStringLiteral("power_spectrum.csv");
+    std::vector<double> reference(s->measured.k.size(), NAN);
+    if (s->theory.k == s->measured.k) reference = s->theory.pk;
+    if (write_csv(csv,
+                  {QStringLiteral("k_h_per_Mpc"), QStringLiteral("pk_measured"),
+                   QStringLiteral("pk_reference")},
+                  {s->measured.k, s->measured.pk, reference}))
+      written << csv;
+    else
+      failed << QStringLiteral("power_spectrum.csv");
+  }
+  if (const auto c = halos_->snapshot(); c && c->cloud) {
+    image(cloud_view_->grabFramebuffer(), QStringLiteral("cloud.png"));
+    const std::vector<double> values(c->cloud->begin(), c->cloud->end());
+    attempt(QStringLiteral("catalogue.npy"), [&](const std::string& p) {
+      ds::write_npy(p, {std::size_t(c->n_points), std::size_t(c->features)}, values, true);
+    });
+    attempt(QStringLiteral("catalogue.h5"), [&](const std::string& p) {
+      ds::Dataset d;
+      d.kind = ds::SampleKind::Points;
+      d.shape = {1, std::size_t(c->n_points), std::size_t(c->features)};
+      d.samples = *c->cloud;
+      d.param_names = {"Omega_m", "sigma_8"};
+      d.params = {c->omega_m, c->sigma_8};
+      if (halos_->model()) d.feature_names = halos_->model()->info().transform.feature_names;
+      d.box_size = c->box_size;
+      d.set_kind = ds::SetKind::Single;
+      d.source = "diffusion";
+      d.generator = c->model_name.toStdString();
+      d.seed = c->seed;
+      d.units = "physical (positions Mpc/h, velocities km/s, masses log10 Msun/h)";
+      ds::write_dataset_hdf5(p, d);
+    });
+  }
+  if (!failed.isEmpty())
+    showError(tr("Export views"),
+              tr("Could not write into %1: %2").arg(folder, failed.join(QStringLiteral(", "))));
+  return written;
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  for (const QUrl& url : event->mimeData()->urls())
+    if (url.isLocalFile()) openFile(url.toLocalFile());
+  event->acceptProposedAction();
 }
 
 void MainWindow::openHaloModelFile(const QString& path) {

@@ -72,6 +72,20 @@ class MainWindow : public QMainWindow {
   // the previous source stays.
   void openModelFile(const QString& path);
   void openFieldFile(const QString& path);
+  // Any supported file, in the workspace it belongs to: a 2D model (Diffuscope .h5, Diffusion-HMC
+  // .pt, TorchScript) becomes the field emulator, a point-cloud model the halo emulator, a .npy
+  // field is shown in Fields; chains, likelihood maps, datasets, CAMELS stacks and Quijote
+  // folders open in Inference. The command line and drag-and-drop onto the window use it.
+  void openFile(const QString& path);
+  // Writes what Fields & Halos shows into `folder`: field.png (the viewport), field.npy and
+  // field.h5 (values as shown, with the cosmology when known), power_spectrum.{png,pdf,svg,csv},
+  // and when a halo catalogue is shown cloud.png, catalogue.npy [N, F] and catalogue.h5. Returns
+  // the files written; what could not be written is reported in the error dialog.
+  QStringList exportViews(const QString& folder);
+  // The diffuscope-cli command that draws the emulated field (or halo catalogue) on screen again;
+  // empty when the field is not emulated. Edit > Copy puts it on the clipboard.
+  QString fieldCliCommand() const;
+  QString cloudCliCommand() const;
   // The 3D view: halo catalogues drawn by a point-cloud model at the slider cosmology (the
   // embedded default, or a model file opened here); a Thomas process when no model loads.
   void openHaloModelFile(const QString& path);
@@ -80,6 +94,8 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
 
  private:
   void buildMenus();

@@ -14,11 +14,20 @@ int main(int argc, char** argv) {
       std::printf("%s\n", ds::version_report().c_str());
       return 0;
     }
+    if (!std::strcmp(argv[i], "--help")) {
+      std::printf(
+          "usage: diffuscope [FILE...]\n"
+          "Opens each file in its workspace: models (.h5, .pt, TorchScript), fields (.npy),\n"
+          "chains (.nc, GetDist), likelihood maps and datasets (.h5), Quijote folders.\n");
+      return 0;
+    }
   }
   dsui::configure_platform();
   QApplication app(argc, argv);
   dsui::configure_application();
   dsui::MainWindow window;
   window.show();
+  for (const QString& file : app.arguments().mid(1))
+    if (!file.startsWith(QLatin1Char('-'))) window.openFile(file);
   return app.exec();
 }

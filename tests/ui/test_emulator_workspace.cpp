@@ -11,6 +11,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -396,6 +397,63 @@ class EmulatorWorkspaceTest : public QObject {
     QVERIFY(panel->playing());
     QVERIFY(wait_for([panel] { return !panel->playing(); }, 5000));
     QCOMPARE(panel->frame(), 5);
+  }
+
+  void exportedViewsAndCopiedCommandsReproduceWhatIsShown() {
+    openWindow();
+    FieldWorkspace* fields = window_->fieldWorkspace();
+    HaloWorkspace* halos = window_->haloWorkspace();
+    QVERIFY(wait_for([&] { return fields->snapshot() && fields->snapshot()->refined; }, 60000));
+    QVERIFY(wait_for([&] { return halos->snapshot() && halos->snapshot()->refined; }, 120000));
+    window_->jobRunner()->cancelAll();  // the ensemble: not needed here
+    QVERIFY(window_->jobRunner()->waitForIdle(20000));
+    const auto field = fields->snapshot();
+    const auto cloud = halos->snapshot();
+    QTemporaryDir dir;
+    const QStringList written = window_->exportViews(dir.path());
+    for (const char* name :
+         {"field.png", "field.npy", "field.h5", "power_spectrum.png", "power_spectrum.pdf",
+          "power_spectrum.svg", "power_spectrum.csv", "cloud.png", "catalogue.npy", "catalogue.h5"})
+      QVERIFY2(written.contains(dir.filePath(QLatin1String(name))), name);
+    QVERIFY(QImage(dir.filePath(QStringLiteral("field.png"))).width() > 100);
+    const auto exported = ds::read_npy(dir.filePath(QStringLiteral("field.npy")).toStdString());
+    QCOMPARE(exported.data.size(), field->image->values.size());
+    for (std::size_t i = 0; i < exported.data.size(); ++i)
+      QCOMPARE(float(exported.data[i]), field->image->values[i]);
+
+    // The copied commands, run with the test's CLI, draw what is shown.
+    const auto run = [&](QString command, const QString& out_name) {
+      command.replace(QRegularExpression(QStringLiteral("--out \\S+$")),
+                      QStringLiteral("--out '%1'").arg(dir.filePath(out_name)));
+      command.replace(QStringLiteral("diffuscope-cli "), QStringLiteral(DS_CLI_PATH " --quiet "));
+      QProcess cli;
+      cli.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), command});
+      if (!cli.waitForFinished(120000) || cli.exitCode() != 0)
+        qWarning("%s: %s", qPrintable(command), cli.readAllStandardError().constData());
+      return ds::read_npy(dir.filePath(out_name).toStdString());
+    };
+    const auto again = run(window_->fieldCliCommand(), QStringLiteral("again.npy"));
+    QCOMPARE(again.data.size(), field->image->values.size());
+    for (std::size_t i = 0; i < again.data.size(); ++i)
+      QVERIFY(std::abs(again.data[i] - field->image->values[i]) <=
+              1e-5 * std::abs(field->image->values[i]));
+    const auto redrawn = run(window_->cloudCliCommand(), QStringLiteral("cloud_again.npy"));
+    QCOMPARE(redrawn.data.size(), cloud->cloud->size());
+    double worst = 0.0;
+    for (std::size_t i = 0; i < redrawn.data.size(); ++i)
+      worst = std::max(worst, std::abs(redrawn.data[i] - (*cloud->cloud)[i]));
+    qInfo("CLI vs GUI catalogue: largest difference %.3g (positions in Mpc/h)", worst);
+    QVERIFY(worst < 1e-3);
+
+    // Files open in their workspace: a field in Fields, a missing file is an error.
+    window_->openFile(dir.filePath(QStringLiteral("field.npy")));
+    QVERIFY(!window_->inferenceShown());
+    QVERIFY(wait_for(
+        [&] { return fields->snapshot()->source.startsWith(QStringLiteral("field.npy")); }, 30000));
+    window_->openFile(dir.filePath(QStringLiteral("missing.h5")));
+    QVERIFY(window_->lastErrorMessage().contains(QStringLiteral("missing.h5")));
+    window_->openFile(dir.filePath(QStringLiteral("field.h5")));
+    QVERIFY(window_->inferenceShown());  // a dataset: an observation for Inference
   }
 };
 

@@ -14,6 +14,7 @@
 #include "diffuscope/cosmology/cosmology.h"
 #include "diffuscope/error.h"
 #include "diffuscope/runtime.h"
+#include "diffuscope/train/model_file.h"
 #include "nets/unet.h"
 #include "pointcloud/point_model_impl.h"
 #include "train/named_tensors.h"
@@ -276,17 +277,7 @@ PointCloudModel PointCloudModel::load(const std::string& path, Device device, bo
 }
 
 bool PointCloudModel::is_point_model(const std::string& path) {
-  if (!is_hdf5_file(path)) return false;
-  try {
-    const auto file = detail::Hdf5File::open_read(path);
-    if (!file.has_attribute("/", "format") ||
-        file.string_attribute("/", "format") != "diffuscope-model" || !file.exists("/config"))
-      return false;
-    const auto config = json::parse(file.read_string("/config"));
-    return config.is_object() && config.value("modality", "") == "points";
-  } catch (const std::exception&) {
-    return false;
-  }
+  return model_file_modality(path) == "points";
 }
 
 PointCloudModel PointCloudModel::with_random_weights(const PointNetConfig& network,

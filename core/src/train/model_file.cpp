@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "data/hdf5_file.h"
 #include "diffuscope/data/atomic_file.h"
@@ -75,6 +76,20 @@ void write_model_checkpoint(const std::string& path, const ModelCheckpoint& c) {
       file.write("/train/validation", {c.validation.size() / 3, 3}, c.validation.data());
     file.close();
   });
+}
+
+std::string model_file_modality(const std::string& path) {
+  if (!is_hdf5_file(path)) return {};
+  try {
+    const auto file = detail::Hdf5File::open_read(path);
+    if (!file.has_attribute("/", "format") ||
+        file.string_attribute("/", "format") != "diffuscope-model" || !file.exists("/config"))
+      return {};
+    const auto config = nlohmann::json::parse(file.read_string("/config"));
+    return config.is_object() ? config.value("modality", std::string()) : std::string();
+  } catch (const std::exception&) {
+    return {};
+  }
 }
 
 ModelCheckpoint read_model_checkpoint(const std::string& path, CheckpointParts parts) {

@@ -147,6 +147,9 @@ TEST(PointCloudModel, RecognisesOnlyPointModels) {
   other.weights.push_back({"w", {1}, {1.0f}});
   write_model_checkpoint(dir.file("field.h5"), other);
   EXPECT_FALSE(PointCloudModel::is_point_model(dir.file("field.h5")));
+  EXPECT_EQ(model_file_modality(dir.file("field.h5")), "field2d");
+  EXPECT_EQ(model_file_modality(field_model), "field2d");
+  EXPECT_EQ(model_file_modality(dir.file("missing.h5")), "");
   std::ofstream(dir.file("text.h5")) << "not hdf5";
   EXPECT_FALSE(PointCloudModel::is_point_model(dir.file("text.h5")));
   try {

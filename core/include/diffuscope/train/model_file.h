@@ -43,6 +43,10 @@ enum class CheckpointParts { Inference, Everything };
 // True when the file starts with the HDF5 signature (without opening it as HDF5).
 bool is_hdf5_file(const std::string& path);
 
+// The "modality" of a Diffuscope model file ("field2d", "points"), or "" for any other file (not
+// HDF5, another HDF5 file such as a dataset or a likelihood grid, unreadable). Never throws.
+std::string model_file_modality(const std::string& path);
+
 // Atomic: a temporary file beside `path`, renamed on success. Throws FileError naming the path.
 void write_model_checkpoint(const std::string& path, const ModelCheckpoint& checkpoint);
 
