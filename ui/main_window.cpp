@@ -29,6 +29,7 @@
 #include "ui/cloud_view/point_cloud_view.h"
 #include "ui/emulator/field_ensemble.h"
 #include "ui/emulator/halo_statistics.h"
+#include "ui/emulator/one_p.h"
 #include "ui/field_view/denoising_panel.h"
 #include "ui/field_view/field_viewport.h"
 #include "ui/field_workspace.h"
@@ -39,6 +40,7 @@
 #include "ui/jobs/job_status_widget.h"
 #include "ui/plots/ensemble_panel.h"
 #include "ui/plots/halo_stats_panel.h"
+#include "ui/plots/one_p_panel.h"
 #include "ui/plots/plot_export.h"
 #include "ui/plots/power_spectrum_plot.h"
 
@@ -669,6 +671,25 @@ void MainWindow::buildEnsembleDock() {
   addDockWidget(Qt::LeftDockWidgetArea, denoising_dock);
   tabifyDockWidget(ensemble_dock_, denoising_dock);
   ensemble_dock_->raise();
+  one_p_ = new OneP(runner_, this);
+  one_p_panel_ = new OnePPanel(this);
+  auto* one_p_dock = new QDockWidget(tr("1P"), this);
+  one_p_dock->setObjectName(QStringLiteral("onePDock"));
+  one_p_dock->setWidget(one_p_panel_);
+  addDockWidget(Qt::LeftDockWidgetArea, one_p_dock);
+  tabifyDockWidget(ensemble_dock_, one_p_dock);
+  ensemble_dock_->raise();
+  connect(one_p_, &OneP::snapshotChanged, one_p_panel_, &OnePPanel::setSnapshot);
+  connect(one_p_, &OneP::computingChanged, one_p_panel_, &OnePPanel::setComputing);
+  connect(one_p_panel_, &OnePPanel::cancelRequested, one_p_, &OneP::cancel);
+  connect(one_p_panel_, &OnePPanel::startRequested, this, [this](const OnePSettings& s) {
+    if (!workspace_->emulator()) {
+      showError(tr("1P comparison"), tr("The 1P comparison needs an emulator: choose it in the "
+                                        "toolbar or open a model first"));
+      return;
+    }
+    one_p_->start(workspace_->emulator(), settings_.field, s);
+  });
   // An ensemble follows every refined emulated field: the sliders rested.
   connect(workspace_, &FieldWorkspace::snapshotChanged, this,
           [this](const std::shared_ptr<const FieldSnapshot>& s) {

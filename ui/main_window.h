@@ -18,6 +18,8 @@ namespace dsui {
 
 class DenoisingPanel;
 class EnsemblePanel;
+class OneP;
+class OnePPanel;
 class HaloStatistics;
 class HaloStatsPanel;
 class FieldEnsemble;
@@ -50,6 +52,8 @@ class MainWindow : public QMainWindow {
   FieldEnsemble* fieldEnsemble() const { return ensemble_; }
   EnsemblePanel* ensemblePanel() const { return ensemble_panel_; }
   DenoisingPanel* denoisingPanel() const { return denoising_panel_; }
+  OneP* oneP() const { return one_p_; }
+  OnePPanel* onePPanel() const { return one_p_panel_; }
   HaloStatistics* haloStatistics() const { return halo_stats_; }
   HaloStatsPanel* haloStatsPanel() const { return halo_stats_panel_; }
   // The workspaces are tabs: Fields (the field view with its docks) and Inference.
@@ -122,6 +126,8 @@ class MainWindow : public QMainWindow {
   EnsemblePanel* ensemble_panel_ = nullptr;
   QDockWidget* ensemble_dock_ = nullptr;
   DenoisingPanel* denoising_panel_ = nullptr;
+  OneP* one_p_ = nullptr;
+  OnePPanel* one_p_panel_ = nullptr;
   HaloStatistics* halo_stats_ = nullptr;
   HaloStatsPanel* halo_stats_panel_ = nullptr;
   QDockWidget* cloud_dock_ = nullptr;

@@ -19,8 +19,10 @@
 #include <QTest>
 #include <cmath>
 
+#include "diffuscope/cosmology/cosmology.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/diffusion/sampler.h"
+#include "diffuscope/mock/field_set.h"
 #include "diffuscope/stats/ensemble.h"
 #include "diffuscope/stats/knn_cdf.h"
 #include "diffuscope/stats/power_spectrum_2d.h"
@@ -28,6 +30,7 @@
 #include "ui/application.h"
 #include "ui/emulator/field_ensemble.h"
 #include "ui/emulator/halo_statistics.h"
+#include "ui/emulator/one_p.h"
 #include "ui/field_view/denoising_panel.h"
 #include "ui/field_workspace.h"
 #include "ui/halo_workspace.h"
@@ -35,6 +38,7 @@
 #include "ui/main_window.h"
 #include "ui/plots/ensemble_panel.h"
 #include "ui/plots/halo_stats_panel.h"
+#include "ui/plots/one_p_panel.h"
 
 using namespace dsui;
 
@@ -454,6 +458,59 @@ class EmulatorWorkspaceTest : public QObject {
     QVERIFY(window_->lastErrorMessage().contains(QStringLiteral("missing.h5")));
     window_->openFile(dir.filePath(QStringLiteral("field.h5")));
     QVERIFY(window_->inferenceShown());  // a dataset: an observation for Inference
+  }
+
+  void onePComparesParameterEffectsAtFixedNoise() {
+    openWindow();
+    FieldWorkspace* fields = window_->fieldWorkspace();
+    QVERIFY(wait_for([&] { return fields->snapshot() && fields->snapshot()->refined; }, 60000));
+    window_->fieldEnsemble()->cancel();
+    OnePSettings settings;
+    settings.parameter = 1;  // sigma_8
+    settings.values = 3;
+    settings.seeds = 2;
+    settings.steps = 4;
+    OneP* one_p = window_->oneP();
+    one_p->start(fields->emulator(), fields->parameters(), settings);
+    QVERIFY(wait_for([&] { return one_p->snapshot() && one_p->snapshot()->complete; }, 120000));
+    const auto s = one_p->snapshot();
+    QCOMPARE(int(s->curves.size()), 3);
+    QCOMPARE(s->curves[0].value, 0.6);
+    QCOMPARE(s->curves[2].value, 1.0);
+    // Against core: the mocks' ratio at sigma_8 = 1.0 is P(1.0) / P(fiducial), seed by seed.
+    ds::MockFieldSettings mock;
+    mock.kind = ds::MockFieldKind::Zeldovich;
+    mock.n = 64;
+    ds::Cosmology fid, high;
+    fid.omega_m = high.omega_m = s->fiducial.omega_m;
+    fid.sigma_8 = s->fiducial.sigma_8;
+    high.sigma_8 = 1.0;
+    ds::SampleSet hi_set, fid_set;
+    for (std::uint64_t seed = 1; seed <= 2; ++seed) {
+      hi_set.push_back(
+          ds::cut_at_nyquist(
+              ds::power_spectrum_2d(ds::make_field_generator(mock, high)->draw(seed)), 64, 25.0)
+              .pk);
+      fid_set.push_back(
+          ds::cut_at_nyquist(ds::power_spectrum_2d(ds::make_field_generator(mock, fid)->draw(seed)),
+                             64, 25.0)
+              .pk);
+    }
+    const auto expected = ds::ensemble_envelope(ds::ratio_to_fiducial(hi_set, fid_set));
+    expect_close(s->curves[2].mocks.mean, expected.mean, "1P mocks sigma_8 = 1.0");
+    // sigma_8 up raises the large-scale power of the mocks, and of the emulator's fields.
+    QVERIFY(s->curves[2].mocks.mean[1] > 1.2);
+    QVERIFY(s->curves[0].mocks.mean[1] < 0.9);
+    qInfo("1P sigma_8: emulator ratio at k[1] %.2f (0.6) .. %.2f (1.0), mocks %.2f .. %.2f",
+          s->curves[0].emulated.mean[1], s->curves[2].emulated.mean[1], s->curves[0].mocks.mean[1],
+          s->curves[2].mocks.mean[1]);
+    QVERIFY(s->curves[2].emulated.mean[1] > s->curves[0].emulated.mean[1]);
+    OnePPanel* panel = window_->onePPanel();
+    QVERIFY(wait_for([&] { return panel->snapshot() == s; }, 5000));
+    QCOMPARE(panel->plot()->graphCount(), 4 * 3);
+    window_->findChild<QDockWidget*>(QStringLiteral("onePDock"))->raise();
+    QTest::qWait(200);
+    dstest::save_screenshot(window_->grab().toImage(), QStringLiteral("emulator_one_p"));
   }
 };
 
