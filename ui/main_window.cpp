@@ -34,6 +34,7 @@
 #include "ui/field_view/field_viewport.h"
 #include "ui/field_workspace.h"
 #include "ui/halo_workspace.h"
+#include "ui/inference/inference_plots.h"
 #include "ui/inference/inference_view.h"
 #include "ui/inference/inference_workspace.h"
 #include "ui/jobs/job_runner.h"
@@ -43,6 +44,7 @@
 #include "ui/plots/one_p_panel.h"
 #include "ui/plots/plot_export.h"
 #include "ui/plots/power_spectrum_plot.h"
+#include "ui/teaching/guide_panel.h"
 
 namespace dsui {
 
@@ -92,6 +94,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   buildEnsembleDock();
   buildHaloStatsDock();
+  buildGuide();
 
   job_status_ = new JobStatusWidget(runner_, this);
   statusBar()->addPermanentWidget(job_status_);
@@ -108,7 +111,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     if (index == 1) {
       hidden_docks_.clear();
       for (QDockWidget* dock : findChildren<QDockWidget*>())
-        if (dock->isVisible()) {
+        if (dock->isVisible() && dock != guide_dock_) {
           hidden_docks_.append(dock);
           dock->hide();
         }
@@ -173,6 +176,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             (void)path;
           });
 
+  if (settings_.teaching)
+    teaching_action_->setChecked(true);  // applies it
+  else
+    guide_dock_->hide();
   if (settings_.use_emulator)
     workspace_->loadModel(settings_.model_path);
   else
@@ -231,6 +238,7 @@ void MainWindow::buildMenus() {
   quit->setShortcut(QKeySequence::Quit);
 
   QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  edit_menu_ = edit;
   edit->addAction(tr("Copy the CLI command of this &field"), this, [this] {
     const QString command = fieldCliCommand();
     if (command.isEmpty())
@@ -273,6 +281,16 @@ void MainWindow::buildMenus() {
     workspace_->setEmulatorSchedule(schedule);
     if (workspace_->source() == FieldSource::Emulator) workspace_->requestField(settings_.field);
   });
+
+  view->addSeparator();
+  teaching_action_ = view->addAction(tr("&Teaching mode"));
+  teaching_action_->setObjectName(QStringLiteral("teachingModeAction"));
+  teaching_action_->setCheckable(true);
+  teaching_action_->setShortcut(QKeySequence(Qt::Key_F8));
+  teaching_action_->setToolTip(
+      tr("Larger text, fewer controls, explanations of every view and "
+         "a guided tour of the method"));
+  connect(teaching_action_, &QAction::toggled, this, &MainWindow::setTeachingMode);
 
   QMenu* infer = menuBar()->addMenu(tr("&Inference"));
   QAction* infer_field =
@@ -321,12 +339,12 @@ void MainWindow::buildToolBar() {
     else
       useEmulator();
   });
-  bar->addWidget(new QLabel(tr(" Resolution "), bar));
+  expert_toolbar_actions_ << bar->addWidget(new QLabel(tr(" Resolution "), bar));
   resolution_box_ = new QComboBox(bar);
   for (int n : {64, 128, 256, 512})
     resolution_box_->addItem(QString::number(n) + QStringLiteral("²"), n);
   resolution_box_->setCurrentIndex(std::max(0, resolution_box_->findData(settings_.resolution)));
-  bar->addWidget(resolution_box_);
+  expert_toolbar_actions_ << bar->addWidget(resolution_box_);
   syncSourceBox();
   connect(resolution_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int) {
     settings_.resolution = resolution_box_->currentData().toInt();
@@ -722,6 +740,87 @@ void MainWindow::buildHaloStatsDock() {
           [this](const std::shared_ptr<const HaloSnapshot>& s) {
             if (s->refined) halo_stats_->request(s);
           });
+}
+
+void MainWindow::buildGuide() {
+  base_font_ = font();
+  guide_panel_ = new GuidePanel(this);
+  guide_dock_ = new QDockWidget(tr("Guide"), this);
+  guide_dock_->setObjectName(QStringLiteral("guideDock"));
+  guide_dock_->setWidget(guide_panel_);
+  addDockWidget(Qt::RightDockWidgetArea, guide_dock_);
+  const std::pair<QWidget*, const char*> hover[] = {{viewport_, "field"},
+                                                    {spectrum_plot_, "power_spectrum"},
+                                                    {ensemble_panel_, "ensemble"},
+                                                    {denoising_panel_, "denoising"},
+                                                    {cloud_view_, "halos"},
+                                                    {halo_stats_panel_, "halo_statistics"},
+                                                    {one_p_panel_, "one_p"},
+                                                    {inference_view_->mapPlot(), "likelihood"},
+                                                    {inference_view_->tracePlot(), "trace"},
+                                                    {inference_view_->cornerPlot(), "corner"}};
+  for (const auto& [widget, key] : hover)
+    guide_panel_->explainOnHover(widget, QString::fromLatin1(key));
+  const auto raise = [this](const char* name) {
+    if (auto* dock = findChild<QDockWidget*>(QString::fromLatin1(name))) {
+      dock->show();
+      dock->raise();
+    }
+  };
+  std::vector<TourStep> tour;
+  tour.push_back({QStringLiteral("field"), [this] {
+                    showFields();
+                    if (workspace_->source() != FieldSource::Emulator) useEmulator();
+                  }});
+  tour.push_back({QStringLiteral("power_spectrum"), [raise] { raise("powerSpectrumDock"); }});
+  tour.push_back({QStringLiteral("ensemble"), [raise] { raise("ensembleDock"); }});
+  tour.push_back({QStringLiteral("denoising"), [this, raise] {
+                    raise("denoisingDock");
+                    denoising_panel_->setFrame(0);
+                    denoising_panel_->play();
+                  }});
+  tour.push_back({QStringLiteral("halos"), [raise] { raise("pointCloudDock"); }});
+  tour.push_back({QStringLiteral("halo_statistics"), [raise] { raise("haloStatsDock"); }});
+  tour.push_back({QStringLiteral("likelihood"), [this] {
+                    // A Gaussian mock at the fiducial cosmology and its exact likelihood map:
+                    // quick on any CPU, with a known answer.
+                    showInference();
+                    inference_view_->setLikelihoodKind(ds::LikelihoodKind::ExactGrf);
+                    inference_view_->setMapGrid(30, true);
+                    auto once = std::make_shared<QMetaObject::Connection>();
+                    *once = connect(inference_, &InferenceWorkspace::observationChanged, this,
+                                    [this, once] {
+                                      disconnect(*once);
+                                      inference_view_->startMap();
+                                    });
+                    inference_->drawMock(MockRequest{});
+                  }});
+  tour.push_back({QStringLiteral("chains"), [this] {
+                    showInference();
+                    inference_->addStart({0.2, 0.7});
+                    inference_->addStart({0.4, 0.9});
+                    inference_view_->setSampler(SamplerChoice::Nuts, 100, 400);
+                    inference_view_->startChains();
+                  }});
+  tour.push_back({QStringLiteral("trace"), [this] { showInference(); }});
+  tour.push_back({QStringLiteral("corner"), [this] { showInference(); }});
+  guide_panel_->setTour(std::move(tour));
+}
+
+void MainWindow::setTeachingMode(bool on) {
+  settings_.teaching = on;
+  if (teaching_action_->isChecked() != on) {
+    const QSignalBlocker quiet(teaching_action_);
+    teaching_action_->setChecked(on);
+  }
+  QFont f = base_font_;
+  if (on) f.setPointSizeF(base_font_.pointSizeF() * 1.3);
+  setFont(f);
+  viewport_->setPanelScale(on ? 1.5f : 1.0f);
+  for (QAction* a : expert_toolbar_actions_) a->setVisible(!on);
+  edit_menu_->menuAction()->setVisible(!on);
+  guide_dock_->setVisible(on);
+  if (!on) guide_panel_->stopTour();
 }
 
 void MainWindow::exportIntoFolder(const QString& title,

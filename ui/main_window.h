@@ -2,6 +2,7 @@
 // job progress in the status bar. Wiring only; the work happens in the workspace's jobs.
 #pragma once
 
+#include <QFont>
 #include <QMainWindow>
 #include <QPointer>
 #include <functional>
@@ -9,7 +10,9 @@
 
 #include "ui/settings.h"
 
+class QAction;
 class QComboBox;
+class QMenu;
 class QDockWidget;
 class QMessageBox;
 class QTabWidget;
@@ -18,6 +21,7 @@ namespace dsui {
 
 class DenoisingPanel;
 class EnsemblePanel;
+class GuidePanel;
 class OneP;
 class OnePPanel;
 class HaloStatistics;
@@ -54,6 +58,11 @@ class MainWindow : public QMainWindow {
   DenoisingPanel* denoisingPanel() const { return denoising_panel_; }
   OneP* oneP() const { return one_p_; }
   OnePPanel* onePPanel() const { return one_p_panel_; }
+  GuidePanel* guidePanel() const { return guide_panel_; }
+  // Teaching mode (View menu, remembered): larger text in widgets and the Cosmology panel, a
+  // reduced control deck, the Guide panel with explanations on hover and the guided tour.
+  void setTeachingMode(bool on);
+  bool teachingMode() const { return settings_.teaching; }
   HaloStatistics* haloStatistics() const { return halo_stats_; }
   HaloStatsPanel* haloStatsPanel() const { return halo_stats_panel_; }
   // The workspaces are tabs: Fields (the field view with its docks) and Inference.
@@ -108,6 +117,7 @@ class MainWindow : public QMainWindow {
   void showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapshot);
   void buildEnsembleDock();
   void buildHaloStatsDock();
+  void buildGuide();
   // Asks for a folder and calls `write` with it; reports the count of files written.
   void exportIntoFolder(const QString& title,
                         const std::function<QStringList(const QString&)>& write);
@@ -128,6 +138,12 @@ class MainWindow : public QMainWindow {
   DenoisingPanel* denoising_panel_ = nullptr;
   OneP* one_p_ = nullptr;
   OnePPanel* one_p_panel_ = nullptr;
+  GuidePanel* guide_panel_ = nullptr;
+  QDockWidget* guide_dock_ = nullptr;
+  QAction* teaching_action_ = nullptr;
+  QMenu* edit_menu_ = nullptr;
+  QList<QAction*> expert_toolbar_actions_;  // hidden in teaching mode
+  QFont base_font_;
   HaloStatistics* halo_stats_ = nullptr;
   HaloStatsPanel* halo_stats_panel_ = nullptr;
   QDockWidget* cloud_dock_ = nullptr;

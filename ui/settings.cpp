@@ -38,6 +38,7 @@ AppSettings AppSettings::load(QSettings& store) {
       std::clamp(store.value("ensemble/steps", defaults.ensemble_steps).toInt(), 2, 1000);
   s.colormap = load_choice(store, "view/colormap", ds::kColormaps, defaults.colormap);
   s.scaling = load_choice(store, "view/scaling", ds::kFieldScalings, defaults.scaling);
+  s.teaching = store.value("view/teaching", defaults.teaching).toBool();
   s.window_geometry = store.value("window/geometry").toByteArray();
   s.window_state = store.value("window/state").toByteArray();
   s.last_open_directory = store.value("files/last_open_directory").toString();
@@ -58,6 +59,7 @@ void AppSettings::save(QSettings& store) const {
   store.setValue("ensemble/steps", ensemble_steps);
   store.setValue("view/colormap", QString::fromLatin1(ds::kColormaps.name(colormap)));
   store.setValue("view/scaling", QString::fromLatin1(ds::kFieldScalings.name(scaling)));
+  store.setValue("view/teaching", teaching);
   store.setValue("window/geometry", window_geometry);
   store.setValue("window/state", window_state);
   store.setValue("files/last_open_directory", last_open_directory);

@@ -23,6 +23,7 @@ struct AppSettings {
   double box_size = 25.0;             // Mpc/h, CAMELS maps
   ds::Colormap colormap = ds::Colormap::Viridis;
   ds::FieldScaling scaling = ds::FieldScaling::Linear;
+  bool teaching = false;       // teaching mode: larger text, a reduced deck, the guide panel
   QByteArray window_geometry;  // QMainWindow::saveGeometry
   QByteArray window_state;     // QMainWindow::saveState (docks and toolbars)
   QString last_open_directory;

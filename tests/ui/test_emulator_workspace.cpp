@@ -19,6 +19,7 @@
 #include <QTest>
 #include <cmath>
 
+#include <QAction>
 #include "diffuscope/cosmology/cosmology.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/diffusion/sampler.h"
@@ -32,13 +33,17 @@
 #include "ui/emulator/halo_statistics.h"
 #include "ui/emulator/one_p.h"
 #include "ui/field_view/denoising_panel.h"
+#include "ui/field_view/field_viewport.h"
 #include "ui/field_workspace.h"
 #include "ui/halo_workspace.h"
+#include "ui/inference/inference_workspace.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/main_window.h"
 #include "ui/plots/ensemble_panel.h"
 #include "ui/plots/halo_stats_panel.h"
 #include "ui/plots/one_p_panel.h"
+#include "ui/plots/power_spectrum_plot.h"
+#include "ui/teaching/guide_panel.h"
 
 using namespace dsui;
 
@@ -511,6 +516,71 @@ class EmulatorWorkspaceTest : public QObject {
     window_->findChild<QDockWidget*>(QStringLiteral("onePDock"))->raise();
     QTest::qWait(200);
     dstest::save_screenshot(window_->grab().toImage(), QStringLiteral("emulator_one_p"));
+  }
+
+  void teachingModeGuidesThroughTheMethod() {
+    openWindow();
+    auto* action = window_->findChild<QAction*>(QStringLiteral("teachingModeAction"));
+    QVERIFY(action && action->isCheckable() && !action->isChecked());
+    auto* guide_dock = window_->findChild<QDockWidget*>(QStringLiteral("guideDock"));
+    QVERIFY(!guide_dock->isVisible());
+    const qreal normal = window_->font().pointSizeF();
+    action->trigger();
+    QVERIFY(window_->teachingMode());
+    QVERIFY(guide_dock->isVisible());
+    QVERIFY(window_->font().pointSizeF() > 1.25 * normal);
+    QCOMPARE(window_->fieldViewport()->panelScale(), 1.5f);
+    // Hovering a view explains it.
+    GuidePanel* guide = window_->guidePanel();
+    QEvent enter(QEvent::Enter);
+    QApplication::sendEvent(window_->powerSpectrumPlot(), &enter);
+    QCOMPARE(guide->topic(), QStringLiteral("power_spectrum"));
+    QVERIFY(guide->text().contains(QStringLiteral("wavenumber")));
+
+    // The tour drives the application: fields, their statistics, then a likelihood map and chains.
+    guide->startTour();
+    QCOMPARE(guide->tourStep(), 0);
+    QCOMPARE(guide->topic(), QStringLiteral("field"));
+    QVERIFY(!window_->inferenceShown());
+    FieldWorkspace* fields = window_->fieldWorkspace();
+    QVERIFY(wait_for([&] { return fields->snapshot() && fields->snapshot()->refined; }, 60000));
+    guide->next();
+    guide->next();
+    guide->next();
+    QCOMPARE(guide->topic(), QStringLiteral("denoising"));
+    QVERIFY(window_->denoisingPanel()->playing() ||
+            window_->denoisingPanel()->frame() + 1 ==
+                int(fields->snapshot()->trajectory->frames.size()));
+    dstest::save_screenshot(window_->grab().toImage(), QStringLiteral("teaching_mode"));
+    guide->next();
+    guide->next();
+    guide->next();
+    QCOMPARE(guide->topic(), QStringLiteral("likelihood"));
+    QVERIFY(window_->inferenceShown());
+    QVERIFY(guide_dock->isVisible());  // the guide stays when the Inference tab is shown
+    InferenceWorkspace* inference = window_->inferenceWorkspace();
+    QVERIFY(wait_for([&] { return inference->observation() && inference->isMapRunning(); }, 60000));
+    guide->next();
+    QCOMPARE(guide->topic(), QStringLiteral("chains"));
+    QVERIFY(wait_for([&] { return inference->isChainRunning(); }, 60000));
+    QTest::qWait(500);
+    dstest::save_screenshot(window_->grab().toImage(), QStringLiteral("teaching_tour_chains"));
+    guide->next();
+    guide->next();
+    QCOMPARE(guide->topic(), QStringLiteral("corner"));
+    guide->next();  // Finish
+    QCOMPARE(guide->tourStep(), -1);
+
+    // Remembered.
+    window_->close();
+    window_->jobRunner()->cancelAll();
+    QVERIFY(window_->jobRunner()->waitForIdle(20000));
+    window_.reset();
+    openWindow();
+    QVERIFY(window_->teachingMode());
+    QVERIFY(window_->findChild<QDockWidget*>(QStringLiteral("guideDock"))->isVisible());
+    window_->setTeachingMode(false);
+    QCOMPARE(window_->font().pointSizeF(), normal);
   }
 };
 

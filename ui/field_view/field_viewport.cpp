@@ -89,6 +89,11 @@ void FieldViewport::setScaling(ds::FieldScaling scaling) {
   Q_EMIT scalingChanged(scaling);
 }
 
+void FieldViewport::setPanelScale(float scale) {
+  imgui_.setFontScale(scale);
+  update();
+}
+
 void FieldViewport::setStatusText(const QString& text) {
   controls_.status = text.toStdString();
   update();

@@ -57,7 +57,12 @@ class FieldViewport : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   void setScaling(ds::FieldScaling scaling);
   ds::FieldScaling scaling() const { return controls_.scaling; }
 
-  void setStatusText(const QString& text);  // the panel's last line, e.g. "64x64 GRF, 12 ms"
+  void setStatusText(const QString& text);
+  // Scale of the Cosmology panel's text and widgets (1: normal; teaching mode uses more).
+  void setPanelScale(float scale);
+  float panelScale() const {
+    return imgui_.fontScale();
+  }  // the panel's last line, e.g. "64x64 GRF, 12 ms"
 
   // zoom 1 = the field fills the shorter side of the widget; pan in widget pixels.
   void resetView();

@@ -205,6 +205,7 @@ void ImGuiLayer::beginFrame(QSize logical_size, qreal device_pixel_ratio) {
   ImGuiIO& io = ImGui::GetIO();
   io.DisplaySize = ImVec2(float(logical_size.width()), float(logical_size.height()));
   io.DisplayFramebufferScale = ImVec2(float(device_pixel_ratio), float(device_pixel_ratio));
+  io.FontGlobalScale = font_scale_;
   const double seconds = clock_.isValid() ? double(clock_.nsecsElapsed()) * 1e-9 : 1.0 / 60.0;
   clock_.restart();
   io.DeltaTime = std::max(float(seconds), 1e-6f);  // ImGui asserts on a zero time step

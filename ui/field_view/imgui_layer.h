@@ -52,6 +52,9 @@ class ImGuiLayer {
   // previously current ImGui context.
   void beginFrame(QSize logical_size, qreal device_pixel_ratio);
   void endFrame();
+  // Text and widget scale of the panels (teaching mode: larger), from the next frame on.
+  void setFontScale(float scale) { font_scale_ = scale; }
+  float fontScale() const { return font_scale_; }
 
   // From the last frame: ImGui owns the mouse (hovering or dragging one of its windows, a popup
   // open) or the keyboard (a text field is active).
@@ -81,6 +84,7 @@ class ImGuiLayer {
   std::deque<InputEvent> queue_;
   QElapsedTimer clock_;
   QByteArray clipboard_;  // keeps the text ImGui borrows from GetClipboardTextFn alive
+  float font_scale_ = 1.0f;
 };
 
 }  // namespace dsui
