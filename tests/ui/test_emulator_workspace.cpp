@@ -17,6 +17,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <cmath>
 
 #include <QAction>
@@ -581,6 +582,27 @@ class EmulatorWorkspaceTest : public QObject {
     QVERIFY(window_->findChild<QDockWidget*>(QStringLiteral("guideDock"))->isVisible());
     window_->setTeachingMode(false);
     QCOMPARE(window_->font().pointSizeF(), normal);
+  }
+
+  void destroyingTheRunnerStartsNothingFromJobOwners() {
+    // A workspace restarts queued work when its job is destroyed (the latest slider position).
+    // When the window closes, the runner deletes its jobs: nothing may start on it then (it did:
+    // a use-after-free found by valgrind when the window closed with a field queued).
+    auto runner = std::make_unique<JobRunner>();
+    int restarts = 0;
+    Job* job = runner->start(QStringLiteral("slow"), [](const ds::JobContext& ctx) {
+      for (int i = 0; i < 50 && !ctx.cancelled(); ++i) QThread::msleep(10);
+      return JobRunner::Publish([] {});
+    });
+    QObject owner;
+    JobRunner* raw = runner.get();
+    connect(job, &QObject::destroyed, &owner, [&restarts, raw] {
+      ++restarts;
+      raw->start(QStringLiteral("queued"),
+                 [](const ds::JobContext&) { return JobRunner::Publish([] {}); });
+    });
+    runner.reset();
+    QCOMPARE(restarts, 0);
   }
 };
 

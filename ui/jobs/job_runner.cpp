@@ -34,6 +34,10 @@ JobRunner::JobRunner(QObject* parent, int max_threads) : QObject(parent) {
 JobRunner::~JobRunner() {
   cancelAll();
   pool_.waitForDone();
+  // The jobs are deleted with the runner (they are its children). Their owners listen to
+  // `destroyed` to start queued work (the latest slider position): during shutdown that would
+  // start a job on this half-destroyed runner. Nobody hears about jobs deleted from here on.
+  for (Job* job : findChildren<Job*>(Qt::FindDirectChildrenOnly)) job->disconnect();
 }
 
 void JobRunner::post(QObject* receiver, std::function<void()> fn) {
