@@ -8,9 +8,22 @@
 #include <QSet>
 #include <QSettings>
 #include <QString>
+#include <QTest>
 #include <QTimer>
+#include <functional>
 
 namespace dstest {
+
+// Processes events until done() or the timeout; false on timeout.
+inline bool wait_for(const std::function<bool()>& done, int timeout_ms) {
+  QElapsedTimer timer;
+  timer.start();
+  while (!done()) {
+    if (timer.elapsed() > timeout_ms) return false;
+    QTest::qWait(10);
+  }
+  return true;
+}
 
 // The app starts on the emulator with an ensemble behind it; these tests exercise the mock
 // path and keep the cores for themselves: a mock source and the smallest ensemble.

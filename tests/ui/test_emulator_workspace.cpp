@@ -50,15 +50,7 @@ using namespace dsui;
 
 namespace {
 
-bool wait_for(const std::function<bool()>& done, int timeout_ms) {
-  QElapsedTimer timer;
-  timer.start();
-  while (!done()) {
-    if (timer.elapsed() > timeout_ms) return false;
-    QTest::qWait(10);
-  }
-  return true;
-}
+using dstest::wait_for;
 
 std::vector<double> graph_values(QCPGraph* graph) {
   std::vector<double> out;
@@ -140,9 +132,19 @@ class EmulatorWorkspaceTest : public QObject {
     QVERIFY(wait_for([halos] { return halos->snapshot() && halos->snapshot()->refined; }, 60000));
     QCOMPARE(halos->modelName(), QStringLiteral("halos1000"));
     QCOMPARE(halos->snapshot()->n_points, std::int64_t(1000));
-    // The default ensemble: 8 members of DDIM 25.
+    // The default ensemble: 8 members of DDIM 25, drawn once the sliders rest.
     QCOMPARE(window_->fieldEnsemble()->settings().size, 8);
     QCOMPARE(window_->fieldEnsemble()->settings().steps, 25);
+    const auto e = waitForEnsemble(180000);
+    QVERIFY(e && e->complete);
+    QCOMPARE(int(e->emulated.size()), 8);
+    qInfo(
+        "default ensemble (8 x DDIM 25 + 8 mocks): %.1f s; reduced chi^2 %.2f +- %.2f, mocks "
+        "leave-one-out %.2f +- %.2f",
+        e->compute_ms * 1e-3, e->comparison.reduced_chi2, e->comparison.reduced_chi2_sd,
+        e->comparison.reference_reduced_chi2, e->comparison.reference_reduced_chi2_sd);
+    QTest::qWait(300);
+    dstest::save_screenshot(window_->grab().toImage(), QStringLiteral("emulator_start"));
   }
 
   void ensembleBandIsTheScatterOfItsFields() {

@@ -41,15 +41,7 @@ using namespace dsui;
 
 namespace {
 
-bool wait_for(const std::function<bool()>& done, int timeout_ms) {
-  QElapsedTimer timer;
-  timer.start();
-  while (!done()) {
-    if (timer.elapsed() > timeout_ms) return false;
-    QTest::qWait(10);
-  }
-  return true;
-}
+using dstest::wait_for;
 
 // Waits until the workspace's current map is complete.
 bool wait_for_map(const InferenceWorkspace& w, int timeout_ms) {

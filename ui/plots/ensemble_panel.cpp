@@ -16,6 +16,7 @@
 #include "diffuscope/data/npy.h"
 #include "ui/field_view/field_thumbnail.h"
 #include "ui/plots/plot_export.h"
+#include "ui/plots/plot_style.h"
 
 namespace dsui {
 
@@ -23,18 +24,6 @@ namespace {
 
 const QColor kEmulated(33, 145, 140);
 const QColor kMocks(90, 90, 90);
-
-QVector<double> to_vector(const std::vector<double>& v) {
-  return QVector<double>(v.begin(), v.end());
-}
-
-void set_log_axis(QCPAxis* axis) {
-  axis->setScaleType(QCPAxis::stLogarithmic);
-  QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
-  axis->setTicker(ticker);
-  axis->setNumberFormat("eb");
-  axis->setNumberPrecision(0);
-}
 
 QCPGraph* add_graph(QCustomPlot* plot, QCPAxisRect* rect, const QString& name, const QPen& pen,
                     QHash<QString, QCPGraph*>& keys) {
@@ -270,11 +259,11 @@ void EnsemblePanel::redraw() {
   const auto& s = *snapshot_;
   const auto& c = s.comparison;
   thumbnails_->setFields(s.emulated, s.mocks, s.settings.size, tr("mocks"));
-  const QVector<double> k = to_vector(s.k);
+  const QVector<double> k = to_qvector(s.k);
   const auto set = [&](const QString& name, const std::vector<double>& y) {
     QCPGraph* g = graph(name);
     if (y.size() == s.k.size())
-      g->setData(k, to_vector(y), true);
+      g->setData(k, to_qvector(y), true);
     else
       g->data()->clear();
   };
@@ -311,7 +300,7 @@ void EnsemblePanel::redraw() {
     centres << 0.5 * (s.histogram_edges[b] + s.histogram_edges[b + 1]);
   const auto hist = [&](int index, const std::vector<double>& density) {
     if (density.size() == std::size_t(centres.size()))
-      histogram_->graph(index)->setData(centres, to_vector(density), true);
+      histogram_->graph(index)->setData(centres, to_qvector(density), true);
     else
       histogram_->graph(index)->data()->clear();
   };

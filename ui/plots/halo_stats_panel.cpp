@@ -14,6 +14,7 @@
 #include "diffuscope/stats/knn_cdf.h"
 #include "ui/halo_workspace.h"
 #include "ui/plots/plot_export.h"
+#include "ui/plots/plot_style.h"
 
 namespace dsui {
 
@@ -23,16 +24,6 @@ QColor k_colour(std::size_t i) {
   static const QColor colours[] = {QColor(68, 1, 84), QColor(33, 145, 140), QColor(220, 120, 20),
                                    QColor(200, 40, 60)};
   return colours[i % 4];
-}
-
-QVector<double> to_vector(const std::vector<double>& v) {
-  return QVector<double>(v.begin(), v.end());
-}
-
-void log_axis(QCPAxis* axis) {
-  axis->setScaleType(QCPAxis::stLogarithmic);
-  QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
-  axis->setTicker(ticker);
 }
 
 std::vector<double> centres(const std::vector<double>& edges, bool geometric) {
@@ -75,12 +66,12 @@ HaloStatsPanel::HaloStatsPanel(QWidget* parent) : QWidget(parent) {
                                     new QCPTextElement(plot_, titles[i], QFont("sans", 9)));
     plot_->plotLayout()->addElement(2 * i + 1, 0, rects[i]);
   }
-  log_axis(rects[0]->axis(QCPAxis::atBottom));
+  set_log_axis(rects[0]->axis(QCPAxis::atBottom), QString(), false);
   rects[0]->axis(QCPAxis::atBottom)->setLabel(tr("r [Mpc/h]"));
-  log_axis(rects[1]->axis(QCPAxis::atBottom));
+  set_log_axis(rects[1]->axis(QCPAxis::atBottom), QString(), false);
   rects[1]->axis(QCPAxis::atBottom)->setLabel(tr("r [Mpc/h]"));
   rects[2]->axis(QCPAxis::atBottom)->setLabel(tr("log10 M [Msun/h]"));
-  log_axis(rects[2]->axis(QCPAxis::atLeft));
+  set_log_axis(rects[2]->axis(QCPAxis::atLeft), QString(), false);
   rects[2]->axis(QCPAxis::atLeft)->setLabel(tr("(Mpc/h)⁻³"));
   const auto add = [this](QCPAxisRect* rect, const QString& key, const QPen& pen) {
     QCPGraph* g = plot_->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
@@ -155,7 +146,7 @@ void HaloStatsPanel::redraw() {
   for (auto* g : graphs_) g->data()->clear();
   QCPAxisRect* knn_rect = plot_->axisRect(0);
   if (peaked_)
-    log_axis(knn_rect->axis(QCPAxis::atLeft));
+    set_log_axis(knn_rect->axis(QCPAxis::atLeft), QString(), false);
   else {
     knn_rect->axis(QCPAxis::atLeft)->setScaleType(QCPAxis::stLinear);
     knn_rect->axis(QCPAxis::atLeft)->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
@@ -167,7 +158,7 @@ void HaloStatsPanel::redraw() {
     const auto curve = [this](const QString& key, const std::vector<double>& x,
                               const std::vector<double>& y) {
       if (QCPGraph* g = graph(key); g && x.size() == y.size())
-        g->setData(to_vector(x), to_vector(y), true);
+        g->setData(to_qvector(x), to_qvector(y), true);
     };
     const auto view = [this](const std::vector<double>& v) {
       return peaked_ ? ds::peaked_cdf(v) : v;

@@ -9,6 +9,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "ui/plots/plot_style.h"
+
 namespace dsui {
 
 namespace {
@@ -16,9 +18,6 @@ QColor value_colour(std::size_t i, std::size_t count) {
   // From purple (low) to orange (high), viridis-like.
   const double t = count > 1 ? double(i) / double(count - 1) : 0.0;
   return QColor::fromHsvF(0.78 - 0.7 * t, 0.85, 0.75);
-}
-QVector<double> to_vector(const std::vector<double>& v) {
-  return QVector<double>(v.begin(), v.end());
 }
 }  // namespace
 
@@ -46,9 +45,7 @@ OnePPanel::OnePPanel(QWidget* parent) : QWidget(parent) {
   layout->addWidget(summary_);
   plot_ = new QCustomPlot(this);
   plot_->setMinimumHeight(260);
-  plot_->xAxis->setScaleType(QCPAxis::stLogarithmic);
-  plot_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-  plot_->xAxis->setLabel(tr("k [h/Mpc]"));
+  set_log_axis(plot_->xAxis, tr("k [h/Mpc]"), false);
   plot_->yAxis->setLabel(tr("P(k) / P_fiducial(k)"));
   plot_->legend->setVisible(true);
   plot_->legend->setFont(QFont(QStringLiteral("sans"), 8));
@@ -105,17 +102,17 @@ void OnePPanel::redraw() {
   plot_->clearGraphs();
   if (snapshot_) {
     const auto& s = *snapshot_;
-    const QVector<double> k = to_vector(s.k);
+    const QVector<double> k = to_qvector(s.k);
     const QString name = s.settings.parameter == 0 ? QStringLiteral("Ωm") : QStringLiteral("σ8");
     for (std::size_t i = 0; i < s.curves.size(); ++i) {
       const auto& c = s.curves[i];
       const QColor colour = value_colour(i, std::size_t(s.settings.values));
       QCPGraph* lo = plot_->addGraph();
-      lo->setData(k, to_vector(c.emulated.lower), true);
+      lo->setData(k, to_qvector(c.emulated.lower), true);
       lo->setPen(Qt::NoPen);
       lo->removeFromLegend();
       QCPGraph* hi = plot_->addGraph();
-      hi->setData(k, to_vector(c.emulated.upper), true);
+      hi->setData(k, to_qvector(c.emulated.upper), true);
       hi->setPen(Qt::NoPen);
       QColor fill = colour;
       fill.setAlpha(45);
@@ -123,11 +120,11 @@ void OnePPanel::redraw() {
       hi->setChannelFillGraph(lo);
       hi->removeFromLegend();
       QCPGraph* emu = plot_->addGraph();
-      emu->setData(k, to_vector(c.emulated.mean), true);
+      emu->setData(k, to_qvector(c.emulated.mean), true);
       emu->setPen(QPen(colour, 2.0));
       emu->setName(QStringLiteral("%1 = %2").arg(name).arg(c.value, 0, 'f', 2));
       QCPGraph* mock = plot_->addGraph();
-      mock->setData(k, to_vector(c.mocks.mean), true);
+      mock->setData(k, to_qvector(c.mocks.mean), true);
       mock->setPen(QPen(colour, 1.4, Qt::DashLine));
       mock->removeFromLegend();
     }

@@ -3,21 +3,12 @@
 #include <qcustomplot.h>
 
 #include <QVBoxLayout>
+
 #include <algorithm>
 #include <cmath>
+#include "ui/plots/plot_style.h"
 
 namespace dsui {
-
-namespace {
-void set_log_axis(QCPAxis* axis, const QString& label) {
-  axis->setScaleType(QCPAxis::stLogarithmic);
-  QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
-  axis->setTicker(ticker);
-  axis->setNumberFormat("eb");
-  axis->setNumberPrecision(0);
-  axis->setLabel(label);
-}
-}  // namespace
 
 PowerSpectrumPlot::PowerSpectrumPlot(QWidget* parent) : QWidget(parent) {
   plot_ = new QCustomPlot(this);
@@ -52,9 +43,8 @@ void PowerSpectrumPlot::setSpectra(const ds::PowerSpectrum& measured,
                                    const ds::PowerSpectrum& theory, const QString& title,
                                    const QString& theory_label, const QString& measured_label) {
   measured_ = measured;
-  auto to_vector = [](const std::vector<double>& v) { return QVector<double>(v.begin(), v.end()); };
-  plot_->graph(0)->setData(to_vector(measured.k), to_vector(measured.pk), true);
-  plot_->graph(1)->setData(to_vector(theory.k), to_vector(theory.pk), true);
+  plot_->graph(0)->setData(to_qvector(measured.k), to_qvector(measured.pk), true);
+  plot_->graph(1)->setData(to_qvector(theory.k), to_qvector(theory.pk), true);
   plot_->graph(1)->setVisible(!theory.k.empty());
   if (!theory_label.isEmpty()) plot_->graph(1)->setName(theory_label);
   plot_->graph(0)->setName(measured_label.isEmpty() ? tr("measured") : measured_label);
