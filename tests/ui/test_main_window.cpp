@@ -120,7 +120,7 @@ class MainWindowTest : public QObject {
   void viewsRenderNonBlankImages() {
     waitForGeneration(1);
     QTRY_VERIFY_WITH_TIMEOUT(window_->fieldViewport()->hasRenderedImage(), 10000);
-    QTRY_VERIFY_WITH_TIMEOUT(window_->pointCloudView()->hasRenderedPoints(), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(window_->pointCloudView()->hasRenderedPoints(), 60000);
     QTest::qWait(100);
     const QImage field = window_->fieldViewport()->grabFramebuffer();
     const QImage cloud = window_->pointCloudView()->grabFramebuffer();
