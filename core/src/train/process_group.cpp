@@ -1,6 +1,7 @@
 #include "train/process_group.h"
 
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #if defined(USE_C10D_GLOO) && defined(DS_HAVE_GLOO)
 #define DS_GLOO 1
@@ -20,9 +21,16 @@
 
 namespace ds::train {
 
+// LibTorch 2.x made Gloo and NCCL backends of a ProcessGroup; in 1.x they are process groups.
+#if TORCH_VERSION_MAJOR >= 2
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
+
 struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<Collectives> group;
   bool via_cpu = false;  // Gloo with CUDA tensors: reduce a CPU copy
 };
 
