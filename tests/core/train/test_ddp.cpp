@@ -1,8 +1,8 @@
 // Data-parallel training over Gloo with real processes (issue 19): two `diffuscope-cli train`
-// ranks on this CPU against one process with the union batch, a killed rank, a rank alone at the
-// rendezvous, and a resume with another world size. Each case runs the CLI (DS_CLI_PATH) as
-// children with a launcher environment; ports come from binding port 0, so parallel test runs
-// do not collide.
+// ranks on this CPU against one process with the union batch, a killed rank, SIGTERM to one
+// rank, a rank alone at the rendezvous, and a resume with another world size. Each case runs the
+// CLI (DS_CLI_PATH) as children with a launcher environment; ports come from binding port 0, so
+// parallel test runs do not collide.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -275,6 +275,28 @@ TEST_F(DataParallel, AKilledRankMakesTheOtherFailWithAMessage) {
         << err;
     EXPECT_NE(err.find("another rank died"), std::string::npos) << err;
   }
+}
+
+TEST_F(DataParallel, SigtermToOneRankStopsBothAfterTheSameStepAndRankZeroCheckpoints) {
+  auto args = train_args(config(2, 1000000), file("t.h5"));
+  args.erase(args.begin() + 2);  // not --quiet: rank 0's log shows the join
+  const int port = free_port();
+  Child r0 = spawn(args, rank_env(0, 2, port), file("t0.err"));
+  Child r1 = spawn(args, rank_env(1, 2, port), file("t1.err"));
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (read_text(r0.err).find("data-parallel training: 2 ranks") == std::string::npos &&
+         Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ::kill(r1.pid, SIGTERM);  // as scancel or --signal would, but to one rank only
+  EXPECT_EQ(wait_for(r1, 40), 130) << read_text(r1.err);
+  EXPECT_EQ(wait_for(r0, 40), 130) << read_text(r0.err);
+  EXPECT_NE(read_text(r0.err).find("interrupted: " + file("t.h5") + " holds step"),
+            std::string::npos)
+      << read_text(r0.err);
+  const auto c = ds::read_model_checkpoint(file("t.h5"), ds::CheckpointParts::Everything);
+  EXPECT_GT(c.step, 0);
+  EXPECT_EQ(c.data_position, c.step * 4);
 }
 
 TEST_F(DataParallel, ARankAloneAtTheRendezvousGivesUpAfterTheTimeout) {
