@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../test_helpers.h"
@@ -148,6 +149,25 @@ class DataParallel : public ::testing::Test {
             {"MASTER_ADDR", "127.0.0.1"},
             {"MASTER_PORT", std::to_string(port)}};
   }
+  // Starts two ranks of a long run that logs (not --quiet) and returns once rank 0 has said that
+  // both joined, plus half a second of steps.
+  std::pair<Child, Child> start_joined_ranks(const std::string& out, const std::string& tag,
+                                             const std::vector<std::string>& extra = {}) {
+    auto args = train_args(config(2, 1000000), file(out));
+    args.erase(args.begin() + 2);  // not --quiet: rank 0's log shows the join
+    args.insert(args.end(), extra.begin(), extra.end());
+    const int port = free_port();
+    Child r0 = spawn(args, rank_env(0, 2, port), file(tag + "0.err"));
+    Child r1 = spawn(args, rank_env(1, 2, port), file(tag + "1.err"));
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (read_text(r0.err).find("data-parallel training: 2 ranks") == std::string::npos &&
+           Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_NE(read_text(r0.err).find("data-parallel training: 2 ranks (Gloo)"), std::string::npos)
+        << read_text(r0.err);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few steps in
+    return {r0, r1};
+  }
   // Trains with two ranks; both exit 0.
   void train_two_ranks(const std::vector<std::string>& args) {
     const int port = free_port();
@@ -242,23 +262,8 @@ TEST_F(DataParallel, TwoGlooRanksMatchOneProcessForPointClouds) {
 
 TEST_F(DataParallel, AKilledRankMakesTheOtherFailWithAMessage) {
   // Long enough to still be training when the kill comes; rank 0 says when both have joined.
-  const auto args = [&] {
-    auto a = train_args(config(2, 1000000), file("m.h5"));
-    a.erase(a.begin() + 2);  // not --quiet: rank 0's log shows the join
-    a.insert(a.end(), {"--dist-timeout", "10"});
-    return a;
-  }();
   for (int victim : {1, 0}) {
-    const int port = free_port();
-    Child r0 = spawn(args, rank_env(0, 2, port), file("k0.err"));
-    Child r1 = spawn(args, rank_env(1, 2, port), file("k1.err"));
-    const auto deadline = Clock::now() + std::chrono::seconds(60);
-    while (read_text(r0.err).find("data-parallel training: 2 ranks") == std::string::npos &&
-           Clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    ASSERT_NE(read_text(r0.err).find("data-parallel training: 2 ranks (Gloo)"), std::string::npos)
-        << read_text(r0.err);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few steps in
+    auto [r0, r1] = start_joined_ranks("m.h5", "k", {"--dist-timeout", "10"});
     Child& dead = victim == 0 ? r0 : r1;
     Child& survivor = victim == 0 ? r1 : r0;
     ::kill(dead.pid, SIGKILL);
@@ -278,16 +283,7 @@ TEST_F(DataParallel, AKilledRankMakesTheOtherFailWithAMessage) {
 }
 
 TEST_F(DataParallel, SigtermToOneRankStopsBothAfterTheSameStepAndRankZeroCheckpoints) {
-  auto args = train_args(config(2, 1000000), file("t.h5"));
-  args.erase(args.begin() + 2);  // not --quiet: rank 0's log shows the join
-  const int port = free_port();
-  Child r0 = spawn(args, rank_env(0, 2, port), file("t0.err"));
-  Child r1 = spawn(args, rank_env(1, 2, port), file("t1.err"));
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (read_text(r0.err).find("data-parallel training: 2 ranks") == std::string::npos &&
-         Clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto [r0, r1] = start_joined_ranks("t.h5", "t");
   ::kill(r1.pid, SIGTERM);  // as scancel or --signal would, but to one rank only
   EXPECT_EQ(wait_for(r1, 40), 130) << read_text(r1.err);
   EXPECT_EQ(wait_for(r0, 40), 130) << read_text(r0.err);
