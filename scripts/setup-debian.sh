@@ -10,6 +10,8 @@ packages=(
   libqcustomplot-dev libqcustomplot2.1-qt6
   libgl1-mesa-dev libgl1-mesa-dri libglx-mesa0 xvfb xauth
   libgtest-dev libnetcdf-dev
+  # Gloo's headers, which LibTorch's c10d headers include: data-parallel training.
+  libgloo-dev
   # Debian's LibTorch does its matrix products through libblas.so.3; without an optimised BLAS
   # that is the reference implementation (4-5x slower networks). The OpenMP build shares
   # LibTorch's thread pool instead of starting its own.

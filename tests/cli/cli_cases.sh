@@ -1133,6 +1133,31 @@ case "$case_name" in
     contains err "not a Diffuscope model"
     [ ! -e "$work/m.h5" ] && [ ! -e "$work/e.h5" ] || fail "output written despite the errors"
     ;;
+  train_ddp_bad_environment)
+    # A broken launcher environment fails at once, naming the variable, before any training.
+    run 0 --quiet --threads 1 mock fields --kind grf --set lh --n-cosmo 3 --res 16 --out "$work/d.h5"
+    ddp_fails() {
+      env -u RANK -u WORLD_SIZE -u MASTER_ADDR -u MASTER_PORT -u SLURM_PROCID -u SLURM_NTASKS \
+        "$@" "$cli" --quiet train --data "$work/d.h5" --out "$work/m.h5" >"$work/out" 2>"$work/err"
+      [ $? -eq 1 ] || fail "'$*' did not exit 1: $(cat "$work/err")"
+      one_line_error
+    }
+    ddp_fails RANK=0 WORLD_SIZE=2 MASTER_PORT=29500
+    contains err "WORLD_SIZE=2 but MASTER_ADDR (the host of rank 0) is not set"
+    ddp_fails RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1
+    contains err "MASTER_PORT"
+    ddp_fails RANK=2 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500
+    contains err "RANK=2 is not below WORLD_SIZE=2"
+    ddp_fails RANK=one WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500
+    contains err 'RANK="one" is not an integer'
+    ddp_fails RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=http
+    contains err 'MASTER_PORT="http" is not an integer'
+    ddp_fails WORLD_SIZE=2
+    contains err "WORLD_SIZE is set but RANK is not"
+    ddp_fails SLURM_PROCID=1 SLURM_NTASKS=2 SLURM_JOB_NODELIST=
+    contains err "SLURM_JOB_NODELIST"
+    [ ! -e "$work/m.h5" ] || fail "output written despite the errors"
+    ;;
   train_points_sample_elbo)
     # A point-cloud model: a few steps on tiny mock halo catalogues, resume, info, export, sample,
     # ELBO, and the inference commands on a cloud.

@@ -2,7 +2,9 @@
 // [--steps N]: trains a conditional diffusion model and checkpoints it (HDF5): a 2D field model
 // (U-Net, DDPM) for a dataset of fields, a point-cloud model (GNN/transformer, VDM) for a dataset
 // of point clouds. Ctrl-C checkpoints the current step; --resume continues exactly where a run
-// stopped.
+// stopped. Under a launcher (torchrun-style RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT, or
+// srun's SLURM_PROCID / SLURM_NTASKS) every rank runs this command and they train data-parallel
+// (diffuscope/train/distributed.h); only rank 0 prints, logs and writes --out.
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -13,6 +15,7 @@
 #include "commands/commands.h"
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/error.h"
+#include "diffuscope/train/distributed.h"
 #include "diffuscope/train/point_trainer.h"
 #include "diffuscope/train/trainer.h"
 
@@ -24,6 +27,7 @@ struct TrainOptions {
   std::string data, config, out;
   bool resume = false;
   long long steps = -1;
+  double dist_timeout = 60.0;
 };
 
 std::string read_text(const std::string& path) {
@@ -75,11 +79,19 @@ Action add_train_command(CLI::App& app, const GlobalOptions& options) {
                 "continue from --out (same data and architecture) exactly where it stopped");
   cmd->add_option("--steps", o->steps, "train until this total number of steps (overrides config)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--dist-timeout", o->dist_timeout,
+                  "data-parallel runs: seconds a rank waits for the others (rendezvous and every "
+                  "all-reduce) before it fails; a dead rank stops the rest within this time")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   return [cmd, o, &options]() -> int {
     if (!cmd->parsed()) return -1;
     apply_global_options(options);
     ds::TrainRequest request;
+    request.distributed.launcher = ds::read_launcher_environment();
+    request.distributed.timeout_seconds = o->dist_timeout;
+    const int rank = request.distributed.launcher.rank;
     request.data_path = o->data;
     auto data = std::make_shared<ds::Dataset>(ds::read_dataset_hdf5(o->data));
     const bool points = data->kind == ds::SampleKind::Points;
@@ -89,13 +101,16 @@ Action add_train_command(CLI::App& app, const GlobalOptions& options) {
     request.resume = o->resume;
     request.device = options.parsed_device();
     request.steps = o->steps;
-    const bool quiet = options.quiet;
+    GlobalOptions rank_options = options;
+    rank_options.quiet = options.quiet || rank != 0;  // one voice: rank 0's
+    const bool quiet = rank_options.quiet;
     const ds::TrainLog log = [quiet](const std::string& line) {
       if (!quiet) std::fprintf(stderr, "\n%s\n", line.c_str());
     };
-    const auto job = progress_context(options, "train");
+    const auto job = progress_context(rank_options, "train");
     const auto summary = points ? ds::train_point_model(request, job, log)
                                 : ds::train_field_model(request, job, log);
+    if (rank != 0) return 0;
     std::printf(
         "trained steps %lld..%lld in %.1f s; loss %.5f (first %lld-step mean) -> %.5f "
         "(last)\n",

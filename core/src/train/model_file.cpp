@@ -71,6 +71,7 @@ void write_model_checkpoint(const std::string& path, const ModelCheckpoint& c) {
     file.create_group("/train");
     const std::int64_t step = c.step;
     file.write("/train/step", {1}, &step);
+    if (c.data_position >= 0) file.write("/train/data_position", {1}, &c.data_position);
     if (!c.loss.empty()) file.write("/train/loss", {c.loss.size()}, c.loss.data());
     if (!c.validation.empty())
       file.write("/train/validation", {c.validation.size() / 3, 3}, c.validation.data());
@@ -120,6 +121,12 @@ ModelCheckpoint read_model_checkpoint(const std::string& path, CheckpointParts p
       c.exp_avg = read_group(file, "/optimizer/exp_avg");
       c.exp_avg_sq = read_group(file, "/optimizer/exp_avg_sq");
       c.optimizer_step = std::int64_t(file.uint_attribute("/optimizer", "step"));
+    }
+    if (file.exists("/train/data_position")) {
+      const auto position = file.read_int64("/train/data_position");
+      if (position.size() != 1 || position[0] < 0)
+        throw FileError(path, "/train/data_position is not one count");
+      c.data_position = position[0];
     }
     if (file.exists("/train/loss")) c.loss = file.read_doubles("/train/loss");
     if (file.exists("/train/validation")) {

@@ -232,14 +232,24 @@ ModelCheckpoint PointTrainer::model_checkpoint() {
 double PointTrainer::train_step(std::int64_t step) {
   const int b = config_.batch_size;
   const std::size_t per_cloud = std::size_t(n_) * std::size_t(f_);
-  const std::size_t count = train_rows_.size();
-  Rng rng(config_.seed, std::uint64_t(step));
-  std::vector<std::size_t> rows(static_cast<std::size_t>(b));
-  for (auto& r : rows) r = std::size_t(rng.below(count));
+  std::uint64_t first = 0;
+  const auto rows = batch_rows(first);
+  // The step's symmetry and antithetic offset are shared by every rank (stream: the step); a
+  // cloud's shift and noise depend only on its position, so N ranks with batch B draw what one
+  // process with batch N x B draws (the antithetic times are those of the global batch).
+  Rng step_rng(config_.seed, std::uint64_t(step));
   PointAugmentation augmentation;
-  if (config_.augment)
-    augmentation = PointAugmentation::draw(rng, rows.size(), transform_.box_size);
-  const double u = rng.uniform();
+  augmentation.symmetry = SignedAxisPermutation::from_index(int(step_rng.below(48)));
+  const double u = step_rng.uniform();
+  std::vector<torch::Tensor> eps_parts, eps0_parts;
+  for (int i = 0; i < b; ++i) {
+    Rng rng(config_.seed, train::example_stream(first + std::uint64_t(i)));
+    std::array<double, 3> shift{};
+    for (auto& component : shift) component = rng.uniform(0.0, transform_.box_size);
+    augmentation.shifts.push_back(shift);
+    eps_parts.push_back(pointcloud::normal_tensor(rng, {1, n_, f_}));
+    eps0_parts.push_back(pointcloud::normal_tensor(rng, {1, n_, f_}));
+  }
 
   std::vector<float> batch(rows.size() * per_cloud), theta(rows.size() * std::size_t(p_));
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -253,9 +263,12 @@ double PointTrainer::train_step(std::int64_t step) {
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
   const auto x = torch::from_blob(batch.data(), {b, n_, f_}, f32).clone().to(device_);
   const auto th = torch::from_blob(theta.data(), {b, p_}, f32).clone().to(device_);
-  const auto eps = pointcloud::normal_tensor(rng, {b, n_, f_}).to(device_);
-  const auto eps0 = pointcloud::normal_tensor(rng, {b, n_, f_}).to(device_);
-  const auto t = pointcloud::antithetic_times(b, u).to(device_);
+  const auto eps = torch::cat(eps_parts).to(device_);
+  const auto eps0 = torch::cat(eps0_parts).to(device_);
+  const std::int64_t offset = std::int64_t(rank()) * b;
+  const auto t = pointcloud::antithetic_times(std::int64_t(world_size()) * b, u)
+                     .slice(0, offset, offset + b)
+                     .to(device_);
 
   vdm_->train();
   const auto terms = vdm_->terms(x, th, t, eps, eps0);
@@ -263,7 +276,7 @@ double PointTrainer::train_step(std::int64_t step) {
   const auto loss = terms.total().mean() / double(n_);
   vdm_->zero_grad();
   loss.backward();
-  const double value = loss.item<double>();
+  const double value = average_over_ranks(loss.item<double>());
   check_loss(value, step, "lower \"lr\" or clip gradients");
   update(step, config_.grad_clip_value);
   return value;
@@ -332,7 +345,7 @@ void PointTrainer::prepare(TrainSummary& summary) {
   if (config_.mixed_precision)
     throw InvalidArgument("train config: \"mixed_precision\" is not supported for point clouds");
   if (request_.out_path.empty()) throw InvalidArgument("train: no output path");
-  device_ = train::torch_device(request_.device);
+  device_ = train::torch_device(request_.device, request_.distributed.launcher.local_rank);
   prepare_data();
   const Dataset& d = *data_;
 

@@ -39,7 +39,7 @@ void set_cuda_autocast(bool on) {
 
 using json = nlohmann::json;
 
-// Stream of the train/validation split; steps use streams 0, 1, 2, ... (their index).
+// Stream of the train/validation split; examples use train::example_stream(position).
 constexpr std::uint64_t kSplitStream = 0xD1FF'5C09'E000'0001ULL;
 constexpr std::uint64_t kValidationStream = 0xD1FF'5C09'E000'0002ULL;
 
@@ -277,17 +277,20 @@ ModelCheckpoint Trainer::model_checkpoint() {
 
 double Trainer::train_step(std::int64_t step) {
   const int b = config_.batch_size, n = prepared_.n;
-  const std::int64_t count = prepared_.x0.size(0);
-  Rng rng(config_.seed, std::uint64_t(step));
+  std::uint64_t first = 0;
+  const auto examples = batch_rows(first);
   std::vector<std::int64_t> rows(b), steps(b);
   std::vector<int> symmetry(b);
+  std::vector<float> noise(std::size_t(b) * n * n);
   for (int i = 0; i < b; ++i) {
-    rows[i] = std::int64_t(rng.below(std::uint64_t(count)));
+    // Each example's numbers depend only on its position: N ranks draw what one process does.
+    Rng rng(config_.seed, train::example_stream(first + std::uint64_t(i)));
+    rows[i] = std::int64_t(examples[std::size_t(i)]);
     symmetry[i] = config_.augment ? int(rng.below(8)) : 0;
     steps[i] = std::int64_t(rng.below(std::uint64_t(schedule_.steps())));
+    for (std::size_t k = 0; k < std::size_t(n) * n; ++k)
+      noise[std::size_t(i) * n * n + k] = float(rng.normal());
   }
-  std::vector<float> noise(std::size_t(b) * n * n);
-  for (auto& z : noise) z = float(rng.normal());
 
   const auto i64 = torch::TensorOptions().dtype(torch::kInt64);
   const auto index = torch::from_blob(rows.data(), {b}, i64).clone();
@@ -320,7 +323,7 @@ double Trainer::train_step(std::int64_t step) {
                                                      : torch::mse_loss(eps_hat, eps);
   net_->module()->zero_grad();
   loss.backward();
-  const double value = loss.item<double>();
+  const double value = average_over_ranks(loss.item<double>());
   check_loss(value, step, "lower \"lr\" or raise \"grad_clip\"");
   // Element-wise clipping is off for fields unless the config asks ("grad_clip_value": 0).
   update(step, config_.grad_clip_value);
@@ -429,7 +432,7 @@ void Trainer::prepare(TrainSummary& summary) {
   if (config_.mixed_precision && request_.device != Device::Cuda)
     throw InvalidArgument("train config: \"mixed_precision\" needs --device cuda");
   if (request_.out_path.empty()) throw InvalidArgument("train: no output path");
-  device_ = train::torch_device(request_.device);
+  device_ = train::torch_device(request_.device, request_.distributed.launcher.local_rank);
   prepare_data();
   schedule_ = make_schedule(config_.schedule, config_.timesteps);
   build_network();

@@ -30,8 +30,10 @@ std::string changed_training_settings(const std::string& stored_config_json,
   return changes;
 }
 
-torch::Device torch_device(Device device) {
-  return device == Device::Cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+torch::Device torch_device(Device device, int local_rank) {
+  if (device != Device::Cuda) return torch::Device(torch::kCPU);
+  const int visible = std::max<int>(1, int(torch::cuda::device_count()));
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % visible));
 }
 
 ValidationPoint summarise_validation(std::int64_t step, const std::vector<double>& values) {
@@ -106,6 +108,25 @@ void TrainingLoop::move_state_to_device() {
     for (auto& t : *list) t = t.to(device_);
 }
 
+std::vector<std::size_t> TrainingLoop::batch_rows(std::uint64_t& first) {
+  if (!order_) order_ = std::make_unique<EpochOrder>(train_rows_.size(), config_.seed);
+  first = rank_position(data_position_, rank(), config_.batch_size);
+  return order_->slice(first, std::size_t(config_.batch_size));
+}
+
+double TrainingLoop::average_over_ranks(double local_loss) {
+  if (!group_) return local_loss;
+  std::vector<torch::Tensor> gradients;
+  for (auto& p : params_) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    gradients.push_back(p.grad());
+  }
+  std::vector<double> scalars{local_loss, job_.cancelled() ? 1.0 : 0.0};
+  group_->average(gradients, scalars);
+  peer_cancelled_ = scalars[1] > 0.0;
+  return scalars[0];
+}
+
 void TrainingLoop::check_loss(double value, std::int64_t step, const std::string& remedy) const {
   if (!std::isfinite(value))
     throw InvalidArgument("training diverged at step " + std::to_string(step) +
@@ -154,6 +175,9 @@ void TrainingLoop::restore_state(const ModelCheckpoint& c, const std::string& pa
   set_state(names_, exp_avg_, c.exp_avg, "Adam first moment", path);
   set_state(names_, exp_avg_sq_, c.exp_avg_sq, "Adam second moment", path);
   optimizer_step_ = c.optimizer_step;
+  // Older checkpoints do not store the position: as if every step had taken one batch.
+  data_position_ = std::uint64_t(c.data_position >= 0 ? c.data_position
+                                                      : c.step * std::int64_t(config_.batch_size));
   loss_ = c.loss;
   if (std::int64_t(loss_.size()) != c.step)
     throw FileError(path, "loss history does not match /train/step");
@@ -163,6 +187,7 @@ void TrainingLoop::restore_state(const ModelCheckpoint& c, const std::string& pa
 }
 
 void TrainingLoop::save(std::int64_t step) {
+  if (rank() != 0) return;
   ModelCheckpoint c = model_checkpoint();
   for (std::size_t i = 0; i < names_.size(); ++i) {
     c.ema.push_back(to_named_array(names_[i], ema_[i]));
@@ -171,6 +196,7 @@ void TrainingLoop::save(std::int64_t step) {
   }
   c.optimizer_step = optimizer_step_;
   c.step = step;
+  c.data_position = std::int64_t(data_position_);
   c.loss.assign(loss_.begin(), loss_.begin() + long(step));
   for (const auto& v : validations_)
     if (v.step <= step)
@@ -180,7 +206,20 @@ void TrainingLoop::save(std::int64_t step) {
 
 TrainSummary TrainingLoop::run() {
   TrainSummary summary;
+  const DistributedSettings& distributed = request_.distributed;
+  if (distributed.launcher.distributed())
+    group_ = std::make_unique<ProcessGroup>(
+        distributed, torch_device(request_.device, distributed.launcher.local_rank));
   prepare(summary);
+  if (group_) {
+    // Identical weights and optimiser state everywhere (one seed already gives them; this also
+    // covers init_from and a resumed checkpoint read while rank 0 rewrote it).
+    for (auto* list : {&params_, &ema_, &exp_avg_, &exp_avg_sq_})
+      group_->broadcast_from_rank0(*list);
+    say("data-parallel training: " + std::to_string(world_size()) + " ranks (" + group_->backend() +
+        "), global batch " + std::to_string(world_size() * config_.batch_size) + " (" +
+        std::to_string(config_.batch_size) + " per rank)");
+  }
   const std::int64_t start = summary.start_step;
   const auto began = std::chrono::steady_clock::now();
   auto elapsed = [&] {
@@ -200,9 +239,11 @@ TrainSummary TrainingLoop::run() {
   };
   try {
     while (completed < config_.steps) {
-      job_.check_cancelled();
+      // Ranks stop together: a cancellation travels with the step's all-reduce.
+      if (group_ ? peer_cancelled_ : job_.cancelled()) throw Cancelled();
       const std::int64_t step = completed;
       loss_[std::size_t(step)] = train_step(step);
+      data_position_ += std::uint64_t(world_size()) * std::uint64_t(config_.batch_size);
       completed = step + 1;
       const double rate = double(completed - start) / std::max(elapsed(), 1e-9);
       char message[200];
@@ -210,7 +251,7 @@ TrainSummary TrainingLoop::run() {
                     static_cast<long long>(completed), static_cast<long long>(config_.steps),
                     loss_[std::size_t(step)], config_.learning_rate(step), rate,
                     format_duration(double(config_.steps - completed) / rate).c_str());
-      job_.report(completed, config_.steps, message);
+      if (rank() == 0) job_.report(completed, config_.steps, message);
       if (completed % config_.log_every == 0) {
         double mean = 0.0;
         for (std::int64_t i = completed - config_.log_every; i < completed; ++i)
@@ -232,6 +273,7 @@ TrainSummary TrainingLoop::run() {
       run_validation();
     save(completed);
     say("wrote " + request_.out_path + " at step " + std::to_string(completed));
+    if (group_) group_->barrier();  // rank 0's store outlives every rank's last collective
   } catch (const Cancelled&) {
     if (completed > start) {
       save(completed);

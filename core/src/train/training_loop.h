@@ -7,17 +7,26 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "diffuscope/jobs/job.h"
 #include "diffuscope/registries.h"
+#include "diffuscope/train/distributed.h"
 #include "diffuscope/train/model_file.h"
 #include "diffuscope/train/trainer.h"
+#include "train/process_group.h"
 
 namespace ds::train {
 
-torch::Device torch_device(Device device);
+// cuda:(local_rank % visible GPUs) for Cuda (one GPU per rank under srun / torchrun), else CPU.
+torch::Device torch_device(Device device, int local_rank = 0);
+
+// Stream of the random numbers of the training example at `position` in the epoch order.
+inline std::uint64_t example_stream(std::uint64_t position) {
+  return 0x4000'0000'0000'0000ULL + position;
+}
 
 // "12m05s" or "3h07m"; "?" for a rate that gives no estimate.
 std::string format_duration(double seconds);
@@ -50,7 +59,8 @@ class TrainingLoop {
       : request_(request), config_(request.config), job_(job), log_(log) {}
   virtual ~TrainingLoop() = default;
 
-  // prepare(), then steps until config_.steps; checkpoints on the way, at the end and when
+  // Joins the process group (a data-parallel run), prepare(), rank 0's weights and optimiser state
+  // to every rank, then steps until config_.steps; checkpoints on the way, at the end and when
   // cancelled (Cancelled is rethrown).
   TrainSummary run();
 
@@ -75,6 +85,15 @@ class TrainingLoop {
                         const std::vector<torch::Tensor>& params);
   // Moves EMA and moments to device_ (the parameters move with their module).
   void move_state_to_device();
+  // This rank's examples of the step about to run: indices into train_rows_, batch_size of them,
+  // from position `first` of the epoch order on (their random numbers: example_stream).
+  std::vector<std::size_t> batch_rows(std::uint64_t& first);
+  // The mean of `local_loss` over the ranks, after replacing every gradient by its mean over the
+  // ranks (one all-reduce; a cancelled rank stops every rank after this step). Single process:
+  // local_loss.
+  double average_over_ranks(double local_loss);
+  int rank() const { return group_ ? group_->rank() : 0; }
+  int world_size() const { return group_ ? group_->world_size() : 1; }
   // Throws InvalidArgument for a non-finite loss; `remedy` ends the message.
   void check_loss(double value, std::int64_t step, const std::string& remedy) const;
   // Clips the gradients (element-wise to [-clip_value, clip_value] when clip_value > 0, then to
@@ -84,8 +103,9 @@ class TrainingLoop {
   // EMA, moments, optimiser step, losses and validations of a checkpoint being resumed.
   void restore_state(const ModelCheckpoint& c, const std::string& path);
   void save(std::int64_t step);
+  // Rank 0 only.
   void say(const std::string& line) const {
-    if (log_) log_(line);
+    if (log_ && rank() == 0) log_(line);
   }
 
   const TrainRequest& request_;
@@ -97,6 +117,10 @@ class TrainingLoop {
   std::vector<std::string> names_;
   std::vector<torch::Tensor> params_, ema_, exp_avg_, exp_avg_sq_;
   std::int64_t optimizer_step_ = 0;
+  std::uint64_t data_position_ = 0;  // examples consumed by all ranks before the current step
+  std::unique_ptr<EpochOrder> order_;
+  std::unique_ptr<ProcessGroup> group_;  // null: a single process
+  bool peer_cancelled_ = false;          // some rank was cancelled during the last step
   std::vector<double> loss_;
   std::vector<ValidationPoint> validations_;
 };

@@ -7,6 +7,8 @@
 //   /ema/<name>           EMA weights (training checkpoints)
 //   /optimizer/exp_avg/<name>, /optimizer/exp_avg_sq/<name>   Adam moments; attribute step
 //   /train/step           int64 [1]: optimiser steps done
+//   /train/data_position  int64 [1]: training examples consumed (all ranks together), where the
+//                         epoch order continues (train/distributed.h); absent in older files
 //   /train/loss           float64 [steps]: mean training loss of every step
 //   /train/validation     float64 [k, 3]: step, reduced P(k) chi^2 (diagonal), its spread
 // Root attributes: format = "diffuscope-model", version (Diffuscope). Written atomically.
@@ -34,6 +36,7 @@ struct ModelCheckpoint {
   std::vector<NamedArray> exp_avg_sq;  // empty when absent
   std::int64_t optimizer_step = 0;
   std::int64_t step = 0;
+  std::int64_t data_position = -1;  // -1: not stored (an older checkpoint)
   std::vector<double> loss;
   std::vector<double> validation;  // [k, 3] flattened
 };

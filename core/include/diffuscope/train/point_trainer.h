@@ -43,8 +43,10 @@ void augment_point_clouds(std::vector<float>& clouds, std::int64_t n, int featur
 // Validation (every validate_every steps): the mean per-point VDM loss of (up to
 // validation_fields) held-out clouds with the EMA weights and fixed noise; TrainSummary's
 // ValidationPoint holds it in reduced_chi2 (its spread over the clouds in spread).
-// Steps draw everything from Rng(seed, step): with the same thread count on CPU, an interrupted
-// and resumed run ends with bit-identical weights, EMA and Adam moments.
+// Step s draws its symmetry and antithetic offset from Rng(seed, s), and each cloud its shift and
+// noise from its position in the epoch order (train/distributed.h): with the same thread count on
+// CPU, an interrupted and resumed run ends with bit-identical weights, EMA and Adam moments, and
+// N data-parallel ranks with batch B train on what one process with batch N x B does.
 TrainSummary train_point_model(const TrainRequest& request, const JobContext& job = {},
                                const TrainLog& log = {});
 

@@ -3,9 +3,11 @@
 // schedule, gradient clipping, EMA, periodic validation with a P(k) chi^2 on held-out fields,
 // atomic HDF5 checkpoints (train/model_file.h) and exact resumption.
 //
-// Reproducibility: every random number of step s (batch indices, augmentation, timesteps,
-// noise) comes from ds::Rng(seed, stream s), so a resumed run draws exactly what an
-// uninterrupted one would; with the same thread count on CPU the weights agree bit for bit.
+// Reproducibility: the examples come epoch by epoch in an order drawn from the seed
+// (train/distributed.h), and every random number of an example (augmentation, timestep, noise)
+// from ds::Rng(seed, a stream of its position in that order), so a resumed run draws exactly what
+// an uninterrupted one would (with the same thread count on CPU the weights agree bit for bit),
+// and N data-parallel ranks with batch B draw what one process with batch N x B draws.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/jobs/job.h"
 #include "diffuscope/registries.h"
+#include "diffuscope/train/distributed.h"
 #include "diffuscope/train/train_config.h"
 
 namespace ds {
@@ -29,6 +32,10 @@ struct TrainRequest {
   bool resume = false;   // continue from out_path (must exist)
   Device device = Device::Cpu;
   std::int64_t steps = -1;  // > 0: train until this total step (overrides config)
+  // Data-parallel training (train/distributed.h): with world_size > 1 every rank calls the
+  // trainer with its launcher environment; batch_size is per rank, the global batch world_size
+  // times it; only rank 0 logs and writes out_path.
+  DistributedSettings distributed;
 };
 
 struct ValidationPoint {
