@@ -665,7 +665,11 @@ void MainWindow::buildEnsembleDock() {
   ensemble_dock_ = new QDockWidget(tr("Ensemble"), this);
   ensemble_dock_->setObjectName(QStringLiteral("ensembleDock"));
   ensemble_dock_->setWidget(ensemble_panel_);
-  addDockWidget(Qt::LeftDockWidgetArea, ensemble_dock_);
+  addDockWidget(Qt::RightDockWidgetArea, ensemble_dock_);
+  // One column beside the field: the ensemble, the single field's P(k) and the other emulator
+  // views are tabs of one dock area above the 3D view.
+  if (auto* spectrum = findChild<QDockWidget*>(QStringLiteral("powerSpectrumDock")))
+    tabifyDockWidget(spectrum, ensemble_dock_);
   connect(ensemble_, &FieldEnsemble::snapshotChanged, ensemble_panel_, &EnsemblePanel::setSnapshot);
   connect(ensemble_, &FieldEnsemble::computingChanged, ensemble_panel_,
           &EnsemblePanel::setComputing);
@@ -686,7 +690,7 @@ void MainWindow::buildEnsembleDock() {
   auto* denoising_dock = new QDockWidget(tr("Denoising"), this);
   denoising_dock->setObjectName(QStringLiteral("denoisingDock"));
   denoising_dock->setWidget(denoising_panel_);
-  addDockWidget(Qt::LeftDockWidgetArea, denoising_dock);
+  addDockWidget(Qt::RightDockWidgetArea, denoising_dock);
   tabifyDockWidget(ensemble_dock_, denoising_dock);
   ensemble_dock_->raise();
   one_p_ = new OneP(runner_, this);
@@ -694,7 +698,7 @@ void MainWindow::buildEnsembleDock() {
   auto* one_p_dock = new QDockWidget(tr("1P"), this);
   one_p_dock->setObjectName(QStringLiteral("onePDock"));
   one_p_dock->setWidget(one_p_panel_);
-  addDockWidget(Qt::LeftDockWidgetArea, one_p_dock);
+  addDockWidget(Qt::RightDockWidgetArea, one_p_dock);
   tabifyDockWidget(ensemble_dock_, one_p_dock);
   ensemble_dock_->raise();
   connect(one_p_, &OneP::snapshotChanged, one_p_panel_, &OnePPanel::setSnapshot);
@@ -725,7 +729,7 @@ void MainWindow::buildHaloStatsDock() {
   auto* dock = new QDockWidget(tr("Halo statistics"), this);
   dock->setObjectName(QStringLiteral("haloStatsDock"));
   dock->setWidget(halo_stats_panel_);
-  addDockWidget(Qt::LeftDockWidgetArea, dock);
+  addDockWidget(Qt::RightDockWidgetArea, dock);
   tabifyDockWidget(ensemble_dock_, dock);
   ensemble_dock_->raise();
   connect(halo_stats_, &HaloStatistics::snapshotChanged, halo_stats_panel_,

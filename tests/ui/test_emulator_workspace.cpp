@@ -606,6 +606,7 @@ class EmulatorWorkspaceTest : public QObject {
     runner.reset();
     QCOMPARE(restarts, 0);
   }
+
 };
 
 int main(int argc, char** argv) {

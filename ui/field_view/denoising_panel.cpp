@@ -38,6 +38,7 @@ DenoisingPanel::DenoisingPanel(QWidget* parent) : QWidget(parent) {
   layout->addLayout(images, 1);
   caption_ = new QLabel(this);
   caption_->setObjectName(QStringLiteral("denoisingCaption"));
+  caption_->setWordWrap(true);
   layout->addWidget(caption_);
   auto* controls = new QHBoxLayout;
   play_ = new QPushButton(tr("Play"), this);
@@ -48,8 +49,12 @@ DenoisingPanel::DenoisingPanel(QWidget* parent) : QWidget(parent) {
   show_box_->addItems({tr("x_t and x̂₀"), tr("x_t"), tr("x̂₀")});
   controls->addWidget(play_);
   controls->addWidget(slider_, 1);
-  controls->addWidget(show_box_);
   layout->addLayout(controls);
+  auto* show_row = new QHBoxLayout;
+  show_row->addWidget(new QLabel(tr("Show"), this));
+  show_row->addWidget(show_box_);
+  show_row->addStretch(1);
+  layout->addLayout(show_row);
   timer_.setInterval(kPlayIntervalMs);
   connect(&timer_, &QTimer::timeout, this, [this] {
     if (!trajectory_ || frame_ + 1 >= int(trajectory_->frames.size())) {

@@ -86,6 +86,11 @@ QColor layer_colour(ds::LikelihoodKind kind) {
 // --- the likelihood map ------------------------------------------------------------------------
 
 LikelihoodMapPlot::LikelihoodMapPlot(QWidget* parent) : QWidget(parent) {
+  deferred_.setSingleShot(true);
+  connect(&deferred_, &QTimer::timeout, this, [this] {
+    last_chain_redraw_.start();
+    redraw();
+  });
   plot_ = new QCustomPlot(this);
   hover_ = new QLabel(this);
   hover_->setObjectName(QStringLiteral("mapHoverReadout"));
@@ -115,8 +120,19 @@ void LikelihoodMapPlot::setMaps(std::shared_ptr<const MapLayer> current,
   layers_ = std::move(layers);
   redraw();
 }
+namespace {
+constexpr qint64 kChainFrameMs = 120;
+}
+
 void LikelihoodMapPlot::setChains(std::shared_ptr<const ChainsSnapshot> chains) {
   chains_ = std::move(chains);
+  if (chains_ && !chains_->finished && last_chain_redraw_.isValid() &&
+      last_chain_redraw_.elapsed() < kChainFrameMs) {
+    if (!deferred_.isActive()) deferred_.start(int(kChainFrameMs - last_chain_redraw_.elapsed()));
+    return;
+  }
+  deferred_.stop();
+  last_chain_redraw_.start();
   redraw();
 }
 void LikelihoodMapPlot::setStarts(const std::vector<Theta>& starts) {
@@ -514,10 +530,22 @@ CornerPlot::CornerPlot(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(plot_);
   setMinimumSize(320, 320);
+  deferred_.setSingleShot(true);
+  connect(&deferred_, &QTimer::timeout, this, &CornerPlot::redraw);
   redraw();
 }
+namespace {
+constexpr qint64 kCornerIntervalMs = 300;
+}
+
 void CornerPlot::setChains(std::shared_ptr<const ChainsSnapshot> chains) {
   chains_ = std::move(chains);
+  if (chains_ && !chains_->finished && last_redraw_.isValid() &&
+      last_redraw_.elapsed() < kCornerIntervalMs) {
+    if (!deferred_.isActive()) deferred_.start(int(kCornerIntervalMs - last_redraw_.elapsed()));
+    return;
+  }
+  deferred_.stop();
   redraw();
 }
 void CornerPlot::setMaps(std::vector<std::shared_ptr<const MapLayer>> layers) {
@@ -530,6 +558,7 @@ void CornerPlot::setTruth(std::optional<Theta> truth) {
 }
 
 void CornerPlot::redraw() {
+  last_redraw_.start();
   plot_->clearPlottables();
   plot_->clearItems();
   plot_->plotLayout()->clear();

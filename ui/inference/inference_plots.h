@@ -4,6 +4,8 @@
 #pragma once
 
 #include <QColor>
+#include <QElapsedTimer>
+#include <QTimer>
 #include <QWidget>
 #include <functional>
 #include <memory>
@@ -76,6 +78,9 @@ class LikelihoodMapPlot : public QWidget {
   int timestep_ = -1;
   int contour_lines_ = 0;
   std::optional<QPointF> drag_from_;
+  // Chain snapshots arrive every ~50 ms: at most one redraw per kChainFrameMs while they run.
+  QElapsedTimer last_chain_redraw_;
+  QTimer deferred_;
 };
 
 class TracePlot : public QWidget {
@@ -116,6 +121,10 @@ class CornerPlot : public QWidget {
   std::optional<Theta> truth_;
   std::size_t draws_ = 0;
   int overlays_ = 0;
+  // The KDEs run on the UI thread: while chains run, at most one redraw per kCornerIntervalMs, the
+  // latest snapshot always drawn (the deferred timer).
+  QElapsedTimer last_redraw_;
+  QTimer deferred_;
 };
 
 }  // namespace dsui

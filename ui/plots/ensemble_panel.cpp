@@ -121,6 +121,9 @@ EnsemblePanel::EnsemblePanel(QWidget* parent) : QWidget(parent) {
   steps_box_->setValue(EnsembleSettings{}.steps);
   controls->addWidget(steps_box_);
   controls->addStretch(1);
+  layout->addLayout(controls);
+  controls = new QHBoxLayout;  // a second row: the dock shares a column with the P(k) plot
+  controls->addStretch(1);
   copy_button_ = new QPushButton(tr("Copy CLI command"), this);
   copy_button_->setToolTip(
       tr("the diffuscope-cli sample command that draws the same emulated fields"));
@@ -136,7 +139,7 @@ EnsemblePanel::EnsemblePanel(QWidget* parent) : QWidget(parent) {
   layout->addWidget(thumbnails_);
 
   spectrum_ = new QCustomPlot(this);
-  spectrum_->setMinimumHeight(260);
+  spectrum_->setMinimumHeight(200);
   spectrum_->setAutoAddPlottableToLegend(false);
   spectrum_->plotLayout()->clear();
   auto* pk_rect = new QCPAxisRect(spectrum_);
@@ -175,7 +178,7 @@ EnsemblePanel::EnsemblePanel(QWidget* parent) : QWidget(parent) {
   layout->addWidget(spectrum_, 3);
 
   histogram_ = new QCustomPlot(this);
-  histogram_->setMinimumHeight(150);
+  histogram_->setMinimumHeight(110);
   histogram_->yAxis->setLabel(tr("density"));
   QCPGraph* h_mock = histogram_->addGraph();
   h_mock->setName(tr("mocks"));

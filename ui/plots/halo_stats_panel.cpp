@@ -53,7 +53,7 @@ HaloStatsPanel::HaloStatsPanel(QWidget* parent) : QWidget(parent) {
 
   plot_ = new QCustomPlot(this);
   plot_->setAutoAddPlottableToLegend(false);
-  plot_->setMinimumHeight(520);
+  plot_->setMinimumHeight(360);
   plot_->plotLayout()->clear();
   const QString titles[] = {tr("kNN-CDF"), tr("ξ(r)"), tr("n(>M)")};
   QCPAxisRect* rects[3];

@@ -113,7 +113,7 @@ GuidePanel::GuidePanel(QWidget* parent) : QWidget(parent) {
   connect(start_, &QPushButton::clicked, this, [this] { step_ >= 0 ? stopTour() : startTour(); });
   connect(back_, &QPushButton::clicked, this, &GuidePanel::back);
   connect(next_, &QPushButton::clicked, this, &GuidePanel::next);
-  setMinimumSize(300, 320);  // a panel to read, not a footnote
+  setMinimumSize(280, 220);  // a panel to read, not a footnote
   showTopic(QStringLiteral("field"));
   goTo(-1);
 }
