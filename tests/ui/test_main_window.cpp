@@ -17,6 +17,7 @@
 #include "gui_test_support.h"
 #include "ui/application.h"
 #include "ui/cloud_view/point_cloud_view.h"
+#include "ui/emulator/halo_statistics.h"
 #include "ui/field_view/field_viewport.h"
 #include "ui/field_workspace.h"
 #include "ui/halo_workspace.h"
@@ -141,6 +142,10 @@ class MainWindowTest : public QObject {
     QElapsedTimer settle;
     settle.start();
     while ((!halos->snapshot() || halos->isComputing()) && settle.elapsed() < 60000)
+      QTest::qWait(20);
+    // ... and its statistics against the lognormal mocks (a few seconds of work) are measured.
+    HaloStatistics* stats = window_->haloStatistics();
+    while ((!stats->snapshot() || stats->isComputing()) && settle.elapsed() < 120000)
       QTest::qWait(20);
     HaloSchedule quiet;
     quiet.rest_ms = 600000;

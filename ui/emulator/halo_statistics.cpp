@@ -41,9 +41,12 @@ Measured measure(const ds::PointCloud& points, const std::vector<double>& log10_
   const auto queries =
       ds::uniform_queries(std::size_t(settings.queries), points.box_size, settings.query_seed);
   job.check_cancelled();
-  m.knn = ds::knn_cdf(ds::knn_distances(points, queries, settings.ks), bins.radii);
+  // One thread: the statistics run beside the emulators, and the UI thread needs a core.
+  ds::PointStatisticsOptions one_thread;
+  one_thread.threads = 1;
+  m.knn = ds::knn_cdf(ds::knn_distances(points, queries, settings.ks, one_thread), bins.radii);
   job.check_cancelled();
-  m.xi = ds::two_point_correlation(points, bins.xi_edges).xi;
+  m.xi = ds::two_point_correlation(points, bins.xi_edges, one_thread).xi;
   if (!log10_mass.empty() && bins.logm_edges.size() > 1)
     m.n_greater =
         ds::cumulative_mass_function(log10_mass, bins.logm_edges, std::pow(points.box_size, 3))
