@@ -47,6 +47,8 @@ struct InferOptions {
   std::string inv_mass, start = "0.3,0.8";
   bool adapt = false, dense = false;
   double target_accept = 0.8;
+  std::string boundary = "auto";
+  double step_jitter = -1.0;  // negative: the sampler's automatic choice
   // SVI.
   std::size_t steps = 2000, draws = 1000, per_step = 16;
   double learning_rate = 0.05;
@@ -170,6 +172,11 @@ void add_chain_options(CLI::App* cmd, InferOptions& o) {
                   "target acceptance of the step-size adaptation (default 0.8)")
       ->check(CLI::Range(0.05, 0.999));
   cmd->add_flag("--dense", o.dense, "adapt a dense metric instead of a diagonal one");
+  cmd->add_option("--boundary", o.boundary,
+                  "at the prior box's walls: reject (stop the trajectory, reject its proposal; "
+                  "as published), reflect (bounce off the wall; exact), or auto (default: "
+                  "reflect when adapting, reject for fixed hmc)")
+      ->check(CLI::IsMember({"auto", "reject", "reflect"}));
 }
 
 void add_output_options(CLI::App* cmd, InferOptions& o) {
@@ -260,6 +267,8 @@ int run_command(Command which, const InferOptions& o, std::uint64_t seed,
     if (!o.inv_mass.empty()) s.inverse_mass = parse_numbers(o.inv_mass, "--inv-mass");
     s.adapt = o.adapt;
     s.adaptation = adaptation;
+    s.boundary = ds::parse_boundary(o.boundary);
+    s.step_jitter = o.step_jitter;
     ds::McmcResult r = ds::sample_hmc(*loaded.density, s, job);
     chains = std::move(r.chains);
     seconds = r.seconds;
@@ -270,6 +279,7 @@ int run_command(Command which, const InferOptions& o, std::uint64_t seed,
     s.max_tree_depth = o.max_depth;
     if (!o.inv_mass.empty()) s.inverse_mass = parse_numbers(o.inv_mass, "--inv-mass");
     s.adaptation = adaptation;
+    s.boundary = ds::parse_boundary(o.boundary);
     ds::McmcResult r = ds::sample_nuts(*loaded.density, s, job);
     chains = std::move(r.chains);
     seconds = r.seconds;
@@ -303,6 +313,10 @@ Action add_infer_commands(CLI::App& app, const GlobalOptions& options) {
   add_source_options(hmc, *o, true, true, "hmc");
   add_chain_options(hmc, *o);
   hmc->add_option("--step", o->step, "leapfrog step size (default 5e-4)");
+  hmc->add_option("--step-jitter", o->step_jitter,
+                  "draw each transition's step uniformly from (1 +- J) x step (default: 0.5 with "
+                  "--adapt, 0 without, as published)")
+      ->check(CLI::Range(0.0, 0.99));
   hmc->add_option("--leapfrog", o->leapfrog, "leapfrog steps per transition (default 5)")
       ->check(CLI::Range(1, 100000));
   hmc->add_flag("--adapt", o->adapt,

@@ -21,13 +21,71 @@ StepStatus classify(double log_density, const std::vector<double>& gradient) {
   return StepStatus::Ok;
 }
 
-StepStatus leapfrog_step(PointEvaluator& evaluate, const Metric& metric, double eps,
-                         PhasePoint& z) {
+Walls walls_of(const std::vector<std::pair<double, double>>& ranges) {
+  Walls w;
+  bool any = false;
+  for (const auto& [lo, hi] : ranges) any = any || std::isfinite(lo) || std::isfinite(hi);
+  if (!any) return w;
+  for (const auto& [lo, hi] : ranges) {
+    w.lo.push_back(lo);
+    w.hi.push_back(hi);
+  }
+  return w;
+}
+
+namespace {
+
+// theta += eps M^-1 p, reflecting at the walls. Returns false when the drift cannot be completed
+// (a start outside the walls, or a pathological number of bounces): the caller rejects.
+bool reflecting_drift(const Metric& metric, const Walls& walls, double eps, PhasePoint& z,
+                      std::vector<double>& velocity) {
+  const std::size_t d = z.position.size();
+  const std::vector<double> diagonal = metric.inverse_mass_diagonal();
+  for (std::size_t i = 0; i < d; ++i)
+    if (!(z.position[i] >= walls.lo[i] && z.position[i] <= walls.hi[i])) return false;
+  double left = 1.0;  // the fraction of the step still to move
+  for (int bounce = 0; bounce <= 1000; ++bounce) {
+    metric.velocity(z.momentum.data(), velocity.data());
+    // The first wall met within the rest of the step, as a fraction of the step.
+    double first = left;
+    std::size_t wall = d;
+    for (std::size_t i = 0; i < d; ++i) {
+      const double u = eps * velocity[i];
+      double t = first;
+      if (u > 0.0 && std::isfinite(walls.hi[i]))
+        t = (walls.hi[i] - z.position[i]) / u;
+      else if (u < 0.0 && std::isfinite(walls.lo[i]))
+        t = (walls.lo[i] - z.position[i]) / u;
+      if (t < first) {
+        first = std::max(t, 0.0);
+        wall = i;
+      }
+    }
+    for (std::size_t i = 0; i < d; ++i) {
+      z.position[i] += first * eps * velocity[i];
+      z.position[i] = std::clamp(z.position[i], walls.lo[i], walls.hi[i]);  // rounding only
+    }
+    left -= first;
+    if (wall == d) return true;
+    z.position[wall] = velocity[wall] * eps > 0.0 ? walls.hi[wall] : walls.lo[wall];
+    z.momentum[wall] -= 2.0 * velocity[wall] / diagonal[wall];
+  }
+  return false;
+}
+
+}  // namespace
+
+StepStatus leapfrog_step(PointEvaluator& evaluate, const Metric& metric, double eps, PhasePoint& z,
+                         const Walls* walls) {
   const std::size_t d = z.position.size();
   std::vector<double> velocity(d);
   for (std::size_t i = 0; i < d; ++i) z.momentum[i] += 0.5 * eps * z.gradient[i];
-  metric.velocity(z.momentum.data(), velocity.data());
-  for (std::size_t i = 0; i < d; ++i) z.position[i] += eps * velocity[i];
+  if (walls && !walls->empty()) {
+    if (!reflecting_drift(metric, *walls, eps, z, velocity)) return StepStatus::LeftSupport;
+  } else {
+    metric.velocity(z.momentum.data(), velocity.data());
+    for (std::size_t i = 0; i < d; ++i) z.position[i] += eps * velocity[i];
+  }
   z.log_density = evaluate.evaluate(z.position.data(), z.gradient.data());
   const StepStatus status = classify(z.log_density, z.gradient);
   if (status != StepStatus::Ok) return status;
@@ -45,7 +103,7 @@ double find_reasonable_step_size(ChainState& chain, PointEvaluator& evaluate) {
     z.momentum.resize(z.position.size());
     chain.metric.sample_momentum(chain.rng, z.momentum.data());
     const double h0 = hamiltonian(z, chain.metric);
-    if (leapfrog_step(evaluate, chain.metric, step, z) != StepStatus::Ok)
+    if (leapfrog_step(evaluate, chain.metric, step, z, chain.walls) != StepStatus::Ok)
       return -std::numeric_limits<double>::infinity();
     const double h1 = hamiltonian(z, chain.metric);
     return std::isfinite(h1) ? h0 - h1 : -std::numeric_limits<double>::infinity();
@@ -125,6 +183,7 @@ McmcResult run_hamiltonian_chains(const LogDensity& density, const DriverSetting
                           " must be positive and finite");
   const Metric initial_metric = Metric::from_inverse_mass(settings.inverse_mass, d);
   const std::vector<std::vector<double>> starts = chain_starts(density, run);
+  const Walls walls = settings.reflect ? walls_of(density.ranges()) : Walls{};
 
   std::vector<ChainState> states;
   states.reserve(run.chains);
@@ -136,6 +195,7 @@ McmcResult run_hamiltonian_chains(const LogDensity& density, const DriverSetting
     s.z.position = starts[c];
     s.z.momentum.assign(d, 0.0);
     s.z.gradient.assign(d, 0.0);
+    s.walls = &walls;
   }
 
   ChainExecutor executor(density, run.chains, run.lockstep);
@@ -233,6 +293,7 @@ McmcResult run_hamiltonian_chains(const LogDensity& density, const DriverSetting
   config["lockstep"] = run.lockstep;
   config["starts"] = starts;
   config["adapt"] = settings.adapt;
+  config["boundary"] = walls.empty() ? "reject" : "reflect";
   config["initial_inverse_mass"] = initial_metric.inverse_mass();
   if (settings.adapt)
     config["adaptation"] = {{"target_acceptance", settings.adaptation.target_acceptance},
@@ -258,12 +319,30 @@ McmcResult run_hamiltonian_chains(const LogDensity& density, const DriverSetting
 
 }  // namespace detail
 
+const char* boundary_name(Boundary b) {
+  switch (b) {
+    case Boundary::Reject:
+      return "reject";
+    case Boundary::Reflect:
+      return "reflect";
+    case Boundary::Automatic:
+      break;
+  }
+  return "auto";
+}
+
+Boundary parse_boundary(const std::string& text) {
+  for (Boundary b : {Boundary::Automatic, Boundary::Reject, Boundary::Reflect})
+    if (text == boundary_name(b)) return b;
+  throw InvalidArgument("boundary '" + text + "' is not one of auto, reject, reflect");
+}
+
 double hamiltonian(const PhasePoint& z, const Metric& metric) {
   return -z.log_density + metric.kinetic_energy(z.momentum.data());
 }
 
 bool leapfrog(const LogDensity& density, const Metric& metric, double step_size, int steps,
-              PhasePoint& z) {
+              PhasePoint& z, Boundary boundary) {
   // A batch of one through the same step as the samplers.
   class Direct : public detail::PointEvaluator {
    public:
@@ -283,8 +362,11 @@ bool leapfrog(const LogDensity& density, const Metric& metric, double step_size,
       z.gradient.size() != metric.dimension())
     throw InvalidArgument("leapfrog: position, momentum and gradient must have " +
                           std::to_string(metric.dimension()) + " entries");
+  const detail::Walls walls =
+      boundary == Boundary::Reflect ? detail::walls_of(density.ranges()) : detail::Walls{};
   for (int s = 0; s < steps; ++s)
-    if (detail::leapfrog_step(direct, metric, step_size, z) != detail::StepStatus::Ok) return false;
+    if (detail::leapfrog_step(direct, metric, step_size, z, &walls) != detail::StepStatus::Ok)
+      return false;
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "diffuscope/infer/adaptation.h"
@@ -16,6 +17,19 @@
 #include "infer/chain_executor.h"
 
 namespace ds::detail {
+
+// Reflecting walls of the support box (Neal 2011, sec. 5.5.1): a position update that would
+// cross a wall moves to it, reverses the momentum's component normal to it in the kinetic-energy
+// metric (p -= 2 v_i / (M^-1)_ii e_i, so K is unchanged and v_i flips), and continues for the
+// rest of the step. The drift stays reversible and volume-preserving, so HMC and NUTS keep the
+// target invariant, and a target with a hard box boundary near its mass no longer turns
+// trajectories into rejections (which drove one chain's adapted step size far below the others').
+struct Walls {
+  std::vector<double> lo, hi;  // per parameter; +-inf where unbounded
+  bool empty() const { return lo.empty(); }
+};
+// The finite walls of density.ranges() (empty when none is finite).
+Walls walls_of(const std::vector<std::pair<double, double>>& ranges);
 
 // Everything one chain owns; only that chain's task touches it.
 struct ChainState {
@@ -30,6 +44,7 @@ struct ChainState {
   PhasePoint z;  // current position with its log density and gradient (momentum: scratch)
   StepSizeAdaptation step_adaptation;
   CovarianceEstimator covariance;
+  const Walls* walls = nullptr;  // reflecting walls of the run, or none (boundary = reject)
 };
 
 enum class StepStatus { Ok, LeftSupport, Divergent };
@@ -40,7 +55,9 @@ StepStatus classify(double log_density, const std::vector<double>& gradient);
 
 // One leapfrog step of size eps (negative: backwards) on z, one evaluation. z is left as
 // evaluated (momentum not completed) when the status is not Ok.
-StepStatus leapfrog_step(PointEvaluator& evaluate, const Metric& metric, double eps, PhasePoint& z);
+// With walls (not null, not empty) the position update reflects at them (see Walls).
+StepStatus leapfrog_step(PointEvaluator& evaluate, const Metric& metric, double eps, PhasePoint& z,
+                         const Walls* walls = nullptr);
 
 // Stan's heuristic: from the chain's current step size, double (or halve) it until the
 // acceptance of one leapfrog step from the current point crosses 0.8. Returns the step size.
@@ -54,6 +71,7 @@ struct DriverSettings {
   std::vector<double> inverse_mass;  // initial metric (Metric::from_inverse_mass)
   double step_size = 0.0;            // initial; 0: heuristic from 1
   bool adapt = false;
+  bool reflect = false;            // reflect trajectories at the finite walls of density.ranges()
   bool find_initial_step = false;  // run the heuristic before warm-up
   AdaptationSettings adaptation;
   std::string sampler;        // "hmc" / "nuts"

@@ -18,18 +18,24 @@ using detail::StepStatus;
 
 // One static-HMC transition (see hmc.h for the conventions).
 Transition hmc_transition(ChainState& chain, PointEvaluator& evaluate, int leapfrog_steps,
-                          double max_energy_error) {
+                          double step_jitter, double max_energy_error) {
   PhasePoint z = chain.z;
   chain.metric.sample_momentum(chain.rng, z.momentum.data());
   const double h0 = hamiltonian(z, chain.metric);
   StepStatus status = StepStatus::Ok;
   int steps = 0;
+  // A jittered step (uniform in (1 +- jitter) eps) varies the trajectory length, so no orbit is
+  // periodic under a fixed length (Neal 2011, sec. 5.4.2.2); drawn only when jitter > 0, so the
+  // published configuration's random stream is unchanged.
+  const double eps = step_jitter > 0.0
+                         ? chain.step_size * (1.0 + step_jitter * (2.0 * chain.rng.uniform() - 1.0))
+                         : chain.step_size;
   while (steps < leapfrog_steps && status == StepStatus::Ok) {
-    status = detail::leapfrog_step(evaluate, chain.metric, chain.step_size, z);
+    status = detail::leapfrog_step(evaluate, chain.metric, eps, z, chain.walls);
     ++steps;
   }
   Transition t;
-  t.step_size = chain.step_size;
+  t.step_size = eps;
   t.n_steps = steps;
   double h1 = std::numeric_limits<double>::quiet_NaN();
   if (status == StepStatus::Ok)
@@ -61,6 +67,9 @@ McmcResult sample_hmc(const LogDensity& density, const HmcSettings& settings, co
   if (!(settings.step_size > 0.0) || !std::isfinite(settings.step_size))
     throw InvalidArgument("HMC step size " + std::to_string(settings.step_size) +
                           " must be positive and finite");
+  if (!(settings.step_jitter < 1.0) || std::isnan(settings.step_jitter))
+    throw InvalidArgument("HMC step jitter " + std::to_string(settings.step_jitter) +
+                          " must be below 1 (negative: automatic)");
   detail::DriverSettings driver;
   driver.run = settings.run;
   driver.inverse_mass = settings.inverse_mass;
@@ -70,19 +79,26 @@ McmcResult sample_hmc(const LogDensity& density, const HmcSettings& settings, co
   // search; without, the given step is used as is (the published configuration).
   driver.find_initial_step = settings.adapt;
   driver.adaptation = settings.adaptation;
+  driver.reflect = settings.boundary == Boundary::Reflect ||
+                   (settings.boundary == Boundary::Automatic && settings.adapt);
   driver.sampler = "hmc";
   const nlohmann::json config = {{"step_size", settings.step_size},
                                  {"leapfrog_steps", settings.leapfrog_steps},
+                                 {"step_jitter", settings.step_jitter >= 0.0 ? settings.step_jitter
+                                                 : settings.adapt            ? kAdaptedStepJitter
+                                                                             : 0.0},
                                  {"max_energy_error", settings.max_energy_error},
-                                 {"boundary", "reject"},
                                  {"momentum", "p ~ N(0, M), K = p^T M^-1 p / 2"}};
   driver.settings_json = config.dump();
   const int steps = settings.leapfrog_steps;
+  const double jitter = settings.step_jitter >= 0.0 ? settings.step_jitter
+                        : settings.adapt            ? kAdaptedStepJitter
+                                                    : 0.0;
   const double max_error = settings.max_energy_error;
   return detail::run_hamiltonian_chains(
       density, driver,
-      [steps, max_error](ChainState& chain, PointEvaluator& evaluate) {
-        return hmc_transition(chain, evaluate, steps, max_error);
+      [steps, jitter, max_error](ChainState& chain, PointEvaluator& evaluate) {
+        return hmc_transition(chain, evaluate, steps, jitter, max_error);
       },
       job, on_iteration);
 }

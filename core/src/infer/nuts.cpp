@@ -91,7 +91,7 @@ struct TreeBuilder {
   }
 
   bool leaf(PhasePoint& z, double eps, Subtree& out) {
-    const StepStatus status = detail::leapfrog_step(evaluate, chain.metric, eps, z);
+    const StepStatus status = detail::leapfrog_step(evaluate, chain.metric, eps, z, chain.walls);
     ++n_leapfrog;
     if (status == StepStatus::LeftSupport) {
       left_support = true;
@@ -191,6 +191,7 @@ McmcResult sample_nuts(const LogDensity& density, const NutsSettings& settings,
   driver.adapt = settings.adapt;
   driver.find_initial_step = settings.adapt || settings.step_size == 0.0;
   driver.adaptation = settings.adaptation;
+  driver.reflect = settings.boundary != Boundary::Reject;
   driver.sampler = "nuts";
   const nlohmann::json config = {{"initial_step_size", settings.step_size},
                                  {"max_tree_depth", settings.max_tree_depth},

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "diffuscope/infer/chains.h"
@@ -20,6 +21,16 @@
 #include "diffuscope/jobs/job.h"
 
 namespace ds {
+
+// What a trajectory does at the walls of the support box (the finite ranges() of the density):
+// Reject stops it and rejects the proposal (the published Diffusion-HMC behaviour); Reflect
+// bounces it off the wall (Neal 2011, sec. 5.5.1; exact, no rejection); Automatic is Reflect
+// for adapted samplers (HMC with adapt, NUTS) and Reject for fixed HMC, so the published
+// configuration is reproduced while warm-up adaptation is not misled by boundary rejections.
+enum class Boundary { Automatic, Reject, Reflect };
+// "auto" / "reject" / "reflect"; parse_boundary throws InvalidArgument naming the text.
+const char* boundary_name(Boundary b);
+Boundary parse_boundary(const std::string& text);
 
 struct McmcRun {
   std::size_t chains = 4;

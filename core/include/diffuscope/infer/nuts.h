@@ -34,7 +34,8 @@ struct NutsSettings {
   std::vector<double> inverse_mass;  // initial M^-1: empty (unit), D entries, or D*D
   bool adapt = true;
   AdaptationSettings adaptation;
-  int max_tree_depth = 10;  // at most 2^10 - 1 leapfrog steps per transition
+  Boundary boundary = Boundary::Automatic;  // Reflect unless Reject is asked for (mcmc.h)
+  int max_tree_depth = 10;                  // at most 2^10 - 1 leapfrog steps per transition
   double max_energy_error = 1000.0;
 };
 
