@@ -49,17 +49,25 @@ namespace {
 
 // Ctrl-C (SIGINT) and SIGTERM request cancellation of the running job: it stops between steps
 // and cleans up (the trainer checkpoints first); a second signal terminates at once.
+// The process-wide interrupt of core (jobs/job.h): checked by every JobContext, so a network
+// chunk loop inside a likelihood stops too, not only the command's own loop.
 const ds::CancellationToken& interrupt_token() {
-  static const ds::CancellationToken token;
-  return token;
+  return ds::process_interrupt();
 }
 
+volatile std::sig_atomic_t g_signal = 0;  // the first signal received
+
 extern "C" void on_interrupt(int signal) {
+  if (g_signal == 0) g_signal = signal;
   interrupt_token().request();  // a lock-free atomic store
   std::signal(signal, SIG_DFL);
 }
 
 }  // namespace
+
+int cancelled_exit_status() {
+  return 128 + (g_signal != 0 ? int(g_signal) : SIGINT);
+}
 
 ds::JobContext progress_context(const GlobalOptions& options, const std::string& title) {
   (void)interrupt_token();

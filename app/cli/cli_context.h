@@ -32,4 +32,8 @@ std::vector<double> parse_numbers(const std::string& text, const std::string& fl
 // A job context whose progress goes to a bar on stderr (nothing with --quiet).
 ds::JobContext progress_context(const GlobalOptions& options, const std::string& title);
 
+// The exit status of a command cancelled by a signal: 128 + the signal number (130 for SIGINT,
+// 143 for SIGTERM, as shells report them), 130 when no signal was seen.
+int cancelled_exit_status();
+
 }  // namespace dscli

@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     }
   } catch (const ds::Cancelled&) {
     std::fprintf(stderr, "diffuscope-cli: cancelled\n");
-    return 130;
+    return dscli::cancelled_exit_status();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "diffuscope-cli: error: %s\n", e.what());
     return 1;

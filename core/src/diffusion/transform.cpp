@@ -112,7 +112,9 @@ double FieldTransform::to_model(double x) const {
 double FieldTransform::to_physical(double x) const {
   switch (kind) {
     case FieldTransformKind::Log10MinMax:
-      return std::pow(10.0, (x + 1.0) / 2.0 * (hi - lo) + lo) - floor;
+      // Model values below the image of an empty pixel (log10(floor)) are "emptier than empty":
+      // they map to 0, never to a negative density (issue 18: DDIM samples reach there).
+      return std::max(0.0, std::pow(10.0, (x + 1.0) / 2.0 * (hi - lo) + lo) - floor);
     case FieldTransformKind::Affine:
       return x * scale + offset;
     case FieldTransformKind::Identity:

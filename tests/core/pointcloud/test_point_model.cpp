@@ -136,9 +136,8 @@ TEST(PointCloudModel, SavedModelLoadsWithTheSameElbo) {
 
 TEST(PointCloudModel, RecognisesOnlyPointModels) {
   TempDir dir;
-  // The repository's default 2D model (tests/core/pointcloud/ is three levels below the root).
-  const std::string field_model =
-      (fs::path(__FILE__).parent_path() / "../../../assets/models/zeldovich64.h5").string();
+  // The repository's default 2D model.
+  const std::string field_model = (fs::path(DS_ASSETS_DIR) / "models/zeldovich64.h5").string();
   ASSERT_TRUE(fs::exists(field_model));
   EXPECT_FALSE(PointCloudModel::is_point_model(field_model));
   EXPECT_FALSE(PointCloudModel::is_point_model(dir.file("missing.h5")));

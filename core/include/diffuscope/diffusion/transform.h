@@ -3,7 +3,9 @@
 //   Diffusion-HMC's
 //     constants: lo = 9.421, hi = 15.445 (log10 of Mcdm in (Msun/h)/(Mpc/h)^2), which put the
 //     CAMELS maps in about [-1, 1], floor 0. A positive floor admits empty pixels (particle-based
-//     maps such as our Zel'dovich mocks have some); the inverse subtracts it again.
+//     maps such as our Zel'dovich mocks have some); the inverse subtracts it again
+//     and clamps at 0: a sample below the model value of an empty pixel is an empty pixel, so a
+//     density drawn from a model is never negative (whatever the sampler or clipping).
 //   affine: x_n = (x - offset) / scale, for signed fields (GRF density contrasts), typically the
 //     training set's mean and standard deviation.
 //   identity: fields already in model space.

@@ -30,6 +30,17 @@ class CancellationToken {
   std::shared_ptr<std::atomic<bool>> flag_;
 };
 
+// The process-wide interrupt: the CLI requests it from its SIGINT / SIGTERM handler (a lock-free
+// atomic store). Every JobContext counts as cancelled once it is requested, default-constructed
+// ones included, so a loop deep inside a computation (network chunks of a likelihood evaluated
+// by a sampler, say) stops at its next check without each layer passing a context down; the
+// GUI never requests it (its jobs have their own tokens). Call it once before installing a
+// signal handler that uses it, so that its initialisation does not happen inside the handler.
+inline const CancellationToken& process_interrupt() {
+  static const CancellationToken token;
+  return token;
+}
+
 struct Progress {
   std::int64_t done = 0;
   std::int64_t total = 0;  // 0 when unknown
@@ -54,9 +65,9 @@ class JobContext {
   void report(std::int64_t done, std::int64_t total, const std::string& message = {}) const {
     if (progress_) progress_(Progress{done, total, message});
   }
-  bool cancelled() const { return cancel_.requested(); }
+  bool cancelled() const { return cancel_.requested() || process_interrupt().requested(); }
   void check_cancelled() const {
-    if (cancel_.requested()) throw Cancelled();
+    if (cancelled()) throw Cancelled();
   }
   const CancellationToken& token() const { return cancel_; }
 
