@@ -27,8 +27,8 @@ find_package(CLI11 QUIET)
 ds_require(CLI11_FOUND "CLI11" "libcli11-dev")
 
 if(DS_BUILD_GUI)
-  find_package(Qt6 QUIET COMPONENTS Widgets OpenGL OpenGLWidgets PrintSupport Svg Test)
-  ds_require(Qt6_FOUND "Qt6 (Widgets, OpenGL, OpenGLWidgets, PrintSupport, Svg, Test)"
+  find_package(Qt6 QUIET COMPONENTS Widgets OpenGL OpenGLWidgets PrintSupport Svg Concurrent Test)
+  ds_require(Qt6_FOUND "Qt6 (Widgets, OpenGL, OpenGLWidgets, PrintSupport, Svg, Concurrent, Test)"
              "qt6-base-dev libqt6opengl6-dev qt6-svg-dev; or configure with -DDS_BUILD_GUI=OFF")
   find_package(QCustomPlotQt6 QUIET)
   ds_require(QCustomPlotQt6_FOUND "QCustomPlot for Qt6" "libqcustomplot-dev libqcustomplot2.1-qt6")

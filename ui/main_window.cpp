@@ -657,19 +657,28 @@ void MainWindow::newPointSet() {
   });
 }
 
+QDockWidget* MainWindow::addEmulatorDock(QWidget* panel, const QString& title,
+                                         const QString& object_name, QDockWidget* tab_of) {
+  auto* dock = new QDockWidget(title, this);
+  dock->setObjectName(object_name);
+  dock->setWidget(panel);
+  addDockWidget(Qt::RightDockWidgetArea, dock);
+  if (tab_of) {
+    tabifyDockWidget(tab_of, dock);
+    if (ensemble_dock_) ensemble_dock_->raise();  // the ensemble stays the visible tab
+  }
+  return dock;
+}
+
 void MainWindow::buildEnsembleDock() {
   ensemble_ = new FieldEnsemble(runner_, this);
   ensemble_->setSettings(EnsembleSettings{settings_.ensemble_size, settings_.ensemble_steps});
   ensemble_panel_ = new EnsemblePanel(this);
   ensemble_panel_->setSettings(ensemble_->settings());
-  ensemble_dock_ = new QDockWidget(tr("Ensemble"), this);
-  ensemble_dock_->setObjectName(QStringLiteral("ensembleDock"));
-  ensemble_dock_->setWidget(ensemble_panel_);
-  addDockWidget(Qt::RightDockWidgetArea, ensemble_dock_);
   // One column beside the field: the ensemble, the single field's P(k) and the other emulator
   // views are tabs of one dock area above the 3D view.
-  if (auto* spectrum = findChild<QDockWidget*>(QStringLiteral("powerSpectrumDock")))
-    tabifyDockWidget(spectrum, ensemble_dock_);
+  ensemble_dock_ = addEmulatorDock(ensemble_panel_, tr("Ensemble"), QStringLiteral("ensembleDock"),
+                                   findChild<QDockWidget*>(QStringLiteral("powerSpectrumDock")));
   connect(ensemble_, &FieldEnsemble::snapshotChanged, ensemble_panel_, &EnsemblePanel::setSnapshot);
   connect(ensemble_, &FieldEnsemble::computingChanged, ensemble_panel_,
           &EnsemblePanel::setComputing);
@@ -687,20 +696,11 @@ void MainWindow::buildEnsembleDock() {
                      [this](const QString& folder) { return ensemble_panel_->exportTo(folder); });
   });
   denoising_panel_ = new DenoisingPanel(this);
-  auto* denoising_dock = new QDockWidget(tr("Denoising"), this);
-  denoising_dock->setObjectName(QStringLiteral("denoisingDock"));
-  denoising_dock->setWidget(denoising_panel_);
-  addDockWidget(Qt::RightDockWidgetArea, denoising_dock);
-  tabifyDockWidget(ensemble_dock_, denoising_dock);
-  ensemble_dock_->raise();
+  addEmulatorDock(denoising_panel_, tr("Denoising"), QStringLiteral("denoisingDock"),
+                  ensemble_dock_);
   one_p_ = new OneP(runner_, this);
   one_p_panel_ = new OnePPanel(this);
-  auto* one_p_dock = new QDockWidget(tr("1P"), this);
-  one_p_dock->setObjectName(QStringLiteral("onePDock"));
-  one_p_dock->setWidget(one_p_panel_);
-  addDockWidget(Qt::RightDockWidgetArea, one_p_dock);
-  tabifyDockWidget(ensemble_dock_, one_p_dock);
-  ensemble_dock_->raise();
+  addEmulatorDock(one_p_panel_, tr("1P"), QStringLiteral("onePDock"), ensemble_dock_);
   connect(one_p_, &OneP::snapshotChanged, one_p_panel_, &OnePPanel::setSnapshot);
   connect(one_p_, &OneP::computingChanged, one_p_panel_, &OnePPanel::setComputing);
   connect(one_p_panel_, &OnePPanel::cancelRequested, one_p_, &OneP::cancel);
@@ -726,12 +726,8 @@ void MainWindow::buildEnsembleDock() {
 void MainWindow::buildHaloStatsDock() {
   halo_stats_ = new HaloStatistics(runner_, this);
   halo_stats_panel_ = new HaloStatsPanel(this);
-  auto* dock = new QDockWidget(tr("Halo statistics"), this);
-  dock->setObjectName(QStringLiteral("haloStatsDock"));
-  dock->setWidget(halo_stats_panel_);
-  addDockWidget(Qt::RightDockWidgetArea, dock);
-  tabifyDockWidget(ensemble_dock_, dock);
-  ensemble_dock_->raise();
+  addEmulatorDock(halo_stats_panel_, tr("Halo statistics"), QStringLiteral("haloStatsDock"),
+                  ensemble_dock_);
   connect(halo_stats_, &HaloStatistics::snapshotChanged, halo_stats_panel_,
           &HaloStatsPanel::setSnapshot);
   connect(halo_stats_panel_, &HaloStatsPanel::errorOccurred, this, &MainWindow::showError);

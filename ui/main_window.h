@@ -115,6 +115,9 @@ class MainWindow : public QMainWindow {
   void buildToolBar();
   void syncSourceBox();  // the toolbar's source combo and resolution box follow the workspace
   void showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapshot);
+  // A dock on the right, tabbed with tab_of (when given) behind the Ensemble dock.
+  QDockWidget* addEmulatorDock(QWidget* panel, const QString& title, const QString& object_name,
+                               QDockWidget* tab_of);
   void buildEnsembleDock();
   void buildHaloStatsDock();
   void buildGuide();

@@ -476,7 +476,9 @@ class InferenceWorkspaceTest : public QObject {
     QVERIFY2(c && c->from_file, qPrintable(last_error_));
     QCOMPARE(c->kept.chains, std::size_t(3));
     QCOMPARE(c->kept.draws, std::size_t(100));
-    QCOMPARE(view_->cornerPlot()->drawsShown(), std::size_t(300));
+    // The corner smooths the draws on a worker thread: shown once that finished.
+    QTRY_COMPARE_WITH_TIMEOUT(view_->cornerPlot()->drawsShown(), std::size_t(300), 10000);
+    QVERIFY(!view_->cornerPlot()->smoothing());
     QVERIFY(view_->tracePlot()->pointsShown() >= 600);
     const ds::ChainsSummary expected =
         ds::summarize(ds::read_chains(dir.filePath(QStringLiteral("cli.nc")).toStdString()));
@@ -651,12 +653,10 @@ class InferenceWorkspaceTest : public QObject {
         view->mapPlot()->plot()->replotTime(true), view->tracePlot()->plot()->replotTime(),
         view->tracePlot()->plot()->replotTime(true), view->cornerPlot()->plot()->replotTime(),
         view->cornerPlot()->plot()->replotTime(true));
-    // 200 ms here, not the 100 ms of the other watchdogs: the whole window under software X11
-    // rendering, a map job and a chain job on the two cores, and the map, trace and corner all
-    // redrawn from the UI thread (their KDEs and contours included; throttled to ~8 and ~3 frames
-    // a second while chains run) measured 74-172 ms on the 2-core machines. Moving that smoothing
-    // to a worker is the real fix (an open to-do); the threshold is not a target.
-    QVERIFY2(watch.worst() < 200,
+    // The same 100 ms as the other watchdogs: the corner's KDEs and contours run on a worker
+    // thread (they were up to 15% of the UI thread's time and the cause of 74-172 ms stalls when
+    // they ran here); the map and trace are throttled while chains run.
+    QVERIFY2(watch.worst() < 100,
              qPrintable(QStringLiteral("UI stalled %1 ms").arg(watch.worst())));
     QTest::qWait(200);
     QElapsedTimer paint;

@@ -2,9 +2,11 @@
 
 #include <qcustomplot.h>
 
+#include <QFutureWatcher>
 #include <QLabel>
 #include <QMouseEvent>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -524,6 +526,51 @@ void TracePlot::redraw() {
 
 // --- corner plot -------------------------------------------------------------------------------
 
+struct CornerPlot::ChainDensity {
+  std::size_t draws = 0;
+  double x_lo = 0, x_hi = 0, y_lo = 0, y_hi = 0;
+  ds::Density2d joint;
+  std::vector<double> levels;
+  std::vector<ds::ContourLine> lines;
+  ds::Density1d marginal[2];
+};
+
+namespace {
+
+constexpr qint64 kCornerIntervalMs = 300;
+
+// The chains' part of the corner plot, from immutable kept draws (on a worker thread).
+std::shared_ptr<const CornerPlot::ChainDensity> smooth_chains(const ds::Chains& k) {
+  auto out = std::make_shared<CornerPlot::ChainDensity>();
+  out->x_lo = ds::kDefaultPrior.omega_m.lo, out->x_hi = ds::kDefaultPrior.omega_m.hi;
+  out->y_lo = ds::kDefaultPrior.sigma_8.lo, out->y_hi = ds::kDefaultPrior.sigma_8.hi;
+  if (k.chains < 1 || k.draws < 4) return out;
+  std::vector<double> xs, ys;
+  for (std::size_t c = 0; c < k.chains; ++c)
+    for (std::size_t d = 0; d < k.draws; ++d) {
+      xs.push_back(k.value(c, d, 0));
+      ys.push_back(k.value(c, d, 1));
+    }
+  out->draws = xs.size();
+  const auto [xmin, xmax] = std::minmax_element(xs.begin(), xs.end());
+  const auto [ymin, ymax] = std::minmax_element(ys.begin(), ys.end());
+  const double px = std::max(0.01, 0.25 * (*xmax - *xmin)),
+               py = std::max(0.01, 0.25 * (*ymax - *ymin));
+  out->x_lo = std::max(out->x_lo, *xmin - px), out->x_hi = std::min(out->x_hi, *xmax + px);
+  out->y_lo = std::max(out->y_lo, *ymin - py), out->y_hi = std::min(out->y_hi, *ymax + py);
+  // Filled 68% / 95% regions of the smoothed draws (posterior_density.h).
+  out->joint = ds::kde_2d(xs, ys, {out->x_lo, out->x_hi}, {out->y_lo, out->y_hi});
+  out->levels = ds::mass_levels(out->joint.density, {0.68, 0.95});
+  for (double level : out->levels)
+    for (auto& line : ds::contour_lines(out->joint.density, out->joint.x, out->joint.y, level))
+      out->lines.push_back(std::move(line));
+  out->marginal[0] = ds::kde_1d(xs, ds::Range1d{out->x_lo, out->x_hi});
+  out->marginal[1] = ds::kde_1d(ys, ds::Range1d{out->y_lo, out->y_hi});
+  return out;
+}
+
+}  // namespace
+
 CornerPlot::CornerPlot(QWidget* parent) : QWidget(parent) {
   plot_ = new QCustomPlot(this);
   auto* layout = new QVBoxLayout(this);
@@ -531,23 +578,51 @@ CornerPlot::CornerPlot(QWidget* parent) : QWidget(parent) {
   layout->addWidget(plot_);
   setMinimumSize(320, 320);
   deferred_.setSingleShot(true);
-  connect(&deferred_, &QTimer::timeout, this, &CornerPlot::redraw);
+  connect(&deferred_, &QTimer::timeout, this, &CornerPlot::smoothLatest);
   redraw();
-}
-namespace {
-constexpr qint64 kCornerIntervalMs = 300;
 }
 
 void CornerPlot::setChains(std::shared_ptr<const ChainsSnapshot> chains) {
   chains_ = std::move(chains);
-  if (chains_ && !chains_->finished && last_redraw_.isValid() &&
-      last_redraw_.elapsed() < kCornerIntervalMs) {
-    if (!deferred_.isActive()) deferred_.start(int(kCornerIntervalMs - last_redraw_.elapsed()));
+  if (!chains_) {
+    deferred_.stop();
+    density_.reset();
+    smoothed_for_ = nullptr;
+    redraw();
+    return;
+  }
+  if (in_flight_) return;  // its completion smooths the latest snapshot
+  if (!chains_->finished && last_smoothing_.isValid() &&
+      last_smoothing_.elapsed() < kCornerIntervalMs) {
+    if (!deferred_.isActive()) deferred_.start(int(kCornerIntervalMs - last_smoothing_.elapsed()));
     return;
   }
   deferred_.stop();
-  redraw();
+  smoothLatest();
 }
+
+void CornerPlot::smoothLatest() {
+  if (!chains_ || in_flight_ || smoothed_for_ == chains_.get()) return;
+  in_flight_ = true;
+  last_smoothing_.start();
+  auto snapshot = chains_;
+  // The watcher is a child of this widget: if the plot goes away first, nothing is delivered.
+  auto* watcher = new QFutureWatcher<std::shared_ptr<const ChainDensity>>(this);
+  connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, snapshot] {
+    watcher->deleteLater();
+    in_flight_ = false;
+    try {
+      density_ = watcher->result();
+    } catch (const std::exception&) {
+      density_.reset();  // degenerate draws (no 68% level): show the maps only
+    }
+    smoothed_for_ = snapshot.get();
+    redraw();
+    if (chains_ && chains_.get() != smoothed_for_) setChains(chains_);
+  });
+  watcher->setFuture(QtConcurrent::run([snapshot] { return smooth_chains(snapshot->kept); }));
+}
+
 void CornerPlot::setMaps(std::vector<std::shared_ptr<const MapLayer>> layers) {
   layers_ = std::move(layers);
   redraw();
@@ -558,7 +633,6 @@ void CornerPlot::setTruth(std::optional<Theta> truth) {
 }
 
 void CornerPlot::redraw() {
-  last_redraw_.start();
   plot_->clearPlottables();
   plot_->clearItems();
   plot_->plotLayout()->clear();
@@ -587,22 +661,12 @@ void CornerPlot::redraw() {
   // Ranges: the posterior's extent, from the draws, else from the maps, else the prior.
   double x_lo = ds::kDefaultPrior.omega_m.lo, x_hi = ds::kDefaultPrior.omega_m.hi;
   double y_lo = ds::kDefaultPrior.sigma_8.lo, y_hi = ds::kDefaultPrior.sigma_8.hi;
-  const ds::Chains* k = chains_ ? &chains_->kept : nullptr;
-  const bool have_draws = k && k->chains >= 1 && k->draws >= 4;
-  std::vector<double> xs, ys;
-  if (have_draws) {
-    for (std::size_t c = 0; c < k->chains; ++c)
-      for (std::size_t d = 0; d < k->draws; ++d) {
-        xs.push_back(k->value(c, d, 0));
-        ys.push_back(k->value(c, d, 1));
-      }
-    draws_ = xs.size();
-    const auto [xmin, xmax] = std::minmax_element(xs.begin(), xs.end());
-    const auto [ymin, ymax] = std::minmax_element(ys.begin(), ys.end());
-    const double px = std::max(0.01, 0.25 * (*xmax - *xmin)),
-                 py = std::max(0.01, 0.25 * (*ymax - *ymin));
-    x_lo = std::max(x_lo, *xmin - px), x_hi = std::min(x_hi, *xmax + px);
-    y_lo = std::max(y_lo, *ymin - py), y_hi = std::min(y_hi, *ymax + py);
+  // The last smoothing finished, while its chains are still the ones shown (a new run or a
+  // cleared view drops it).
+  const ChainDensity* cd = chains_ && density_ && density_->draws > 0 ? density_.get() : nullptr;
+  if (cd) {
+    draws_ = cd->draws;
+    x_lo = cd->x_lo, x_hi = cd->x_hi, y_lo = cd->y_lo, y_hi = cd->y_hi;
   } else {
     for (const auto& layer : layers_)
       if (layer && layer->complete) {
@@ -617,10 +681,10 @@ void CornerPlot::redraw() {
   right->axis(QCPAxis::atBottom)->setRange(y_lo, y_hi);
   double top_max = 0, right_max = 0;
 
-  if (have_draws) {
-    // Filled 68% / 95% regions of the smoothed draws (posterior_density.h), as a three-level map.
-    const ds::Density2d d2 = ds::kde_2d(xs, ys, {x_lo, x_hi}, {y_lo, y_hi});
-    const std::vector<double> levels = ds::mass_levels(d2.density, {0.68, 0.95});
+  if (cd) {
+    // Filled 68% / 95% regions of the smoothed draws, as a three-level map.
+    const ds::Density2d& d2 = cd->joint;
+    const std::vector<double>& levels = cd->levels;
     auto* fill = new QCPColorMap(joint->axis(QCPAxis::atBottom), joint->axis(QCPAxis::atLeft));
     fill->setName(tr("chains: 68% / 95%"));
     const int nx = int(d2.x.size()), ny = int(d2.y.size());
@@ -642,13 +706,10 @@ void CornerPlot::redraw() {
     fill->setDataRange(QCPRange(1.0, 2.0));
     fill->setInterpolate(false);
     fill->addToLegend(legend);
-    for (double level : levels)
-      for (const auto& line : ds::contour_lines(d2.density, d2.x, d2.y, level))
-        add_polyline(plot_, joint, line, QPen(QColor(20, 50, 130), 1.2));
+    for (const auto& line : cd->lines)
+      add_polyline(plot_, joint, line, QPen(QColor(20, 50, 130), 1.2));
     for (int p = 0; p < 2; ++p) {
-      const std::vector<double>& v = p == 0 ? xs : ys;
-      const ds::Density1d m =
-          ds::kde_1d(v, p == 0 ? ds::Range1d{x_lo, x_hi} : ds::Range1d{y_lo, y_hi});
+      const ds::Density1d& m = cd->marginal[p];
       QCPAxisRect* rect = p == 0 ? top : right;
       auto* g1 = plot_->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
       g1->removeFromLegend();

@@ -112,18 +112,29 @@ class CornerPlot : public QWidget {
   QCustomPlot* plot() const { return plot_; }
   std::size_t drawsShown() const { return draws_; }
   int overlayCount() const { return overlays_; }
+  // True while the smoothing of the latest chains is still being computed off the UI thread.
+  bool smoothing() const { return in_flight_ || smoothed_for_ != chains_.get(); }
+
+  // What the chains contribute: the draws' extent, their smoothed 2D density with its 68% / 95%
+  // levels and contour lines, and the two 1D marginals. Computed on a worker thread.
+  struct ChainDensity;
 
  private:
   void redraw();
+  void smoothLatest();
   QCustomPlot* plot_;
   std::shared_ptr<const ChainsSnapshot> chains_;
   std::vector<std::shared_ptr<const MapLayer>> layers_;
   std::optional<Theta> truth_;
   std::size_t draws_ = 0;
   int overlays_ = 0;
-  // The KDEs run on the UI thread: while chains run, at most one redraw per kCornerIntervalMs, the
-  // latest snapshot always drawn (the deferred timer).
-  QElapsedTimer last_redraw_;
+  // The KDEs (tens of ms for thousands of draws) run on a worker: one at a time, the latest
+  // snapshot smoothed next, and while chains run at most one every kCornerIntervalMs (the
+  // deferred timer). The plot shows the last finished smoothing meanwhile.
+  std::shared_ptr<const ChainDensity> density_;
+  const ChainsSnapshot* smoothed_for_ = nullptr;  // the snapshot density_ is of (identity only)
+  bool in_flight_ = false;
+  QElapsedTimer last_smoothing_;
   QTimer deferred_;
 };
 
