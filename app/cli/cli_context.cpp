@@ -54,12 +54,17 @@ const ds::CancellationToken& interrupt_token() {
   return token;
 }
 
+volatile std::sig_atomic_t g_interrupt_signal = 0;
+
 extern "C" void on_interrupt(int signal) {
+  g_interrupt_signal = signal;
   interrupt_token().request();  // a lock-free atomic store
   std::signal(signal, SIG_DFL);
 }
 
 }  // namespace
+
+int interrupt_signal() { return int(g_interrupt_signal); }
 
 ds::JobContext progress_context(const GlobalOptions& options, const std::string& title) {
   (void)interrupt_token();

@@ -32,4 +32,7 @@ std::vector<double> parse_numbers(const std::string& text, const std::string& fl
 // A job context whose progress goes to a bar on stderr (nothing with --quiet).
 ds::JobContext progress_context(const GlobalOptions& options, const std::string& title);
 
+// The signal (SIGINT, SIGTERM) that cancelled the job of progress_context; 0 when none did.
+int interrupt_signal();
+
 }  // namespace dscli

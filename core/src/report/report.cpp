@@ -567,7 +567,8 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
       band_hi.push_back(levels[i] + 2 * se);
     }
     cov.panel("", "credibility level", "empirical coverage");
-    cov.panel_range(0, 1, 0, 1);
+    cov.panel_range(0, 1, 0, 1.02);
+    cov.legend("bottom_right");
     const std::string blo = cov.column("band_lo", band_lo);
     const std::string bhi = cov.column("band_hi", band_hi);
     cov.series("calibrated +- 2 se", "band", lv, "", 7, blo, bhi);
@@ -610,6 +611,7 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
       const std::string n = summaries[p].name;
       const std::string t = bias.column(n + "_truth", truth);
       bias.panel(n, "truth", "posterior mean");
+      bias.legend("top_left");
       bias.series("", "errorbars", t, bias.column(n + "_mean", mean), int(p),
                   bias.column(n + "_inner_lo", lo), bias.column(n + "_inner_hi", hi));
       bias.series("", "dashed", t, t, 7);

@@ -70,6 +70,8 @@ void FigureBuilder::map(const std::string& label, const std::string& x, const st
                                           {"color", 0}});
 }
 
+void FigureBuilder::legend(const std::string& corner) { panels_.back()["legend"] = corner; }
+
 void FigureBuilder::panel_range(double x_lo, double x_hi, double y_lo, double y_hi) {
   panels_.back()["x_range"] = {x_lo, x_hi};
   panels_.back()["y_range"] = {y_lo, y_hi};

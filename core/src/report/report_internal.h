@@ -50,6 +50,8 @@ class FigureBuilder {
   void map(const std::string& label, const std::string& x, const std::string& y,
            const std::string& z, int size, double z_lo, double z_hi);
   void panel_range(double x_lo, double x_hi, double y_lo, double y_hi);
+  // Where the panel's legend goes: top_right (default), top_left, bottom_right.
+  void legend(const std::string& corner);
   // "columns" (panels side by side, the default) or "rows" (stacked).
   void layout(const std::string& layout) { layout_ = layout; }
 
