@@ -102,10 +102,10 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
   cmd->add_option("--clip", s.sampler.clip_x0, "clip predicted x0 to +-this (default 1; 0: off)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--coarse", s.grid.coarse_points,
-                  "posterior grid: points per axis of the coarse scan of the prior (default 6)")
+                  "posterior grid: points per axis of the coarse scan of the prior (default 5)")
       ->check(CLI::Range(3, 200));
   cmd->add_option("--window", s.grid.window_points,
-                  "posterior grid: points per axis of each window around the maximum (default 11)")
+                  "posterior grid: points per axis of each window around the maximum (default 9)")
       ->check(CLI::Range(5, 400));
   cmd->add_option("--max-levels", s.grid.max_levels, "posterior grid: at most this many windows (4)")
       ->check(CLI::Range(1, 20));

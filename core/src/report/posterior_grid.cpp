@@ -174,10 +174,14 @@ PosteriorGrid refine_posterior_grid(const LogDensity& likelihood,
     const GridScan& scan = out.scan;
     const FieldCalibration moments = check_grid(no_truth, scan);
     const std::array<double, 2> steps{step_of(scan.omega_m), step_of(scan.sigma_8)};
+    // The 2-sigma region sizes the next window; a window cuts the posterior when its 1-sigma
+    // region reaches a free edge (a window of +-2.75 sd may clip the far 2-sigma contour of a
+    // skewed posterior, which moves its intervals by little; refining it would not end).
     const RegionExtent region = region_extent(scan, prior, kTwoSigmaDeltaChi2);
+    const RegionExtent core = region_extent(scan, prior, kOneSigmaDeltaChi2);
     bool resolved = true;
     for (std::size_t p = 0; p < 2; ++p)
-      resolved = resolved && moments.parameters[p].sd >= s.cells_per_sd * steps[p] && !region.cut(p);
+      resolved = resolved && moments.parameters[p].sd >= s.cells_per_sd * steps[p] && !core.cut(p);
     if (level > 0 && resolved) {
       out.resolved = true;
       break;
@@ -212,8 +216,8 @@ PosteriorGrid refine_posterior_grid(const LogDensity& likelihood,
       }
       // ... and a window that cut the region grows past it by the width of this one.
       const double width = current[p].second - current[p].first;
-      if (region.cut_lo[p]) lo = std::min(lo, current[p].first - width);
-      if (region.cut_hi[p]) hi = std::max(hi, current[p].second + width);
+      if (core.cut_lo[p]) lo = std::min(lo, current[p].first - width);
+      if (core.cut_hi[p]) hi = std::max(hi, current[p].second + width);
       lo = std::max(box[p].lo, lo);
       hi = std::min(box[p].hi, hi);
       if (!(hi - lo >= 2.0 * half)) {  // clipped at an edge: keep the window's width inside

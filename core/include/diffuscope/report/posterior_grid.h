@@ -2,7 +2,7 @@
 // the likelihood (no prior; defined on the prior box) is evaluated on a coarse n_coarse x
 // n_coarse grid over the prior box, then on windows of window_points x window_points around the
 // maximum, each axis with its own half-width, until every marginal sd spans at least
-// cells_per_sd grid steps and the 2-sigma region (-2 Delta ln L <= 6.18) touches no window edge
+// cells_per_sd grid steps and the 1-sigma region (-2 Delta ln L <= 2.30) touches no window edge
 // that is not the prior's own edge.
 //
 // Window of the next level, per parameter: centred on the maximum (on the peak of the quadratic
@@ -13,8 +13,7 @@
 // [step / 20, step]; a third of a step when the fit is not concave). A posterior the grid samples
 // (sd >= half a step) also keeps the extent of its 2-sigma region in the window (skewed and
 // prior-truncated posteriors reach further than +-3 sd from the maximum), and a window that cut
-// the region grows past it by its own width on that side. With the defaults a window's step is
-// about 0.6 sd, so the 68% interval spans about 3 cells. The grid is clipped to the prior box. At
+// the 1-sigma region grows past it by its own width on that side. The grid is clipped to the prior box. At
 // most max_levels windows; the last grid is the result.
 //
 // Rows of a grid (one sigma_8 value each) are evaluated as one batch; cancellation is checked
@@ -36,10 +35,14 @@ namespace ds {
 inline constexpr double kTwoSigmaDeltaChi2 = 6.18;
 
 struct PosteriorGridSettings {
-  int coarse_points = 6;   // per axis over the prior box, >= 3
-  int window_points = 11;  // per axis of each window, >= 5
-  double window_sigmas = 3.0;
-  double cells_per_sd = 1.4;
+  // Defaults sized for the default model's report on 2 CPU cores (a VLB point at T_MAX 20 costs
+  // about 0.3 s): a window's step is 5.5 / 8 = 0.69 sd, so a window sized from a good sd estimate
+  // passes the 1.25-cells test with 16% to spare, its 68% interval spans ~2.9 cells and it holds
+  // +-2.75 sd (0.6% of a Gaussian's mass outside per parameter).
+  int coarse_points = 5;  // per axis over the prior box, >= 3
+  int window_points = 9;  // per axis of each window, >= 5
+  double window_sigmas = 2.75;
+  double cells_per_sd = 1.25;
   int max_levels = 4;  // windows after the coarse grid, >= 1
   Prior prior = kDefaultPrior;
 };
