@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMap>
+#include <QTemporaryDir>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -273,11 +274,23 @@ ReportFigureResult render_report_figures(const QString& report_dir) {
 ReportFigureResult render_report_figures_offscreen(const QString& report_dir) {
   if (QApplication::instance() != nullptr) return render_report_figures(report_dir);
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  // Without XDG_RUNTIME_DIR Qt makes /tmp/runtime-$USER and leaves it: use a private folder that
+  // goes away with this call instead.
+  std::unique_ptr<QTemporaryDir> runtime;
+  if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
+    runtime = std::make_unique<QTemporaryDir>();
+    if (runtime->isValid()) qputenv("XDG_RUNTIME_DIR", QFile::encodeName(runtime->path()));
+  }
   static int argc = 1;
   static char name[] = "diffuscope-cli";
   static char* argv[] = {name, nullptr};
-  QApplication app(argc, argv);
-  return render_report_figures(report_dir);
+  ReportFigureResult result;
+  {
+    QApplication app(argc, argv);
+    result = render_report_figures(report_dir);
+  }
+  if (runtime) qunsetenv("XDG_RUNTIME_DIR");
+  return result;
 }
 
 }  // namespace dsui
