@@ -35,5 +35,4 @@ ds::JobContext progress_context(const GlobalOptions& options, const std::string&
 // The exit status of a command cancelled by a signal: 128 + the signal number (130 for SIGINT,
 // 143 for SIGTERM, as shells report them), 130 when no signal was seen.
 int cancelled_exit_status();
-
 }  // namespace dscli

@@ -18,6 +18,8 @@ Action add_batch_command(CLI::App& app, const GlobalOptions& options);
 Action add_infer_commands(CLI::App& app, const GlobalOptions& options);
 // calibrate (calibrate_command.cpp): coverage of credible intervals over mock fields.
 Action add_calibrate_command(CLI::App& app, const GlobalOptions& options);
+// report (report_command.cpp): the validation report of a field model.
+Action add_report_command(CLI::App& app, const GlobalOptions& options);
 Action add_stats_command(CLI::App& app, const GlobalOptions& options);
 Action add_cosmology_command(CLI::App& app, const GlobalOptions& options);
 Action add_grf_command(CLI::App& app, const GlobalOptions& options);

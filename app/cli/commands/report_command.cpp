@@ -1,0 +1,150 @@
+// diffuscope-cli report --model M [--mocks REF.h5 | --mock-kind K] [--fields K] --out DIR: the
+// validation report of a field model (core/include/diffuscope/report/report.h): emulator
+// statistics against mocks, the calibration of the likelihood over K mock fields, and for GRF mocks
+// the posterior against the exact one. Writes DIR/report.json, DIR/report.md, DIR/csv/*.csv and,
+// when built with the GUI, the figures DIR/figures/*.png|pdf (rendered offscreen). Resumable: a
+// rerun with the same options continues where a killed one stopped. --figures-only DIR renders
+// the figures of an existing report.
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "commands/commands.h"
+#include "diffuscope/error.h"
+#include "diffuscope/report/report.h"
+
+#ifdef DS_HAVE_REPORT_FIGURES
+#include <QString>
+
+#include "ui/report/report_figures.h"
+#endif
+
+namespace dscli {
+
+namespace {
+
+struct ReportOptions {
+  ds::ReportSettings settings;
+  std::string likelihood = "vlb", sampler = "ddim", out;
+  std::uint64_t seed = 0;
+  bool figures_only = false, no_emulator = false;
+};
+
+// Renders the figures when this build can; returns how many were written (-1: cannot).
+int render_figures(const std::string& dir, bool quiet) {
+#ifdef DS_HAVE_REPORT_FIGURES
+  try {
+    const dsui::ReportFigureResult r =
+        dsui::render_report_figures_offscreen(QString::fromStdString(dir));
+    if (!quiet)
+      std::fprintf(stderr, "report: rendered %d figures (PNG and PDF) into %s/figures\n",
+                   int(r.figures.size()), dir.c_str());
+    return int(r.figures.size());
+  } catch (const std::runtime_error& e) {
+    throw ds::Error(std::string("report figures: ") + e.what());
+  }
+#else
+  (void)quiet;
+  std::fprintf(stderr,
+               "report: figures not rendered (this diffuscope-cli was built without the GUI, "
+               "DS_BUILD_GUI=OFF); the numbers are in %s/report.json and csv/. Render them later "
+               "with a GUI build: diffuscope-cli report --figures-only --out %s\n",
+               dir.c_str(), dir.c_str());
+  return -1;
+#endif
+}
+
+}  // namespace
+
+Action add_report_command(CLI::App& app, const GlobalOptions& options) {
+  auto o = std::make_shared<ReportOptions>();
+  ds::ReportSettings& s = o->settings;
+  CLI::App* cmd = app.add_subcommand(
+      "report",
+      "validation report of a 2D field model: emulated P(k), one-point PDF, 1P and CV statistics "
+      "against mocks; coverage, z-scores, rank histograms and expected coverage of the "
+      "likelihood's posterior over K mock fields (grid posteriors); for GRF mocks the posterior "
+      "against the exact one. Writes DIR/report.json, report.md, csv/ and figures/ (PNG, PDF); "
+      "resumable and deterministic for a seed");
+  cmd->add_option("--model", s.model, "M: the 2D field model (point-cloud models: not yet)");
+  cmd->add_option("--mocks", s.mocks,
+                  "REF.h5: mock fields with parameters (emulator: its cosmologies with >= 3 fields; "
+                  "calibration: K fields chosen by the seed); default: generate --mock-kind mocks");
+  cmd->add_option("--mock-kind", s.mock_kind,
+                  "grf|lognormal|zeldovich: mocks generated here (default: the kind the model was "
+                  "trained on)");
+  cmd->add_option("--res", s.resolution, "pixels per side of generated mocks (default: the model's)")
+      ->check(CLI::Range(8, 1024));
+  cmd->add_option("--box", s.box_size, "box of generated mocks, Mpc/h (default: the model's)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--slab", s.slab, "slab thickness of mocks and exact GRF likelihood (5 Mpc/h)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--fields", s.fields, "K calibration fields (default 30)");
+  cmd->add_option("--cosmologies", s.cosmologies,
+                  "validation cosmologies of the emulator block, a Latin hypercube (default 10)");
+  cmd->add_option("--mocks-per-cosmo", s.mocks_per_cosmology, "mocks per cosmology (default 10)");
+  cmd->add_option("--generated-per-cosmo", s.generated_per_cosmology,
+                  "generated fields per cosmology (default 10)");
+  cmd->add_option("--one-p-values", s.one_p_values,
+                  "1P values per parameter, odd (default 5; 0: no 1P block)");
+  cmd->add_option("--one-p-seeds", s.one_p_seeds, "1P seeds (default 4)")->check(CLI::Range(2, 1000));
+  cmd->add_option("--cv-mocks", s.cv_mocks, "CV mocks at the fiducial (default 32; 0: no CV block)");
+  cmd->add_option("--cv-generated", s.cv_generated, "generated CV fields (default 32)");
+  cmd->add_flag("--no-emulator", o->no_emulator, "skip the emulator block (calibration only)");
+  cmd->add_option("--likelihood", o->likelihood,
+                  "vlb|exact-grf|pk-baseline: the likelihood calibrated (default vlb; exact-grf "
+                  "and pk-baseline need no model)");
+  cmd->add_option("--t-max,--tmax", s.t_max, "VLB terms T_MAX (default 20)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--draws", s.vlb_draws, "VLB common-noise draws (default 1)")->check(CLI::Range(1, 64));
+  cmd->add_option("--sampler", o->sampler, "emulator sampler: ddim (default), ancestral, ode");
+  cmd->add_option("--steps", s.sampler.steps, "DDIM/ODE steps (default 50)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--clip", s.sampler.clip_x0, "clip predicted x0 to +-this (default 1; 0: off)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--coarse", s.grid.coarse_points,
+                  "posterior grid: points per axis of the coarse scan of the prior (default 5)")
+      ->check(CLI::Range(3, 200));
+  cmd->add_option("--window", s.grid.window_points,
+                  "posterior grid: points per axis of each window around the maximum (default 9)")
+      ->check(CLI::Range(5, 400));
+  cmd->add_option("--max-levels", s.grid.max_levels, "posterior grid: at most this many windows (4)")
+      ->check(CLI::Range(1, 20));
+  cmd->add_flag("--ema", s.ema, "use the model's EMA weights");
+  cmd->add_option("--seed", o->seed, "seed of every mock, sample and noise (default: the global --seed)");
+  cmd->add_option("--out", o->out, "DIR: the report folder (created; a rerun resumes)")->required();
+  cmd->add_flag("--figures-only", o->figures_only,
+                "only render the figures of the report in --out (from its report.json and CSVs)");
+
+  return [cmd, o, &options]() -> int {
+    if (!cmd->parsed()) return -1;
+    apply_global_options(options);
+    if (o->figures_only) {
+      ds::rebuild_report(o->out);  // FileError when --out holds no report
+      return render_figures(o->out, options.quiet) >= 0 ? 0 : 1;
+    }
+    ds::ReportSettings s = o->settings;
+    s.device = options.parsed_device();
+    s.seed = cmd->count("--seed") ? o->seed : options.seed;
+    s.likelihood = ds::kLikelihoodKinds.from_string(o->likelihood);
+    s.sampler.kind = ds::kDiffusionSamplers.from_string(o->sampler);
+    s.emulator = !o->no_emulator;
+    ds::ReportResult r;
+    try {
+      r = ds::run_report(s, o->out, progress_context(options, "report"));
+    } catch (const ds::Cancelled&) {
+      std::fprintf(stderr,
+                   "diffuscope-cli: cancelled; finished fields are kept: rerun the same command "
+                   "to resume\n");
+      return cancelled_exit_status();
+    }
+    std::printf("report: %zu calibration fields computed, %zu reused; %zu emulator blocks "
+                "computed, %zu reused; %.1f s\n",
+                r.fields_computed, r.fields_reused, r.blocks_computed, r.blocks_reused, r.seconds);
+    std::printf("wrote %s and %s (%zu figures listed)\n", r.json_path.c_str(),
+                r.markdown_path.c_str(), r.figures.size());
+    render_figures(o->out, options.quiet);
+    return 0;
+  };
+}
+
+}  // namespace dscli

@@ -1,0 +1,96 @@
+// Pieces shared by the report's sources: JSON files written atomically and read back with NaN
+// kept (nlohmann writes NaN as null), and the figure specifications report.json lists (the figure
+// module of the GUI, ui/report/report_figures.h, draws them from these and the CSV files).
+#pragma once
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "diffuscope/data/dataset.h"
+#include "diffuscope/diffusion/diffusion_model.h"
+#include "diffuscope/report/report.h"
+#include "diffuscope/stats/power_spectrum_2d.h"
+
+namespace ds::report_detail {
+
+using Json = nlohmann::ordered_json;
+
+inline double num(const Json& j) {
+  return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : j.get<double>();
+}
+inline std::vector<double> nums(const Json& j) {
+  std::vector<double> v;
+  for (const auto& x : j) v.push_back(num(x));
+  return v;
+}
+
+void write_json(const std::string& path, const Json& j);
+// Returns false when the file does not exist; throws FileError for a malformed one.
+bool read_json(const std::string& path, Json& j);
+
+// One figure: columns of a CSV table and panels of series drawn from them.
+//   style: line | dashed | points | band (y_lo..y_hi filled) | errorbars (y +- y_lo/y_hi as
+//   absolute bounds) | step (histogram: x = left edges) | map (x = column, y = row, z = value of a
+//   size x size matrix; one per panel)
+class FigureBuilder {
+ public:
+  FigureBuilder(std::string name, std::string title, std::string caption);
+  // Adds a column (padded with empty cells in the CSV); returns its name.
+  std::string column(const std::string& name, const std::vector<double>& values);
+  // Starts a panel; series added next belong to it.
+  void panel(const std::string& title, const std::string& x_label, const std::string& y_label,
+             bool log_x = false, bool log_y = false);
+  void series(const std::string& label, const std::string& style, const std::string& x,
+              const std::string& y, int color, const std::string& y_lo = {},
+              const std::string& y_hi = {});
+  void map(const std::string& label, const std::string& x, const std::string& y,
+           const std::string& z, int size, double z_lo, double z_hi);
+  void panel_range(double x_lo, double x_hi, double y_lo, double y_hi);
+  // Where the panel's legend goes: top_right (default), top_left, bottom_right.
+  void legend(const std::string& corner);
+  // "columns" (panels side by side, the default) or "rows" (stacked).
+  void layout(const std::string& layout) { layout_ = layout; }
+
+  // Writes DIR/csv/<name>.csv and returns the figure's JSON (name, title, caption, csv, png, pdf,
+  // panels).
+  Json finish(const std::string& out_dir) const;
+
+ private:
+  std::string name_, title_, caption_, layout_ = "columns";
+  std::vector<std::string> column_names_;
+  std::vector<std::vector<double>> columns_;
+  Json panels_ = Json::array();
+};
+
+// P(k) of one field up to Nyquist (Pylians conventions), the field read as `kind`.
+PowerSpectrum field_spectrum(const float* values, int n, double box, FieldKind kind);
+// The values a histogram of a field shows: log10 of a density (positive pixels), the contrast
+// itself.
+void histogram_values(const float* values, std::size_t count, FieldKind kind,
+                      std::vector<double>& out);
+
+std::string fixed(double v, int digits);
+
+// The emulator blocks (report_emulator.cpp). Each returns the block's JSON, written as one file.
+struct EmulatorContext {
+  const DiffusionModel2d* model = nullptr;
+  const ReportSettings* settings = nullptr;
+  int n = 0;
+  double box = 0.0;
+  FieldKind kind = FieldKind::Density;
+  JobContext cancel;  // cancellation only (no progress)
+};
+// One validation cosmology: mocks[m] points to an n x n field.
+Json emulator_lh_block(const EmulatorContext& c, const std::vector<double>& theta,
+                       const std::vector<const float*>& mocks, std::uint64_t seed);
+// The 1P set of sets.h (C values per parameter, M seeds, [(p C + v) M + m]).
+Json emulator_one_p_block(const EmulatorContext& c, const Dataset& mocks, int values, int seeds,
+                          std::uint64_t seed);
+Json emulator_cv_block(const EmulatorContext& c, const Dataset& mocks, int generated,
+                       std::uint64_t seed);
+
+}  // namespace ds::report_detail
