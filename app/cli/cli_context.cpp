@@ -57,22 +57,34 @@ const ds::CancellationToken& interrupt_token() {
 
 volatile std::sig_atomic_t g_signal = 0;  // the first signal received
 
+volatile std::sig_atomic_t g_listening = 0;  // a job of progress_context checks the token
+
 extern "C" void on_interrupt(int signal) {
+  std::signal(signal, SIG_DFL);  // a second signal terminates at once
+  if (!g_listening) {  // nothing would notice the request yet: the default action, now
+    std::raise(signal);
+    return;
+  }
   if (g_signal == 0) g_signal = signal;
   interrupt_token().request();  // a lock-free atomic store
-  std::signal(signal, SIG_DFL);
 }
 
 }  // namespace
+
+void install_interrupt_handlers() {
+  (void)interrupt_token();
+  // Also where the shell started us with SIGINT ignored (a background job of a script).
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+}
 
 int cancelled_exit_status() {
   return 128 + (g_signal != 0 ? int(g_signal) : SIGINT);
 }
 
 ds::JobContext progress_context(const GlobalOptions& options, const std::string& title) {
-  (void)interrupt_token();
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
+  install_interrupt_handlers();
+  g_listening = 1;
   if (options.quiet) return ds::JobContext({}, interrupt_token());
   auto bar = std::make_shared<ProgressBar>(title);
   return ds::JobContext([bar](const ds::Progress& p) { bar->update(p); }, interrupt_token());

@@ -29,6 +29,11 @@ void apply_global_options(const GlobalOptions& options);
 // finite number.
 std::vector<double> parse_numbers(const std::string& text, const std::string& flag);
 
+// SIGINT / SIGTERM handlers for the whole run (called first thing in main): until a job of
+// progress_context runs, a signal terminates the process as by default; from then on it
+// requests cancellation (core's process-wide interrupt) and a second signal terminates.
+void install_interrupt_handlers();
+
 // A job context whose progress goes to a bar on stderr (nothing with --quiet).
 ds::JobContext progress_context(const GlobalOptions& options, const std::string& title);
 

@@ -12,6 +12,7 @@
 
 int main(int argc, char** argv) {
   ds::configure_memory_allocator();  // before any tensor is made (runtime.h)
+  dscli::install_interrupt_handlers();
   CLI::App app{"diffuscope-cli: diffusion-model emulators and likelihoods for cosmology",
                "diffuscope-cli"};
   app.set_help_flag("--help,-h", "print this help (or `diffuscope-cli <command> --help`)");

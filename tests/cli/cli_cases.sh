@@ -63,11 +63,13 @@ cancel_check() {
   local sig=$1 output=$2; shift 2
   "$cli" "$@" >"$work/out" 2>"$work/err" &
   local pid=$! tries=0
-  # Ready at its first progress line, or after 10 s (a sampler on a model reports its first
-  # iteration only after several network batches; it is inside them by then).
-  until grep -q "%" "$work/err" 2>/dev/null || [ "$tries" -ge 200 ]; do
+  # Ready at its first progress line (every long command reports one as its job starts). A
+  # signal that arrived before the command listens (while it loads) would terminate it as by
+  # default: also 128 + the signal, but without the message, which the check below would catch.
+  until grep -q "%" "$work/err" 2>/dev/null; do
     kill -0 "$pid" 2>/dev/null || fail "'$*' ended before it was signalled: $(cat "$work/err")"
     tries=$((tries + 1))
+    [ "$tries" -lt 3600 ] || { kill -9 "$pid"; fail "'$*' reported no progress in 180 s"; }
     sleep 0.05
   done
   sleep 0.7

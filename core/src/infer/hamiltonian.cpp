@@ -210,6 +210,9 @@ McmcResult run_hamiltonian_chains(const LogDensity& density, const DriverSetting
     if (settings.find_initial_step) s.step_size = find_reasonable_step_size(s, evaluate);
     s.step_adaptation.restart(s.step_size);
   });
+  // Progress from the start: an expensive density (a model's VLB) takes many seconds before the
+  // first iteration completes.
+  job.report(0, std::int64_t(run.warmup + run.draws), "starts evaluated");
 
   const WindowSchedule windows(run.warmup, settings.adaptation);
   const bool adapt_metric = settings.adapt && settings.adaptation.adapt_metric;

@@ -124,6 +124,7 @@ SviResult fit_svi(const LogDensity& density, const SviSettings& settings, const 
   for (double s : eta_scale) log_scale += std::log(s);
   const double entropy_constant = 0.5 * double(d) * (1.0 + std::log(2.0 * M_PI)) + log_scale;
 
+  job.report(0, std::int64_t(settings.steps), "starting");
   for (std::size_t step = 0; step < settings.steps; ++step) {
     job.check_cancelled();
     for (std::size_t k = 0; k < k_draws; ++k) {
