@@ -174,11 +174,15 @@ torch::Tensor TorchArchive::tensor(const PickleTensor& t) {
       // The element count comes from the pickle: it is checked against the record's actual size
       // before the storage is allocated (a hostile numel would otherwise ask for exabytes).
       std::size_t bytes = 0;
-      if (__builtin_mul_overflow(static_cast<std::size_t>(s.numel), s.element_size, &bytes) ||
-          size < bytes)
+      const std::string claim =
+          std::to_string(s.numel) + " elements of " + std::to_string(s.element_size) + " bytes";
+      if (__builtin_mul_overflow(static_cast<std::size_t>(s.numel), s.element_size, &bytes))
+        throw FileError(path_, "storage record " + record + ": the pickle claims " + claim +
+                                   ", more than can be addressed");
+      if (size < bytes)
         throw FileError(path_, "storage record " + record + " holds " + std::to_string(size) +
-                                   " bytes, the pickle claims " + std::to_string(s.numel) +
-                                   " elements of " + std::to_string(s.element_size) + " bytes");
+                                   " bytes, expected " + std::to_string(bytes) + " (" + claim +
+                                   ")");
       storage = torch::empty({s.numel}, torch::TensorOptions().dtype(torch_dtype(s.dtype)));
       std::memcpy(storage.data_ptr(), data.get(), bytes);
     } catch (const c10::Error& e) {

@@ -216,8 +216,8 @@ TEST_F(TorchCheckpointTest, AbsurdStorageSizeIsRefusedBeforeAllocating) {
   pv_set(root, "model_state_dict", weights);
   write_torch_save(path("huge.pt"), pickler, *root);
   expect_file_error([&] { ds::nets::read_torch_checkpoint(path("huge.pt")); }, path("huge.pt"),
-                    "storage record data/0 holds 16 bytes, the pickle claims 1125899906842624 "
-                    "elements of 4 bytes");
+                    "storage record data/0 holds 16 bytes, expected 4503599627370496 "
+                    "(1125899906842624 elements of 4 bytes)");
 }
 
 // Issue 18: the memo lets a tiny pickle describe an exponentially large tree (40 levels of lists
