@@ -15,6 +15,11 @@ inline std::string testdata(const std::string& relative) {
   return std::string(DS_TESTDATA_DIR) + "/" + relative;
 }
 
+// A crashing input found by a fuzz target (tests/fuzz/regressions), kept as a regression test.
+inline std::string fuzz_regression(const std::string& name) {
+  return std::string(DS_FUZZ_REGRESSIONS_DIR) + "/" + name;
+}
+
 // A fresh, empty directory under the system temp dir for one test, unique to this process (two
 // builds testing at once never share one) and removed when the process exits (tests leave
 // nothing in /tmp).

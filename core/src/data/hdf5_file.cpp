@@ -78,7 +78,11 @@ Hdf5File Hdf5File::open_read(const std::string& path) {
   if (H5Fis_hdf5(path.c_str()) <= 0) throw FileError(path, "not an HDF5 file (or corrupt)");
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (id < 0) throw FileError(path, "cannot open HDF5 file (corrupt or truncated?)");
-  return Hdf5File(path, id);
+  Hdf5File file(path, id);
+  std::error_code ec;
+  file.file_size_ = std::filesystem::file_size(path, ec);
+  if (ec) throw FileError(path, "cannot tell the file's size (" + ec.message() + ")");
+  return file;
 }
 
 void Hdf5File::fail(const std::string& what) const {
@@ -162,29 +166,61 @@ std::vector<std::size_t> Hdf5File::shape(const std::string& name) const {
 }
 
 namespace {
-template <class T>
-std::vector<T> read_dataset(const Hdf5File& f, const std::string& name, hid_t memory_type,
-                            const std::vector<std::size_t>& shape, hid_t set) {
-  std::size_t total = 1;
-  for (auto d : shape) total *= d;
-  std::vector<T> out(total);
-  if (total > 0 && H5Dread(set, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
-    throw FileError(f.path(), "cannot read dataset " + name + " (corrupt or truncated?)");
-  return out;
+// Deflate expands at most about 1032:1; anything claiming more than this per stored byte is absurd.
+constexpr std::uintmax_t kMaxExpansion = 1100;
+
+std::string count_text(const std::vector<std::size_t>& shape) {
+  std::string text = "[";
+  for (std::size_t k = 0; k < shape.size(); ++k) text += (k ? ", " : "") + std::to_string(shape[k]);
+  return text + "]";
 }
 }  // namespace
 
+std::size_t Hdf5File::checked_element_count(const std::string& name, hid_t set,
+                                            const std::vector<std::size_t>& shape,
+                                            std::size_t memory_item_size) const {
+  std::size_t total = 1, memory_bytes = 0;
+  for (auto d : shape)
+    if (__builtin_mul_overflow(total, d, &total))
+      fail("dataset " + name + " has an absurd shape " + count_text(shape) +
+           " (its element count overflows)");
+  if (__builtin_mul_overflow(total, memory_item_size, &memory_bytes))
+    fail("dataset " + name + " has an absurd shape " + count_text(shape) +
+         " (its size in bytes overflows)");
+  if (file_size_ == 0 || total == 0) return total;  // a file being written: our own data
+  Hdf5Handle type(H5Dget_type(set));
+  const std::size_t stored_item = type.valid() ? H5Tget_size(type.get()) : 0;
+  if (stored_item == 0) fail("cannot read the type of dataset " + name);
+  Hdf5Handle properties(H5Dget_create_plist(set));
+  const bool filtered = properties.valid() && H5Pget_nfilters(properties.get()) > 0;
+  std::size_t stored_bytes = 0;
+  const std::uintmax_t limit = filtered ? file_size_ * kMaxExpansion : file_size_;
+  if (__builtin_mul_overflow(total, stored_item, &stored_bytes) || stored_bytes > limit)
+    fail("dataset " + name + " claims " + count_text(shape) + " values of " +
+         std::to_string(stored_item) + " bytes, more than the file's " +
+         std::to_string(file_size_) + " bytes can hold" + (filtered ? " even compressed" : ""));
+  return total;
+}
+
+template <class T>
+std::vector<T> Hdf5File::read_dataset(const std::string& name, hid_t memory_type) const {
+  const auto dims = shape(name);
+  Hdf5Handle set = open_dataset(name);
+  const std::size_t total = checked_element_count(name, set.get(), dims, sizeof(T));
+  std::vector<T> out(total);
+  if (total > 0 && H5Dread(set.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+    fail("cannot read dataset " + name + " (corrupt or truncated?)");
+  return out;
+}
+
 std::vector<double> Hdf5File::read_doubles(const std::string& name) const {
-  const auto s = shape(name);
-  return read_dataset<double>(*this, name, H5T_NATIVE_DOUBLE, s, open_dataset(name).get());
+  return read_dataset<double>(name, H5T_NATIVE_DOUBLE);
 }
 std::vector<float> Hdf5File::read_floats(const std::string& name) const {
-  const auto s = shape(name);
-  return read_dataset<float>(*this, name, H5T_NATIVE_FLOAT, s, open_dataset(name).get());
+  return read_dataset<float>(name, H5T_NATIVE_FLOAT);
 }
 std::vector<std::int64_t> Hdf5File::read_int64(const std::string& name) const {
-  const auto s = shape(name);
-  return read_dataset<std::int64_t>(*this, name, H5T_NATIVE_INT64, s, open_dataset(name).get());
+  return read_dataset<std::int64_t>(name, H5T_NATIVE_INT64);
 }
 
 namespace {
@@ -265,6 +301,13 @@ std::vector<std::string> Hdf5File::strings_attribute(const std::string& object,
     fail("attribute " + key + " of " + object + " is not a string");
   Hdf5Handle space(H5Aget_space(a.get()));
   const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  const std::size_t item =
+      H5Tis_variable_str(file_type.get()) > 0 ? 1 : H5Tget_size(file_type.get());
+  // Attribute values live in the file: more bytes than it has is an absurd header, refused before
+  // the buffer is allocated.
+  if (n < 0 || item == 0 || (file_size_ > 0 && std::uintmax_t(n) > file_size_ / item))
+    fail("attribute " + key + " of " + object + " claims " + std::to_string(n) + " strings of " +
+         std::to_string(item) + " bytes, more than the file holds");
   std::vector<std::string> out;
   if (H5Tis_variable_str(file_type.get()) > 0) {
     Hdf5Handle type = string_type();

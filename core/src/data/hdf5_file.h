@@ -77,9 +77,18 @@ class Hdf5File {
   Hdf5File(std::string path, hid_t id);
   [[noreturn]] void fail(const std::string& what) const;
   Hdf5Handle open_dataset(const std::string& name) const;
+  template <class T>
+  std::vector<T> read_dataset(const std::string& name, hid_t memory_type) const;
+  // Refuses, before anything is allocated, a dataset whose shape claims more data than the file
+  // can hold (its element count overflowing, or more bytes than the file has: compressed data
+  // may expand, but not beyond deflate's bound). Returns the element count.
+  std::size_t checked_element_count(const std::string& name, hid_t set,
+                                    const std::vector<std::size_t>& shape,
+                                    std::size_t memory_item_size) const;
 
   std::string path_;
   Hdf5Handle file_;
+  std::uintmax_t file_size_ = 0;  // bytes on disk when opened for reading; 0 for created files
 };
 
 }  // namespace ds::detail

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "diffuscope/data/atomic_file.h"
@@ -23,12 +22,27 @@ constexpr char kMagic[] = "\x93NUMPY";
 
 // The header is a Python dict literal, e.g.
 // {'descr': '<f4', 'fortran_order': False, 'shape': (64, 64), }
+// Returns the value text of 'key' ('<f4', True, False or a tuple "(64, 64)"). A plain scan, not
+// std::regex: libstdc++'s regex matcher recurses once per character, so a hostile 64 KiB header
+// would overflow the stack.
 std::string dict_value(const std::string& header, const std::string& key, const std::string& path) {
-  const std::regex pattern("'" + key + "'\\s*:\\s*('[^']*'|True|False|\\([^)]*\\))");
-  std::smatch match;
-  if (!std::regex_search(header, match, pattern))
-    throw FileError(path, "npy header has no '" + key + "' entry");
-  return match[1].str();
+  const std::string quoted = "'" + key + "'";
+  for (std::size_t at = header.find(quoted); at != std::string::npos;
+       at = header.find(quoted, at + 1)) {
+    std::size_t p = header.find_first_not_of(" \t", at + quoted.size());
+    if (p == std::string::npos || header[p] != ':') continue;
+    p = header.find_first_not_of(" \t", p + 1);
+    if (p == std::string::npos) break;
+    const char open = header[p];
+    if (open == '\'' || open == '(') {
+      const std::size_t end = header.find(open == '(' ? ')' : '\'', p + 1);
+      if (end != std::string::npos) return header.substr(p, end - p + 1);
+    } else {
+      for (const char* word : {"True", "False"})
+        if (header.compare(p, std::strlen(word), word) == 0) return word;
+    }
+  }
+  throw FileError(path, "npy header has no '" + key + "' entry");
 }
 
 std::vector<std::size_t> parse_shape(const std::string& tuple, const std::string& path) {
@@ -38,8 +52,13 @@ std::vector<std::size_t> parse_shape(const std::string& tuple, const std::string
   while (std::getline(items, item, ',')) {
     const auto first = item.find_first_not_of(" \t");
     if (first == std::string::npos) continue;
+    std::string digits = item.substr(first, item.find_last_not_of(" \t") - first + 1);
+    if (digits.size() > 1 && digits.back() == 'L') digits.pop_back();  // Python 2's longs
+    // Digits only: std::stoull alone would take "-1" as 2^64 - 1 and ignore trailing junk.
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
+      throw FileError(path, "npy header has a malformed shape " + tuple);
     try {
-      shape.push_back(std::stoull(item.substr(first)));
+      shape.push_back(std::stoull(digits));
     } catch (const std::exception&) {
       throw FileError(path, "npy header has a malformed shape " + tuple);
     }
@@ -126,6 +145,13 @@ NpyHeader read_npy_header(const std::string& path) {
   } else {
     throw FileError(path, "unsupported npy format version " + std::to_string(version[0]));
   }
+  // Every size the file claims is checked against its actual size before anything is allocated.
+  std::error_code ec;
+  const std::uintmax_t actual = std::filesystem::file_size(path, ec);
+  if (ec) throw FileError(path, "cannot tell the file's size (" + ec.message() + ")");
+  if (preamble + std::uintmax_t(header_length) > actual)
+    throw FileError(path, "truncated npy header: it claims " + std::to_string(header_length) +
+                              " bytes, the file has " + std::to_string(actual) + " in all");
   std::string text(header_length, '\0');
   if (!in.read(text.data(), header_length)) throw FileError(path, "truncated npy header");
 
@@ -142,8 +168,18 @@ NpyHeader read_npy_header(const std::string& path) {
   else
     throw FileError(path, "unsupported dtype '" + h.dtype +
                               "' (expected little-endian float32/float64/int32/int64)");
-  const std::size_t needed = h.data_offset + h.count() * h.item_size;
-  const std::size_t actual = std::filesystem::file_size(path);
+  // The shape's product and the data size in bytes must not overflow: a hostile header such as
+  // (4294967296, 4294967296) would otherwise wrap to a small count that passes the size check.
+  std::size_t count = 1;
+  for (std::size_t d : h.shape)
+    if (__builtin_mul_overflow(count, d, &count))
+      throw FileError(path, "npy header has an absurd shape " + dict_value(text, "shape", path) +
+                                " (its element count overflows)");
+  std::size_t needed = 0;
+  if (__builtin_mul_overflow(count, h.item_size, &needed) ||
+      __builtin_add_overflow(needed, h.data_offset, &needed))
+    throw FileError(path, "npy header has an absurd shape " + dict_value(text, "shape", path) +
+                              " (its size in bytes overflows)");
   if (actual < needed)
     throw FileError(path, "truncated: the header promises " + std::to_string(needed) +
                               " bytes, the file has " + std::to_string(actual));
@@ -222,7 +258,8 @@ NpyMap::~NpyMap() {
 }
 
 void NpyMap::read(std::size_t first, std::size_t count, float* out, bool require_finite) const {
-  if (first + count > header_.count())
+  const std::size_t total = header_.count();
+  if (count > total || first > total - count)
     throw InvalidArgument(path_ + ": elements [" + std::to_string(first) + ", " +
                           std::to_string(first + count) + ") are beyond the array's " +
                           std::to_string(header_.count()));

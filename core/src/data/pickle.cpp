@@ -113,6 +113,18 @@ class PickleMachine {
  public:
   PickleMachine(const unsigned char* data, std::size_t size, const std::string& path)
       : data_(data), size_(size), path_(path) {}
+  PickleMachine(const PickleMachine&) = delete;
+  PickleMachine& operator=(const PickleMachine&) = delete;
+
+  // A refused pickle may have built reference cycles (a list appended to itself through the
+  // memo), which shared pointers never free: every list and dict it created that is still alive
+  // lets go of its children. Every cycle runs through a list or a dict, the only values that can
+  // change after they were pushed.
+  ~PickleMachine() {
+    if (accepted_) return;
+    for (const auto& weak : containers_)
+      if (const auto container = weak.lock()) container->drop_children();
+  }
 
   PickleValuePtr run() {
     while (true) {
@@ -275,6 +287,9 @@ class PickleMachine {
         case kStop:
           if (stack_.size() != 1 || !marks_.empty())
             fail("pickle stops with " + std::to_string(stack_.size()) + " values on the stack");
+          if (contains_cycle(stack_.back()))
+            fail("pickled value contains itself (a reference cycle)");
+          accepted_ = true;
           return stack_.back();
         default: {
           std::ostringstream hex;
@@ -322,7 +337,10 @@ class PickleMachine {
     return std::string(reinterpret_cast<const char*>(start), end - start);
   }
 
-  void push(PickleValuePtr v) { stack_.push_back(std::move(v)); }
+  void push(PickleValuePtr v) {
+    if (v->is(PickleKind::List) || v->is(PickleKind::Dict)) containers_.push_back(v);
+    stack_.push_back(std::move(v));
+  }
   void push_int(std::int64_t i) {
     auto v = make(PickleKind::Int);
     v->integer = i;
@@ -495,9 +513,44 @@ class PickleMachine {
     return v;
   }
 
+  // Depth-first walk with the usual three colours; iterative, as the tree may be deep.
+  static bool contains_cycle(const PickleValuePtr& root) {
+    enum Colour : char { kOpen = 1, kDone = 2 };
+    std::unordered_map<const PickleValue*, char> colour;
+    std::vector<std::pair<const PickleValue*, std::size_t>> path{{root.get(), 0}};
+    colour[root.get()] = kOpen;
+    while (!path.empty()) {
+      auto& [value, next] = path.back();
+      const std::size_t children = value->items.size() + 2 * value->entries.size();
+      if (next == children) {
+        colour[value] = kDone;
+        path.pop_back();
+        continue;
+      }
+      const std::size_t k = next++;
+      const PickleValue* child =
+          k < value->items.size()
+              ? value->items[k].get()
+              : ((k - value->items.size()) % 2 == 0
+                     ? value->entries[(k - value->items.size()) / 2].first.get()
+                     : value->entries[(k - value->items.size()) / 2].second.get());
+      if (!child) continue;
+      const char c = colour[child];
+      if (c == kOpen) return true;
+      if (c == 0 && (!child->items.empty() || !child->entries.empty())) {
+        colour[child] = kOpen;
+        path.emplace_back(child, 0);
+      }
+    }
+    return false;
+  }
+
   const unsigned char* data_;
   std::size_t size_;
   const std::string& path_;
+  bool accepted_ = false;
+  std::vector<std::weak_ptr<PickleValue>>
+      containers_;  // lists and dicts pushed, for ~PickleMachine
   std::size_t pos_ = 0;
   std::size_t op_position_ = 0;
   std::vector<PickleValuePtr> stack_;
@@ -596,6 +649,14 @@ const PickleValue* PickleValue::find(const std::string& key) const {
   const auto it = index_.find("s" + key);
   return it == index_.end() ? nullptr : entries[it->second].second.get();
 }
+
+void PickleValue::drop_children() {
+  std::vector<PickleValuePtr> items_dropped = std::move(items);
+  auto entries_dropped = std::move(entries);
+  items.clear();
+  entries.clear();
+  index_.clear();
+}  // the dropped children are released here, after this value no longer refers to them
 
 void PickleValue::set_item(PickleValuePtr key, PickleValuePtr value) {
   std::string hashed;

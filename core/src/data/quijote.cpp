@@ -32,6 +32,11 @@ class BinaryReader {
   }
   template <class T>
   std::vector<T> read(std::size_t n, const char* what) {
+    // A count from a header is checked against what the file holds before it is allocated.
+    if (n > (size_ - consumed_) / sizeof(T))
+      throw FileError(path_, "truncated while reading " + std::string(what) + ": " +
+                                 std::to_string(n) + " values do not fit in the " +
+                                 std::to_string(size_ - consumed_) + " bytes left");
     std::vector<T> out(n);
     in_.read(reinterpret_cast<char*>(out.data()), std::streamsize(n * sizeof(T)));
     if (std::size_t(in_.gcount()) != n * sizeof(T))
@@ -43,6 +48,7 @@ class BinaryReader {
   T read_one(const char* what) {
     return read<T>(1, what)[0];
   }
+  std::size_t size() const { return size_; }
   void require_consumed() const {
     if (consumed_ != size_)
       throw FileError(
@@ -133,6 +139,14 @@ HaloCatalogue read_quijote_fof(const std::string& simulation_dir, int snapshot) 
       throw FileError(path, "header disagrees with group_tab_" + nnn + ".0");
     }
     const std::size_t g = std::size_t(n);
+    // Header, then per group: GroupLen, GroupOffset, GroupMass (4 bytes each), GroupPos and
+    // GroupVel (3 x 4), GroupTLen and GroupTMass (6 x 4).
+    constexpr std::size_t kHeaderBytes = 24, kGroupBytes = 84;
+    const std::size_t expected = kHeaderBytes + kGroupBytes * g;  // g < 2^31: no overflow
+    if (in.size() < expected)
+      throw FileError(path, "truncated: the header claims " + std::to_string(g) + " groups (" +
+                                std::to_string(expected) + " bytes), the file has " +
+                                std::to_string(in.size()) + " bytes");
     const auto len = in.read<std::int32_t>(g, "GroupLen");
     in.read<std::int32_t>(g, "GroupOffset");
     const auto mass = in.read<float>(g, "GroupMass");

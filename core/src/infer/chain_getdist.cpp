@@ -19,6 +19,11 @@ using detail::chain_format_number;
 
 namespace {
 
+// Limits on what integer weights may expand to (a stuck Metropolis chain repeats a point maybe
+// thousands of times; a million is absurd). 2^25 values are 256 MiB of doubles.
+constexpr double kMaxMultiplicity = 1e6;
+constexpr std::size_t kMaxExpandedValues = std::size_t(1) << 25;
+
 std::string chain_path(const std::string& root, std::size_t one_based) {
   return root + "_" + std::to_string(one_based) + ".txt";
 }
@@ -74,6 +79,15 @@ TextChain read_chain_file(const std::string& path, std::size_t& columns) {
       throw FileError(path, "line " + std::to_string(line_number) + " has weight " +
                                 std::string(tokens[0]) +
                                 "; only integer multiplicities describe a Markov chain");
+    // Checked before expanding: a weight of 1e16 would otherwise ask for exabytes.
+    if (weight > kMaxMultiplicity)
+      throw FileError(path, "line " + std::to_string(line_number) + " has weight " +
+                                std::string(tokens[0]) + ", an absurd multiplicity (at most " +
+                                std::to_string(long(kMaxMultiplicity)) + ")");
+    if ((chain.rows + std::size_t(weight)) * columns > kMaxExpandedValues)
+      throw FileError(path, "line " + std::to_string(line_number) +
+                                ": the weights expand the chain beyond " +
+                                std::to_string(kMaxExpandedValues) + " values");
     for (long w = 0; w < long(weight); ++w) {
       chain.minus_log_posterior.push_back(row[1]);
       chain.values.insert(chain.values.end(), row.begin() + 2, row.end());

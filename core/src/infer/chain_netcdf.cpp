@@ -233,14 +233,17 @@ std::vector<std::string> datasets_in(hid_t group) {
   return out;
 }
 
-std::vector<double> doubles_attribute(hid_t file, const std::string& object,
-                                      const std::string& key) {
+// A [low, high] attribute such as prior_range; empty when absent or of another size.
+std::vector<double> pair_attribute(hid_t file, const std::string& object, const std::string& key) {
   if (H5Aexists_by_name(file, object.c_str(), key.c_str(), H5P_DEFAULT) <= 0) return {};
   Hdf5Handle a(H5Aopen_by_name(file, object.c_str(), key.c_str(), H5P_DEFAULT, H5P_DEFAULT));
   Hdf5Handle type(H5Aget_type(a.get()));
   if (H5Tget_class(type.get()) != H5T_FLOAT && H5Tget_class(type.get()) != H5T_INTEGER) return {};
   Hdf5Handle space(H5Aget_space(a.get()));
-  std::vector<double> out(std::size_t(H5Sget_simple_extent_npoints(space.get())));
+  // Only [low, high] pairs are read: a hostile dataspace size is never allocated.
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (n != 2) return {};
+  std::vector<double> out(2);
   if (H5Aread(a.get(), H5T_NATIVE_DOUBLE, out.data()) < 0) return {};
   return out;
 }
@@ -274,7 +277,7 @@ Chains read_arviz_netcdf(const std::string& path) {
       out.names.push_back(name);
       out.labels.push_back(f.has_attribute(object, "label") ? f.string_attribute(object, "label")
                                                             : default_label(name));
-      const auto range = doubles_attribute(f.id(), object, "prior_range");
+      const auto range = pair_attribute(f.id(), object, "prior_range");
       const double inf = std::numeric_limits<double>::infinity();
       out.ranges.emplace_back(range.size() == 2 ? range[0] : -inf,
                               range.size() == 2 ? range[1] : inf);

@@ -1,6 +1,7 @@
 #include "diffuscope/nets/point_net_config.h"
 
 #include <cmath>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -14,8 +15,17 @@ void require(bool ok, const std::string& what) {
   if (!ok) throw InvalidArgument("point network configuration: " + what);
 }
 
+// Every integer of a point network configuration is a size or a count; beyond this one is
+// absurd (a gigantic allocation when the network is built), so it is refused here.
+constexpr std::int64_t kMaxSize = 65536;
+
 int read_int(const nlohmann::json& v, const std::string& key) {
   require(v.is_number_integer(), "'" + key + "' must be an integer, got " + v.dump());
+  require(v.is_number_unsigned()
+              ? v.get<std::uint64_t>() <= std::uint64_t(kMaxSize)
+              : v.get<std::int64_t>() >= -kMaxSize && v.get<std::int64_t>() <= kMaxSize,
+          "'" + key + "' = " + v.dump() + " is absurdly large (at most " +
+              std::to_string(kMaxSize) + ")");
   return v.get<int>();
 }
 
@@ -151,7 +161,8 @@ PointNetConfig PointNetConfig::from_json(const std::string& json) {
       c.mlp_width = read_int(v, key);
     } else if (key == "absolute_positions") {
       if (!v.is_boolean())
-        throw InvalidArgument("point network configuration: \"absolute_positions\" must be true or false");
+        throw InvalidArgument(
+            "point network configuration: \"absolute_positions\" must be true or false");
       c.absolute_positions = v.get<bool>();
     } else if (key == "inducing_points") {
       c.inducing_points = read_int(v, key);

@@ -33,10 +33,17 @@ std::string first_line(const c10::Error& e) {
   return end == std::string::npos ? message : message.substr(0, end);
 }
 
-constexpr int kMaxJsonDepth = 64;  // a memo can make a pickle cyclic; JSON must not recurse forever
+constexpr int kMaxJsonDepth = 64;  // JSON must not recurse without bound
+// The memo lets a pickle refer to one value many times: 40 nested lists of two references to the
+// level below are a few hundred bytes of pickle and 2^40 values of JSON. Metadata is small.
+constexpr std::size_t kMaxJsonValues = 1 << 20;
 
-nlohmann::json to_json(const PickleValue& v, int depth) {
+nlohmann::json to_json(const PickleValue& v, int depth, std::size_t& budget) {
   if (depth > kMaxJsonDepth) throw InvalidArgument("pickled value nested too deeply");
+  if (budget == 0)
+    throw InvalidArgument("pickled value expands to more than " + std::to_string(kMaxJsonValues) +
+                          " JSON values");
+  --budget;
   switch (v.kind) {
     case PickleKind::None:
       return nullptr;
@@ -53,16 +60,16 @@ nlohmann::json to_json(const PickleValue& v, int depth) {
     case PickleKind::List:
     case PickleKind::Tuple: {
       auto out = nlohmann::json::array();
-      for (const auto& item : v.items) out.push_back(to_json(*item, depth + 1));
+      for (const auto& item : v.items) out.push_back(to_json(*item, depth + 1, budget));
       return out;
     }
     case PickleKind::Dict: {
       auto out = nlohmann::json::object();
       for (const auto& [key, value] : v.entries) {
         if (key->is(PickleKind::String))
-          out[key->text] = to_json(*value, depth + 1);
+          out[key->text] = to_json(*value, depth + 1, budget);
         else if (key->is(PickleKind::Int))
-          out[std::to_string(key->integer)] = to_json(*value, depth + 1);
+          out[std::to_string(key->integer)] = to_json(*value, depth + 1, budget);
         else
           throw InvalidArgument(std::string("a dict key of type ") + pickle_kind_name(key->kind) +
                                 " has no JSON form");
@@ -95,6 +102,18 @@ std::map<std::string, torch::Tensor> read_state_dict(const PickleValue& dict, To
 
 }  // namespace
 
+// LibTorch's zip reader reports a corrupt archive (records outside the top folder, a bad central
+// directory entry) with c10::Error from any call; users get a FileError naming the file.
+template <class F>
+auto TorchArchive::guarded(const std::string& what, F&& read) const {
+  try {
+    return read();
+  } catch (const c10::Error& e) {
+    throw FileError(path_,
+                    "unreadable PyTorch archive: cannot " + what + " (" + first_line(e) + ")");
+  }
+}
+
 TorchArchive::TorchArchive(const std::string& path) : path_(path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw FileError(path, "does not exist");
@@ -111,8 +130,9 @@ TorchArchive::TorchArchive(const std::string& path) : path_(path) {
     throw FileError(path,
                     "unreadable PyTorch archive, truncated or corrupt (" + first_line(e) + ")");
   }
-  if (reader_->hasRecord("byteorder")) {
-    const auto [data, size] = reader_->getRecord("byteorder");
+  if (has_record("byteorder")) {
+    const auto [data, size] =
+        guarded("read byteorder", [&] { return reader_->getRecord("byteorder"); });
     const std::string order(static_cast<const char*>(data.get()), size);
     if (order.rfind("little", 0) != 0)
       throw FileError(path, "stores tensors in '" + order + "' byte order; only little is read");
@@ -122,18 +142,18 @@ TorchArchive::TorchArchive(const std::string& path) : path_(path) {
 TorchArchive::~TorchArchive() = default;
 
 bool TorchArchive::has_record(const std::string& name) const {
-  return reader_->hasRecord(name);
+  return guarded("look up " + name, [&] { return reader_->hasRecord(name); });
 }
 
 bool TorchArchive::is_torchscript() const {
-  if (reader_->hasRecord("constants.pkl")) return true;
-  for (const auto& name : reader_->getAllRecords())
+  if (has_record("constants.pkl")) return true;
+  for (const auto& name : guarded("list its records", [&] { return reader_->getAllRecords(); }))
     if (name.rfind("code/", 0) == 0) return true;
   return false;
 }
 
 PickleValuePtr TorchArchive::read_pickle_record(const std::string& name) const {
-  if (!reader_->hasRecord(name)) throw FileError(path_, "archive has no " + name + " record");
+  if (!has_record(name)) throw FileError(path_, "archive has no " + name + " record");
   try {
     const auto [data, size] = reader_->getRecord(name);
     return read_pickle(data.get(), size, path_);
@@ -147,16 +167,23 @@ torch::Tensor TorchArchive::tensor(const PickleTensor& t) {
   auto it = storages_.find(s.key);
   if (it == storages_.end()) {
     const std::string record = "data/" + s.key;
-    if (!reader_->hasRecord(record))
-      throw FileError(path_, "storage record " + record + " is missing");
-    torch::Tensor storage =
-        torch::empty({s.numel}, torch::TensorOptions().dtype(torch_dtype(s.dtype)));
+    if (!has_record(record)) throw FileError(path_, "storage record " + record + " is missing");
+    torch::Tensor storage;
     try {
       const auto [data, size] = reader_->getRecord(record);
-      const std::size_t bytes = static_cast<std::size_t>(s.numel) * s.element_size;
+      // The element count comes from the pickle: it is checked against the record's actual size
+      // before the storage is allocated (a hostile numel would otherwise ask for exabytes).
+      std::size_t bytes = 0;
+      const std::string claim =
+          std::to_string(s.numel) + " elements of " + std::to_string(s.element_size) + " bytes";
+      if (__builtin_mul_overflow(static_cast<std::size_t>(s.numel), s.element_size, &bytes))
+        throw FileError(path_, "storage record " + record + ": the pickle claims " + claim +
+                                   ", more than can be addressed");
       if (size < bytes)
         throw FileError(path_, "storage record " + record + " holds " + std::to_string(size) +
-                                   " bytes, expected " + std::to_string(bytes));
+                                   " bytes, expected " + std::to_string(bytes) + " (" + claim +
+                                   ")");
+      storage = torch::empty({s.numel}, torch::TensorOptions().dtype(torch_dtype(s.dtype)));
       std::memcpy(storage.data_ptr(), data.get(), bytes);
     } catch (const c10::Error& e) {
       throw FileError(path_, "cannot read " + record + " (" + first_line(e) + ")");
@@ -205,7 +232,8 @@ TorchCheckpoint read_torch_checkpoint(const std::string& path, const std::string
 }
 
 nlohmann::json pickle_to_json(const PickleValue& value) {
-  return to_json(value, 0);
+  std::size_t budget = kMaxJsonValues;
+  return to_json(value, 0, budget);
 }
 
 }  // namespace ds::nets

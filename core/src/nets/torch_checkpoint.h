@@ -42,6 +42,10 @@ class TorchArchive {
   torch::Tensor tensor(const PickleTensor& t);
 
  private:
+  // Runs a call of LibTorch's reader, turning its c10::Error into a FileError naming the file.
+  template <class F>
+  auto guarded(const std::string& what, F&& read) const;
+
   std::string path_;
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader_;
   std::map<std::string, torch::Tensor> storages_;  // by key: views of one storage share it

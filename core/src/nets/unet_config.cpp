@@ -1,5 +1,6 @@
 #include "diffuscope/nets/unet_config.h"
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -9,13 +10,24 @@ namespace ds {
 
 namespace {
 
+constexpr int kMaxWidth = 8192;  // channels of any layer
+
 void require(bool ok, const std::string& what) {
   if (!ok) throw InvalidArgument("U-Net configuration: " + what);
 }
 
+// Every integer of a U-Net configuration is a size; beyond this one is absurd (and an int
+// product of two of them could overflow), so it is refused before a network is built.
+constexpr std::int64_t kMaxSize = 65536;
+
 int read_int(const nlohmann::json& v, const std::string& key) {
   if (v.is_null()) return 0;  // Python None = "use the default"
   require(v.is_number_integer(), "'" + key + "' must be an integer");
+  require(v.is_number_unsigned()
+              ? v.get<std::uint64_t>() <= std::uint64_t(kMaxSize)
+              : v.get<std::int64_t>() >= -kMaxSize && v.get<std::int64_t>() <= kMaxSize,
+          "'" + key + "' = " + v.dump() + " is absurdly large (at most " +
+              std::to_string(kMaxSize) + ")");
   return v.get<int>();
 }
 
@@ -31,8 +43,13 @@ void UnetConfig::validate() const {
   require(!dim_mults.empty() && dim_mults.size() <= 8, "dim_mults must have 1 to 8 levels");
   require(channels > 0 && conditional_dim > 0, "channels and conditional_dim must be positive");
   require(resnet_block_groups > 0, "resnet_block_groups must be positive");
+  require(dim <= kMaxWidth,
+          "dim = " + std::to_string(dim) + " exceeds " + std::to_string(kMaxWidth));
   for (int m : dim_mults) {
     require(m > 0, "dim_mults must be positive");
+    // One convolution of width w holds 9 w^2 weights: 8192 is already 600 million.
+    require(m <= kMaxWidth / dim, "width dim * " + std::to_string(m) + " exceeds " +
+                                      std::to_string(kMaxWidth) + " channels");
     require((dim * m) % resnet_block_groups == 0,
             "width " + std::to_string(dim * m) + " is not divisible by the " +
                 std::to_string(resnet_block_groups) + " GroupNorm groups");
@@ -42,6 +59,12 @@ void UnetConfig::validate() const {
           "the first multiplier must be 1 (the final block expects dim channels)");
   require(effective_init_dim() > 0 && effective_time_dim() > 0 && effective_out_dim() > 0,
           "init_dim, time_embed_dim and out_dim must be positive");
+  require(channels <= kMaxWidth && conditional_dim <= kMaxWidth &&
+              effective_init_dim() <= kMaxWidth && effective_time_dim() <= 4 * kMaxWidth &&
+              effective_out_dim() <= kMaxWidth && resnet_block_groups <= kMaxWidth,
+          "channels, conditional_dim, init_dim, out_dim and resnet_block_groups must be at most " +
+              std::to_string(kMaxWidth) + ", time_embed_dim at most " +
+              std::to_string(4 * kMaxWidth));
 }
 
 std::string UnetConfig::to_json() const {

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <cmath>
 #include <filesystem>
@@ -120,4 +121,40 @@ TEST(Dataset, UnlabelledSamplesRoundTrip) {
   const auto r = ds::read_dataset_hdf5(path);
   EXPECT_EQ(r.param_count(), 0u);
   EXPECT_EQ(r.count(), 3u);
+}
+
+// Issue 18: an HDF5 dataset's shape is a claim of the file. A chunked dataset of 4e11 floats
+// whose chunks were never written takes a few kB on disk; reading it used to allocate 1.6 TB.
+TEST(Dataset, AbsurdHdf5ShapeIsRefusedBeforeAllocating) {
+  const auto dir = dstest::scratch_dir("dataset-absurd");
+  for (const bool compressed : {false, true}) {
+    const std::string path = (dir / (compressed ? "deflate.h5" : "plain.h5")).string();
+    {
+      const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+      const hsize_t dims[3] = {100000, 2000, 2000}, chunk[3] = {1, 64, 64};
+      const hid_t space = H5Screate_simple(3, dims, nullptr);
+      const hid_t properties = H5Pcreate(H5P_DATASET_CREATE);
+      H5Pset_chunk(properties, 3, chunk);
+      if (compressed) H5Pset_deflate(properties, 4);
+      const hid_t set =
+          H5Dcreate2(file, "/fields", H5T_IEEE_F32LE, space, H5P_DEFAULT, properties, H5P_DEFAULT);
+      ASSERT_GE(set, 0);
+      H5Dclose(set);
+      H5Pclose(properties);
+      H5Sclose(space);
+      H5Fclose(file);
+    }
+    try {
+      ds::read_dataset_hdf5(path);
+      ADD_FAILURE() << "no error for " << path;
+    } catch (const ds::FileError& e) {
+      EXPECT_EQ(e.path(), path);
+      const std::string expected = std::string(
+                                       "dataset /fields claims [100000, 2000, 2000] values "
+                                       "of 4 bytes, more than the file's ") +
+                                   std::to_string(fs::file_size(path)) + " bytes can hold" +
+                                   (compressed ? " even compressed" : "");
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
 }

@@ -70,3 +70,68 @@ TEST(Npy, FailedWriteLeavesTheTargetUntouched) {
   EXPECT_EQ(ds::read_npy(target).data, (std::vector<double>{1.0, 2.0}));
   EXPECT_THROW(ds::write_npy((dir / "no/such/dir/x.npy").string(), {1}, {1.0}), ds::FileError);
 }
+
+// --- Untrusted headers (issue 18): refused before anything is allocated --------------------
+
+namespace {
+// A version 1.0 .npy file with the given header dict and payload.
+std::string write_raw_npy(const fs::path& dir, const std::string& name, const std::string& dict,
+                          const std::string& payload) {
+  const auto path = (dir / name).string();
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  out.put(char(dict.size() & 0xff)).put(char(dict.size() >> 8));
+  out << dict << payload;
+  return path;
+}
+}  // namespace
+
+// fuzz_npy: a version 2.0 header length of 1056964666 bytes in an 86-byte file made read_npy
+// allocate a gigabyte for the header text before noticing the file is short.
+TEST(Npy, FuzzRegressionHeaderLengthBeyondTheFileIsRefusedBeforeAllocating) {
+  const std::string path = dstest::fuzz_regression("npy_header_length_oversize.npy");
+  const std::string reason = expect_file_error(path);
+  EXPECT_NE(reason.find("truncated npy header: it claims 1056964666 bytes"), std::string::npos)
+      << reason;
+  EXPECT_THROW(ds::NpyMap{path}, ds::FileError);
+}
+
+TEST(Npy, ShapeWhoseElementCountOverflowsIsRefused) {
+  const auto dir = dstest::scratch_dir("npy-overflow");
+  // 2^32 x 2^32 elements wrap to 0 in 64 bits: the file would pass a plain size check.
+  const auto path = write_raw_npy(
+      dir, "wrap.npy",
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }\n", "");
+  const std::string reason = expect_file_error(path);
+  EXPECT_NE(reason.find("absurd shape (4294967296, 4294967296)"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("element count overflows"), std::string::npos) << reason;
+  // 2^61 doubles: the count fits, the size in bytes does not.
+  const auto bytes = write_raw_npy(
+      dir, "bytes.npy",
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,), }\n", "");
+  EXPECT_NE(expect_file_error(bytes).find("size in bytes overflows"), std::string::npos);
+  EXPECT_THROW(ds::NpyMap{path}, ds::FileError);
+}
+
+TEST(Npy, ShapeBeyondTheFileSizeIsRefusedBeforeAllocating) {
+  const auto dir = dstest::scratch_dir("npy-oversize");
+  const auto path = write_raw_npy(
+      dir, "big.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000), }\n",
+      std::string(16, '\0'));
+  const std::string reason = expect_file_error(path);
+  EXPECT_NE(reason.find("truncated: the header promises 4000000000"), std::string::npos) << reason;
+}
+
+// The header used to be parsed with std::regex, whose matcher recurses once per character: a
+// 60 kB shape or descr overflowed the stack (found with a crafted input while fuzzing).
+TEST(Npy, LongHeaderValuesAreRefusedWithoutOverflowingTheStack) {
+  const auto dir = dstest::scratch_dir("npy-long-header");
+  const auto shape = write_raw_npy(
+      dir, "shape.npy",
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (" + std::string(60000, '1') + "), }", "");
+  EXPECT_NE(expect_file_error(shape).find("malformed shape"), std::string::npos);
+  const auto descr = write_raw_npy(
+      dir, "descr.npy",
+      "{'descr': '" + std::string(60000, '<') + "', 'fortran_order': False, 'shape': (1,), }", "");
+  EXPECT_NE(expect_file_error(descr).find("unsupported dtype"), std::string::npos);
+}

@@ -113,3 +113,30 @@ TEST(Quijote, ProcessedCloudsWithACosmologyTable) {
   o.params_path = (dir / "short.csv").string();
   EXPECT_THROW(ds::load_as_dataset((dir / "clouds.npy").string(), o), ds::FileError);
 }
+
+// Issue 18: a header claiming 2^31 - 1 groups in a 24-byte file made the reader allocate
+// 2^31 x 6 floats (48 GB) for GroupTLen before noticing the file was short.
+TEST(Quijote, AbsurdGroupCountIsRefusedBeforeAllocating) {
+  const auto root = dstest::scratch_dir("quijote-absurd");
+  fs::create_directories(root / "groups_004");
+  const std::string path = (root / "groups_004" / "group_tab_004.0").string();
+  {
+    std::ofstream out(path, std::ios::binary);
+    const std::int32_t header[3] = {0x7fffffff, 0x7fffffff, 0};
+    const std::uint64_t tot_nids = 0;
+    const std::uint32_t files = 1;
+    out.write(reinterpret_cast<const char*>(header), sizeof header);
+    out.write(reinterpret_cast<const char*>(&tot_nids), sizeof tot_nids);
+    out.write(reinterpret_cast<const char*>(&files), sizeof files);
+  }
+  try {
+    ds::read_quijote_fof(root.string());
+    FAIL() << "no error";
+  } catch (const ds::FileError& e) {
+    EXPECT_EQ(e.path(), path);
+    EXPECT_NE(std::string(e.what()).find("truncated: the header claims 2147483647 groups "
+                                         "(180388626372 bytes), the file has 24 bytes"),
+              std::string::npos)
+        << e.what();
+  }
+}

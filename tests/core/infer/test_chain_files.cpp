@@ -440,3 +440,32 @@ TEST(ChainFiles, WritersRejectInconsistentChainsAndLeaveNothingBehind) {
 }
 
 }  // namespace
+
+// fuzz_chain_text found two (tests/fuzz/regressions/getdist_absurd_weight.txt: a second chain file
+// whose row has weight 9999999999999997 was expanded row by row past the allocation limit;
+// getdist_weight_beyond_long.txt: a weight of 7.8e55, whose conversion to long is undefined
+// behaviour, UBSan). Both are refused before expanding.
+TEST(ChainFiles, FuzzRegressionGetDistAbsurdWeightIsRefusedBeforeExpanding) {
+  const auto dir = dstest::scratch_dir("getdist-absurd-weight");
+  const std::string root = (dir / "root").string();
+  std::ofstream(root + "_1.txt") << "1 1 0.3 0.8\n1 2 0.31 0.79\n1 3 0.32 0.78\n";
+  std::ofstream(root + "_2.txt")
+      << "1 4 0.32999999999999996 0.77\n9999999999999997 0.76  0.1  0.5\n";
+  auto expect_error = [&](const std::string& file, const std::string& needle) {
+    try {
+      ds::read_getdist(root);
+      ADD_FAILURE() << "no error";
+    } catch (const ds::FileError& e) {
+      EXPECT_EQ(e.path(), file);
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_error(root + "_2.txt", "line 2 has weight 9999999999999997, an absurd multiplicity");
+  std::ofstream(root + "_2.txt") << "1e300 0.76 0.1 0.5\n";
+  expect_error(root + "_2.txt", "line 1 has weight 1e300, an absurd multiplicity");
+  // A plausible weight on a wide row still expands past 2^25 values: refused before expanding.
+  std::string wide = "1000000 0.76";
+  for (int i = 0; i < 40; ++i) wide += " 0.5";
+  std::ofstream(root + "_1.txt") << wide << "\n";
+  expect_error(root + "_1.txt", "the weights expand the chain beyond 33554432 values");
+}

@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 
+#include "../test_helpers.h"
 #include "diffuscope/error.h"
 
 namespace {
@@ -261,3 +264,36 @@ TEST(Pickle, WhitelistIsExactlyTheTorchSaveVocabulary) {
 }
 
 }  // namespace
+
+// --- Hostile pickles found by fuzzing (issue 18) --------------------------------------------
+
+namespace {
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+// fuzz_pickle: a list appended to itself through the memo, in a pickle that then fails. The
+// cycle of shared pointers was never freed (LeakSanitizer); the machine now breaks it.
+TEST(Pickle, FuzzRegressionListAppendedToItselfInARefusedPickleIsFreed) {
+  const std::string bytes = read_bytes(dstest::fuzz_regression("pickle_list_contains_itself.pkl"));
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_NE(error_of(bytes).find("values on the stack"), std::string::npos);
+}
+
+TEST(Pickle, AValueThatContainsItselfIsRefused) {
+  Bytes list;  // l = []; l.append(l)
+  list.op(0x80).u8(2).op(']').op('q').u8(0).op('h').u8(0).op('a').op('.');
+  EXPECT_NE(error_of(list.s).find("contains itself"), std::string::npos) << error_of(list.s);
+  Bytes dict;  // d = {}; d['x'] = [d]
+  dict.op(0x80).u8(2).op('}').op('q').u8(0).short_unicode("x").op(']').op('h').u8(0).op('a');
+  dict.op('s').op('.');
+  EXPECT_NE(error_of(dict.s).find("contains itself"), std::string::npos) << error_of(dict.s);
+  Bytes shared;  // one list referred to twice is not a cycle: [l, l]
+  shared.op(0x80).u8(2).op(']').op('q').u8(0).op(']').op('(').op('h').u8(0).op('h').u8(0);
+  shared.op('e').op(0x86).op('.');
+  const auto v = run(shared.s);
+  ASSERT_TRUE(v->is(PickleKind::Tuple));
+  EXPECT_EQ(v->items[1]->items[0], v->items[1]->items[1]);
+}

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../test_helpers.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
 #include "diffuscope/nets/score_net.h"
@@ -201,3 +202,65 @@ TEST(PickleToJson, ConvertsModelKwargs) {
 }
 
 }  // namespace
+
+// Issue 18: a storage whose pickled element count is far beyond its record used to be allocated
+// first (torch::empty of 2^50 floats: a c10::Error escaping as a non-ds error, or an out-of-memory
+// kill) and only then compared with the record's size.
+TEST_F(TorchCheckpointTest, AbsurdStorageSizeIsRefusedBeforeAllocating) {
+  TorchSavePickler pickler;
+  auto weight = pickler.view({1, 2, 3, 4}, 0, {2}, {1});
+  weight->tensor.storage.numel = std::int64_t(1) << 50;
+  auto weights = pv_dict();
+  pv_set(weights, "w", weight);
+  auto root = pv_dict();
+  pv_set(root, "model_state_dict", weights);
+  write_torch_save(path("huge.pt"), pickler, *root);
+  expect_file_error([&] { ds::nets::read_torch_checkpoint(path("huge.pt")); }, path("huge.pt"),
+                    "storage record data/0 holds 16 bytes, expected 4503599627370496 "
+                    "(1125899906842624 elements of 4 bytes)");
+}
+
+// Issue 18: the memo lets a tiny pickle describe an exponentially large tree (40 levels of lists
+// holding the level below twice: 2^40 leaves in 200 bytes). Turning checkpoint metadata into JSON
+// walked every path and never returned; it now stops at 2^20 values.
+TEST_F(TorchCheckpointTest, MetadataThatExpandsExponentiallyIsRefused) {
+  std::string bytes = "\x80\x02]q";
+  bytes += '\0';
+  bytes += '0';  // POP: the empty list stays in the memo only
+  for (int level = 1; level <= 40; ++level) {
+    bytes += "(h";
+    bytes += char(level - 1);
+    bytes += 'h';
+    bytes += char(level - 1);
+    bytes += "lq";
+    bytes += char(level);
+    bytes += '0';
+  }
+  bytes += 'h';
+  bytes += char(40);
+  bytes += '.';
+  const auto tree = ds::read_pickle(bytes.data(), bytes.size(), "deep.pkl");
+  try {
+    ds::nets::pickle_to_json(*tree);
+    ADD_FAILURE() << "no error";
+  } catch (const ds::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("expands to more than 1048576 JSON values"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// fuzz_torch_checkpoint and fuzz_torchscript: archives whose records are not all in one top
+// folder make LibTorch's reader throw c10::Error from getAllRecords(), which escaped
+// is_torchscript() and read_torch_checkpoint() as a non-ds error (terminating the fuzzer; the GUI
+// would only have caught it as an unknown exception).
+TEST_F(TorchCheckpointTest, FuzzRegressionArchiveWithRecordsOutsideItsFolderIsAFileError) {
+  for (const char* name :
+       {"torch_record_outside_top_folder.pt", "torchscript_record_outside_top_folder.pt"}) {
+    const std::string file = dstest::fuzz_regression(name);
+    ASSERT_TRUE(fs::exists(file)) << file;
+    expect_file_error([&] { ds::nets::read_torch_checkpoint(file); }, file,
+                      "unreadable PyTorch archive");
+    expect_file_error([&] { ds::ScoreNet2d::load(file); }, file, "unreadable PyTorch archive");
+  }
+}

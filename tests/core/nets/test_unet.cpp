@@ -86,6 +86,30 @@ TEST(Unet, ConfigurationReadsModelKwargsAndRefusesWhatItCannotBuild) {
   EXPECT_THROW(ds::UnetConfig::from_json(R"({"dim": "16"})"), ds::InvalidArgument);
 }
 
+// Issue 18: a configuration is read from untrusted checkpoints. Absurd sizes are refused before
+// a network is built: dim 2^30 with mults [1, 2] overflowed int (dim * m) and, had it not, asked
+// for a convolution of 10^19 weights.
+TEST(Unet, AbsurdSizesAreRefusedBeforeBuilding) {
+  auto error = [](const std::string& json) {
+    try {
+      ds::UnetConfig::from_json(json);
+    } catch (const ds::InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << "accepted " << json;
+    return std::string();
+  };
+  EXPECT_NE(error(R"({"dim": 1073741824, "dim_mults": [1, 2]})").find("is absurdly large"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"dim": 18446744073709551615})").find("is absurdly large"), std::string::npos);
+  EXPECT_NE(error(R"({"dim": -9223372036854775808})").find("is absurdly large"), std::string::npos);
+  EXPECT_NE(error(R"({"dim": 4096, "dim_mults": [1, 4]})").find("exceeds 8192 channels"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"dim": 64, "channels": 60000})").find("must be at most 8192"),
+            std::string::npos);
+  EXPECT_NO_THROW(ds::UnetConfig::from_json(R"({"dim": 64, "dim_mults": [1, 2, 4, 8]})"));
+}
+
 TEST(Unet, VariantsOfTheAuthorsOptionsBuildAndRun) {
   // A linear parameter embedding, blocks conditioned on the embedding, an initial 7x7
   // convolution, zero padding, one level only: shapes in, shapes out.

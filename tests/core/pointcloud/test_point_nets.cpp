@@ -92,6 +92,9 @@ TEST(PointNetConfig, RejectsUnknownKeysAndBadValues) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
   };
+  // Issue 18: sizes from an untrusted model file are bounded before a network is built.
+  expect_error(R"({"hidden": 4294967296})", "is absurdly large (at most 65536)");
+  expect_error(R"({"k": -9223372036854775808})", "is absurdly large");
   expect_error(R"({"hiden": 64})", "'hiden'");
   expect_error(R"({"kind": "cnn"})", "'cnn'");
   expect_error(R"({"k": 2.5})", "'k'");

@@ -92,6 +92,9 @@ class PickleValue {
   const PickleValue* find(const std::string& key) const;
   // Dict insertion with Python semantics: an existing equal key (str, int, bool) is overwritten.
   void set_item(PickleValuePtr key, PickleValuePtr value);
+  // Drops the children (items, entries). read_pickle breaks the reference cycles that a refused
+  // pickle built through its memo with it, so that nothing leaks.
+  void drop_children();
 
  private:
   std::unordered_map<std::string, std::size_t> index_;  // hashable keys -> position in entries
@@ -100,7 +103,9 @@ class PickleValue {
 // Runs the pickle in data[0, size). `path` names the file in errors. Throws FileError(path,
 // reason) for a truncated or malformed pickle, an unsupported opcode, a global not on the
 // whitelist ("refuses to load: pickle references the global 'os.system', which is not on the
-// whitelist"), or a whitelisted global called with unexpected arguments.
+// whitelist"), a whitelisted global called with unexpected arguments, or a value that contains
+// itself (a list appended to itself through the memo: no state dict does that, and a cyclic tree
+// could neither be freed nor walked).
 PickleValuePtr read_pickle(const void* data, std::size_t size, const std::string& path);
 
 // The accepted globals as "module.name".
