@@ -9,18 +9,8 @@ bg=""
 cleanup() { [ -n "$bg" ] && kill -9 "$bg" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
-run() {
-  local expected=$1; shift
-  "$cli" "$@" >"$work/out" 2>"$work/err"
-  local rc=$?
-  [ "$rc" -eq "$expected" ] || fail "'$*' exited $rc, expected $expected; stderr: $(cat "$work/err")"
-}
-contains() { grep -q -- "$2" "$work/$1" || fail "$1 lacks '$2': $(cat "$work/$1")"; }
-one_line_error() {
-  [ "$(wc -l <"$work/err")" -eq 1 ] || fail "error is not one line: $(cat "$work/err")"
-  contains err "^diffuscope-cli: error: "
-}
+# shellcheck source=cli_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 count_fields() { ls "$1/fields" 2>/dev/null | grep -c '\.json$'; }
 # start_report DIR ARGS...: a report in the background (pid in $bg).
 start_report() {
