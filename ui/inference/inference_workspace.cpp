@@ -732,9 +732,11 @@ void InferenceWorkspace::setPaused(bool paused) {
     gate_->steps = 0;
   }
   gate_->changed.notify_all();
-  if (chains_) {
+  // A pause is shown once the worker has finished the transition in flight and stopped (it
+  // publishes a paused snapshot then): until then draws may still arrive. A resume is at once.
+  if (chains_ && !paused && chains_->paused) {
     auto s = std::make_shared<ChainsSnapshot>(*chains_);
-    s->paused = paused;
+    s->paused = false;
     chains_ = s;
     Q_EMIT chainsChanged();
   }
