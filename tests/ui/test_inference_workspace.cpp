@@ -204,6 +204,7 @@ class InferenceWorkspaceTest : public QObject {
         "NUTS on the exact GRF likelihood: 2 chains x 450 iterations in %.2f s (4 ms pause per "
         "iteration); longest UI stall %lld ms",
         workspace_->chains()->seconds, watch.worst());
+    qInfo("where the longest stall went: %s", qPrintable(watch.culprits()));
     QVERIFY2(watch.worst() < 100,
              qPrintable(QStringLiteral("UI stalled %1 ms").arg(watch.worst())));
 
@@ -656,6 +657,7 @@ class InferenceWorkspaceTest : public QObject {
     // The same 100 ms as the other watchdogs: the corner's KDEs and contours run on a worker
     // thread (they were up to 15% of the UI thread's time and the cause of 74-172 ms stalls when
     // they ran here); the map and trace are throttled while chains run.
+    qInfo("where the longest stall went: %s", qPrintable(watch.culprits()));
     QVERIFY2(watch.worst() < 100,
              qPrintable(QStringLiteral("UI stalled %1 ms").arg(watch.worst())));
     QTest::qWait(200);

@@ -416,20 +416,29 @@ void TracePlot::setTruth(std::optional<Theta> truth) {
 void TracePlot::redraw() {
   plot_->clearPlottables();
   plot_->clearItems();
-  plot_->plotLayout()->clear();
   points_ = 0;
   const QString names[3] = {QStringLiteral("Ωm"), QStringLiteral("σ8"), QStringLiteral("log p")};
   const int rows = ranks_ ? 2 : 3;
-  for (int r = 0; r < rows; ++r) {
-    auto* rect = new QCPAxisRect(plot_);
-    plot_->plotLayout()->addElement(r, 0, rect);
-    rect->setMinimumMargins(QMargins(60, 4, 4, 4));
-    style_axes(
-        rect,
-        r == rows - 1 ? (ranks_ ? tr("rank (all chains pooled)") : tr("iteration")) : QString(),
-        ranks_ ? names[r] + tr(" rank count") : names[r]);
+  // The axis rects stay while the view (trace or ranks) does: rebuilding them for every
+  // snapshot of running chains cost hundreds of object creations and new paint buffers.
+  if (layout_ranks_ != int(ranks_)) {
+    layout_ranks_ = int(ranks_);
+    plot_->plotLayout()->clear();
+    for (int r = 0; r < rows; ++r) {
+      auto* rect = new QCPAxisRect(plot_);
+      plot_->plotLayout()->addElement(r, 0, rect);
+      rect->setMinimumMargins(QMargins(60, 4, 4, 4));
+      style_axes(
+          rect,
+          r == rows - 1 ? (ranks_ ? tr("rank (all chains pooled)") : tr("iteration")) : QString(),
+          ranks_ ? names[r] + tr(" rank count") : names[r]);
+    }
   }
   if (!chains_) {
+    for (int r = 0; r < rows; ++r) {
+      plot_->axisRect(r)->axis(QCPAxis::atBottom)->setRange(0, 5);
+      plot_->axisRect(r)->axis(QCPAxis::atLeft)->setRange(0, 5);
+    }
     plot_->replot(QCustomPlot::rpQueuedReplot);
     return;
   }

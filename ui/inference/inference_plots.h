@@ -99,6 +99,7 @@ class TracePlot : public QWidget {
   std::shared_ptr<const ChainsSnapshot> chains_;
   std::optional<Theta> truth_;
   bool ranks_ = false;
+  int layout_ranks_ = -1;  // the view the axis rects were built for (-1: none yet)
   std::size_t points_ = 0;
 };
 

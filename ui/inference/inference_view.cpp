@@ -1,6 +1,7 @@
 #include "ui/inference/inference_view.h"
 
 #include <qcustomplot.h>
+#include <utility>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -109,8 +110,16 @@ InferenceView::InferenceView(InferenceWorkspace* workspace, QWidget* parent)
 
   connect(workspace_, &InferenceWorkspace::observationChanged, this,
           &InferenceView::refreshObservation);
-  connect(workspace_, &InferenceWorkspace::mapChanged, this, &InferenceView::refreshMaps);
-  connect(workspace_, &InferenceWorkspace::chainsChanged, this, &InferenceView::refreshChains);
+  frame_.setSingleShot(true);
+  connect(&frame_, &QTimer::timeout, this, &InferenceView::drawFrame);
+  connect(workspace_, &InferenceWorkspace::mapChanged, this, [this] {
+    const auto m = workspace_->currentMap();
+    scheduleFrame(true, false, !m || m->complete);
+  });
+  connect(workspace_, &InferenceWorkspace::chainsChanged, this, [this] {
+    const auto c = workspace_->chains();
+    scheduleFrame(false, true, !c || c->finished || c->paused || c->from_file);
+  });
   connect(workspace_, &InferenceWorkspace::startsChanged, this, [this] {
     map_->setStarts(workspace_->starts());
     updateButtons();
@@ -670,6 +679,30 @@ void InferenceView::refreshMaps() {
   updateButtons();
 }
 
+namespace {
+constexpr qint64 kFrameMs = 80;
+}
+
+void InferenceView::scheduleFrame(bool maps, bool chains, bool now) {
+  maps_dirty_ = maps_dirty_ || maps;
+  chains_dirty_ = chains_dirty_ || chains;
+  const qint64 since = last_frame_.isValid() ? last_frame_.elapsed() : kFrameMs;
+  if (now || since >= kFrameMs) {
+    drawFrame();
+  } else if (!frame_.isActive()) {
+    frame_.start(int(kFrameMs - since));
+  }
+}
+
+void InferenceView::drawFrame() {
+  frame_.stop();
+  last_frame_.start();
+  const bool maps = std::exchange(maps_dirty_, false);
+  const bool chains = std::exchange(chains_dirty_, false);
+  if (maps) refreshMaps();
+  if (chains) refreshChains();
+}
+
 void InferenceView::refreshChains() {
   const auto c = workspace_->chains();
   map_->setChains(c);
@@ -696,6 +729,11 @@ void InferenceView::refreshChains() {
 
 void InferenceView::refreshTable() {
   const auto c = workspace_->chains();
+  const std::size_t draws = c && c->summary ? c->kept.draws : 0;
+  const bool final = !c || c->finished || c->paused || c->from_file;
+  // While chains run, the diagnostics change only when kept draws arrive (none in warm-up).
+  if (!final && draws == table_draws_) return;
+  table_draws_ = draws;
   table_->setRowCount(0);
   if (!c || !c->summary) return;
   const ds::ChainsSummary& s = *c->summary;

@@ -3,6 +3,8 @@
 // diagnostics below the map. Binds widgets to InferenceWorkspace; draws its snapshots.
 #pragma once
 
+#include <QElapsedTimer>
+#include <QTimer>
 #include <QWidget>
 
 #include "ui/inference/inference_workspace.h"
@@ -76,6 +78,12 @@ class InferenceView : public QWidget {
   void refreshMaps();
   void refreshChains();
   void refreshTable();
+  // Chains and maps stream in at up to 20 snapshots a second and every repaint of the window
+  // composes all of it (with OpenGL views in the window); the view draws them in frames, at
+  // most one every kFrameMs, applying whatever changed since the last. Final states (finished,
+  // paused, complete, opened) are drawn at once.
+  void scheduleFrame(bool maps, bool chains, bool now);
+  void drawFrame();
   void updateButtons();
 
   InferenceWorkspace* workspace_;
@@ -131,6 +139,11 @@ class InferenceView : public QWidget {
   QPushButton* pause_button_;
   QPushButton* step_button_;
   QCheckBox* ranks_;
+
+  QTimer frame_;
+  QElapsedTimer last_frame_;
+  bool maps_dirty_ = false, chains_dirty_ = false;
+  std::size_t table_draws_ = 0;  // kept draws per chain the diagnostics table shows
 };
 
 }  // namespace dsui
