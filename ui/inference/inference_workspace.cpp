@@ -624,7 +624,11 @@ void InferenceWorkspace::openGridFile(const QString& path) {
                                 ? QStringLiteral("VLB, T_MAX %1").arg(scan.provenance.t_max)
                                 : QStringLiteral("map"))
                        .arg(QFileInfo(path).fileName());
-    layer->known = scan.log_like.size();
+    // A partial file (what a crash left of a long scan) shows the points it has.
+    if (!scan.complete)
+      layer->label +=
+          tr(", partial: %1 of %2 points").arg(scan.known_points).arg(scan.log_like.size());
+    layer->known = scan.complete ? scan.log_like.size() : scan.known_points;
     layer->complete = true;
     layer->from_file = true;
     layer->seconds = scan.seconds;

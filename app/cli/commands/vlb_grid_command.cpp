@@ -5,6 +5,7 @@
 // term map kept, written to HDF5; prints the maximum and the extent of the 1-sigma region. For a
 // point-cloud model, --cloud FILE (or --field naming a cloud file) and the ELBO (--elbo-steps,
 // --draws, --seed) replace the field and the VLB; the map is log L only.
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -53,6 +54,57 @@ void require_output_folder(const std::string& out) {
   if (std::filesystem::is_directory(out)) throw ds::FileError(out, "is a directory");
 }
 
+// The scan so far, kept in OUT.partial.h5 while it runs: rewritten atomically after the coarse
+// pass, after each refinement level and at most every 2 s in between, so that a crash or kill -9
+// leaves the points computed so far as a readable grid (attribute complete = 0, NaN where unknown).
+// Removed when OUT has been written, and on any error or cancellation (nothing partial is left
+// by a command that stopped on its own terms).
+class PartialGridFile {
+ public:
+  PartialGridFile(std::string out, const ds::LogDensity& likelihood,
+                  const ds::GridScanSettings& settings, const ds::GridScanProvenance& provenance)
+      : path_(std::move(out) + ".partial.h5"),
+        scan_(ds::start_partial_grid_scan(likelihood, settings)) {
+    scan_.provenance.model = provenance.model;
+    scan_.provenance.field = provenance.field;
+    scan_.provenance.index = provenance.index;
+    scan_.provenance.added_noise = provenance.added_noise;
+    if (provenance.draws > 0) scan_.provenance.draws = provenance.draws;
+    if (provenance.seed != 0) scan_.provenance.seed = provenance.seed;
+  }
+  PartialGridFile(const PartialGridFile&) = delete;
+  PartialGridFile& operator=(const PartialGridFile&) = delete;
+  ~PartialGridFile() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+  void update(const ds::GridScanUpdate& u) {
+    ds::apply_grid_update(scan_, u);
+    const auto now = std::chrono::steady_clock::now();
+    scan_.seconds = std::chrono::duration<double>(now - start_).count();
+    const bool stage_done = u.stage != ds::GridScanStage::Row;
+    if (!std::isfinite(scan_.maximum.log_like) ||
+        (!stage_done && now - written_ < std::chrono::seconds(2)))
+      return;
+    written_ = now;
+    try {
+      ds::write_grid_scan(path_, scan_);
+    } catch (const ds::Error& e) {  // the scan goes on; only its crash insurance is lost
+      if (!warned_) std::fprintf(stderr, "warning: %s (the scan continues)\n", e.what());
+      warned_ = true;
+    }
+  }
+
+ private:
+  std::string path_;
+  ds::GridScan scan_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point written_{};
+  bool warned_ = false;
+};
+
 }  // namespace
 
 Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
@@ -86,7 +138,10 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", o->seed,
                   "seed of the VLB noise and of --add-noise (default: the global --seed)");
-  cmd->add_option("--out", o->out, "HDF5 file to write (atomically)")->required();
+  cmd->add_option("--out", o->out,
+                  "HDF5 file to write (atomically); while the scan runs, OUT.partial.h5 holds the "
+                  "points computed so far (what a crash leaves; removed at the end)")
+      ->required();
 
   return [cmd, o, &options]() -> int {
     if (!cmd->parsed()) return -1;
@@ -104,12 +159,22 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
 
     const std::uint64_t seed = cmd->count("--seed") ? o->seed : options.seed;
     ds::GridScan scan;
-    std::string likelihood_name;  // "20 terms" or "ELBO, S = 50, K = 8"
+    std::string likelihood_name;               // "20 terms" or "ELBO, S = 50, K = 8"
+    std::unique_ptr<PartialGridFile> partial;  // removed when it goes, however the command ends
+    const auto on_update = [&](const ds::GridScanUpdate& u) { partial->update(u); };
     if (is_point_model_input(o->input)) {
       PointModelInput input = load_point_model_input(o->input, seed, options.parsed_device());
       const ds::PointElboLogDensity likelihood(input.model, std::move(input.cloud.values),
                                                input.cloud.n_points, input.settings);
-      scan = ds::scan_likelihood_grid(likelihood, settings, progress_context(options, "vlb-grid"));
+      ds::GridScanProvenance provenance;
+      provenance.model = o->input.model;
+      provenance.field = input.cloud_path;
+      provenance.index = input.cloud.index;
+      provenance.draws = input.settings.draws;
+      provenance.seed = seed;
+      partial = std::make_unique<PartialGridFile>(o->out, likelihood, settings, provenance);
+      scan = ds::scan_likelihood_grid(likelihood, settings, progress_context(options, "vlb-grid"),
+                                      on_update);
       scan.provenance.model = o->input.model;
       scan.provenance.field = input.cloud_path;
       scan.provenance.index = input.cloud.index;
@@ -124,7 +189,14 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
       auto vlb = std::make_shared<ds::TruncatedVlb>(input.model, std::move(input.field.values),
                                                     input.field.n, input.settings);
       const ds::VlbLogLikelihood likelihood(std::move(vlb), 2);
-      scan = ds::scan_likelihood_grid(likelihood, settings, progress_context(options, "vlb-grid"));
+      ds::GridScanProvenance provenance;
+      provenance.model = o->input.model;
+      provenance.field = o->input.field;
+      provenance.index = input.field.index;
+      provenance.added_noise = o->input.add_noise;
+      partial = std::make_unique<PartialGridFile>(o->out, likelihood, settings, provenance);
+      scan = ds::scan_likelihood_grid(likelihood, settings, progress_context(options, "vlb-grid"),
+                                      on_update);
       scan.provenance.model = o->input.model;
       scan.provenance.field = o->input.field;
       scan.provenance.index = input.field.index;
@@ -132,6 +204,7 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
       likelihood_name = std::to_string(scan.terms_per_point) + " terms";
     }
     ds::write_grid_scan(o->out, scan);
+    partial.reset();
 
     const std::size_t n = scan.n();
     std::printf("grid %zu x %zu (Omega_m [%.6g, %.6g], sigma_8 [%.6g, %.6g]), %s, %.2f s\n", n, n,

@@ -229,6 +229,42 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
 
 }  // namespace
 
+GridScan start_partial_grid_scan(const LogDensity& likelihood, const GridScanSettings& settings) {
+  GridScan scan;
+  BatchEvaluator(likelihood).fill_provenance(scan.provenance);
+  scan.settings = settings;
+  scan.omega_m = grid_axis_omega_m(settings);
+  scan.sigma_8 = grid_axis_sigma_8(settings);
+  scan.version = library_versions().diffuscope;
+  const std::size_t total = scan.n() * scan.n();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  scan.log_like.assign(total, nan);
+  scan.delta_chi2.assign(total, nan);
+  scan.complete = false;
+  return scan;
+}
+
+void apply_grid_update(GridScan& scan, const GridScanUpdate& u) {
+  const std::size_t total = scan.n() * scan.n();
+  if (u.log_like.size() != u.points.size() || u.terms.size() != u.points.size() * u.terms_per_point)
+    throw InvalidArgument("grid scan update: the values do not match the points");
+  if (u.terms_per_point > 0 && scan.terms.empty()) {
+    scan.terms_per_point = u.terms_per_point;
+    scan.terms.assign(u.terms_per_point * total, std::numeric_limits<double>::quiet_NaN());
+  }
+  for (std::size_t i = 0; i < u.points.size(); ++i) {
+    const std::size_t p = u.points[i];
+    if (p >= total) throw InvalidArgument("grid scan update: a point lies outside the grid");
+    scan.log_like[p] = u.log_like[i];
+    for (std::size_t t = 0; t < u.terms_per_point && t < scan.terms_per_point; ++t)
+      scan.terms[t * total + p] = u.terms[i * u.terms_per_point + t];
+  }
+  scan.known_points = u.known;
+  if (std::any_of(scan.log_like.begin(), scan.log_like.end(),
+                  [](double v) { return std::isfinite(v); }))
+    finish_grid_maps(scan);
+}
+
 GridScan scan_likelihood_grid(const LogDensity& likelihood, const GridScanSettings& settings,
                               const JobContext& job,
                               const PartialResultCallback<GridScanUpdate>& on_update) {

@@ -103,6 +103,9 @@ void write_grid_scan(const std::string& path, const GridScan& scan) {
     file.set_attribute("/", "maximum_row", std::uint64_t(scan.maximum.row));
     file.set_attribute("/", "maximum_column", std::uint64_t(scan.maximum.column));
     file.set_attribute("/", "seconds", scan.seconds);
+    file.set_attribute("/", "complete", std::uint64_t(scan.complete ? 1 : 0));
+    file.set_attribute("/", "known_points",
+                       std::uint64_t(scan.complete ? n * n : scan.known_points));
     file.close();
   });
 }
@@ -167,6 +170,8 @@ GridScan read_grid_scan(const std::string& path) {
                      real("prior_omega_m_hi", kDefaultPrior.omega_m.hi)};
   s.prior.sigma_8 = {real("prior_sigma_8_lo", kDefaultPrior.sigma_8.lo),
                      real("prior_sigma_8_hi", kDefaultPrior.sigma_8.hi)};
+  scan.complete = whole("complete", 1) != 0;
+  scan.known_points = std::size_t(whole("known_points", n * n));
   GridScanProvenance& p = scan.provenance;
   p.model = text("model");
   p.field = text("field");

@@ -21,15 +21,18 @@
 #include <utility>
 #include <vector>
 
+#include "../child_process.h"
 #include "../test_helpers.h"
 #include "diffuscope/train/model_file.h"
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using dstest::Child;
+using dstest::read_text;
+using dstest::spawn;
+using dstest::wait_for;
 
 // A TCP port that was free a moment ago (the kernel's pick for port 0 on the loopback).
 int free_port() {
@@ -44,75 +47,6 @@ int free_port() {
     throw std::runtime_error("cannot find a free port");
   ::close(s);
   return ntohs(address.sin_port);
-}
-
-// The environment of this process without any launcher variables (ctest may itself run under
-// SLURM), plus `extra`.
-std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra) {
-  static const char* kLauncher[] = {"RANK",         "WORLD_SIZE",    "LOCAL_RANK",
-                                    "MASTER_ADDR",  "MASTER_PORT",   "SLURM_PROCID",
-                                    "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_JOB_NODELIST"};
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry = *e;
-    bool launcher = false;
-    for (const char* name : kLauncher)
-      launcher = launcher || entry.rfind(std::string(name) + "=", 0) == 0;
-    if (!launcher) env.push_back(entry);
-  }
-  for (const auto& [name, value] : extra) env.push_back(name + "=" + value);
-  return env;
-}
-
-struct Child {
-  pid_t pid = -1;
-  std::string err;  // its stderr file
-};
-
-// Starts the CLI with `args`, stdout and stderr to files beside `err_path`.
-Child spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-            const std::string& err_path) {
-  std::vector<std::string> argv_strings{DS_CLI_PATH};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  const auto env_strings = child_environment(env);
-  std::vector<char*> argv, envp;
-  for (const auto& a : argv_strings) argv.push_back(const_cast<char*>(a.c_str()));
-  for (const auto& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
-  argv.push_back(nullptr);
-  envp.push_back(nullptr);
-  const std::string out_path = err_path + ".out";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    if (!std::freopen(out_path.c_str(), "w", stdout) ||
-        !std::freopen(err_path.c_str(), "w", stderr))
-      ::_exit(126);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  return {pid, err_path};
-}
-
-// Waits at most `seconds` for the child; its exit code, or -1 (and it is killed) on timeout.
-int wait_for(Child& child, double seconds) {
-  const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-  while (true) {
-    int status = 0;
-    const pid_t done = ::waitpid(child.pid, &status, WNOHANG);
-    if (done == child.pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (Clock::now() > deadline) {
-      ::kill(child.pid, SIGKILL);
-      ::waitpid(child.pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 class DataParallel : public ::testing::Test {

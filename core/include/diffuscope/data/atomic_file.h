@@ -1,5 +1,9 @@
 // Writing files so that a crash or an error never leaves a half-written result: write to a
-// temporary file next to the target, then rename over it.
+// temporary file next to the target (hidden: ".NAME.tmp-PID"), flush it to disk (fsync), then
+// rename it over the target and sync the directory. A process killed at any moment (kill -9, a
+// node failure) leaves the target either as it was or complete: never a mixture, and after a
+// power loss never an empty or truncated file that the rename made visible. A temporary left by
+// a killed writer is removed by the next write of the same target (when its process is gone).
 #pragma once
 
 #include <functional>

@@ -94,7 +94,11 @@ struct GridScan {
   GridMaximum maximum;  // over the finite log L values
   double contour_level = kOneSigmaDeltaChi2;
   std::string version;   // Diffuscope version that computed it
-  double seconds = 0.0;  // wall time of the scan
+  double seconds = 0.0;  // wall time of the scan (so far, for a partial scan)
+  // false for a scan in progress (the partial file vlb-grid keeps while it runs, what a crash
+  // leaves): NaN where no point is known yet; known_points of n * n are.
+  bool complete = true;
+  std::size_t known_points = 0;
 
   std::size_t n() const { return omega_m.size(); }
   bool exact(std::size_t row, std::size_t column) const {
@@ -141,6 +145,14 @@ GridScan scan_likelihood_grid(const LogDensity& likelihood, const GridScanSettin
 // InvalidArgument when no log L value is finite.
 void finish_grid_maps(GridScan& scan);
 
+// A scan in progress as its updates describe it (the partial file of a long scan, live views):
+// the axes and settings of `settings`, the likelihood's part of the provenance (a VLB's T_MAX,
+// noise, draws, seed), NaN maps, complete = false. apply_grid_update copies an
+// update's points (and terms) in, counts them, and refreshes delta_chi2 and the maximum over the
+// points known so far (left NaN / unset while none is finite).
+GridScan start_partial_grid_scan(const LogDensity& likelihood, const GridScanSettings& settings);
+void apply_grid_update(GridScan& partial, const GridScanUpdate& update);
+
 // The bounding box of the grid points with -2 Delta ln L <= level.
 struct GridContourExtent {
   std::size_t points = 0;  // grid points inside
@@ -155,7 +167,8 @@ GridContourExtent grid_contour_extent(const GridScan& scan, double level = kOneS
 // (grid_size, full_prior, center_omega_m, center_sigma_8, half_width, coarse_stride,
 // batch_points, adaptive, refine_level, the prior box), /evaluated [n, n] (int64 0/1, adaptive
 // scans only), the provenance (model, field, index, t_max, prior_term, noise,
-// draws, seed, added_noise_sigma), contour_level 2.30 with a note, the maximum and seconds.
+// draws, seed, added_noise_sigma), contour_level 2.30 with a note, the maximum and seconds;
+// complete (1, or 0 for a scan in progress) and known_points.
 void write_grid_scan(const std::string& path, const GridScan& scan);
 // Reads what write_grid_scan wrote; FileError naming the file and the missing or malformed item.
 GridScan read_grid_scan(const std::string& path);
