@@ -204,10 +204,12 @@ Chains read_chains_csv(const std::string& path) {
                                   " but announces " + std::to_string(announced_chains) + " chains");
       out.chains = announced_chains;
     }
-    std::vector<std::size_t> rows_per_chain(out.chains, 0);
-    for (const auto& row : rows) ++rows_per_chain[row.chain];
-    const std::size_t complete =
-        rows.empty() ? 0 : *std::min_element(rows_per_chain.begin(), rows_per_chain.end());
+    std::size_t complete = 0;
+    if (!rows.empty() && out.chains <= rows.size()) {  // else some chain has no row
+      std::vector<std::size_t> rows_per_chain(out.chains, 0);
+      for (const auto& row : rows) ++rows_per_chain[row.chain];
+      complete = *std::min_element(rows_per_chain.begin(), rows_per_chain.end());
+    }
     if (complete == 0)
       throw FileError(path,
                       "no complete draw yet (a chain file in progress; every chain needs one)");
