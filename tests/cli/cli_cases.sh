@@ -1318,6 +1318,47 @@ case "$case_name" in
       --field "$work/f.h5" --tmax 20 --steps 200 --out "$work/c/svi"
     [ -z "$(ls -A "$work/c")" ] || fail "svi left files: $(ls "$work/c")"
     ;;
+  infer_kill_keeps_partial_chains)
+    # hmc / nuts / posterior append their kept draws to ROOT.partial.csv while they sample: a run
+    # killed with SIGKILL (no clean-up possible) leaves them, and diagnose reads them, a torn last
+    # line included; a run that finishes leaves no partial file.
+    run 0 --quiet mock fields --kind grf --set single --omega-m 0.3 --sigma-8 0.8 --n-cosmo 1 \
+      --per-cosmo 1 --res 32 --box 1000 --seed 3 --out "$work/f.h5"
+    run 0 --quiet posterior --exact-grf "$work/f.h5" --chains 2 --samples 40 --burn-in 10 \
+      --seed 4 --formats getdist,arviz,csv --out "$work/short/grf"
+    run 0 --quiet hmc --exact-grf "$work/f.h5" --chains 2 --samples 40 --burn-in 10 --step 0.01 \
+      --seed 4 --out "$work/short/hmc"
+    for f in grf_1.txt grf.nc grf.csv hmc_1.txt hmc.nc; do
+      [ -s "$work/short/$f" ] || fail "$f not written"
+    done
+    [ -z "$(find "$work/short" -name '*partial*')" ] || fail "a finished run left $(ls "$work/short")"
+    partial="$work/k/grf.partial.csv"
+    "$cli" --quiet --threads 1 posterior --exact-grf "$work/f.h5" --chains 3 --samples 20000 \
+      --burn-in 20 --seed 4 --formats getdist,arviz,csv --out "$work/k/grf" >"$work/out" 2>"$work/err" &
+    pid=$! tries=0
+    until rows=$(grep -c '^[0-9]' "$partial" 2>/dev/null); [ "${rows:-0}" -ge 60 ]; do  # 20 draws x 3
+      kill -0 "$pid" 2>/dev/null || fail "posterior ended before it was killed: $(cat "$work/err")"
+      tries=$((tries + 1))
+      [ "$tries" -lt 400 ] || { kill -9 "$pid"; fail "no 20 kept draws in $partial within 20 s"; }
+      sleep 0.05
+    done
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null
+    for f in grf_1.txt grf.nc grf.csv; do
+      [ ! -e "$work/k/$f" ] || fail "$f was written by a killed run"
+    done
+    head -1 "$partial" | grep -q '^# diffuscope chains in progress (sampler nuts, seed 4, 3 chains)' \
+      || fail "$partial does not start with its marker line: $(head -1 "$partial")"
+    run 0 diagnose "$partial"
+    contains out "3 chains x [0-9]* draws"
+    contains out "^Omega_m "
+    draws=$(sed -n 's/.*3 chains x \([0-9]*\) draws.*/\1/p' "$work/out" | head -1)
+    [ "${draws:-0}" -ge 20 ] || fail "diagnose read ${draws:-no} draws of the killed run, expected >= 20"
+    # Killed in the middle of a row: the torn line is ignored.
+    { cat "$partial"; printf '1,%s,0.31' "$draws"; } >"$work/torn.partial.csv"
+    run 0 diagnose "$work/torn.partial.csv"
+    contains out "3 chains x $draws draws"
+    ;;
   cancel_train_calibrate)
     run 0 --quiet --threads 1 mock fields --kind zeldovich --set lh --n-cosmo 8 --res 16 --seed 2 \
       --out "$work/d.h5"

@@ -4,11 +4,14 @@
 // (the exact GRF likelihood of one field times the flat cosmology prior) or --model M --field
 // FILE (the truncated VLB of a diffusion model times the flat prior, model_input.h). Chains go to
 // GetDist files under ROOT and to ROOT.nc (ArviZ), optionally ROOT.csv; a one-line summary per
-// parameter goes to stderr.
+// parameter goes to stderr. While hmc / nuts / posterior sample, the kept draws are appended to
+// ROOT.partial.csv (chain_progress.h), so that a killed run keeps them; it is removed once the
+// outputs are written, or when the command fails or is cancelled.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,6 +21,7 @@
 #include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"
 #include "diffuscope/infer/chain_files.h"
+#include "diffuscope/infer/chain_progress.h"
 #include "diffuscope/infer/diagnostics.h"
 #include "diffuscope/infer/exact_grf.h"
 #include "diffuscope/infer/hmc.h"
@@ -181,9 +185,15 @@ void add_chain_options(CLI::App* cmd, InferOptions& o) {
 
 void add_output_options(CLI::App* cmd, InferOptions& o) {
   cmd->add_option("--seed", o.seed, "seed of the chains (default: the global --seed)");
+  const bool chains_in_progress = cmd->get_name() != "svi";
   cmd->add_option("--out", o.out,
-                  "ROOT: writes ROOT_1.txt... + ROOT.paramnames/.ranges (GetDist), ROOT.nc "
-                  "(ArviZ), ROOT.csv with --formats csv")
+                  std::string("ROOT: writes ROOT_1.txt... + ROOT.paramnames/.ranges (GetDist), "
+                              "ROOT.nc (ArviZ), ROOT.csv with --formats csv") +
+                      (chains_in_progress
+                           ? "; while sampling, kept draws are appended to ROOT.partial.csv "
+                             "(a killed run keeps them: `diagnose` reads it), removed once the "
+                             "outputs are written or the command fails or is cancelled"
+                           : ""))
       ->required();
   cmd->add_option("--formats", o.formats,
                   "comma-separated outputs among getdist, arviz, csv (default getdist,arviz)");
@@ -218,12 +228,25 @@ std::vector<std::string> parse_formats(const std::string& text) {
   return formats;
 }
 
-void write_outputs(const ds::Chains& chains, const std::string& root,
-                   const std::vector<std::string>& formats) {
-  // GetDist roots usually live in a chains/ folder: create the folder of ROOT.
+// GetDist roots usually live in a chains/ folder: create the folder of ROOT.
+void create_root_folder(const std::string& root) {
   const std::filesystem::path folder = std::filesystem::path(root).parent_path();
   std::error_code ignored;
   if (!folder.empty()) std::filesystem::create_directories(folder, ignored);
+}
+
+// The kept draws of hmc / nuts / posterior, appended to ROOT.partial.csv while they sample (the
+// writer removes the file when it goes out of scope: on an error or a cancellation too).
+void start_chains_in_progress(std::optional<ds::ChainProgressWriter>& writer,
+                              const std::string& root, const LoadedDensity& loaded,
+                              const ds::McmcRun& run, const std::string& sampler) {
+  create_root_folder(root);
+  writer.emplace(root + ".partial.csv", loaded.density->names(), run.chains, sampler, run.seed);
+}
+
+void write_outputs(const ds::Chains& chains, const std::string& root,
+                   const std::vector<std::string>& formats) {
+  create_root_folder(root);
   for (const auto& f : formats) {
     if (f == "getdist") ds::write_getdist(root, chains);
     if (f == "arviz") ds::write_arviz_netcdf(root + ".nc", chains);
@@ -259,6 +282,7 @@ int run_command(Command which, const InferOptions& o, std::uint64_t seed,
   adaptation.metric = o.dense ? ds::MetricKind::Dense : ds::MetricKind::Diagonal;
   ds::Chains chains;
   double seconds = 0.0;
+  std::optional<ds::ChainProgressWriter> in_progress;
   if (which == Command::Hmc) {
     ds::HmcSettings s;
     s.run = mcmc_run(o, seed, name);
@@ -269,7 +293,8 @@ int run_command(Command which, const InferOptions& o, std::uint64_t seed,
     s.adaptation = adaptation;
     s.boundary = ds::parse_boundary(o.boundary);
     s.step_jitter = o.step_jitter;
-    ds::McmcResult r = ds::sample_hmc(*loaded.density, s, job);
+    start_chains_in_progress(in_progress, o.out, loaded, s.run, "hmc");
+    ds::McmcResult r = ds::sample_hmc(*loaded.density, s, job, in_progress->callback());
     chains = std::move(r.chains);
     seconds = r.seconds;
   } else if (which == Command::Nuts || which == Command::Posterior) {
@@ -280,7 +305,8 @@ int run_command(Command which, const InferOptions& o, std::uint64_t seed,
     if (!o.inv_mass.empty()) s.inverse_mass = parse_numbers(o.inv_mass, "--inv-mass");
     s.adaptation = adaptation;
     s.boundary = ds::parse_boundary(o.boundary);
-    ds::McmcResult r = ds::sample_nuts(*loaded.density, s, job);
+    start_chains_in_progress(in_progress, o.out, loaded, s.run, "nuts");
+    ds::McmcResult r = ds::sample_nuts(*loaded.density, s, job, in_progress->callback());
     chains = std::move(r.chains);
     seconds = r.seconds;
   } else {
@@ -297,6 +323,7 @@ int run_command(Command which, const InferOptions& o, std::uint64_t seed,
     chains = std::move(r.chains);
   }
   write_outputs(chains, o.out, formats);
+  if (in_progress) in_progress->remove();
   print_summary(chains, seconds, loaded.description);
   return 0;
 }

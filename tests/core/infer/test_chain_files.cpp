@@ -4,14 +4,17 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
 #include <regex>
+#include <sstream>
 
 #include "../test_helpers.h"
 #include "diffuscope/error.h"
 #include "diffuscope/infer/chain_files.h"
+#include "diffuscope/infer/chain_progress.h"
 #include "diffuscope/random.h"
 
 #ifdef DS_HAVE_NETCDF
@@ -147,6 +150,175 @@ TEST(ChainFiles, CsvRoundTripKeepsEveryStatistic) {
   EXPECT_EQ(back.diverging, c.diverging);
   EXPECT_EQ(back.energy, c.energy);
   EXPECT_EQ(back.energy_error, c.energy_error) << "inf survives as text";
+}
+
+template <class F>
+void expect_file_error(F&& read, const std::string& file, const std::string& reason) {
+  try {
+    read();
+    ADD_FAILURE() << "no error; expected one naming " << file;
+  } catch (const ds::FileError& e) {
+    EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(reason), std::string::npos) << e.what();
+  }
+}
+
+// --- chain files in progress ------------------------------------------------------------------
+
+// Iterations of 3 chains as a sampler streams them: warm-up 2, then 5 kept; returns the Chains of
+// the kept draws.
+ds::Chains stream_synthetic_iterations(ds::ChainProgressWriter& writer) {
+  ds::Chains kept;
+  kept.names = {"Omega_m", "sigma_8"};
+  kept.chains = 3;
+  kept.draws = 5;
+  kept.sampler = "nuts";
+  kept.seed = 18446744073709551557ull;
+  const std::size_t warmup = 2;
+  ds::Rng rng(7);
+  ds::McmcIteration it;
+  it.total = warmup + kept.draws;
+  it.chains.resize(kept.chains);
+  std::vector<std::vector<double>> chain_major(kept.chains * kept.draws);
+  for (std::size_t i = 0; i < it.total; ++i) {
+    it.iteration = i;
+    it.warmup = i < warmup;
+    for (std::size_t c = 0; c < kept.chains; ++c) {
+      ds::Transition& t = it.chains[c];
+      t.position = {0.3 + 0.02 * rng.normal(), 0.8 + 0.03 * rng.normal()};
+      t.lp = 10 - rng.uniform() * 3 - 1.0 / 3.0;
+      t.acceptance_rate = rng.uniform();
+      t.step_size = 0.01 * (1 + rng.uniform());
+      t.n_steps = std::int32_t(1 + rng.below(15));
+      t.tree_depth = std::int32_t(1 + rng.below(4));
+      t.diverging = (i * 3 + c) % 7 == 4;
+      t.energy = 12 + rng.normal();
+      t.energy_error = t.diverging ? std::numeric_limits<double>::infinity() : 0.1 * rng.normal();
+    }
+    writer.append(it);
+    if (it.warmup) continue;
+    EXPECT_EQ(writer.draws_written(), i - warmup + 1);
+    for (std::size_t c = 0; c < kept.chains; ++c) {
+      const ds::Transition& t = it.chains[c];
+      auto& slot = chain_major[c * kept.draws + i - warmup];
+      slot = t.position;
+      slot.insert(slot.end(),
+                  {t.lp, t.acceptance_rate, t.step_size, double(t.n_steps), double(t.tree_depth),
+                   t.diverging ? 1.0 : 0.0, t.energy, t.energy_error});
+    }
+  }
+  for (const auto& d : chain_major) {
+    kept.values.insert(kept.values.end(), d.begin(), d.begin() + 2);
+    kept.lp.push_back(d[2]);
+    kept.acceptance_rate.push_back(d[3]);
+    kept.step_size.push_back(d[4]);
+    kept.n_steps.push_back(std::int32_t(d[5]));
+    kept.tree_depth.push_back(std::int32_t(d[6]));
+    kept.diverging.push_back(std::uint8_t(d[7]));
+    kept.energy.push_back(d[8]);
+    kept.energy_error.push_back(d[9]);
+  }
+  return kept;
+}
+
+TEST(ChainFiles, ProgressFileReadsBackAsTheKeptDraws) {
+  const auto dir = dstest::scratch_dir("progress");
+  const std::string path = (dir / "run.partial.csv").string();
+  ds::ChainProgressWriter writer(path, {"Omega_m", "sigma_8"}, 3, "nuts", 18446744073709551557ull);
+  const ds::Chains kept = stream_synthetic_iterations(writer);
+  // Read while the writer still holds the file open, as `diagnose` would during a run.
+  const std::string text = read_text(path);
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "# diffuscope chains in progress (sampler nuts, seed 18446744073709551557, 3 chains): "
+            "kept draws are appended as they are made; a crash leaves the draws made so far");
+  const ds::Chains back = ds::read_chains(path);
+  expect_same_draws(kept, back);
+  EXPECT_EQ(back.draws, 5u) << "warm-up iterations are not written";
+  EXPECT_EQ(back.lp, kept.lp);
+  EXPECT_EQ(back.acceptance_rate, kept.acceptance_rate);
+  EXPECT_EQ(back.step_size, kept.step_size);
+  EXPECT_EQ(back.n_steps, kept.n_steps);
+  EXPECT_EQ(back.tree_depth, kept.tree_depth);
+  EXPECT_EQ(back.diverging, kept.diverging);
+  EXPECT_EQ(back.energy, kept.energy);
+  EXPECT_EQ(back.energy_error, kept.energy_error) << "inf survives as text";
+  EXPECT_EQ(back.sampler, "nuts");
+  EXPECT_EQ(back.seed, 18446744073709551557ull);
+
+  // The lines of an ordinary CSV chain file of the kept draws (write_chains_csv's layout),
+  // iteration-major instead of chain-major.
+  const std::string ordinary = (dir / "ordinary.csv").string();
+  ds::write_chains_csv(ordinary, kept);
+  const auto sorted_lines = [](const std::string& lines) {
+    std::vector<std::string> out;
+    std::istringstream in(lines);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(sorted_lines(text.substr(text.find('\n') + 1)), sorted_lines(read_text(ordinary)));
+
+  writer.remove();
+  EXPECT_FALSE(fs::exists(path)) << "removed once the final files are written";
+  writer.remove();  // idempotent
+}
+
+TEST(ChainFiles, ProgressFileDropsATornEndButAnOrdinaryCsvDoesNot) {
+  const auto dir = dstest::scratch_dir("progress-torn");
+  const std::string path = (dir / "run.partial.csv").string();
+  std::string text;
+  {
+    ds::ChainProgressWriter writer(path, {"Omega_m", "sigma_8"}, 3, "hmc", 3);
+    stream_synthetic_iterations(writer);
+    text = read_text(path);
+  }
+  EXPECT_FALSE(fs::exists(path)) << "the destructor removes the file (an exception, a cancel)";
+
+  const std::string killed = (dir / "killed.csv").string();
+  const auto reads_five_draws = [&](const std::string& contents, const std::string& what) {
+    std::ofstream(killed, std::ios::binary) << contents;
+    const ds::Chains back = ds::read_chains(killed);
+    EXPECT_EQ(back.chains, 3u) << what;
+    EXPECT_EQ(back.draws, 5u) << what;
+    EXPECT_EQ(back.sampler, "hmc") << what;
+  };
+  reads_five_draws(text, "whole");
+  reads_five_draws(text + "0,5,0.31,0.7", "a torn last line (no newline, fewer fields)");
+  reads_five_draws(text + "0,5,0.31,0.79,1,0.5,0.01,3,2,0,12,0.0", "no newline, all fields");
+  reads_five_draws(text + "0,5,0.31,0.79,1,0.5,0.01,3,2,0,12,0.01\n1,5,0.3",
+                   "an incomplete last iteration and a torn line");
+  reads_five_draws(text +
+                       "0,5,0.31,0.79,1,0.5,0.01,3,2,0,12,0.01\n1,5,0.3,0.8,1,0.5,0.01,3,2,0,"
+                       "12,0.01\n",
+                   "an incomplete last iteration of whole lines");
+
+  // Only the last line may be torn, and only in a file marked as in progress.
+  const std::string body = text.substr(text.find('\n') + 1);
+  const std::string middle = "0,5,0.31\n0,6,0.31,0.79,1,0.5,0.01,3,2,0,12,0.01\n";
+  std::ofstream(killed, std::ios::binary) << text << middle;
+  expect_file_error([&] { ds::read_chains(killed); }, "killed.csv", "ragged");
+  std::ofstream(killed, std::ios::binary) << body << "0,5,0.31,0.7";
+  expect_file_error([&] { ds::read_chains(killed); }, "killed.csv", "ragged");
+
+  // Killed before every chain had a kept draw.
+  const std::string header_only = text.substr(0, text.find("\n0,0,") + 1);
+  std::ofstream(killed, std::ios::binary) << header_only << "0,0,0.3,0.8,1,0.5,0.01,3,2,0,12,0\n";
+  expect_file_error([&] { ds::read_chains(killed); }, "killed.csv", "no complete draw yet");
+  std::ofstream(killed, std::ios::binary) << header_only;
+  expect_file_error([&] { ds::read_chains(killed); }, "killed.csv", "no complete draw yet");
+}
+
+TEST(ChainFiles, ProgressWriterNamesTheFileItCannotCreate) {
+  const auto dir = dstest::scratch_dir("progress-bad");
+  const std::string path = (dir / "missing" / "run.partial.csv").string();
+  try {
+    ds::ChainProgressWriter writer(path, {"Omega_m"}, 1, "nuts", 1);
+    ADD_FAILURE() << "no error creating " << path;
+  } catch (const ds::FileError& e) {
+    EXPECT_EQ(e.path(), path);
+  }
+  EXPECT_THROW(ds::ChainProgressWriter((dir / "x.csv").string(), {"a,b"}, 1, "nuts", 1),
+               ds::InvalidArgument);
 }
 
 TEST(ChainFiles, ArvizRoundTrip) {
@@ -371,17 +543,6 @@ TEST(ChainFiles, ReadsAFileWrittenByNetcdfItself) {
 #endif
 
 // --- bad inputs -------------------------------------------------------------------------------
-
-template <class F>
-void expect_file_error(F&& read, const std::string& file, const std::string& reason) {
-  try {
-    read();
-    ADD_FAILURE() << "no error; expected one naming " << file;
-  } catch (const ds::FileError& e) {
-    EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(reason), std::string::npos) << e.what();
-  }
-}
 
 TEST(ChainFiles, BadInputsNameTheFile) {
   const auto dir = dstest::scratch_dir("chain-bad");

@@ -72,6 +72,13 @@ void write_chains_csv(const std::string& path, const Chains& chains);
 // Reads the layout above; rows may come in any order but every (chain, draw) of the rectangle
 // must appear exactly once. Columns other than chain, draw and the sample-stat names are
 // parameters.
+// A chain file in progress (chain_progress.h: its first line starts with
+// `# diffuscope chains in progress`) is read as its writer left it, running or killed: a last
+// line without its newline or with fewer fields is ignored, and the chains are cut to the largest
+// number of draws that every chain has whole (the writer appends one row per chain per kept
+// iteration); sampler, seed and number of chains come from the first line. Fewer than one draw per
+// chain is a FileError ("no complete draw yet"). Any other CSV file stays strict: a torn row is an
+// error.
 Chains read_chains_csv(const std::string& path);
 
 // Dispatches on the argument: *.nc, *.h5, *.hdf5, *.nc4 -> ArviZ; *.csv -> CSV; anything else is
