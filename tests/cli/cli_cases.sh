@@ -1349,6 +1349,11 @@ case "$case_name" in
     done
     head -1 "$partial" | grep -q '^# diffuscope chains in progress (sampler nuts, seed 4, 3 chains)' \
       || fail "$partial does not start with its marker line: $(head -1 "$partial")"
+    # A rerun to the same ROOT does not overwrite the draws the crash left.
+    run 1 --quiet posterior --exact-grf "$work/f.h5" --chains 3 --samples 40 --burn-in 20 \
+      --seed 4 --out "$work/k/grf"
+    one_line_error
+    contains err "grf.partial.csv: holds the draws of an interrupted run"
     run 0 diagnose "$partial"
     contains out "3 chains x [0-9]* draws"
     contains out "^Omega_m "

@@ -185,8 +185,16 @@ TEST_F(CrashSafety, GridScanKilledWhileSavingLeavesItsPointsInAReadablePartialFi
   EXPECT_LT(left.known_points, 144u);
   EXPECT_EQ(finite, left.known_points);
 
-  // Run again to the end: the final grid, no partial file, no temporaries; the points the crash
-  // left are the values the full scan computes.
+  // A new scan to the same OUT refuses to overwrite the points the crash left.
+  Child refused = spawn(args, {}, file("refused.err"));
+  EXPECT_EQ(wait_for(refused, 120), 1);
+  EXPECT_NE(read_text(refused.err).find("g.h5.partial.h5: holds the points of an interrupted scan"),
+            std::string::npos)
+      << read_text(refused.err);
+  EXPECT_TRUE(ds::read_grid_scan(partial.string()).known_points == left.known_points);
+  // Moved away, the scan runs to the end: the final grid, no partial file, no temporaries; the
+  // points the crash left are the values the full scan computes.
+  fs::rename(partial, dir / "kept.partial.h5");
   ASSERT_EQ(run(args, "again"), 0);
   EXPECT_FALSE(fs::exists(partial));
   EXPECT_TRUE(temporaries_of(out).empty() && temporaries_of(partial).empty());

@@ -240,8 +240,14 @@ void create_root_folder(const std::string& root) {
 void start_chains_in_progress(std::optional<ds::ChainProgressWriter>& writer,
                               const std::string& root, const LoadedDensity& loaded,
                               const ds::McmcRun& run, const std::string& sampler) {
+  const std::string path = root + ".partial.csv";
+  // Such a file holds the draws of a run that crashed: never overwrite them.
+  if (std::filesystem::exists(path))
+    throw ds::FileError(path,
+                        "holds the draws of an interrupted run (read them with `diffuscope-cli "
+                        "diagnose`); move or delete it before sampling to the same --out");
   create_root_folder(root);
-  writer.emplace(root + ".partial.csv", loaded.density->names(), run.chains, sampler, run.seed);
+  writer.emplace(path, loaded.density->names(), run.chains, sampler, run.seed);
 }
 
 void write_outputs(const ds::Chains& chains, const std::string& root,

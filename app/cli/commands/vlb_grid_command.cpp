@@ -58,13 +58,19 @@ void require_output_folder(const std::string& out) {
 // pass, after each refinement level and at most every 2 s in between, so that a crash or kill -9
 // leaves the points computed so far as a readable grid (attribute complete = 0, NaN where unknown).
 // Removed when OUT has been written, and on any error or cancellation (nothing partial is left
-// by a command that stopped on its own terms).
+// by a command that stopped on its own terms). One left by a crash is never overwritten: the
+// next scan to the same OUT refuses to start until it is moved away.
 class PartialGridFile {
  public:
   PartialGridFile(std::string out, const ds::LogDensity& likelihood,
                   const ds::GridScanSettings& settings, const ds::GridScanProvenance& provenance)
       : path_(std::move(out) + ".partial.h5"),
         scan_(ds::start_partial_grid_scan(likelihood, settings)) {
+    // Such a file holds the points of a scan that crashed: never overwrite them.
+    if (std::filesystem::exists(path_))
+      throw ds::FileError(path_,
+                          "holds the points of an interrupted scan (the app opens it as a partial "
+                          "map); move or delete it before scanning to the same --out");
     scan_.provenance.model = provenance.model;
     scan_.provenance.field = provenance.field;
     scan_.provenance.index = provenance.index;
