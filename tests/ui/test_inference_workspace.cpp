@@ -282,6 +282,35 @@ class InferenceWorkspaceTest : public QObject {
     QVERIFY(after_cancel < 144);
     QTest::qWait(300);
     QCOMPARE(workspace_->currentMap()->known, after_cancel);
+
+    // Cancel inside a long network batch: at T_MAX = 20 a row of 12 points is 240 network
+    // passes (seconds on 2 cores), checked for cancellation between chunks of a few passes (the
+    // job's token reaches the likelihood through its CancellationScope). Cancelled a third of the
+    // way into the second row, the worker stops within a fraction of that row's time.
+    l.t_max = 20;
+    workspace_->setLikelihood(l);
+    g.n = 12;
+    QElapsedTimer row_timer;
+    row_timer.start();
+    workspace_->startMap(g);
+    QVERIFY(wait_for([&] { return workspace_->currentMap()->known >= 12; }, 120000));
+    const qint64 row_ms = row_timer.elapsed();
+    QTest::qWait(int(row_ms / 3));
+    QVERIFY(workspace_->isMapRunning());
+    const std::size_t known_at_cancel = workspace_->currentMap()->known;
+    cancel_timer.restart();
+    workspace_->cancelMap();
+    QVERIFY(runner_->waitForIdle(30000));
+    const qint64 latency = cancel_timer.elapsed();
+    qInfo(
+        "VLB map at T_MAX = 20 cancelled inside a row: the worker stopped %lld ms after Cancel "
+        "(a row takes %lld ms)",
+        latency, row_ms);
+    QCOMPARE(workspace_->currentMap()->known, known_at_cancel);  // the row in flight was dropped
+    QVERIFY2(latency < row_ms / 2, qPrintable(QStringLiteral("stopped %1 ms after Cancel, a row "
+                                                             "takes %2 ms")
+                                                  .arg(latency)
+                                                  .arg(row_ms)));
   }
 
   void vlbOfTheDefaultModelNextToThePkBaselineAndLeapfrogStepsLive() {

@@ -74,6 +74,8 @@ Job* JobRunner::start(const QString& title, Work work) {
   };
   pool_.start([this, handle, token, progress, work = std::move(work)] {
     lower_worker_priority();
+    // Code deep in the job (a likelihood's network chunks) sees its token too.
+    const ds::CancellationScope scope(token);
     const ds::JobContext context(progress, token);
     Publish publish;
     QString error;

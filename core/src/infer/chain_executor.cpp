@@ -1,6 +1,7 @@
 #include "infer/chain_executor.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace ds::detail {
 
@@ -62,6 +63,7 @@ ChainExecutor::ChainExecutor(const LogDensity& density, std::size_t chains, bool
       dimension_(density.dimension()),
       lockstep_(lockstep && chains > 1) {
   if (!lockstep_) return;
+  if (const CancellationToken* token = CancellationScope::current()) job_token_ = *token;
   pending_.assign(chains_, 0);
   thetas_.assign(chains_ * dimension_, 0.0);
   values_.assign(chains_, 0.0);
@@ -79,6 +81,9 @@ ChainExecutor::~ChainExecutor() {
 }
 
 void ChainExecutor::worker(std::size_t chain) {
+  // Network chunks evaluated on this thread see the job's cancellation.
+  std::optional<CancellationScope> scope;
+  if (job_token_) scope.emplace(*job_token_);
   BatchedEvaluator evaluator(*this, chain);
   std::uint64_t seen = 0;
   std::unique_lock<std::mutex> lock(mutex_);

@@ -16,10 +16,12 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "diffuscope/infer/log_density.h"
+#include "diffuscope/jobs/job.h"
 
 namespace ds::detail {
 
@@ -71,6 +73,8 @@ class ChainExecutor {
   std::vector<char> pending_;
   std::vector<double> thetas_, values_, gradients_;  // [chain, D], [chain], [chain, D]
   std::vector<std::thread> threads_;
+  // The job the constructing thread works for (CancellationScope), handed on to the workers.
+  std::optional<CancellationToken> job_token_;
 };
 
 }  // namespace ds::detail

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace ds {
 
@@ -41,6 +42,29 @@ inline const CancellationToken& process_interrupt() {
   return token;
 }
 
+// The token of the job the calling thread works for, seen by code deep inside a computation that
+// was handed no JobContext (a likelihood's network chunks, which check a default JobContext): a
+// scope sets it for one job on its worker thread (the GUI's JobRunner does), and the chain
+// executor hands it on to its threads. Every JobContext counts as cancelled once the current
+// job's token is requested, so Cancel stops a GUI job within one network chunk, as SIGINT stops
+// the CLI (process_interrupt).
+class CancellationScope {
+ public:
+  explicit CancellationScope(CancellationToken token) : token_(std::move(token)), outer_(current_) {
+    current_ = &token_;
+  }
+  ~CancellationScope() { current_ = outer_; }
+  CancellationScope(const CancellationScope&) = delete;
+  CancellationScope& operator=(const CancellationScope&) = delete;
+  // The innermost scope's token on this thread, or nullptr outside any scope.
+  static const CancellationToken* current() { return current_; }
+
+ private:
+  CancellationToken token_;
+  const CancellationToken* outer_;
+  static inline thread_local const CancellationToken* current_ = nullptr;
+};
+
 struct Progress {
   std::int64_t done = 0;
   std::int64_t total = 0;  // 0 when unknown
@@ -65,7 +89,11 @@ class JobContext {
   void report(std::int64_t done, std::int64_t total, const std::string& message = {}) const {
     if (progress_) progress_(Progress{done, total, message});
   }
-  bool cancelled() const { return cancel_.requested() || process_interrupt().requested(); }
+  bool cancelled() const {
+    const CancellationToken* scope = CancellationScope::current();
+    return cancel_.requested() || process_interrupt().requested() ||
+           (scope != nullptr && scope->requested());
+  }
   void check_cancelled() const {
     if (cancelled()) throw Cancelled();
   }
