@@ -8,9 +8,11 @@ namespace ds::detail {
 
 namespace {
 
-// HDF5 prints its own error stack to stderr by default; we report errors ourselves.
+// HDF5 prints its own error stack to stderr by default; we report errors ourselves. The setting
+// is per thread in a thread-safe libhdf5 (Debian's), so every thread that opens files makes it
+// once (the GUI reads files on its worker threads).
 void silence_hdf5() {
-  static const bool silenced = [] {
+  thread_local const bool silenced = [] {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
   }();
