@@ -39,6 +39,7 @@
 #include "ui/inference/inference_workspace.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/jobs/job_status_widget.h"
+#include "ui/plots/compare_panel.h"
 #include "ui/plots/ensemble_panel.h"
 #include "ui/plots/halo_stats_panel.h"
 #include "ui/plots/one_p_panel.h"
@@ -46,9 +47,16 @@
 #include "ui/plots/power_spectrum_plot.h"
 #include "ui/teaching/guide_panel.h"
 
+// Resources compiled into a static library are dropped by the linker unless referenced: without
+// this the window had no icon (qt.svg: cannot open ':/assets/icons/diffuscope.svg').
+static void InitAssetResources() {
+  Q_INIT_RESOURCE(assets);
+}
+
 namespace dsui {
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  InitAssetResources();
   setWindowTitle(tr("Diffuscope"));
   setWindowIcon(QIcon(QStringLiteral(":/assets/icons/diffuscope.svg")));
   setAcceptDrops(true);
@@ -94,6 +102,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   buildEnsembleDock();
   buildHaloStatsDock();
+  buildCompareDock();
   buildGuide();
 
   job_status_ = new JobStatusWidget(runner_, this);
@@ -282,6 +291,12 @@ void MainWindow::buildMenus() {
     if (workspace_->source() == FieldSource::Emulator) workspace_->requestField(settings_.field);
   });
 
+  view->addSeparator();
+  QAction* pin = view->addAction(tr("&Pin for comparison"), this, &MainWindow::pinForComparison);
+  pin->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
+  pin->setToolTip(tr("Keep the field and halo statistics on screen next to the live ones"));
+  unpin_action_ = view->addAction(tr("&Unpin"), this, &MainWindow::unpin);
+  unpin_action_->setEnabled(false);
   view->addSeparator();
   teaching_action_ = view->addAction(tr("&Teaching mode"));
   teaching_action_->setObjectName(QStringLiteral("teachingModeAction"));
@@ -742,6 +757,55 @@ void MainWindow::buildHaloStatsDock() {
           });
 }
 
+void MainWindow::buildCompareDock() {
+  compare_panel_ = new ComparePanel(this);
+  compare_dock_ = new QDockWidget(tr("Compare (pinned vs live)"), this);
+  compare_dock_->setObjectName(QStringLiteral("compareDock"));
+  compare_dock_->setWidget(compare_panel_);
+  addDockWidget(Qt::LeftDockWidgetArea, compare_dock_);
+  compare_dock_->hide();
+  connect(compare_panel_, &ComparePanel::unpinRequested, this, &MainWindow::unpin);
+}
+
+bool MainWindow::isPinned() const {
+  return compare_panel_->pinned() != nullptr || halo_stats_panel_->pinned() != nullptr;
+}
+
+void MainWindow::pinForComparison() {
+  const auto field = workspace_->snapshot();
+  const auto halo = halo_stats_->snapshot();
+  if (!field && !halo) {
+    showError(tr("Pin for comparison"), tr("Nothing to pin yet: wait for the first field."));
+    return;
+  }
+  compare_panel_->setPinned(field);
+  compare_panel_->setLive(field);
+  QString label;
+  if (field && field->parameters)
+    label = tr("pinned: Ωm = %1, σ8 = %2")
+                .arg(field->parameters->omega_m, 0, 'f', 3)
+                .arg(field->parameters->sigma_8, 0, 'f', 3);
+  else if (field)
+    label = tr("pinned: %1").arg(field->source);
+  spectrum_plot_->setPinned(field ? field->measured : ds::PowerSpectrum{}, label);
+  halo_stats_panel_->setPinned(halo);
+  unpin_action_->setEnabled(true);
+  if (tabs_->currentIndex() == 0) {
+    compare_dock_->show();
+    compare_dock_->raise();
+  }
+  statusBar()->showMessage(tr("Pinned %1 for comparison").arg(field ? field->source : QString()),
+                           8000);
+}
+
+void MainWindow::unpin() {
+  compare_panel_->setPinned(nullptr);
+  spectrum_plot_->setPinned(ds::PowerSpectrum{}, QString());
+  halo_stats_panel_->setPinned(nullptr);
+  unpin_action_->setEnabled(false);
+  compare_dock_->hide();
+}
+
 void MainWindow::buildGuide() {
   base_font_ = font();
   guide_panel_ = new GuidePanel(this);
@@ -839,6 +903,7 @@ void MainWindow::showSnapshot(const std::shared_ptr<const FieldSnapshot>& snapsh
       QStringLiteral("%1 (%2 ms)").arg(snapshot->source).arg(snapshot->compute_ms, 0, 'f', 0));
   spectrum_plot_->setSpectra(snapshot->measured, snapshot->theory, snapshot->title,
                              snapshot->theory_label, snapshot->measured_label);
+  compare_panel_->setLive(snapshot);
 }
 
 void MainWindow::showError(const QString& title, const QString& message) {

@@ -26,6 +26,7 @@ class OneP;
 class OnePPanel;
 class HaloStatistics;
 class HaloStatsPanel;
+class ComparePanel;
 class FieldEnsemble;
 class FieldViewport;
 class FieldWorkspace;
@@ -65,6 +66,13 @@ class MainWindow : public QMainWindow {
   bool teachingMode() const { return settings_.teaching; }
   HaloStatistics* haloStatistics() const { return halo_stats_; }
   HaloStatsPanel* haloStatsPanel() const { return halo_stats_panel_; }
+  // Compare mode (View > Pin for comparison): the field on screen and the halo statistics shown
+  // are pinned; the Compare dock shows the pinned field next to the live one with their P(k)
+  // ratio, and the P(k) plot and halo statistics draw the pinned curves dashed until unpinned.
+  void pinForComparison();
+  void unpin();
+  bool isPinned() const;
+  ComparePanel* comparePanel() const { return compare_panel_; }
   // The workspaces are tabs: Fields (the field view with its docks) and Inference.
   void showFields();
   void showInference();
@@ -120,6 +128,7 @@ class MainWindow : public QMainWindow {
                                QDockWidget* tab_of);
   void buildEnsembleDock();
   void buildHaloStatsDock();
+  void buildCompareDock();
   void buildGuide();
   // Asks for a folder and calls `write` with it; reports the count of files written.
   void exportIntoFolder(const QString& title,
@@ -149,6 +158,9 @@ class MainWindow : public QMainWindow {
   QFont base_font_;
   HaloStatistics* halo_stats_ = nullptr;
   HaloStatsPanel* halo_stats_panel_ = nullptr;
+  ComparePanel* compare_panel_ = nullptr;
+  QDockWidget* compare_dock_ = nullptr;
+  QAction* unpin_action_ = nullptr;
   QDockWidget* cloud_dock_ = nullptr;
   JobStatusWidget* job_status_;
   QComboBox* resolution_box_ = nullptr;

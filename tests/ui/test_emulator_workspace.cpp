@@ -34,12 +34,14 @@
 #include "ui/emulator/halo_statistics.h"
 #include "ui/emulator/one_p.h"
 #include "ui/field_view/denoising_panel.h"
+#include "ui/field_view/field_thumbnail.h"
 #include "ui/field_view/field_viewport.h"
 #include "ui/field_workspace.h"
 #include "ui/halo_workspace.h"
 #include "ui/inference/inference_workspace.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/main_window.h"
+#include "ui/plots/compare_panel.h"
 #include "ui/plots/ensemble_panel.h"
 #include "ui/plots/halo_stats_panel.h"
 #include "ui/plots/one_p_panel.h"
@@ -297,6 +299,86 @@ class EmulatorWorkspaceTest : public QObject {
                                   std::max(1e-30, std::abs(exported.data[i])));
     qInfo("CLI vs GUI ensemble: largest relative difference %.3g", worst);
     QVERIFY(worst < 1e-4);  // the same computation; batched vs one at a time
+  }
+
+  void compareModePinsAFieldAndItsHaloStatisticsNextToTheLiveOnes() {
+    openWindow();
+    FieldWorkspace* fields = window_->fieldWorkspace();
+    HaloStatistics* stats = window_->haloStatistics();
+    QVERIFY(wait_for([&] { return fields->snapshot() && fields->snapshot()->refined; }, 60000));
+    QVERIFY(wait_for([&] { return stats->snapshot() && !stats->isComputing(); }, 120000));
+    const auto pinned = fields->snapshot();
+    const auto pinned_halos = stats->snapshot();
+    QVERIFY(!window_->isPinned());
+    window_->pinForComparison();
+    QVERIFY(window_->isPinned());
+    auto* dock = window_->findChild<QDockWidget*>(QStringLiteral("compareDock"));
+    QVERIFY(dock && dock->isVisible());
+
+    // The live field moves to sigma_8 = 0.95; the pinned one stays at 0.8.
+    FieldParameters p = *pinned->parameters;
+    p.sigma_8 = 0.95;
+    window_->setFieldParameters(p);
+    QVERIFY(wait_for(
+        [&] {
+          const auto s = fields->snapshot();
+          return s && s->refined && s->parameters->sigma_8 == 0.95;
+        },
+        60000));
+    QVERIFY(wait_for(
+        [&] {
+          const auto s = stats->snapshot();
+          return s && !stats->isComputing() && s->cloud->sigma_8 == 0.95;
+        },
+        120000));
+    const auto live = fields->snapshot();
+    ComparePanel* panel = window_->comparePanel();
+    QCOMPARE(panel->pinned(), pinned);
+    QVERIFY(panel->pinnedCaption().contains(QStringLiteral("σ8 = 0.800")) ||
+            panel->pinnedCaption().contains(QStringLiteral("sigma_8 = 0.8")));
+    QVERIFY2(panel->liveCaption().contains(QStringLiteral("0.95")),
+             qPrintable(panel->liveCaption()));
+    // Both images on the pinned field's colour scale, as core's values give them.
+    const auto [lo, hi] = thumbnail_window(*pinned->image);
+    QCOMPARE(panel->pinnedImage(), field_thumbnail(*pinned->image, true, lo, hi));
+    QCOMPARE(panel->liveImage(), field_thumbnail(*live->image, true, lo, hi));
+    // The P(k) ratio and its sample-variance band, bin by bin.
+    QCOMPARE(live->measured.k, pinned->measured.k);
+    QCOMPARE(panel->ratio().size(), pinned->measured.k.size());
+    double mean_ratio = 0.0;
+    for (std::size_t i = 0; i < panel->ratio().size(); ++i) {
+      QCOMPARE(panel->ratio()[i], live->measured.pk[i] / pinned->measured.pk[i]);
+      QCOMPARE(panel->ratioSigma()[i], std::sqrt(2.0 / double(pinned->measured.nmodes[i])));
+      mean_ratio += panel->ratio()[i] / double(panel->ratio().size());
+    }
+    qInfo("compare: P(k) at sigma_8 0.95 over 0.80, mean ratio over %zu bins %.2f",
+          panel->ratio().size(), mean_ratio);
+    QVERIFY(mean_ratio > 1.0);  // more fluctuation at higher sigma_8
+    // The P(k) plot keeps the pinned spectrum dashed beside the live one.
+    QCPGraph* pinned_pk = window_->powerSpectrumPlot()->plot()->graph(2);
+    QVERIFY(pinned_pk->visible());
+    QCOMPARE(graph_values(pinned_pk), pinned->measured.pk);
+    QCOMPARE(graph_values(window_->powerSpectrumPlot()->plot()->graph(0)), live->measured.pk);
+    // The halo statistics: the pinned catalogue's kNN-CDF and 2PCF dashed, the live ones solid.
+    HaloStatsPanel* halo_panel = window_->haloStatsPanel();
+    QVERIFY(wait_for([&] { return halo_panel->snapshot() == stats->snapshot(); }, 5000));
+    expect_close(graph_values(halo_panel->graph(QStringLiteral("pinned knn k=5"))),
+                 pinned_halos->knn[1], "pinned knn k=5");
+    expect_close(graph_values(halo_panel->graph(QStringLiteral("pinned xi"))), pinned_halos->xi,
+                 "pinned xi");
+    expect_close(graph_values(halo_panel->graph(QStringLiteral("knn k=5"))),
+                 stats->snapshot()->knn[1], "live knn k=5");
+    QVERIFY(halo_panel->summaryText().contains(QStringLiteral("pinned at")));
+    dock->raise();
+    QTest::qWait(300);
+    dstest::save_screenshot(window_->grab().toImage(), QStringLiteral("emulator_compare"));
+    QVERIFY(dstest::distinct_colours(panel->grab().toImage()) > 20);
+
+    window_->unpin();
+    QVERIFY(!window_->isPinned());
+    QVERIFY(!dock->isVisible());
+    QVERIFY(!pinned_pk->visible());
+    QVERIFY(graph_values(halo_panel->graph(QStringLiteral("pinned knn k=5"))).empty());
   }
 
   void haloStatisticsRespondToSigma8AndMatchTheCli() {

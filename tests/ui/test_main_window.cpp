@@ -2,6 +2,7 @@
 // cancellation, persistence; checks that views render and the UI thread never stalls.
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QPixmap>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -68,6 +69,10 @@ class MainWindowTest : public QObject {
     QCOMPARE(s->theory.size(), s->measured.size());
     QTRY_VERIFY(window_->powerSpectrumPlot()->updateCount() >= 1);
     QTRY_VERIFY_WITH_TIMEOUT(window_->fieldViewport()->hasRenderedImage(), 10000);
+    // The window's icon (a resource of the UI library) renders.
+    const QPixmap icon = window_->windowIcon().pixmap(64, 64);
+    QVERIFY(!icon.isNull());
+    QVERIFY(dstest::distinct_colours(icon.toImage()) > 8);
   }
 
   void omegaMChangesFieldAndSpectrum() {

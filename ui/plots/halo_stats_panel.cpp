@@ -96,7 +96,10 @@ HaloStatsPanel::HaloStatsPanel(QWidget* parent) : QWidget(parent) {
     band(rects[0], key, k_colour(i));
     QCPGraph* g = add(rects[0], key, QPen(k_colour(i), 2.0));
     legend->addItem(new QCPPlottableLegendItem(legend, g));
+    add(rects[0], QStringLiteral("pinned ") + key, QPen(k_colour(i), 1.4, Qt::DashLine));
   }
+  add(rects[1], QStringLiteral("pinned xi"), QPen(QColor(230, 120, 20), 1.6, Qt::DashLine));
+  add(rects[2], QStringLiteral("pinned hmf"), QPen(QColor(230, 120, 20), 1.6, Qt::DashLine));
   band(rects[1], QStringLiteral("xi"), Qt::darkGray);
   add(rects[1], QStringLiteral("xi"), QPen(QColor(33, 145, 140), 2.0));
   band(rects[2], QStringLiteral("hmf"), Qt::darkGray);
@@ -106,6 +109,11 @@ HaloStatsPanel::HaloStatsPanel(QWidget* parent) : QWidget(parent) {
 
   connect(peaked_box_, &QCheckBox::toggled, this, &HaloStatsPanel::setPeaked);
   connect(export_button_, &QPushButton::clicked, this, &HaloStatsPanel::exportRequested);
+  redraw();
+}
+
+void HaloStatsPanel::setPinned(std::shared_ptr<const HaloStatisticsSnapshot> pinned) {
+  pinned_ = std::move(pinned);
   redraw();
 }
 
@@ -132,12 +140,17 @@ QString HaloStatsPanel::summaryText() const {
     return tr("The statistics follow once an emulated catalogue is drawn and the sliders rest.");
   const auto& c = *snapshot_->cloud;
   return tr("%1 halos of %2 at Ωm = %3, σ8 = %4 (seed %5) against %6 lognormal mocks (16–84%)")
-      .arg(c.n_points)
-      .arg(c.model_name)
-      .arg(c.omega_m, 0, 'f', 3)
-      .arg(c.sigma_8, 0, 'f', 3)
-      .arg(c.seed)
-      .arg(snapshot_->mocks->mocks);
+             .arg(c.n_points)
+             .arg(c.model_name)
+             .arg(c.omega_m, 0, 'f', 3)
+             .arg(c.sigma_8, 0, 'f', 3)
+             .arg(c.seed)
+             .arg(snapshot_->mocks->mocks) +
+         (pinned_ ? tr("; dashed: pinned at Ωm = %1, σ8 = %2 (seed %3)")
+                        .arg(pinned_->cloud->omega_m, 0, 'f', 3)
+                        .arg(pinned_->cloud->sigma_8, 0, 'f', 3)
+                        .arg(pinned_->cloud->seed)
+                  : QString());
 }
 
 void HaloStatsPanel::redraw() {
@@ -180,6 +193,24 @@ void HaloStatsPanel::redraw() {
       curve(QStringLiteral("hmf 16%"), lo, b.n_greater.band.lower);
       curve(QStringLiteral("hmf 84%"), lo, b.n_greater.band.upper);
     }
+  }
+  if (pinned_) {
+    const auto& s = *pinned_;
+    const auto& b = *s.mocks;
+    const auto view = [this](const std::vector<double>& v) {
+      return peaked_ ? ds::peaked_cdf(v) : v;
+    };
+    const auto curve = [this](const QString& key, const std::vector<double>& x,
+                              const std::vector<double>& y) {
+      if (QCPGraph* g = graph(QStringLiteral("pinned ") + key); g && x.size() == y.size())
+        g->setData(to_qvector(x), to_qvector(y), true);
+    };
+    for (std::size_t i = 0; i < s.settings.ks.size() && i < s.knn.size(); ++i)
+      curve(QStringLiteral("knn k=%1").arg(s.settings.ks[i]), b.radii, view(s.knn[i]));
+    curve(QStringLiteral("xi"), centres(b.xi_edges, true), s.xi);
+    if (s.has_mass)
+      curve(QStringLiteral("hmf"),
+            std::vector<double>(b.logm_edges.begin(), b.logm_edges.end() - 1), s.n_greater);
   }
   for (int i = 0; i < 3; ++i) {
     QCPAxisRect* rect = plot_->axisRect(i);

@@ -25,11 +25,15 @@ class HaloStatsPanel : public QWidget {
   void setSnapshot(std::shared_ptr<const HaloStatisticsSnapshot> snapshot);
   std::shared_ptr<const HaloStatisticsSnapshot> snapshot() const { return snapshot_; }
   void setPeaked(bool peaked);
+  // Compare mode: a pinned catalogue's statistics, dashed ("pinned knn k=K", "pinned xi",
+  // "pinned hmf"); nullptr clears them.
+  void setPinned(std::shared_ptr<const HaloStatisticsSnapshot> pinned);
+  std::shared_ptr<const HaloStatisticsSnapshot> pinned() const { return pinned_; }
   bool peaked() const { return peaked_; }
 
   QCustomPlot* plot() const { return plot_; }
   // Curves by key: "knn k=K" (emulated), "knn k=K 16%" / "84%" (mocks), "xi", "xi 16%",
-  // "xi 84%", "hmf", "hmf 16%", "hmf 84%".
+  // "xi 84%", "hmf", "hmf 16%", "hmf 84%"; pinned ones prefixed "pinned ".
   QCPGraph* graph(const QString& key) const;
   QString summaryText() const;
   // halo_stats.{png,pdf,svg}, knn_cdf.csv, xi.csv, hmf.csv (when the model has masses) and the
@@ -48,7 +52,7 @@ class HaloStatsPanel : public QWidget {
   QCustomPlot* plot_;
   QHash<QString, QCPGraph*> graphs_;
   bool peaked_ = false;
-  std::shared_ptr<const HaloStatisticsSnapshot> snapshot_;
+  std::shared_ptr<const HaloStatisticsSnapshot> snapshot_, pinned_;
 };
 
 }  // namespace dsui

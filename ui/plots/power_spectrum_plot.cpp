@@ -30,6 +30,11 @@ PowerSpectrumPlot::PowerSpectrumPlot(QWidget* parent) : QWidget(parent) {
   QCPGraph* theory = plot_->addGraph();
   theory->setName(tr("input P₂D(k)"));
   theory->setPen(QPen(QColor(68, 1, 84), 1.6));
+  QCPGraph* pinned = plot_->addGraph();
+  pinned->setName(tr("pinned"));
+  pinned->setPen(QPen(QColor(230, 120, 20), 1.8, Qt::DashLine));
+  pinned->setVisible(false);
+  pinned->removeFromLegend();
   plot_->legend->setVisible(true);
   plot_->legend->setFont(QFont("sans", 8));
   plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
@@ -53,7 +58,26 @@ void PowerSpectrumPlot::setSpectra(const ds::PowerSpectrum& measured,
   if (auto* text = qobject_cast<QCPTextElement*>(plot_->plotLayout()->element(0, 0)))
     text->setText(title);
 
-  // Fit the axes to the positive data of both curves.
+  theory_ = theory;
+  fitAxes();
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+  ++updates_;
+}
+
+void PowerSpectrumPlot::setPinned(const ds::PowerSpectrum& pinned, const QString& label) {
+  pinned_ = pinned;
+  QCPGraph* g = plot_->graph(2);
+  g->setData(to_qvector(pinned.k), to_qvector(pinned.pk), true);
+  g->setName(label);
+  g->setVisible(!pinned.k.empty());
+  g->removeFromLegend();
+  if (!pinned.k.empty()) g->addToLegend();
+  fitAxes();
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+// Fits the axes to the positive data of the curves shown.
+void PowerSpectrumPlot::fitAxes() {
   double k_lo = HUGE_VAL, k_hi = 0, p_lo = HUGE_VAL, p_hi = 0;
   auto extend = [&](const ds::PowerSpectrum& s) {
     for (std::size_t i = 0; i < s.k.size(); ++i) {
@@ -62,14 +86,13 @@ void PowerSpectrumPlot::setSpectra(const ds::PowerSpectrum& measured,
       p_lo = std::min(p_lo, s.pk[i]), p_hi = std::max(p_hi, s.pk[i]);
     }
   };
-  extend(measured);
-  extend(theory);
+  extend(measured_);
+  extend(theory_);
+  extend(pinned_);
   if (k_hi > 0) {
     plot_->xAxis->setRange(k_lo / 1.2, k_hi * 1.2);
     plot_->yAxis->setRange(p_lo / 2.0, p_hi * 2.0);
   }
-  plot_->replot(QCustomPlot::rpQueuedReplot);
-  ++updates_;
 }
 
 }  // namespace dsui

@@ -21,12 +21,16 @@ class PowerSpectrumPlot : public QWidget {
                   const QString& title, const QString& theory_label = QString(),
                   const QString& measured_label = QString());
   const ds::PowerSpectrum& measured() const { return measured_; }
+  // Compare mode: a pinned field's P(k), drawn dashed under `label` until cleared (empty k).
+  void setPinned(const ds::PowerSpectrum& pinned, const QString& label);
+  const ds::PowerSpectrum& pinned() const { return pinned_; }
   QCustomPlot* plot() const { return plot_; }
   int updateCount() const { return updates_; }
 
  private:
   QCustomPlot* plot_;
-  ds::PowerSpectrum measured_;
+  void fitAxes();
+  ds::PowerSpectrum measured_, theory_, pinned_;
   int updates_ = 0;
 };
 
