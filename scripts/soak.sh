@@ -23,6 +23,8 @@ while [[ $# -gt 0 ]]; do
 done
 cmake --build "$build" --target test_soak
 export DS_SOAK_SECONDS=$((minutes * 60))
+# Qt Test stops a test function after 5 minutes unless told otherwise.
+export QTEST_FUNCTION_TIMEOUT=$(((minutes * 60 + 600) * 1000))
 [[ -n "$seed" ]] && export DS_SOAK_SEED="$seed"
 export QT_QPA_PLATFORM=xcb QT_XCB_GL_INTEGRATION=xcb_glx
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

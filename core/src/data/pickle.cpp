@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <sstream>
+#include <unordered_set>
 
 #include "diffuscope/error.h"
 
@@ -120,10 +121,14 @@ class PickleMachine {
   // memo), which shared pointers never free: every list and dict it created that is still alive
   // lets go of its children. Every cycle runs through a list or a dict, the only values that can
   // change after they were pushed.
+  // An accepted pickle may have built such cycles among values it did not return (only through
+  // the memo; found by the fuzzer): those are released the same way, the returned tree (checked
+  // acyclic) is left whole.
   ~PickleMachine() {
-    if (accepted_) return;
     for (const auto& weak : containers_)
-      if (const auto container = weak.lock()) container->drop_children();
+      if (const auto container = weak.lock();
+          container && (!accepted_ || reachable_.count(container.get()) == 0))
+        container->drop_children();
   }
 
   PickleValuePtr run() {
@@ -229,9 +234,14 @@ class PickleMachine {
           dict_on_top().set_item(key, value);
           break;
         }
-        case kSetItems:
-          set_items(dict_on_top(), pop_mark());
+        case kSetItems: {
+          // The marked pairs first, then the dict below them: two statements, as the order in
+          // which a call's arguments are evaluated is unspecified (clang took the top value,
+          // one of the pairs, for the dict and built a cycle; found by fuzz_pickle).
+          auto pairs = pop_mark();
+          set_items(dict_on_top(), std::move(pairs));
           break;
+        }
         case kBinPut:
           memo_[read_byte()] = top();
           break;
@@ -287,7 +297,7 @@ class PickleMachine {
         case kStop:
           if (stack_.size() != 1 || !marks_.empty())
             fail("pickle stops with " + std::to_string(stack_.size()) + " values on the stack");
-          if (contains_cycle(stack_.back()))
+          if (contains_cycle(stack_.back(), &reachable_))
             fail("pickled value contains itself (a reference cycle)");
           accepted_ = true;
           return stack_.back();
@@ -514,9 +524,19 @@ class PickleMachine {
   }
 
   // Depth-first walk with the usual three colours; iterative, as the tree may be deep.
-  static bool contains_cycle(const PickleValuePtr& root) {
+  // True when the tree under root holds a value twice on one path; `reached` receives every
+  // value visited.
+  static bool contains_cycle(const PickleValuePtr& root,
+                             std::unordered_set<const PickleValue*>* reached) {
     enum Colour : char { kOpen = 1, kDone = 2 };
     std::unordered_map<const PickleValue*, char> colour;
+    struct Record {
+      std::unordered_map<const PickleValue*, char>& colour;
+      std::unordered_set<const PickleValue*>* reached;
+      ~Record() {
+        for (const auto& [value, c] : colour) reached->insert(value);
+      }
+    } record{colour, reached};
     std::vector<std::pair<const PickleValue*, std::size_t>> path{{root.get(), 0}};
     colour[root.get()] = kOpen;
     while (!path.empty()) {
@@ -549,6 +569,7 @@ class PickleMachine {
   std::size_t size_;
   const std::string& path_;
   bool accepted_ = false;
+  std::unordered_set<const PickleValue*> reachable_;  // the accepted tree's values
   std::vector<std::weak_ptr<PickleValue>>
       containers_;  // lists and dicts pushed, for ~PickleMachine
   std::size_t pos_ = 0;
