@@ -6,16 +6,22 @@
 
 #include "gui_test_support.h"
 
+#include <QCheckBox>
+#include <QComboBox>
 #include <QFileInfo>
 #include <QImage>
 #include <QMouseEvent>
 #include <QSurfaceFormat>
 #include <QTest>
+#include <QToolButton>
 #include <QWheelEvent>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
+
+#include "ui/cloud_view/point_cloud_panel.h"
 
 namespace {
 
@@ -36,6 +42,36 @@ std::shared_ptr<dsui::PointSet> clusteredSet(unsigned seed, int n_points, int n_
     set->scalars.push_back(12.f + float(i % n_centres) / n_centres * 3.f);  // "log10 mass"
   }
   return set;
+}
+
+// A catalogue like the halo emulator's: features x y z vx vy vz log10_mass in physical units
+// (Mpc/h, km/s, log10 Msun/h), heavier halos rarer, velocities ~300 km/s per axis.
+std::shared_ptr<dsui::PointSet> catalogueSet(unsigned seed, int n_points, bool velocities = true,
+                                             bool mass = true) {
+  auto set = clusteredSet(seed, n_points, 40);
+  set->scalars.clear();
+  std::mt19937 rng(seed + 1);
+  std::normal_distribution<float> velocity(0.f, 300.f);
+  std::exponential_distribution<float> excess(2.5f);
+  std::vector<std::vector<float>> columns(7, std::vector<float>(std::size_t(n_points)));
+  for (int i = 0; i < n_points; ++i) {
+    for (int a = 0; a < 3; ++a) columns[a][i] = set->positions[i][a];
+    for (int a = 3; a < 6; ++a) columns[a][i] = velocity(rng);
+    columns[6][i] = 13.f + std::min(2.f, excess(rng));
+  }
+  const char* names[] = {"x", "y", "z", "vx", "vy", "vz", "log10_mass"};
+  for (int j = 0; j < 7; ++j) {
+    if (!velocities && j >= 3 && j < 6) continue;
+    if (!mass && j == 6) continue;
+    set->feature_names.push_back(names[j]);
+    set->features.push_back(columns[j]);
+  }
+  return set;
+}
+
+std::array<double, 2> minMax(const std::vector<float>& values) {
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  return {double(*lo), double(*hi)};
 }
 
 struct Stats {
@@ -85,6 +121,15 @@ void sendMouse(QWidget* w, QEvent::Type type, QPointF pos, Qt::MouseButton butto
                Qt::MouseButtons buttons) {
   QMouseEvent event(type, pos, w->mapToGlobal(pos), button, buttons, Qt::NoModifier);
   QCoreApplication::sendEvent(w, &event);
+}
+
+// Waits until `view` has rendered its current state (options bump the rendered generation).
+bool waitRendered(dsui::PointCloudView* view) {
+  return QTest::qWaitFor([&] { return view->hasRenderedPoints(); }, 10000);
+}
+
+bool near(double a, double b, double tolerance = 1e-9) {
+  return std::abs(a - b) <= tolerance * std::max(1.0, std::abs(b));
 }
 
 }  // namespace
@@ -197,6 +242,225 @@ class TestPointCloudView : public QObject {
       view.reset();  // releases VTK's GL resources with the context current
       QCoreApplication::processEvents();
     }
+  }
+
+  void coloursByAChosenFeatureWithItsRangeOnTheColourBar() {
+    auto set = catalogueSet(21, 2000);
+    auto view = shownView(set);
+    QVERIFY(view);
+    const QStringList expected = {"x", "y", "z", "vx", "vy", "vz", "log10_mass", "speed"};
+    QCOMPARE(view->colourQuantities(), expected);
+    // Until something is chosen: mass, as before.
+    QCOMPARE(view->colourQuantity(), QStringLiteral("log10_mass"));
+    QVERIFY(view->colourBarVisible());
+    QCOMPARE(view->colourBarTitle(), QStringLiteral("log10_mass\n[log10(Msun/h)]"));
+    const auto check_range = [&](const QString& name, std::array<double, 2> want) {
+      const auto got = view->colourBarRange();
+      qInfo("%s: colour bar [%.6g, %.6g], data [%.6g, %.6g]", qPrintable(name), got[0], got[1],
+            want[0], want[1]);
+      QVERIFY2(near(got[0], want[0], 1e-6) && near(got[1], want[1], 1e-6), qPrintable(name));
+    };
+    check_range("log10_mass", minMax(*set->feature("log10_mass")));
+    const QImage by_mass = view->grabFramebuffer();
+
+    view->setColourQuantity("vx");
+    QVERIFY(waitRendered(view.get()));
+    QCOMPARE(view->colourQuantity(), QStringLiteral("vx"));
+    QCOMPARE(view->colourBarTitle(), QStringLiteral("vx\n[km/s]"));
+    check_range("vx", minMax(*set->feature("vx")));
+    const QImage by_vx = view->grabFramebuffer();
+    const double recoloured = changedFraction(by_mass, by_vx);
+    qInfo("changed fraction mass -> vx colouring %.3f", recoloured);
+    QVERIFY(recoloured > 0.005);
+
+    view->setColourQuantity("speed");
+    std::vector<float> speed;
+    for (std::size_t i = 0; i < set->positions.size(); ++i) {
+      const float vx = (*set->feature("vx"))[i], vy = (*set->feature("vy"))[i],
+                  vz = (*set->feature("vz"))[i];
+      speed.push_back(std::sqrt(vx * vx + vy * vy + vz * vz));
+    }
+    check_range("speed", minMax(speed));
+    QCOMPARE(view->colourBarTitle(), QStringLiteral("speed\n[km/s]"));
+
+    // The choice survives a new catalogue; the range follows the new data.
+    auto next = catalogueSet(22, 1500);
+    view->setColourQuantity("z");
+    view->setPoints(next);
+    QVERIFY(waitRendered(view.get()));
+    QCOMPARE(view->colourQuantity(), QStringLiteral("z"));
+    check_range("z of the next set", minMax(*next->feature("z")));
+
+    view->setColourQuantity(QString());  // none: one colour, no bar
+    QVERIFY(waitRendered(view.get()));
+    QVERIFY(!view->colourBarVisible());
+    QVERIFY(view->colourQuantity().isEmpty());
+  }
+
+  void panelControlsDriveTheView() {
+    dsui::PointCloudPanel panel;
+    panel.resize(800, 600);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    auto set = catalogueSet(5, 1000);
+    panel.view()->setPoints(set);
+    QVERIFY(waitRendered(panel.view()));
+    QComboBox* box = panel.colourBox();
+    QCOMPARE(box->count(), 9);  // None + 7 features + speed
+    QCOMPARE(box->currentData().toString(), QStringLiteral("log10_mass"));
+    const int vy = box->findData(QStringLiteral("vy"));
+    QVERIFY(vy > 0);
+    box->setCurrentIndex(vy);
+    Q_EMIT box->activated(vy);
+    QCOMPARE(panel.view()->colourQuantity(), QStringLiteral("vy"));
+    auto* arrows = panel.findChild<QCheckBox*>(QStringLiteral("cloudVelocities"));
+    QVERIFY(arrows && arrows->isEnabled() && !arrows->isChecked());
+    arrows->setChecked(true);
+    QVERIFY(panel.view()->velocityArrowsShown());
+    // A set without velocities disables the check box (and shows no arrows).
+    panel.view()->setPoints(catalogueSet(6, 1000, /*velocities=*/false));
+    QVERIFY(!arrows->isEnabled());
+    QVERIFY(!panel.view()->velocityArrowsShown());
+    auto* z = panel.findChild<QToolButton*>(QStringLiteral("cloudViewZ"));
+    QVERIFY(z);
+    z->click();
+    const auto d = panel.view()->cameraDirection();
+    QVERIFY(near(d[2], -1.0, 1e-9));
+  }
+
+  void sizeByMassChangesTheImage() {
+    auto view = shownView(catalogueSet(31, 2000));
+    QVERIFY(view);
+    QVERIFY(view->canSizeByMass());
+    QVERIFY(!view->sizeByMass());
+    const QImage fixed = view->grabFramebuffer();
+    view->setSizeByMass(true);
+    QVERIFY(view->massSizesShown());
+    QVERIFY(waitRendered(view.get()));
+    const QImage sized = view->grabFramebuffer();
+    save(sized, "point_cloud_size_by_mass");
+    const double changed = changedFraction(fixed, sized);
+    const Stats s = imageStats(sized);
+    qInfo("size by mass: changed fraction %.3f, bright fraction %.3f (fixed size %.3f)", changed,
+          s.bright_fraction, imageStats(fixed).bright_fraction);
+    QVERIFY(changed > 0.01);
+    QVERIFY(s.bright_fraction > 0.02);
+    view->setSizeByMass(false);
+    QVERIFY(waitRendered(view.get()));
+    const double back = changedFraction(fixed, view->grabFramebuffer());
+    qInfo("size by mass off again: changed fraction %.4f", back);
+    QVERIFY(back < 0.001);
+
+    // Without a mass column the option has nothing to read: the image stays.
+    view->setPoints(catalogueSet(31, 2000, true, /*mass=*/false));
+    QVERIFY(waitRendered(view.get()));
+    QVERIFY(!view->canSizeByMass());
+    const QImage massless = view->grabFramebuffer();
+    view->setSizeByMass(true);
+    QVERIFY(!view->massSizesShown());
+    QVERIFY(waitRendered(view.get()));
+    QVERIFY(changedFraction(massless, view->grabFramebuffer()) < 0.001);
+  }
+
+  void velocityArrowsOnlyWhenAskedAndOnlyWithVelocities() {
+    auto set = catalogueSet(41, 1500);
+    auto view = shownView(set);
+    QVERIFY(view);
+    QVERIFY(view->hasVelocities());
+    QVERIFY(!view->showVelocities());  // off by default
+    QVERIFY(!view->velocityArrowsShown());
+    const QImage plain = view->grabFramebuffer();
+    // The scale: 6% of the box side for the 95th-percentile speed.
+    std::vector<double> speed;
+    for (std::size_t i = 0; i < set->positions.size(); ++i) {
+      const double vx = (*set->feature("vx"))[i], vy = (*set->feature("vy"))[i],
+                   vz = (*set->feature("vz"))[i];
+      speed.push_back(std::sqrt(vx * vx + vy * vy + vz * vz));
+    }
+    std::sort(speed.begin(), speed.end());
+    const double p95 = speed[std::size_t(0.95 * double(speed.size()))];
+    qInfo("arrow scale %.5f Mpc/h per km/s (95th-percentile speed %.1f km/s)", view->arrowScale(),
+          p95);
+    QVERIFY(near(view->arrowScale(), 0.06 * 100.0 / p95, 1e-5));
+
+    view->setShowVelocities(true);
+    QVERIFY(view->velocityArrowsShown());
+    QVERIFY(waitRendered(view.get()));
+    const QImage arrows = view->grabFramebuffer();
+    save(arrows, "point_cloud_arrows");
+    const double changed = changedFraction(plain, arrows);
+    qInfo("arrows on: changed fraction %.3f", changed);
+    QVERIFY(changed > 0.01);
+
+    // Asked for, but the set has no velocities: nothing is drawn.
+    auto still = catalogueSet(41, 1500, /*velocities=*/false);
+    view->setShowVelocities(false);
+    view->setPoints(still);
+    QVERIFY(waitRendered(view.get()));
+    const QImage without = view->grabFramebuffer();
+    view->setShowVelocities(true);
+    QVERIFY(view->showVelocities());
+    QVERIFY(!view->hasVelocities());
+    QVERIFY(!view->velocityArrowsShown());
+    QVERIFY(waitRendered(view.get()));
+    const double unchanged = changedFraction(without, view->grabFramebuffer());
+    qInfo("arrows asked without velocities: changed fraction %.4f", unchanged);
+    QVERIFY(unchanged < 0.001);
+  }
+
+  void cameraPresetsLookAlongTheAxes() {
+    auto view = shownView(catalogueSet(51, 1000));
+    QVERIFY(view);
+    using Preset = dsui::PointCloudView::CameraPreset;
+    const double s = 1.0 / std::sqrt(3.0);
+    const struct {
+      Preset preset;
+      const char* name;
+      std::array<double, 3> direction;
+    } cases[] = {{Preset::AlongX, "x", {-1, 0, 0}},
+                 {Preset::AlongY, "y", {0, 1, 0}},
+                 {Preset::AlongZ, "z", {0, 0, -1}},
+                 {Preset::Isometric, "isometric", {-s, -s, -s}}};
+    QImage previous;
+    for (const auto& c : cases) {
+      view->setCameraPreset(c.preset);
+      const auto d = view->cameraDirection();
+      qInfo("%s: direction of projection (%.6f, %.6f, %.6f)", c.name, d[0], d[1], d[2]);
+      for (int a = 0; a < 3; ++a) QVERIFY2(near(d[a], c.direction[a], 1e-9), c.name);
+      QVERIFY(view->parallelProjection());
+      QTest::qWait(50);
+      const QImage img = view->grabFramebuffer();
+      save(img, QStringLiteral("point_cloud_along_") + c.name);
+      QVERIFY(imageStats(img).bright_fraction > 0.01);
+      if (!previous.isNull()) QVERIFY(changedFraction(previous, img) > 0.01);
+      previous = img;
+    }
+    view->resetCamera();
+    const auto d = view->cameraDirection();
+    QVERIFY(!near(std::abs(d[0]), 1.0, 1e-3) && !near(std::abs(d[2]), 1.0, 1e-3));
+    QVERIFY(!view->parallelProjection());
+  }
+
+  void screenshotColouredByMassWithArrows() {
+    dsui::PointCloudPanel panel;
+    panel.resize(900, 680);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    dsui::PointCloudView* view = panel.view();
+    view->setPoints(catalogueSet(71, 1000));
+    view->setSizeByMass(true);
+    view->setShowVelocities(true);
+    view->setCameraPreset(dsui::PointCloudView::CameraPreset::Isometric);
+    QVERIFY(waitRendered(view));
+    QCOMPARE(view->colourQuantity(), QStringLiteral("log10_mass"));
+    const QImage img = view->grabFramebuffer();
+    save(img, "point_cloud_mass_arrows");
+    save(panel.grab().toImage(), "point_cloud_panel");
+    const Stats s = imageStats(img);
+    qInfo("mass + arrows: distinct colours %d, bright fraction %.3f", s.distinct_colours,
+          s.bright_fraction);
+    QVERIFY(s.distinct_colours > 50);
+    QVERIFY(s.bright_fraction > 0.02);
   }
 };
 
