@@ -26,6 +26,7 @@
 #include "diffuscope/mock/clustered_points.h"
 #include "diffuscope/runtime.h"
 #include "diffuscope/train/model_file.h"
+#include "ui/cloud_view/catalogue_vtp.h"
 #include "ui/cloud_view/point_cloud_panel.h"
 #include "ui/cloud_view/point_cloud_view.h"
 #include "ui/emulator/field_ensemble.h"
@@ -615,6 +616,8 @@ QStringList MainWindow::exportViews(const QString& folder) {
       d.units = "physical (positions Mpc/h, velocities km/s, masses log10 Msun/h)";
       ds::write_dataset_hdf5(p, d);
     });
+    attempt(QStringLiteral("catalogue.vtp"),
+            [&](const std::string& p) { write_catalogue_vtp(p, *c); });
   }
   if (!failed.isEmpty())
     showError(tr("Export views"),

@@ -149,6 +149,14 @@ class HaloWorkspaceTest : public QObject {
     QVERIFY(qobject_cast<PointCloudPanel*>(dock->widget()));
     QCOMPARE(window.pointCloudView()->colourQuantity(), QStringLiteral("log10_mass"));
     QVERIFY(window.pointCloudView()->hasVelocities());
+    // Export views writes the catalogue as .vtp beside .npy and .h5.
+    QTemporaryDir out;
+    const QStringList written = window.exportViews(out.path());
+    for (const char* name : {"catalogue.npy", "catalogue.h5", "catalogue.vtp"})
+      QVERIFY2(written.contains(out.filePath(name)), name);
+    QFile vtp(out.filePath("catalogue.vtp"));
+    QVERIFY(vtp.open(QIODevice::ReadOnly));
+    QVERIFY(vtp.read(200).contains("type=\"PolyData\""));
     QVERIFY(window.lastErrorMessage().isEmpty());
     window.jobRunner()->cancelAll();
     QVERIFY(window.jobRunner()->waitForIdle(20000));

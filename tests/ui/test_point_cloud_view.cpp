@@ -8,20 +8,35 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QFileInfo>
 #include <QImage>
 #include <QMouseEvent>
 #include <QSurfaceFormat>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
 #include <QWheelEvent>
+
+#include <vtkAbstractArray.h>
+#include <vtkDataArray.h>
+#include <vtkFieldData.h>
+#include <vtkNew.h>
+#include <vtkPointData.h>
+#include <vtkPolyData.h>
+#include <vtkSmartPointer.h>
+#include <vtkStringArray.h>
+#include <vtkXMLPolyDataReader.h>
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
 
+#include "diffuscope/error.h"
+#include "ui/cloud_view/catalogue_vtp.h"
 #include "ui/cloud_view/point_cloud_panel.h"
+#include "ui/halo_workspace.h"
 
 namespace {
 
@@ -439,6 +454,90 @@ class TestPointCloudView : public QObject {
     const auto d = view->cameraDirection();
     QVERIFY(!near(std::abs(d[0]), 1.0, 1e-3) && !near(std::abs(d[2]), 1.0, 1e-3));
     QVERIFY(!view->parallelProjection());
+  }
+
+  void vtpExportReadsBackWithVtk() {
+    const int n = 800, f = 7;
+    auto set = catalogueSet(61, n);
+    dsui::HaloSnapshot snapshot;
+    snapshot.omega_m = 0.27;
+    snapshot.sigma_8 = 0.83;
+    snapshot.seed = 12345678901234ULL;
+    snapshot.steps = 50;
+    snapshot.model_name = QStringLiteral("halos1000");
+    snapshot.box_size = 100.0;
+    snapshot.n_points = n;
+    snapshot.features = f;
+    auto cloud = std::make_shared<std::vector<float>>(std::size_t(n * f));
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < f; ++j) (*cloud)[std::size_t(i * f + j)] = set->features[j][i];
+    snapshot.cloud = cloud;
+    snapshot.points = set;
+
+    QTemporaryDir dir;
+    const QString path = dir.filePath("catalogue.vtp");
+    dsui::write_catalogue_vtp(path.toStdString(), snapshot);
+    // Written by rename: nothing but the file is left in the folder.
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden),
+             QStringList{QStringLiteral("catalogue.vtp")});
+
+    vtkNew<vtkXMLPolyDataReader> reader;
+    reader->SetFileName(path.toUtf8().constData());
+    reader->Update();
+    vtkPolyData* read = reader->GetOutput();
+    QCOMPARE(int(read->GetNumberOfPoints()), n);
+    QCOMPARE(int(read->GetNumberOfVerts()), n);
+    for (int i = 0; i < n; ++i) {
+      double p[3];
+      read->GetPoint(i, p);
+      for (int a = 0; a < 3; ++a) QCOMPARE(float(p[a]), set->positions[i][a]);
+    }
+    vtkPointData* data = read->GetPointData();
+    for (int j = 0; j < f; ++j) {
+      vtkDataArray* column = data->GetArray(set->feature_names[j].c_str());
+      QVERIFY2(column, set->feature_names[j].c_str());
+      QCOMPARE(int(column->GetNumberOfTuples()), n);
+      for (int i = 0; i < n; ++i) QCOMPARE(float(column->GetTuple1(i)), set->features[j][i]);
+    }
+    vtkDataArray* velocity = data->GetVectors();
+    QVERIFY(velocity && QByteArray(velocity->GetName()) == "velocity");
+    QCOMPARE(velocity->GetNumberOfComponents(), 3);
+    for (int i = 0; i < n; ++i)
+      for (int a = 0; a < 3; ++a)
+        QCOMPARE(float(velocity->GetComponent(i, a)), set->features[3 + a][i]);
+
+    vtkFieldData* field = read->GetFieldData();
+    const auto value = [&](const char* name) {
+      vtkDataArray* array = field->GetArray(name);
+      return array ? array->GetTuple1(0) : NAN;
+    };
+    QCOMPARE(value("Omega_m"), 0.27);
+    QCOMPARE(value("sigma_8"), 0.83);
+    QCOMPARE(value("box_size"), 100.0);
+    QCOMPARE(value("steps"), 50.0);
+    vtkDataArray* seed = field->GetArray("seed");
+    QVERIFY(seed);
+    QCOMPARE(seed->GetVariantValue(0).ToTypeUInt64(), snapshot.seed);
+    auto* model = vtkStringArray::SafeDownCast(field->GetAbstractArray("model"));
+    QVERIFY(model);
+    QCOMPARE(QString::fromStdString(model->GetValue(0)), QStringLiteral("halos1000"));
+    qInfo("read back %d points, %d point arrays, %d field arrays; %lld bytes",
+          int(read->GetNumberOfPoints()), data->GetNumberOfArrays(), field->GetNumberOfArrays(),
+          QFileInfo(path).size());
+
+    // A snapshot without a catalogue is refused, naming the file, and leaves the old one whole.
+    dsui::HaloSnapshot empty;
+    bool refused = false;
+    try {
+      dsui::write_catalogue_vtp(path.toStdString(), empty);
+    } catch (const ds::FileError& e) {
+      refused = e.path() == path.toStdString();
+    }
+    QVERIFY(refused);
+    vtkNew<vtkXMLPolyDataReader> again;
+    again->SetFileName(path.toUtf8().constData());
+    again->Update();
+    QCOMPARE(int(again->GetOutput()->GetNumberOfPoints()), n);
   }
 
   void screenshotColouredByMassWithArrows() {
