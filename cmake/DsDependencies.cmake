@@ -32,8 +32,9 @@ if(DS_BUILD_GUI)
              "qt6-base-dev libqt6opengl6-dev qt6-svg-dev; or configure with -DDS_BUILD_GUI=OFF")
   find_package(QCustomPlotQt6 QUIET)
   ds_require(QCustomPlotQt6_FOUND "QCustomPlot for Qt6" "libqcustomplot-dev libqcustomplot2.1-qt6")
-  find_package(VTK QUIET COMPONENTS CommonCore CommonDataModel FiltersSources FiltersGeneral
-               RenderingCore RenderingOpenGL2 RenderingFreeType InteractionStyle IOXML)
+  find_package(VTK QUIET COMPONENTS CommonCore CommonDataModel FiltersCore FiltersSources
+               FiltersGeneral RenderingCore RenderingOpenGL2 RenderingFreeType RenderingAnnotation
+               InteractionStyle InteractionWidgets IOXML)
   ds_require(VTK_FOUND "VTK 9" "libvtk9-dev")
   pkg_check_modules(IMGUI QUIET IMPORTED_TARGET imgui)
   ds_require(IMGUI_FOUND "Dear ImGui" "libimgui-dev libstb-dev")

@@ -20,16 +20,32 @@ int training_points(const ds::PointCloudModel& model) {
   return points > 0 ? points : 1000;
 }
 
+// The model's feature names when they fit, else the catalogue layout (x y z [vx vy vz
+// log10_mass]) and f<i> for anything beyond.
+std::vector<std::string> feature_names(const ds::PointCloudModel& model) {
+  const int f = model.features();
+  std::vector<std::string> names = model.info().transform.feature_names;
+  if (int(names.size()) == f) return names;
+  static const char* const kLayout[] = {"x", "y", "z", "vx", "vy", "vz", "log10_mass"};
+  names.clear();
+  for (int j = 0; j < f; ++j)
+    names.push_back(f == 3 || f == 6 || f == 7 ? kLayout[j] : "f" + std::to_string(j));
+  return names;
+}
+
 std::shared_ptr<PointSet> to_point_set(const ds::PointCloudModel& model,
                                        const std::vector<float>& cloud, int n) {
   const int f = model.features();
   auto points = std::make_shared<PointSet>();
   points->box_size = model.info().transform.box_size;
   points->positions.reserve(std::size_t(n));
+  points->feature_names = feature_names(model);
+  points->features.assign(std::size_t(f), std::vector<float>(std::size_t(n)));
   const bool has_mass = f >= 7;
   for (int i = 0; i < n; ++i) {
     const float* p = cloud.data() + std::size_t(i) * std::size_t(f);
     points->positions.push_back({p[0], p[1], p[2]});
+    for (int j = 0; j < f; ++j) points->features[std::size_t(j)][std::size_t(i)] = p[j];
     if (has_mass) points->scalars.push_back(p[6]);  // log10 mass
   }
   return points;

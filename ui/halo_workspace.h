@@ -39,8 +39,9 @@ struct HaloSnapshot {
   int steps = 0;
   bool refined = false;
   double compute_ms = 0.0;
-  QString model_name;                      // e.g. "halos1000"
-  std::shared_ptr<const PointSet> points;  // scalars: log10 mass when the model has it
+  QString model_name;  // e.g. "halos1000"
+  // features: the catalogue's columns by name; scalars: log10 mass when the model has it.
+  std::shared_ptr<const PointSet> points;
   // The catalogue as drawn, [n_points, features] in physical units (what a likelihood scores).
   std::shared_ptr<const std::vector<float>> cloud;
   std::int64_t n_points = 0;

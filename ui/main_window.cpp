@@ -26,6 +26,8 @@
 #include "diffuscope/mock/clustered_points.h"
 #include "diffuscope/runtime.h"
 #include "diffuscope/train/model_file.h"
+#include "ui/cloud_view/catalogue_vtp.h"
+#include "ui/cloud_view/point_cloud_panel.h"
 #include "ui/cloud_view/point_cloud_view.h"
 #include "ui/emulator/field_ensemble.h"
 #include "ui/emulator/halo_statistics.h"
@@ -94,10 +96,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   spectrum_dock->setWidget(spectrum_plot_);
   addDockWidget(Qt::RightDockWidgetArea, spectrum_dock);
 
-  cloud_view_ = new PointCloudView(this);
+  auto* cloud_panel = new PointCloudPanel(this);  // the view with its control strip
+  cloud_view_ = cloud_panel->view();
   cloud_dock_ = new QDockWidget(tr("3D view"), this);
   cloud_dock_->setObjectName(QStringLiteral("pointCloudDock"));
-  cloud_dock_->setWidget(cloud_view_);
+  cloud_dock_->setWidget(cloud_panel);
   addDockWidget(Qt::RightDockWidgetArea, cloud_dock_);
 
   buildEnsembleDock();
@@ -628,6 +631,8 @@ QStringList MainWindow::exportViews(const QString& folder) {
       d.units = "physical (positions Mpc/h, velocities km/s, masses log10 Msun/h)";
       ds::write_dataset_hdf5(p, d);
     });
+    attempt(QStringLiteral("catalogue.vtp"),
+            [&](const std::string& p) { write_catalogue_vtp(p, *c); });
   }
   if (!failed.isEmpty())
     showError(tr("Export views"),

@@ -100,8 +100,9 @@ class MainWindow : public QMainWindow {
   void openFile(const QString& path);
   // Writes what Fields & Halos shows into `folder`: field.png (the viewport), field.npy and
   // field.h5 (values as shown, with the cosmology when known), power_spectrum.{png,pdf,svg,csv},
-  // and when a halo catalogue is shown cloud.png, catalogue.npy [N, F] and catalogue.h5. Returns
-  // the files written; what could not be written is reported in the error dialog.
+  // and when a halo catalogue is shown cloud.png, catalogue.npy [N, F], catalogue.h5 and
+  // catalogue.vtp (VTK PolyData). Returns the files written; what could not be written is
+  // reported in the error dialog.
   QStringList exportViews(const QString& folder);
   // The diffuscope-cli command that draws the emulated field (or halo catalogue) on screen again;
   // empty when the field is not emulated. Edit > Copy puts it on the clipboard.

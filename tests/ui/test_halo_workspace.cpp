@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "ui/application.h"
+#include "ui/cloud_view/point_cloud_panel.h"
 #include "ui/cloud_view/point_cloud_view.h"
 #include "ui/emulator/emulator_model.h"
 #include "ui/field_view/field_image.h"
@@ -76,6 +77,13 @@ class HaloWorkspaceTest : public QObject {
       QVERIFY(std::isfinite(p.scalars[i]));
     }
     QCOMPARE(p.box_size, 1000.0);
+    // The catalogue's columns by name, for the 3D view's colouring and sizes.
+    const std::vector<std::string> names = {"x", "y", "z", "vx", "vy", "vz", "log10_mass"};
+    QCOMPARE(p.feature_names, names);
+    QCOMPARE(int(p.features.size()), 7);
+    for (std::size_t i = 0; i < p.positions.size(); ++i)
+      for (std::size_t j = 0; j < 7; ++j) QCOMPARE(p.features[j][i], (*a->cloud)[i * 7 + j]);
+    QVERIFY(p.hasVelocities());
 
     // Another cosmology on the same noise: a different cloud; back again: the same bits.
     w.setCosmology(0.3, 0.95);
@@ -137,6 +145,18 @@ class HaloWorkspaceTest : public QObject {
     QVERIFY(window.pointCloudView()->points() == s->points);
     auto* dock = window.findChild<QDockWidget*>(QStringLiteral("pointCloudDock"));
     QVERIFY(dock && dock->windowTitle().contains(QStringLiteral("0.250")));
+    // The dock holds the view with its control strip; the view colours by mass until told.
+    QVERIFY(qobject_cast<PointCloudPanel*>(dock->widget()));
+    QCOMPARE(window.pointCloudView()->colourQuantity(), QStringLiteral("log10_mass"));
+    QVERIFY(window.pointCloudView()->hasVelocities());
+    // Export views writes the catalogue as .vtp beside .npy and .h5.
+    QTemporaryDir out;
+    const QStringList written = window.exportViews(out.path());
+    for (const char* name : {"catalogue.npy", "catalogue.h5", "catalogue.vtp"})
+      QVERIFY2(written.contains(out.filePath(name)), name);
+    QFile vtp(out.filePath("catalogue.vtp"));
+    QVERIFY(vtp.open(QIODevice::ReadOnly));
+    QVERIFY(vtp.read(200).contains("type=\"PolyData\""));
     QVERIFY(window.lastErrorMessage().isEmpty());
     window.jobRunner()->cancelAll();
     QVERIFY(window.jobRunner()->waitForIdle(20000));
