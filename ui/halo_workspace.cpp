@@ -145,7 +145,20 @@ void HaloWorkspace::startNext() {
         settings.sampler = ds::PointSamplerKind::Ode;
         settings.steps = steps;
         settings.seed = seed;
-        const auto cloud = model->sample({om, s8}, 1, n, settings, {}, ctx);
+        // A refined cloud keeps its path: every particle after every step, for the scrubber.
+        std::shared_ptr<PointTrajectory> trajectory;
+        ds::PartialResultCallback<ds::PointTrajectoryStep> on_step;
+        if (refined) {
+          trajectory = std::make_shared<PointTrajectory>();
+          trajectory->total_steps = steps;
+          settings.trace.resize(std::size_t(n));
+          for (int i = 0; i < n; ++i) settings.trace[std::size_t(i)] = i;
+          on_step = [&](const ds::PointTrajectoryStep& s) {
+            trajectory->frames.push_back(to_point_set(*model, s.traced, n));
+            trajectory->steps.push_back(s.step);
+          };
+        }
+        const auto cloud = model->sample({om, s8}, 1, n, settings, on_step, ctx);
         auto snapshot = std::make_shared<HaloSnapshot>();
         snapshot->omega_m = om;
         snapshot->sigma_8 = s8;
@@ -154,6 +167,10 @@ void HaloWorkspace::startNext() {
         snapshot->refined = refined;
         snapshot->model_name = name;
         snapshot->points = to_point_set(*model, cloud, n);
+        if (trajectory && !trajectory->frames.empty()) {
+          trajectory->frames.back() = snapshot->points;  // the final frame is the catalogue
+          snapshot->trajectory = trajectory;
+        }
         snapshot->cloud = std::make_shared<const std::vector<float>>(cloud);
         snapshot->n_points = n;
         snapshot->features = model->features();

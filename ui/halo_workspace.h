@@ -42,6 +42,8 @@ struct HaloSnapshot {
   QString model_name;  // e.g. "halos1000"
   // features: the catalogue's columns by name; scalars: log10 mass when the model has it.
   std::shared_ptr<const PointSet> points;
+  // Refined clouds: the whole catalogue after every ODE step (the last frame is `points`).
+  std::shared_ptr<const PointTrajectory> trajectory;
   // The catalogue as drawn, [n_points, features] in physical units (what a likelihood scores).
   std::shared_ptr<const std::vector<float>> cloud;
   std::int64_t n_points = 0;

@@ -96,7 +96,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   spectrum_dock->setWidget(spectrum_plot_);
   addDockWidget(Qt::RightDockWidgetArea, spectrum_dock);
 
-  auto* cloud_panel = new PointCloudPanel(this);  // the view with its control strip
+  cloud_panel_ = new PointCloudPanel(this);  // the view with its control strip
+  auto* cloud_panel = cloud_panel_;
   cloud_view_ = cloud_panel->view();
   cloud_dock_ = new QDockWidget(tr("3D view"), this);
   cloud_dock_->setObjectName(QStringLiteral("pointCloudDock"));
@@ -169,6 +170,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(halos_, &HaloWorkspace::snapshotChanged, this,
           [this](const std::shared_ptr<const HaloSnapshot>& s) {
             cloud_view_->setPoints(s->points);
+            cloud_panel_->setTrajectory(s->trajectory);
             cloud_dock_->setWindowTitle(
                 tr("3D view: %1 at Omega_m = %2, sigma_8 = %3 (%4 halos, ODE %5, %6 ms)")
                     .arg(s->model_name)
@@ -658,7 +660,8 @@ void MainWindow::openHaloModelFile(const QString& path) {
 void MainWindow::newPointSet() {
   const std::uint64_t seed = point_seed_++;
   QPointer<PointCloudView> view(cloud_view_);
-  runner_->start(tr("Clustered point set"), [view, seed](const ds::JobContext& job) {
+  QPointer<PointCloudPanel> panel(cloud_panel_);
+  runner_->start(tr("Clustered point set"), [view, panel, seed](const ds::JobContext& job) {
     ds::ThomasProcessSettings s;
     s.points = 4000;
     s.clusters = 120;
@@ -671,7 +674,8 @@ void MainWindow::newPointSet() {
     points->positions.reserve(cloud.positions.size());
     for (const auto& p : cloud.positions)
       points->positions.push_back({float(p[0]), float(p[1]), float(p[2])});
-    return JobRunner::Publish([view, points] {
+    return JobRunner::Publish([view, panel, points] {
+      if (panel) panel->setTrajectory(nullptr);  // no sampler path to scrub
       if (view) view->setPoints(points);
     });
   });

@@ -37,6 +37,7 @@ struct EmulatorModel;
 class JobRunner;
 class JobStatusWidget;
 class PointCloudView;
+class PointCloudPanel;
 class PowerSpectrumPlot;
 struct FieldSnapshot;
 
@@ -51,6 +52,7 @@ class MainWindow : public QMainWindow {
   HaloWorkspace* haloWorkspace() const { return halos_; }
   PowerSpectrumPlot* powerSpectrumPlot() const { return spectrum_plot_; }
   PointCloudView* pointCloudView() const { return cloud_view_; }
+  PointCloudPanel* pointCloudPanel() const { return cloud_panel_; }
   JobRunner* jobRunner() const { return runner_; }
   InferenceWorkspace* inferenceWorkspace() const { return inference_; }
   InferenceView* inferenceView() const { return inference_view_; }
@@ -145,6 +147,7 @@ class MainWindow : public QMainWindow {
   FieldViewport* viewport_;
   PowerSpectrumPlot* spectrum_plot_;
   PointCloudView* cloud_view_;
+  PointCloudPanel* cloud_panel_ = nullptr;
   FieldEnsemble* ensemble_ = nullptr;
   EnsemblePanel* ensemble_panel_ = nullptr;
   QDockWidget* ensemble_dock_ = nullptr;

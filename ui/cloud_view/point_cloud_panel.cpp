@@ -5,6 +5,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSignalBlocker>
+#include <QSlider>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <algorithm>
@@ -64,10 +65,39 @@ PointCloudPanel::PointCloudPanel(QWidget* parent) : QWidget(parent) {
   preset(QStringLiteral("Reset"), tr("The default oblique view (key R)"),
          [this] { view_->resetCamera(); });
 
+  // The ODE step strip: scrubs the stored path of the catalogue (shown when there is one).
+  step_strip_ = new QWidget(this);
+  auto* steps = new QHBoxLayout(step_strip_);
+  steps->setContentsMargins(4, 0, 4, 2);
+  play_ = new QToolButton(step_strip_);
+  play_->setObjectName(QStringLiteral("cloudPlay"));
+  play_->setText(tr("Play"));
+  play_->setToolTip(tr("Replay the probability-flow ODE from noise to the catalogue"));
+  step_slider_ = new QSlider(Qt::Horizontal, step_strip_);
+  step_slider_->setObjectName(QStringLiteral("cloudStepSlider"));
+  step_slider_->setToolTip(tr("The catalogue after each step of the sampler (stored, not redone)"));
+  step_label_ = new QLabel(step_strip_);
+  step_label_->setMinimumWidth(120);
+  steps->addWidget(play_);
+  steps->addWidget(step_slider_, 1);
+  steps->addWidget(step_label_);
+  step_strip_->hide();
+  timer_.setInterval(50);
+  connect(&timer_, &QTimer::timeout, this, [this] {
+    if (!trajectory_ || frame_ + 1 >= int(trajectory_->frames.size())) {
+      pause();
+      return;
+    }
+    setFrame(frame_ + 1);
+  });
+  connect(play_, &QToolButton::clicked, this, [this] { playing() ? pause() : play(); });
+  connect(step_slider_, &QSlider::valueChanged, this, &PointCloudPanel::setFrame);
+
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->setSpacing(0);
   layout->addLayout(strip);
+  layout->addWidget(step_strip_);
   layout->addWidget(view_, 1);
 
   connect(colour_box_, &QComboBox::activated, this,
@@ -94,6 +124,54 @@ void PointCloudPanel::syncControls() {
   velocities_->setChecked(view_->showVelocities());
   velocities_->setEnabled(view_->hasVelocities());
   axes_->setChecked(view_->showAxes());
+}
+
+void PointCloudPanel::setTrajectory(std::shared_ptr<const PointTrajectory> trajectory) {
+  pause();
+  trajectory_ = std::move(trajectory);
+  const int frames = trajectory_ ? int(trajectory_->frames.size()) : 0;
+  step_strip_->setVisible(frames > 1);
+  frame_ = std::max(0, frames - 1);
+  {
+    const QSignalBlocker block(step_slider_);
+    step_slider_->setRange(0, std::max(0, frames - 1));
+    step_slider_->setValue(frame_);
+  }
+  step_label_->setText(stepText());
+}
+
+void PointCloudPanel::setFrame(int index) {
+  if (!trajectory_ || trajectory_->frames.empty()) return;
+  frame_ = std::clamp(index, 0, int(trajectory_->frames.size()) - 1);
+  if (step_slider_->value() != frame_) {
+    const QSignalBlocker block(step_slider_);
+    step_slider_->setValue(frame_);
+  }
+  showFrame();
+}
+
+void PointCloudPanel::showFrame() {
+  view_->setPoints(trajectory_->frames[std::size_t(frame_)]);
+  step_label_->setText(stepText());
+}
+
+QString PointCloudPanel::stepText() const {
+  if (!trajectory_ || trajectory_->frames.empty()) return QString();
+  return tr("ODE step %1 / %2")
+      .arg(trajectory_->steps[std::size_t(frame_)])
+      .arg(trajectory_->total_steps);
+}
+
+void PointCloudPanel::play() {
+  if (!trajectory_ || trajectory_->frames.size() < 2) return;
+  if (frame_ + 1 >= int(trajectory_->frames.size())) setFrame(0);
+  timer_.start();
+  play_->setText(tr("Pause"));
+}
+
+void PointCloudPanel::pause() {
+  timer_.stop();
+  play_->setText(tr("Play"));
 }
 
 }  // namespace dsui

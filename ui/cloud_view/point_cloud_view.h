@@ -39,6 +39,14 @@ struct PointSet {
   bool hasVelocities() const;  // vx, vy, vz columns
 };
 
+// A sampler's path to a point set (the halo model's probability-flow ODE): the set after each
+// stored step, the last one the final set. What the panel's step scrubber shows.
+struct PointTrajectory {
+  std::vector<std::shared_ptr<const PointSet>> frames;
+  std::vector<int> steps;  // the sampler step of each frame (1 .. total_steps)
+  int total_steps = 0;
+};
+
 // The unit of a catalogue feature by its name (x/y/z: Mpc/h, vx/vy/vz/speed: km/s, log10_mass:
 // log10(Msun/h)); empty when unknown.
 QString featureUnit(const QString& name);
