@@ -32,7 +32,7 @@ TEST(PowerSpectrum2dGolden, DensityFieldIsNormalisedByItsMean) {
     EXPECT_NEAR(pk.pk[b], expected[1][b], 1e-4 * expected[1][b]) << "bin " << b;
 }
 
-TEST(PowerSpectrum2d, CutAtNyquistKeepsOnlyResolvedBins) {
+TEST(PowerSpectrum2dGolden, CutAtNyquistKeepsOnlyResolvedBins) {
   const auto delta = ds::read_npy(dstest::testdata("goldens/pk2d_a_delta.npy"));
   const auto pk = ds::power_spectrum_2d_of_contrast(delta.data.data(), 64, 25.0);
   const auto cut = ds::cut_at_nyquist(pk, 64, 25.0);
