@@ -27,6 +27,7 @@
 #include "diffuscope/mock/field_set.h"
 #include "diffuscope/stats/ensemble.h"
 #include "diffuscope/stats/knn_cdf.h"
+#include "diffuscope/stats/pairwise_velocity.h"
 #include "diffuscope/stats/power_spectrum_2d.h"
 #include "gui_test_support.h"
 #include "ui/application.h"
@@ -53,6 +54,14 @@ using namespace dsui;
 namespace {
 
 using dstest::wait_for;
+
+// The finite entries of v, in order: what a plot shows of a statistic with empty (NaN) bins.
+std::vector<double> finite(const std::vector<double>& v) {
+  std::vector<double> out;
+  for (double x : v)
+    if (std::isfinite(x)) out.push_back(x);
+  return out;
+}
 
 std::vector<double> graph_values(QCPGraph* graph) {
   std::vector<double> out;
@@ -368,6 +377,11 @@ class EmulatorWorkspaceTest : public QObject {
                  "pinned xi");
     expect_close(graph_values(halo_panel->graph(QStringLiteral("knn k=5"))),
                  stats->snapshot()->knn[1], "live knn k=5");
+    QVERIFY(pinned_halos->has_velocity);
+    expect_close(graph_values(halo_panel->graph(QStringLiteral("pinned v12"))),
+                 finite(pinned_halos->v12), "pinned v12");
+    expect_close(graph_values(halo_panel->graph(QStringLiteral("v12"))),
+                 finite(stats->snapshot()->v12), "live v12");
     QVERIFY(halo_panel->summaryText().contains(QStringLiteral("pinned at")));
     dock->raise();
     QTest::qWait(300);
@@ -379,6 +393,7 @@ class EmulatorWorkspaceTest : public QObject {
     QVERIFY(!dock->isVisible());
     QVERIFY(!pinned_pk->visible());
     QVERIFY(graph_values(halo_panel->graph(QStringLiteral("pinned knn k=5"))).empty());
+    QVERIFY(graph_values(halo_panel->graph(QStringLiteral("pinned v12"))).empty());
   }
 
   void haloStatisticsRespondToSigma8AndMatchTheCli() {
@@ -396,6 +411,65 @@ class EmulatorWorkspaceTest : public QObject {
     expect_close(graph_values(panel->graph(QStringLiteral("knn k=1 84%"))),
                  s->mocks->knn[0].band.upper, "mocks k=1 84%");
     expect_close(graph_values(panel->graph(QStringLiteral("xi"))), s->xi, "xi");
+
+    // v12: the default model draws velocities (x y z vx vy vz log10_mass); the curve is core's
+    // pairwise_velocity of the catalogue, and the band the 16/84% of the mocks with pairs in a bin.
+    QCOMPARE(s->cloud->features, 7);
+    QVERIFY(s->has_velocity);
+    const auto& edges = s->mocks->v12_edges;
+    QCOMPARE(s->v12.size(), edges.size() - 1);
+    ds::PointCloud cloud;
+    cloud.box_size = s->cloud->box_size;
+    std::vector<std::array<double, 3>> velocities;
+    for (std::int64_t i = 0; i < s->cloud->n_points; ++i) {
+      const float* p = s->cloud->cloud->data() + std::size_t(i) * 7;
+      cloud.positions.push_back({p[0], p[1], p[2]});
+      velocities.push_back({p[3], p[4], p[5]});
+    }
+    ds::PointStatisticsOptions one_thread;  // as the statistics job measures
+    one_thread.threads = 1;
+    QElapsedTimer v12_timer;
+    v12_timer.start();
+    const ds::PairwiseVelocity v12 = ds::pairwise_velocity(cloud, velocities, edges, one_thread);
+    qInfo("v12 of one catalogue: %.2f ms (one thread)", double(v12_timer.nsecsElapsed()) * 1e-6);
+    for (std::size_t b = 0; b < v12.v12.size(); ++b)
+      QVERIFY2(std::isnan(v12.v12[b])
+                   ? std::isnan(s->v12[b])
+                   : std::abs(s->v12[b] - v12.v12[b]) <= 1e-9 * (1.0 + std::abs(v12.v12[b])),
+               qPrintable(QStringLiteral("v12 bin %1: snapshot %2, core %3 (%4 pairs)")
+                              .arg(b)
+                              .arg(s->v12[b])
+                              .arg(v12.v12[b])
+                              .arg(v12.npairs[b])));
+    QVERIFY(finite(s->v12).size() >= edges.size() - 2);  // at most the smallest bin is empty
+    expect_close(graph_values(panel->graph(QStringLiteral("v12"))), finite(v12.v12), "v12");
+    const ds::SampleSet& mock_v12 = s->mocks->v12.set;
+    QCOMPARE(int(mock_v12.size()), 8);
+    std::vector<double> p16, p84, median;
+    QString profile;
+    for (std::size_t b = 0; b + 1 < edges.size(); ++b) {
+      std::vector<double> column;
+      for (const auto& mock : mock_v12)
+        if (std::isfinite(mock[b])) column.push_back(mock[b]);
+      const double nan = std::nan("");
+      p16.push_back(column.empty() ? nan : ds::percentile(column, 16.0));
+      p84.push_back(column.empty() ? nan : ds::percentile(column, 84.0));
+      median.push_back(column.empty() ? nan : ds::percentile(column, 50.0));
+      profile += QStringLiteral(" %1:%2[%3,%4]/%5")
+                     .arg(std::sqrt(edges[b] * edges[b + 1]), 0, 'f', 0)
+                     .arg(s->v12[b], 0, 'f', 0)
+                     .arg(p16.back(), 0, 'f', 0)
+                     .arg(p84.back(), 0, 'f', 0)
+                     .arg(v12.npairs[b]);
+    }
+    qInfo("v12 r:emulated[mocks 16%%,84%%]/pairs (Mpc/h, km/s):%s", qPrintable(profile));
+    expect_close(graph_values(panel->graph(QStringLiteral("v12 16%"))), finite(p16), "v12 16%");
+    expect_close(graph_values(panel->graph(QStringLiteral("v12 84%"))), finite(p84), "v12 84%");
+    // Infall: the mocks' halos sit where the linear flows converge, so pairs approach each other
+    // (seeds 1-8 at 0.3/0.8: 84% below -280 km/s up to 40 Mpc/h), less so at larger separations.
+    for (std::size_t b = 0; b + 1 < edges.size(); ++b)
+      if (edges[b + 1] <= 60.0) QVERIFY2(p84[b] < -100.0, qPrintable(profile));
+    QVERIFY2(median.front() < median.back(), qPrintable(profile));
     // A CDF: monotone from ~0 to ~1 over the radii, k = 1 above k = 9.
     for (const auto& cdf : s->knn)
       for (std::size_t i = 1; i < cdf.size(); ++i) QVERIFY(cdf[i] >= cdf[i - 1]);
@@ -413,7 +487,8 @@ class EmulatorWorkspaceTest : public QObject {
     // Exported, then measured by the CLI with the same queries and radii: the same CDFs.
     QTemporaryDir dir;
     const QStringList written = panel->exportTo(dir.path());
-    QVERIFY2(written.size() >= 6, qPrintable(written.join(QLatin1Char(' '))));
+    QVERIFY2(written.size() >= 8, qPrintable(written.join(QLatin1Char(' '))));
+    QVERIFY(written.contains(dir.filePath(QStringLiteral("v12.csv"))));
     const QString out = dir.filePath(QStringLiteral("cli_knn.csv"));
     QString command = s->cli_knn_command(dir.filePath(QStringLiteral("catalogue.npy")), out);
     command.replace(QStringLiteral("diffuscope-cli "), QStringLiteral(DS_CLI_PATH " --quiet "));
@@ -433,6 +508,30 @@ class EmulatorWorkspaceTest : public QObject {
         QVERIFY2(
             std::abs(row[k + 1].toDouble() - s->knn[std::size_t(k)][std::size_t(i - 1)]) < 1e-12,
             lines[i].constData());
+    }
+    // The same for v12: `stats v12` on the exported catalogue with the panel's edges.
+    const QString v12_out = dir.filePath(QStringLiteral("cli_v12.csv"));
+    command = s->cli_v12_command(dir.filePath(QStringLiteral("catalogue.npy")), v12_out);
+    command.replace(QStringLiteral("diffuscope-cli "), QStringLiteral(DS_CLI_PATH " --quiet "));
+    cli.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), command});
+    QVERIFY(cli.waitForFinished(120000));
+    QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
+    QFile v12_csv(v12_out);
+    QVERIFY(v12_csv.open(QIODevice::ReadOnly));
+    lines = v12_csv.readAll().trimmed().split('\n');
+    while (!lines.isEmpty() && lines.first().startsWith('#')) lines.removeFirst();
+    QCOMPARE(int(lines.size()), int(edges.size()));  // header + one row per bin
+    QCOMPARE(lines.first().trimmed(), QByteArray("r_lo,r_hi,v12"));
+    for (int i = 1; i < lines.size(); ++i) {
+      const QList<QByteArray> row = lines[i].trimmed().split(',');
+      QCOMPARE(row.size(), 3);
+      const std::size_t b = std::size_t(i - 1);
+      QVERIFY2(std::abs(row[0].toDouble() - edges[b]) <= 1e-12 * edges[b], lines[i].constData());
+      bool number = false;
+      const double v = row[2].toDouble(&number);
+      QVERIFY2(std::isnan(s->v12[b]) ? !number || std::isnan(v)
+                                     : std::abs(v - s->v12[b]) <= 1e-9 * (1.0 + std::abs(v)),
+               lines[i].constData());
     }
 
     // sigma_8 up: a new catalogue and new statistics at the new cosmology.

@@ -1,7 +1,8 @@
 // The statistics of an emulated halo catalogue against a band of lognormal mocks at the same
 // cosmology, halo count and box: kNN-CDFs (Banerjee & Abel 2021), the two-point correlation
-// function and, when the model draws masses, the cumulative mass function. Computed on a worker
-// for every refined cloud; the mocks' band is kept per cosmology and reused for a new seed.
+// function, when the model draws masses the cumulative mass function and, when it draws
+// velocities, the mean pairwise radial velocity v12(r). Computed on a worker for every refined
+// cloud; the mocks' band is kept per cosmology and reused for a new seed.
 #pragma once
 
 #include <QObject>
@@ -45,6 +46,10 @@ struct HaloMockBand {
   MockStatistic xi;
   std::vector<double> logm_edges;  // log10 (M / (Msun/h)), lower edges + the last upper
   MockStatistic n_greater;         // (Mpc/h)^-3
+  std::vector<double> v12_edges;   // Mpc/h
+  // km/s; a mock's bin without pairs is NaN, and the band of a bin is taken over the mocks with
+  // pairs there (NaN when none has).
+  MockStatistic v12;
   double compute_ms = 0.0;
   bool matches(double om, double s8, std::int64_t n, double box, int m) const {
     return omega_m == om && sigma_8 == s8 && n_points == n && box_size == box && mocks == m;
@@ -59,11 +64,15 @@ struct HaloStatisticsSnapshot {
   std::vector<double> xi;                // per xi bin
   bool has_mass = false;
   std::vector<double> n_greater;  // per mass bin, when has_mass
+  bool has_velocity = false;      // features vx vy vz in columns 3-5
+  std::vector<double> v12;  // km/s per v12 bin, when has_velocity; NaN for a bin without pairs
   double compute_ms = 0.0;
   int generation = 0;
   // `diffuscope-cli stats knn` of the catalogue written to `catalogue` (.npy [N, F]) with the same
   // queries and radii: it prints the CDFs shown.
   QString cli_knn_command(const QString& catalogue, const QString& out) const;
+  // `diffuscope-cli stats v12` of that catalogue on the same edges: it prints the v12 shown.
+  QString cli_v12_command(const QString& catalogue, const QString& out) const;
 };
 
 // The mocks' band (lognormal catalogues, seeds 1 .. settings.mocks, the halo model's count and

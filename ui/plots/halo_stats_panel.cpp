@@ -26,6 +26,21 @@ QColor k_colour(std::size_t i) {
   return colours[i % 4];
 }
 
+// A curve without its NaN bins (a v12 bin without pairs): x and y of the finite values.
+std::vector<double> finite_x(const std::vector<double>& x, const std::vector<double>& y) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < x.size() && i < y.size(); ++i)
+    if (std::isfinite(y[i])) out.push_back(x[i]);
+  return out;
+}
+
+std::vector<double> finite_y(const std::vector<double>& y) {
+  std::vector<double> out;
+  for (double v : y)
+    if (std::isfinite(v)) out.push_back(v);
+  return out;
+}
+
 std::vector<double> centres(const std::vector<double>& edges, bool geometric) {
   std::vector<double> out;
   for (std::size_t b = 0; b + 1 < edges.size(); ++b)
@@ -55,24 +70,38 @@ HaloStatsPanel::HaloStatsPanel(QWidget* parent) : QWidget(parent) {
   plot_->setAutoAddPlottableToLegend(false);
   plot_->setMinimumHeight(360);
   plot_->plotLayout()->clear();
-  const QString titles[] = {tr("kNN-CDF"), tr("ξ(r)"), tr("n(>M)")};
-  QCPAxisRect* rects[3];
-  // Stacked: the dock is tall and narrow.
-  auto* margins = new QCPMarginGroup(plot_);
-  for (int i = 0; i < 3; ++i) {
-    rects[i] = new QCPAxisRect(plot_);
-    rects[i]->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
-    plot_->plotLayout()->addElement(2 * i, 0,
+  const QString titles[] = {tr("kNN-CDF"), tr("ξ(r)"), tr("n(>M)"), tr("v12(r) [km/s]")};
+  // A 2 x 2 grid (four stacked rows leave each plot too flat in the dock), each title above its
+  // plot; the margin groups line the axes up along columns and rows.
+  QCPMarginGroup* columns[2] = {new QCPMarginGroup(plot_), new QCPMarginGroup(plot_)};
+  QCPMarginGroup* rows[2] = {new QCPMarginGroup(plot_), new QCPMarginGroup(plot_)};
+  for (int i = 0; i < RectCount; ++i) {
+    const int row = i / 2, column = i % 2;
+    rects_[i] = new QCPAxisRect(plot_);
+    rects_[i]->setMarginGroup(QCP::msLeft | QCP::msRight, columns[column]);
+    rects_[i]->setMarginGroup(QCP::msTop | QCP::msBottom, rows[row]);
+    plot_->plotLayout()->addElement(2 * row, column,
                                     new QCPTextElement(plot_, titles[i], QFont("sans", 9)));
-    plot_->plotLayout()->addElement(2 * i + 1, 0, rects[i]);
+    plot_->plotLayout()->addElement(2 * row + 1, column, rects_[i]);
   }
-  set_log_axis(rects[0]->axis(QCPAxis::atBottom), QString(), false);
-  rects[0]->axis(QCPAxis::atBottom)->setLabel(tr("r [Mpc/h]"));
-  set_log_axis(rects[1]->axis(QCPAxis::atBottom), QString(), false);
-  rects[1]->axis(QCPAxis::atBottom)->setLabel(tr("r [Mpc/h]"));
-  rects[2]->axis(QCPAxis::atBottom)->setLabel(tr("log10 M [Msun/h]"));
-  set_log_axis(rects[2]->axis(QCPAxis::atLeft), QString(), false);
-  rects[2]->axis(QCPAxis::atLeft)->setLabel(tr("(Mpc/h)⁻³"));
+  set_log_axis(rects_[Knn]->axis(QCPAxis::atBottom), QString(), false);
+  rects_[Knn]->axis(QCPAxis::atBottom)->setLabel(tr("r [Mpc/h]"));
+  rects_[Knn]->axis(QCPAxis::atBottom)->ticker()->setTickCount(3);  // half the dock's width
+  set_log_axis(rects_[Xi]->axis(QCPAxis::atBottom), QString(), false);
+  rects_[Xi]->axis(QCPAxis::atBottom)->setLabel(tr("r [Mpc/h]"));
+  rects_[Hmf]->axis(QCPAxis::atBottom)->setLabel(tr("log10 M [Msun/h]"));
+  set_log_axis(rects_[Hmf]->axis(QCPAxis::atLeft), QString(), false);
+  rects_[Hmf]->axis(QCPAxis::atLeft)->setLabel(tr("(Mpc/h)⁻³"));
+  set_log_axis(rects_[V12]->axis(QCPAxis::atBottom), QString(), false);
+  rects_[V12]->axis(QCPAxis::atBottom)->setLabel(tr("r [Mpc/h]"));
+  // v12 = 0: above, pairs recede; below, they fall towards each other.
+  auto* zero = new QCPItemStraightLine(plot_);
+  zero->setClipAxisRect(rects_[V12]);
+  for (QCPItemPosition* end : {zero->point1, zero->point2})
+    end->setAxes(rects_[V12]->axis(QCPAxis::atBottom), rects_[V12]->axis(QCPAxis::atLeft));
+  zero->point1->setCoords(1.0, 0.0);
+  zero->point2->setCoords(2.0, 0.0);
+  zero->setPen(QPen(Qt::gray, 1.0, Qt::DotLine));
   const auto add = [this](QCPAxisRect* rect, const QString& key, const QPen& pen) {
     QCPGraph* g = plot_->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
     g->setName(key);
@@ -88,22 +117,26 @@ HaloStatsPanel::HaloStatsPanel(QWidget* parent) : QWidget(parent) {
     hi->setChannelFillGraph(lo);
   };
   auto* legend = new QCPLegend;
-  rects[0]->insetLayout()->addElement(legend, Qt::AlignBottom | Qt::AlignRight);
+  rects_[Knn]->insetLayout()->addElement(legend, Qt::AlignBottom | Qt::AlignRight);
   legend->setFont(QFont(QStringLiteral("sans"), 8));
   const std::vector<int> ks = HaloStatisticsSettings{}.ks;
   for (std::size_t i = 0; i < ks.size(); ++i) {
     const QString key = QStringLiteral("knn k=%1").arg(ks[i]);
-    band(rects[0], key, k_colour(i));
-    QCPGraph* g = add(rects[0], key, QPen(k_colour(i), 2.0));
+    band(rects_[Knn], key, k_colour(i));
+    QCPGraph* g = add(rects_[Knn], key, QPen(k_colour(i), 2.0));
+    g->setName(QStringLiteral("k=%1").arg(ks[i]));  // the legend's text
     legend->addItem(new QCPPlottableLegendItem(legend, g));
-    add(rects[0], QStringLiteral("pinned ") + key, QPen(k_colour(i), 1.4, Qt::DashLine));
+    add(rects_[Knn], QStringLiteral("pinned ") + key, QPen(k_colour(i), 1.4, Qt::DashLine));
   }
-  add(rects[1], QStringLiteral("pinned xi"), QPen(QColor(230, 120, 20), 1.6, Qt::DashLine));
-  add(rects[2], QStringLiteral("pinned hmf"), QPen(QColor(230, 120, 20), 1.6, Qt::DashLine));
-  band(rects[1], QStringLiteral("xi"), Qt::darkGray);
-  add(rects[1], QStringLiteral("xi"), QPen(QColor(33, 145, 140), 2.0));
-  band(rects[2], QStringLiteral("hmf"), Qt::darkGray);
-  add(rects[2], QStringLiteral("hmf"), QPen(QColor(33, 145, 140), 2.0));
+  add(rects_[Xi], QStringLiteral("pinned xi"), QPen(QColor(230, 120, 20), 1.6, Qt::DashLine));
+  add(rects_[Hmf], QStringLiteral("pinned hmf"), QPen(QColor(230, 120, 20), 1.6, Qt::DashLine));
+  add(rects_[V12], QStringLiteral("pinned v12"), QPen(QColor(230, 120, 20), 1.6, Qt::DashLine));
+  band(rects_[Xi], QStringLiteral("xi"), Qt::darkGray);
+  add(rects_[Xi], QStringLiteral("xi"), QPen(QColor(33, 145, 140), 2.0));
+  band(rects_[Hmf], QStringLiteral("hmf"), Qt::darkGray);
+  add(rects_[Hmf], QStringLiteral("hmf"), QPen(QColor(33, 145, 140), 2.0));
+  band(rects_[V12], QStringLiteral("v12"), Qt::darkGray);
+  add(rects_[V12], QStringLiteral("v12"), QPen(QColor(33, 145, 140), 2.0));
   plot_->setNotAntialiasedElements(QCP::aePlottables);
   layout->addWidget(plot_, 1);
 
@@ -157,7 +190,7 @@ void HaloStatsPanel::redraw() {
   summary_->setText(summaryText());
   export_button_->setEnabled(snapshot_ != nullptr);
   for (auto* g : graphs_) g->data()->clear();
-  QCPAxisRect* knn_rect = plot_->axisRect(0);
+  QCPAxisRect* knn_rect = rects_[Knn];
   if (peaked_)
     set_log_axis(knn_rect->axis(QCPAxis::atLeft), QString(), false);
   else {
@@ -165,6 +198,9 @@ void HaloStatsPanel::redraw() {
     knn_rect->axis(QCPAxis::atLeft)->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
   }
   knn_rect->axis(QCPAxis::atLeft)->setLabel(peaked_ ? tr("min(F, 1 − F)") : tr("F(<r)"));
+  // The legend where the curves leave room: below F = 1 at large r, left of the peaks' rise.
+  knn_rect->insetLayout()->setInsetAlignment(
+      0, peaked_ ? Qt::AlignTop | Qt::AlignLeft : Qt::AlignBottom | Qt::AlignRight);
   if (snapshot_) {
     const auto& s = *snapshot_;
     const auto& b = *s.mocks;
@@ -193,6 +229,12 @@ void HaloStatsPanel::redraw() {
       curve(QStringLiteral("hmf 16%"), lo, b.n_greater.band.lower);
       curve(QStringLiteral("hmf 84%"), lo, b.n_greater.band.upper);
     }
+    if (s.has_velocity) {
+      const auto r12 = centres(b.v12_edges, true);
+      curve(QStringLiteral("v12"), finite_x(r12, s.v12), finite_y(s.v12));
+      curve(QStringLiteral("v12 16%"), finite_x(r12, b.v12.band.lower), finite_y(b.v12.band.lower));
+      curve(QStringLiteral("v12 84%"), finite_x(r12, b.v12.band.upper), finite_y(b.v12.band.upper));
+    }
   }
   if (pinned_) {
     const auto& s = *pinned_;
@@ -211,15 +253,22 @@ void HaloStatsPanel::redraw() {
     if (s.has_mass)
       curve(QStringLiteral("hmf"),
             std::vector<double>(b.logm_edges.begin(), b.logm_edges.end() - 1), s.n_greater);
+    if (s.has_velocity)
+      curve(QStringLiteral("v12"), finite_x(centres(b.v12_edges, true), s.v12), finite_y(s.v12));
   }
-  for (int i = 0; i < 3; ++i) {
-    QCPAxisRect* rect = plot_->axisRect(i);
+  for (QCPAxisRect* rect : rects_) {
     bool found = false;
     for (QCPGraph* g : rect->graphs()) {
       if (g->data()->isEmpty()) continue;
       g->rescaleAxes(found);
       found = true;
     }
+  }
+  {  // v12: keep the zero line in view, with a margin
+    QCPAxis* y = rects_[V12]->axis(QCPAxis::atLeft);
+    QCPRange range = y->range();
+    range.expand(0.0);
+    y->setRange(range.lower - 0.05 * range.size(), range.upper + 0.05 * range.size());
   }
   if (peaked_) {
     QCPAxis* y = knn_rect->axis(QCPAxis::atLeft);
@@ -267,6 +316,15 @@ QStringList HaloStatsPanel::exportTo(const QString& folder) {
                    QStringLiteral("mocks_p16"), QStringLiteral("mocks_p84")},
                   {lo, s.n_greater, b.n_greater.band.lower, b.n_greater.band.upper}))
       written << base + QStringLiteral("hmf.csv");
+  }
+  if (s.has_velocity) {
+    std::vector<double> lo(b.v12_edges.begin(), b.v12_edges.end() - 1),
+        hi(b.v12_edges.begin() + 1, b.v12_edges.end());
+    if (write_csv(base + QStringLiteral("v12.csv"),
+                  {QStringLiteral("r_lo"), QStringLiteral("r_hi"), QStringLiteral("v12"),
+                   QStringLiteral("mocks_p16"), QStringLiteral("mocks_p84")},
+                  {lo, hi, s.v12, b.v12.band.lower, b.v12.band.upper}))
+      written << base + QStringLiteral("v12.csv");
   }
   const auto& c = *s.cloud;
   try {

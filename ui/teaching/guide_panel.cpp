@@ -47,8 +47,10 @@ const std::vector<GuideTopic>& guide_topics() {
        QObject::tr("<p>The <b>kNN-CDF</b> gives, for a random point in space, the probability "
                    "that its k-th nearest halo is closer than r: clustering moves these curves. "
                    "<b>ξ(r)</b> is the excess probability of finding two halos r apart; "
-                   "<b>n(&gt;M)</b> counts halos heavier than M. Bands: lognormal mocks at the "
-                   "same cosmology.</p>")},
+                   "<b>n(&gt;M)</b> counts halos heavier than M; <b>v12(r)</b> is how fast two "
+                   "halos r apart move towards (negative) or away from each other on average: "
+                   "gravity pulls pairs together. Bands: lognormal mocks at the same "
+                   "cosmology.</p>")},
       {QStringLiteral("one_p"), QObject::tr("One parameter at a time"),
        QObject::tr("<p>Each curve changes one parameter and keeps the noise: dividing by the "
                    "fiducial field with the same noise cancels cosmic variance, so the curves "
