@@ -49,6 +49,7 @@ struct Inspected {
   QHash<QString, ReportSummary> reports;
   QHash<QString, QImage> figures;
   QString embedded_halo_path;
+  QString report_error;
 };
 
 QString html(const QString& text) {
@@ -161,15 +162,20 @@ void ModelManager::inspectEmbeddedModels() {
     const auto halo = ds::PointCloudModel::load(out->embedded_halo_path.toStdString());
     out->records.push_back(halo_model_record(halo, out->embedded_halo_path, true));
     const QString report = QString::fromLatin1(kEmbeddedModelReport);
-    out->reports.insert(report, read_report_summary(report));
-    if (!out->reports[report].coverage_figure.isEmpty())
-      out->figures.insert(report, QImage(out->reports[report].coverage_figure));
+    try {  // a report that does not read still leaves the models listed
+      out->reports.insert(report, read_report_summary(report));
+      if (!out->reports[report].coverage_figure.isEmpty())
+        out->figures.insert(report, QImage(out->reports[report].coverage_figure));
+    } catch (const ds::FileError& e) {
+      out->report_error = QString::fromUtf8(e.what());
+    }
     return JobRunner::Publish([self, out] {
       if (!self) return;
       self->embedded_halo_path_ = out->embedded_halo_path;
       self->reports_.insert(out->reports);
       self->report_figures_.insert(out->figures);
       for (const auto& r : out->records) self->upsert(r);
+      if (!out->report_error.isEmpty()) self->showMessage(out->report_error, true);
     });
   });
 }
