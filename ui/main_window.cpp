@@ -41,6 +41,7 @@
 #include "ui/inference/inference_workspace.h"
 #include "ui/jobs/job_runner.h"
 #include "ui/jobs/job_status_widget.h"
+#include "ui/models/model_manager.h"
 #include "ui/plots/compare_panel.h"
 #include "ui/plots/ensemble_panel.h"
 #include "ui/plots/halo_stats_panel.h"
@@ -268,6 +269,15 @@ void MainWindow::buildMenus() {
   QMenu* view = menuBar()->addMenu(tr("&View"));
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
   view->addSeparator();
+  // Created now so that it lists every model this session loads (ui/models/model_manager.h).
+  models_ = new ModelManager(runner_, workspace_, halos_, inference_, this);
+  models_->setFileOpener([this](const QString& path) { openFile(path); });
+  QAction* models = view->addAction(tr("&Models..."), this, [this] {
+    models_->show();
+    models_->raise();
+    models_->activateWindow();
+  });
+  models->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
   QAction* reset = view->addAction(tr("&Reset field view"), viewport_, &FieldViewport::resetView);
   reset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
   view->addAction(tr("New &halo seed"), this, [this] { halos_->setSeed(halos_->seed() + 1); });

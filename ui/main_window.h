@@ -33,6 +33,7 @@ class FieldWorkspace;
 class HaloWorkspace;
 class InferenceView;
 class InferenceWorkspace;
+class ModelManager;
 struct EmulatorModel;
 class JobRunner;
 class JobStatusWidget;
@@ -62,6 +63,7 @@ class MainWindow : public QMainWindow {
   OneP* oneP() const { return one_p_; }
   OnePPanel* onePPanel() const { return one_p_panel_; }
   GuidePanel* guidePanel() const { return guide_panel_; }
+  ModelManager* modelManager() const { return models_; }  // View > Models...
   // Teaching mode (View menu, remembered): larger text in widgets and the Cosmology panel, a
   // reduced control deck, the Guide panel with explanations on hover and the guided tour.
   void setTeachingMode(bool on);
@@ -172,6 +174,7 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs_ = nullptr;
   InferenceWorkspace* inference_ = nullptr;
   InferenceView* inference_view_ = nullptr;
+  ModelManager* models_ = nullptr;
   QList<QDockWidget*> hidden_docks_;  // field docks hidden while Inference is shown
   QPointer<QMessageBox> error_box_;
   QString last_error_;
