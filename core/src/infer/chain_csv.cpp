@@ -128,7 +128,10 @@ Chains read_chains_csv(const std::string& path) {
     if (!std::getline(in, text))
       throw FileError(path, "has no header row yet (a file in progress)");
   }
-  const auto header = detail::chain_split(detail::chain_trim(text), ',');
+  // The rows are read into `text` too: the header's views must point into a string of their own
+  // (an error message naming a column read freed memory; found by fuzz_chain_text).
+  const std::string header_text = text;
+  const auto header = detail::chain_split(detail::chain_trim(header_text), ',');
   int chain_column = -1, draw_column = -1;
   std::vector<std::size_t> parameter_columns;
   std::vector<std::pair<std::size_t, std::size_t>> stat_columns;  // (column, stat index)

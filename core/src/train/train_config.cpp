@@ -235,10 +235,12 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
   if (!points && j.contains("network"))
     throw InvalidArgument(origin +
                           ": \"network\" is a point-cloud setting; add \"modality\": \"points\"");
-  const std::string* key = nullptr;
+  // The key being read, for the error message: a copy, as `name` is a temporary made from the
+  // literal at each call (a pointer to it dangled in the handler below; found by fuzz_json_config).
+  std::string key;
   auto get = [&](const std::string& name, auto& target) {
     if (!j.contains(name)) return;
-    key = &name;
+    key = name;
     target = j.at(name).get<std::decay_t<decltype(target)>>();
   };
   try {
@@ -323,7 +325,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
     get("mixed_precision", c.mixed_precision);
     get("init_from", c.init_from);
   } catch (const json::exception& e) {
-    throw InvalidArgument(origin + ": \"" + (key ? *key : std::string("?")) +
+    throw InvalidArgument(origin + ": \"" + (key.empty() ? std::string("?") : key) +
                           "\" has the wrong type (" + e.what() + ")");
   }
   try {

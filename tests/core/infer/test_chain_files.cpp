@@ -602,6 +602,21 @@ TEST(ChainFiles, WritersRejectInconsistentChainsAndLeaveNothingBehind) {
 
 }  // namespace
 
+// fuzz_chain_text (10-minute run): a CSV whose chain column holds 19999999997 was refused with a
+// message naming the column through a view of the header line, whose string the rows had already
+// overwritten (heap-use-after-free under ASan; garbage in the message otherwise).
+TEST(ChainFiles, FuzzRegressionCsvErrorNamesItsColumn) {
+  const std::string path = dstest::fuzz_regression("csv_error_names_a_freed_column.csv");
+  try {
+    ds::read_chains_csv(path);
+    FAIL() << "accepted";
+  } catch (const ds::FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("line 2: chain must be a non-negative integer"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // fuzz_chain_text found two (tests/fuzz/regressions/getdist_absurd_weight.txt: a second chain file
 // whose row has weight 9999999999999997 was expanded row by row past the allocation limit;
 // getdist_weight_beyond_long.txt: a weight of 7.8e55, whose conversion to long is undefined
