@@ -176,6 +176,7 @@ class MainWindowTest : public QObject {
     QCOMPARE(last_snapshot->image->n, 512);
     qInfo("longest gap between UI timer ticks: %lld ms; %d field frames, %d 3D frames in %lld ms",
           worst, field_frames, cloud_frames, watch.elapsed());
+    qInfo("where the longest stall went: %s", qPrintable(watch.culprits()));
     QVERIFY2(worst < 100, qPrintable(QStringLiteral("UI thread stalled for %1 ms").arg(worst)));
   }
 

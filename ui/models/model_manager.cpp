@@ -11,6 +11,7 @@
 #include <QMimeData>
 #include <QPointer>
 #include <QPushButton>
+#include <QShowEvent>
 #include <QSplitter>
 #include <QTextBrowser>
 #include <QTreeWidget>
@@ -144,7 +145,14 @@ ModelManager::ModelManager(JobRunner* runner, FieldWorkspace* fields, HaloWorksp
     }
   });
   connect(inference_, &InferenceWorkspace::likelihoodChanged, this, [this] { refreshList(); });
-  inspectEmbeddedModels();
+}
+
+void ModelManager::showEvent(QShowEvent* event) {
+  QDialog::showEvent(event);
+  if (!embedded_inspected_) {
+    embedded_inspected_ = true;
+    inspectEmbeddedModels();
+  }
 }
 
 void ModelManager::inspectEmbeddedModels() {

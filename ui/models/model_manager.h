@@ -56,11 +56,15 @@ class ModelManager : public QDialog {
   void recordsChanged();
 
  protected:
+  // The built-in models are read when the dialog is first shown, not with the main window:
+  // every window would otherwise load both models once more at start-up.
+  void showEvent(QShowEvent* event) override;
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
 
  private:
   void inspectEmbeddedModels();
+  bool embedded_inspected_ = false;
   void upsert(const ModelRecord& record);
   void refreshList();
   void showDetails();
