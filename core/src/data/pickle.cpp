@@ -478,17 +478,21 @@ class PickleMachine {
   void check_view(const PickleTensor& t) const {
     if (t.shape.size() != t.stride.size()) fail("tensor size and stride differ in rank");
     if (t.offset < 0) fail("negative tensor storage offset");
-    std::int64_t last = t.offset;
     bool empty = false;
     for (std::size_t k = 0; k < t.shape.size(); ++k) {
       if (t.shape[k] < 0 || t.stride[k] < 0) fail("negative tensor size or stride");
       if (t.shape[k] == 0) empty = true;
-      if (t.shape[k] > 0 && t.stride[k] > (std::numeric_limits<std::int64_t>::max() - last) /
-                                              std::max<std::int64_t>(t.shape[k], 1))
+    }
+    if (empty) return;  // reads nothing (a size-0 dimension would also pull `last` below 0)
+    // The last element the view reads: offset + sum (size - 1) * stride, every term >= 0.
+    std::int64_t last = t.offset;
+    for (std::size_t k = 0; k < t.shape.size(); ++k) {
+      if (t.stride[k] > 0 &&
+          t.shape[k] - 1 > (std::numeric_limits<std::int64_t>::max() - last) / t.stride[k])
         fail("tensor view overflows");
       last += (t.shape[k] - 1) * t.stride[k];
     }
-    if (!empty && last >= t.storage.numel)
+    if (last >= t.storage.numel)
       fail("tensor view reaches element " + std::to_string(last) + " of a storage of " +
            std::to_string(t.storage.numel));
   }

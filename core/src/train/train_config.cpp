@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <type_traits>
 
 #include "diffuscope/error.h"
 
@@ -172,6 +174,41 @@ std::string TrainConfig::to_json() const {
   return j.dump(2);
 }
 
+namespace {
+// An integer setting: a JSON integer, or a number with an integral value (1e5 for steps), within
+// the type's range. nlohmann converts a float by a plain cast, undefined behaviour outside the
+// range (7.8e32 steps; found by fuzz_json_config).
+template <class T>
+T integer_setting(const json& v, const std::string& origin, const std::string& name) {
+  const auto wrong = [&] {
+    return InvalidArgument(origin + ": \"" + name + "\" must be an integer from " +
+                           std::to_string(std::numeric_limits<T>::min()) + " to " +
+                           std::to_string(std::numeric_limits<T>::max()) + ", got " + v.dump());
+  };
+  if (v.is_number_unsigned()) {
+    if (v.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<T>::max())) throw wrong();
+    return T(v.get<std::uint64_t>());
+  }
+  if (v.is_number_integer()) {
+    const std::int64_t i = v.get<std::int64_t>();
+    if (i < std::int64_t(std::numeric_limits<T>::min()) ||
+        (i > 0 && std::uint64_t(i) > std::uint64_t(std::numeric_limits<T>::max())))
+      throw wrong();
+    return T(i);
+  }
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    // Within range (2^63 is the first double above int64's maximum) and integral.
+    if (!(d >= double(std::numeric_limits<T>::min()) &&
+          d < double(std::numeric_limits<T>::max()) + 1.0) ||
+        d != std::floor(d))
+      throw wrong();
+    return T(d);
+  }
+  throw wrong();
+}
+}  // namespace
+
 TrainConfig TrainConfig::from_json(const std::string& text, const std::string& origin) {
   json j;
   try {
@@ -241,7 +278,18 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
   auto get = [&](const std::string& name, auto& target) {
     if (!j.contains(name)) return;
     key = name;
-    target = j.at(name).get<std::decay_t<decltype(target)>>();
+    using T = std::decay_t<decltype(target)>;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      target = integer_setting<T>(j.at(name), origin, name);
+    } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
+      if (!j.at(name).is_array())
+        throw InvalidArgument(origin + ": \"" + name + "\" must be a list of integers");
+      target.clear();
+      for (const auto& item : j.at(name))
+        target.push_back(integer_setting<std::int64_t>(item, origin, name));
+    } else {
+      target = j.at(name).get<T>();
+    }
   };
   try {
     if (j.contains("model")) {

@@ -312,6 +312,20 @@ TEST(Pickle, ACycleOutsideTheAcceptedValueIsFreed) {
   EXPECT_TRUE(v->entries.empty());
 }
 
+// fuzz_pickle (10-minute run): a tensor view with a size-0 dimension pulled the last element it
+// reads below zero, and the overflow check then computed max - (negative): signed overflow
+// (UBSan). An empty view reads nothing and is not measured.
+TEST(Pickle, FuzzRegressionEmptyTensorViewIsNotMeasured) {
+  const std::string bytes =
+      read_bytes(dstest::fuzz_regression("pickle_empty_view_offset_overflow.pkl"));
+  ASSERT_FALSE(bytes.empty());
+  // Past the view (the sanitized suite's UBSan fails this without the fix), refused later for
+  // a global outside the whitelist.
+  EXPECT_NE(error_of(bytes).find("refuses to load: pickle references the global"),
+            std::string::npos)
+      << error_of(bytes);
+}
+
 TEST(Pickle, AValueThatContainsItselfIsRefused) {
   Bytes list;  // l = []; l.append(l)
   list.op(0x80).u8(2).op(']').op('q').u8(0).op('h').u8(0).op('a').op('.');

@@ -111,9 +111,34 @@ TEST(TrainConfig, FuzzRegressionAWrongTypeNamesItsKey) {
     ds::TrainConfig::from_json(text, "c.json");
     FAIL() << "accepted";
   } catch (const ds::InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("c.json: \"steps\" has the wrong type"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("c.json: \"steps\" must be an integer"), std::string::npos)
         << e.what();
   }
+}
+
+// fuzz_json_config (10-minute run): "steps": 7.8e32 was converted to an integer by a plain cast,
+// undefined behaviour (UBSan); integer settings take integers and integral numbers in range.
+TEST(TrainConfig, FuzzRegressionIntegerSettingsOutOfRangeAreRefused) {
+  const auto error_of = [](const std::string& text) {
+    try {
+      ds::TrainConfig::from_json(text, "c.json");
+    } catch (const ds::InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  std::ifstream in(dstest::fuzz_regression("train_config_huge_float_steps.json"));
+  const std::string input((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(input.size(), 1u);
+  EXPECT_NE(error_of(input.substr(1)).find("\"steps\" must be an integer"), std::string::npos)
+      << error_of(input.substr(1));
+  EXPECT_NE(error_of(R"({"steps": 2.5})").find("\"steps\" must be an integer"), std::string::npos);
+  EXPECT_NE(error_of(R"({"milestones": [10, 1e40]})").find("\"milestones\" must be an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"seed": -1})").find("\"seed\" must be an integer"), std::string::npos);
+  EXPECT_EQ(ds::TrainConfig::from_json(R"({"steps": 1e5})").steps, 100000);
+  EXPECT_EQ(ds::TrainConfig::from_json(R"({"milestones": [10, 20]})").milestones,
+            (std::vector<std::int64_t>{10, 20}));
 }
 
 TEST(Trainer, TinyModelOverfitsATinyDataset) {
