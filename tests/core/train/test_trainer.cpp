@@ -130,7 +130,7 @@ TEST(TrainConfig, FuzzRegressionIntegerSettingsOutOfRangeAreRefused) {
   std::ifstream in(dstest::fuzz_regression("train_config_huge_float_steps.json"));
   const std::string input((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ASSERT_GT(input.size(), 1u);
-  EXPECT_NE(error_of(input.substr(1)).find("\"steps\" must be an integer"), std::string::npos)
+  EXPECT_NE(error_of(input.substr(1)).find("must be an integer"), std::string::npos)
       << error_of(input.substr(1));
   EXPECT_NE(error_of(R"({"steps": 2.5})").find("\"steps\" must be an integer"), std::string::npos);
   EXPECT_NE(error_of(R"({"milestones": [10, 1e40]})").find("\"milestones\" must be an integer"),
