@@ -566,25 +566,9 @@ void InferenceWorkspace::startMap(const ds::GridScanSettings& settings) {
                 const auto it = self->maps_.find(kind);
                 if (it == self->maps_.end()) return;
                 auto next = std::make_shared<MapLayer>(*it->second);
-                const std::size_t nn = next->scan.n() * next->scan.n();
-                if (u.terms_per_point > 0 && next->scan.terms.empty()) {
-                  next->scan.terms_per_point = u.terms_per_point;
-                  next->scan.terms.assign(u.terms_per_point * nn, kNaN);
-                }
-                for (std::size_t i = 0; i < u.points.size(); ++i) {
-                  next->scan.log_like[u.points[i]] = u.log_like[i];
-                  for (std::size_t t = 0; t < u.terms_per_point; ++t)
-                    next->scan.terms[t * nn + u.points[i]] = u.terms[i * u.terms_per_point + t];
-                }
+                // The points and terms in, -2 Delta ln L against the best value known so far.
+                ds::apply_grid_update(next->scan, u);
                 next->known = u.known;
-                // -2 Delta ln L against the best value known so far.
-                double best = -std::numeric_limits<double>::infinity();
-                for (double v : next->scan.log_like)
-                  if (std::isfinite(v)) best = std::max(best, v);
-                for (std::size_t i = 0; i < nn; ++i) {
-                  const double v = next->scan.log_like[i];
-                  next->scan.delta_chi2[i] = std::isfinite(v) ? 2.0 * (best - v) : kNaN;
-                }
                 next->seconds = double(timer->elapsed()) * 1e-3;
                 it->second = next;
                 Q_EMIT self->mapChanged();
