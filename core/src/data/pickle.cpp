@@ -12,6 +12,41 @@ namespace ds {
 
 namespace {
 
+// Offset of the first byte that breaks strict UTF-8 (overlong forms, surrogates and code points
+// above U+10FFFF included), or size_t(-1) when all n bytes are valid.
+std::size_t first_invalid_utf8(const unsigned char* p, std::size_t n) {
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned char c = p[i];
+    std::size_t extra = 0;
+    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the first continuation byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      if (c == 0xE0) lo = 0xA0;  // overlong
+      if (c == 0xED) hi = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      if (c == 0xF0) lo = 0x90;  // overlong
+      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else {
+      return i;
+    }
+    if (n - i <= extra) return i;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const unsigned char b = p[i + k];
+      const unsigned first_lo = k == 1 ? lo : 0x80, first_hi = k == 1 ? hi : 0xBF;
+      if (b < first_lo || b > first_hi) return i;
+    }
+    i += extra + 1;
+  }
+  return std::size_t(-1);
+}
+
 struct StorageType {
   const char* global;  // "torch.FloatStorage"
   const char* dtype;
@@ -365,6 +400,14 @@ class PickleMachine {
   }
   void push_text(PickleKind kind, std::uint64_t length) {
     const unsigned char* p = read_bytes(length);
+    // Python decodes a pickled str as UTF-8 (torch.load's encoding) and fails on bad bytes; so
+    // does this reader, and every str it returns is valid UTF-8 (JSON and Qt take it as is).
+    if (kind == PickleKind::String) {
+      const std::size_t bad = first_invalid_utf8(p, static_cast<std::size_t>(length));
+      if (bad != std::size_t(-1))
+        fail("pickled str is not valid UTF-8 (byte " + std::to_string(bad) + " of " +
+             std::to_string(length) + ")");
+    }
     auto v = make(kind);
     v->text.assign(reinterpret_cast<const char*>(p), static_cast<std::size_t>(length));
     push(v);

@@ -326,6 +326,33 @@ TEST(Pickle, FuzzRegressionEmptyTensorViewIsNotMeasured) {
       << error_of(bytes);
 }
 
+// A pickled str is UTF-8 (Python's unpickler fails on anything else): valid multi-byte text is
+// kept byte for byte; overlong forms, surrogates, code points past U+10FFFF, stray continuation
+// bytes and truncated sequences are refused with the offset of the first bad byte.
+TEST(Pickle, StrMustBeValidUtf8) {
+  const auto str_pickle = [](const std::string& text) {
+    Bytes b;
+    b.op(0x80).u8(2).short_unicode(text).op('.');
+    return b.s;
+  };
+  const std::string good = "Ω_m σ₈ \xF0\x9F\x8C\x8C";  // 2-, 3- and 4-byte sequences
+  const auto v = run(str_pickle(good));
+  ASSERT_TRUE(v->is(PickleKind::String));
+  EXPECT_EQ(v->text, good);
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"ab\xC0\xAF", "byte 2 of 4"},         // overlong '/'
+      {"\xED\xA0\x80", "byte 0 of 3"},       // a surrogate, U+D800
+      {"x\xF4\x90\x80\x80", "byte 1 of 5"},  // U+110000
+      {"\x80", "byte 0 of 1"},               // a continuation byte alone
+      {"ok\xE2\x82", "byte 2 of 4"},         // truncated 3-byte sequence
+      {"\xFF", "byte 0 of 1"}};
+  for (const auto& [text, where] : bad) {
+    const std::string error = error_of(str_pickle(text));
+    EXPECT_NE(error.find("pickled str is not valid UTF-8 (" + where + ")"), std::string::npos)
+        << error;
+  }
+}
+
 TEST(Pickle, AValueThatContainsItselfIsRefused) {
   Bytes list;  // l = []; l.append(l)
   list.op(0x80).u8(2).op(']').op('q').u8(0).op('h').u8(0).op('a').op('.');

@@ -264,3 +264,15 @@ TEST_F(TorchCheckpointTest, FuzzRegressionArchiveWithRecordsOutsideItsFolderIsAF
     expect_file_error([&] { ds::ScoreNet2d::load(file); }, file, "unreadable PyTorch archive");
   }
 }
+
+// fuzz_torch_checkpoint (10-minute run): a checkpoint key pickled as a str with bytes that are not
+// UTF-8. The reader kept them, and naming the keys in the "no 'model_state_dict'" error made
+// nlohmann's dump throw type_error 316, a non-ds exception. Python's unpickler refuses such a str;
+// so does ours now, naming the byte.
+TEST_F(TorchCheckpointTest, FuzzRegressionStrThatIsNotUtf8IsAFileError) {
+  const std::string file = dstest::fuzz_regression("torch_checkpoint_invalid_utf8_key.pt");
+  ASSERT_TRUE(fs::exists(file)) << file;
+  expect_file_error([&] { ds::nets::read_torch_checkpoint(file); }, file,
+                    "pickled str is not valid UTF-8 (byte 4 of");
+  expect_file_error([&] { ds::ScoreNet2d::load(file); }, file, "pickled str is not valid UTF-8");
+}
