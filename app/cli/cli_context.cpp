@@ -61,7 +61,7 @@ volatile std::sig_atomic_t g_listening = 0;  // a job of progress_context checks
 
 extern "C" void on_interrupt(int signal) {
   std::signal(signal, SIG_DFL);  // a second signal terminates at once
-  if (!g_listening) {  // nothing would notice the request yet: the default action, now
+  if (!g_listening) {            // nothing would notice the request yet: the default action, now
     std::raise(signal);
     return;
   }

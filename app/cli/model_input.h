@@ -1,7 +1,7 @@
-// The model-based likelihood inputs shared by `vlb-grid`, `hmc`, `nuts` and `svi`: a diffusion
-// model, one observed field, the truncated-VLB settings and optional observation noise; or, when
-// the model file is a point-cloud model, one observed cloud (--cloud, or --field naming a cloud
-// file) and the ELBO settings (--elbo-steps, --draws, --seed).
+// The model-based likelihood inputs shared by `vlb-grid`, `hmc`, `nuts`, `svi` and `posterior`:
+// a model (ds::Model: a 2D field or a point-cloud model), its observation and the settings of its
+// bound: the truncated VLB of a field with optional observation noise, or the ELBO of a cloud
+// (--cloud, or --field naming a cloud file; --elbo-steps, --draws, --seed).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -10,10 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "diffuscope/diffusion/diffusion_model.h"
-#include "diffuscope/diffusion/observed_field.h"
-#include "diffuscope/diffusion/vlb.h"
-#include "diffuscope/pointcloud/point_model.h"
+#include "diffuscope/model/model.h"
 
 namespace dscli {
 
@@ -35,45 +32,14 @@ struct ModelInputOptions {
 void add_model_input_options(CLI::App* cmd, ModelInputOptions& o, const std::string& default_noise,
                              const std::string& draws_flags, bool with_index);
 
-struct ModelInput {
-  ds::DiffusionModel2d model;
-  ds::ObservedField field;  // model space, observation noise already added
-  ds::VlbSettings settings;
-  std::string description;  // one line naming the model, field and settings
+// A model and its likelihood on the observation: --field (or --cloud for a point-cloud model),
+// --index, and the bound's settings. The VLB noise and the observation noise both derive from
+// `seed` (separate streams). Throws ds::InvalidArgument / ds::FileError naming the problem.
+struct LikelihoodInput {
+  std::shared_ptr<const ds::Model> model;
+  ds::ModelLikelihood likelihood;
 };
-
-// Loads the model and the field and resolves the settings. The VLB noise and the observation
-// noise both derive from `seed` (separate streams). Throws ds::InvalidArgument / ds::FileError
-// (also for --cloud: a 2D field model takes --field).
-ModelInput load_model_input(const ModelInputOptions& o, std::uint64_t seed, ds::Device device,
-                            const std::string& default_noise);
-
-// True when --model names a point-cloud model (then use load_point_model_input).
-bool is_point_model_input(const ModelInputOptions& o);
-
-// One cloud of a file, physical units [n_points, F].
-struct PointCloudInput {
-  std::vector<float> values;
-  std::int64_t n_points = 0;
-  std::size_t index = 0;  // cloud of the file
-};
-
-// A cloud from .npy ([N, F] or [M, N, F], physical units) or an HDF5 Points dataset; index -1:
-// the only cloud of the file. Throws ds::FileError naming the path and the problem (missing,
-// 2D fields, wrong rank, F differing from `features`, index out of range).
-PointCloudInput read_point_cloud(const std::string& path, long index, int features);
-
-struct PointModelInput {
-  std::shared_ptr<const ds::PointCloudModel> model;
-  PointCloudInput cloud;
-  std::string cloud_path;
-  ds::PointElboSettings settings;
-  std::string description;  // one line naming the model, cloud and settings
-};
-
-// The model, the cloud (--cloud, else --field) and the ELBO settings (S = --elbo-steps, K =
-// --draws or 8, seed). Refuses the 2D-only options (--add-noise, --physical).
-PointModelInput load_point_model_input(const ModelInputOptions& o, std::uint64_t seed,
-                                       ds::Device device);
+LikelihoodInput load_likelihood_input(const ModelInputOptions& o, std::uint64_t seed,
+                                      ds::Device device, const std::string& default_noise);
 
 }  // namespace dscli

@@ -14,6 +14,7 @@
 #include "commands/commands.h"
 #include "diffuscope/cosmology/cosmology.h"
 #include "diffuscope/error.h"
+#include "diffuscope/model/model.h"
 #include "diffuscope/pointcloud/point_model.h"
 #include "model_input.h"
 
@@ -90,14 +91,14 @@ Action add_elbo_command(CLI::App& app, const GlobalOptions& options) {
     apply_global_options(options);
     std::size_t count = 0;
     const std::vector<double> thetas = parse_thetas(o->theta, count);
-    if (!ds::PointCloudModel::is_point_model(o->model)) {
-      // Names the file's problem when it is missing or not a model at all.
-      (void)ds::PointCloudModel::load(o->model, options.parsed_device(), o->ema);
+    // The ELBO is the point-cloud model's own bound (a field model's is `vlb`).
+    const auto point_model =
+        ds::Model::load(o->model, options.parsed_device(), o->ema)->point_model();
+    if (!point_model)
       throw ds::InvalidArgument("elbo: " + o->model +
                                 " is not a point-cloud model (2D field models: vlb)");
-    }
-    const auto model = ds::PointCloudModel::load(o->model, options.parsed_device(), o->ema);
-    const PointCloudInput cloud = read_point_cloud(o->cloud, o->index, model.features());
+    const ds::PointCloudModel& model = *point_model;
+    const ds::ObservedCloud cloud = ds::read_observed_cloud(o->cloud, o->index, model.features());
     ds::PointElboSettings settings;
     settings.steps = o->steps;
     settings.draws = o->draws;

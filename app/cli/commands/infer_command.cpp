@@ -103,21 +103,12 @@ LoadedDensity load_density(const InferOptions& o, const std::string& command, st
     const auto [path, name] = ds::split_target_spec(o.target);
     return {ds::load_test_target(path, name), "target " + name + " of " + path};
   }
-  if (o.exact_grf.empty() && is_point_model_input(o.model)) {
-    ModelInputOptions options = o.model;
-    options.index = o.index;
-    PointModelInput input = load_point_model_input(options, seed, device);
-    auto likelihood = std::make_shared<const ds::PointElboLogDensity>(
-        input.model, std::move(input.cloud.values), input.cloud.n_points, input.settings);
-    return {std::make_shared<const ds::BoxPrior>(likelihood, ds::kDefaultPrior), input.description};
-  }
   if (o.exact_grf.empty()) {
     ModelInputOptions options = o.model;
     options.index = o.index;
-    ModelInput input = load_model_input(options, seed, device, default_vlb_noise(command));
-    return {ds::vlb_posterior(input.model, std::move(input.field.values), input.field.n,
-                              input.settings),
-            input.description};
+    LikelihoodInput input =
+        load_likelihood_input(options, seed, device, default_vlb_noise(command));
+    return {input.likelihood.posterior, input.likelihood.description};
   }
   const std::size_t index = o.index < 0 ? 0 : std::size_t(o.index);
   const bool npy =

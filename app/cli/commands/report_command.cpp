@@ -68,13 +68,15 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
       "against the exact one. Writes DIR/report.json, report.md, csv/ and figures/ (PNG, PDF); "
       "resumable and deterministic for a seed");
   cmd->add_option("--model", s.model, "M: the 2D field model (point-cloud models: not yet)");
-  cmd->add_option("--mocks", s.mocks,
-                  "REF.h5: mock fields with parameters (emulator: its cosmologies with >= 3 fields; "
-                  "calibration: K fields chosen by the seed); default: generate --mock-kind mocks");
+  cmd->add_option(
+      "--mocks", s.mocks,
+      "REF.h5: mock fields with parameters (emulator: its cosmologies with >= 3 fields; "
+      "calibration: K fields chosen by the seed); default: generate --mock-kind mocks");
   cmd->add_option("--mock-kind", s.mock_kind,
                   "grf|lognormal|zeldovich: mocks generated here (default: the kind the model was "
                   "trained on)");
-  cmd->add_option("--res", s.resolution, "pixels per side of generated mocks (default: the model's)")
+  cmd->add_option("--res", s.resolution,
+                  "pixels per side of generated mocks (default: the model's)")
       ->check(CLI::Range(8, 1024));
   cmd->add_option("--box", s.box_size, "box of generated mocks, Mpc/h (default: the model's)")
       ->check(CLI::PositiveNumber);
@@ -88,17 +90,22 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
                   "generated fields per cosmology (default 10)");
   cmd->add_option("--one-p-values", s.one_p_values,
                   "1P values per parameter, odd (default 5; 0: no 1P block)");
-  cmd->add_option("--one-p-seeds", s.one_p_seeds, "1P seeds (default 4)")->check(CLI::Range(2, 1000));
-  cmd->add_option("--cv-mocks", s.cv_mocks, "CV mocks at the fiducial (default 32; 0: no CV block)");
+  cmd->add_option("--one-p-seeds", s.one_p_seeds, "1P seeds (default 4)")
+      ->check(CLI::Range(2, 1000));
+  cmd->add_option("--cv-mocks", s.cv_mocks,
+                  "CV mocks at the fiducial (default 32; 0: no CV block)");
   cmd->add_option("--cv-generated", s.cv_generated, "generated CV fields (default 32)");
   cmd->add_flag("--no-emulator", o->no_emulator, "skip the emulator block (calibration only)");
   cmd->add_option("--likelihood", o->likelihood,
                   "vlb|exact-grf|pk-baseline: the likelihood calibrated (default vlb; exact-grf "
                   "and pk-baseline need no model)");
-  cmd->add_option("--t-max,--tmax", s.t_max, "VLB terms T_MAX (default 20)")->check(CLI::Range(1, 1000));
-  cmd->add_option("--draws", s.vlb_draws, "VLB common-noise draws (default 1)")->check(CLI::Range(1, 64));
+  cmd->add_option("--t-max,--tmax", s.t_max, "VLB terms T_MAX (default 20)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--draws", s.vlb_draws, "VLB common-noise draws (default 1)")
+      ->check(CLI::Range(1, 64));
   cmd->add_option("--sampler", o->sampler, "emulator sampler: ddim (default), ancestral, ode");
-  cmd->add_option("--steps", s.sampler.steps, "DDIM/ODE steps (default 50)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--steps", s.sampler.steps, "DDIM/ODE steps (default 50)")
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--clip", s.sampler.clip_x0, "clip predicted x0 to +-this (default 1; 0: off)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--coarse", s.grid.coarse_points,
@@ -107,10 +114,12 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
   cmd->add_option("--window", s.grid.window_points,
                   "posterior grid: points per axis of each window around the maximum (default 9)")
       ->check(CLI::Range(5, 400));
-  cmd->add_option("--max-levels", s.grid.max_levels, "posterior grid: at most this many windows (4)")
+  cmd->add_option("--max-levels", s.grid.max_levels,
+                  "posterior grid: at most this many windows (4)")
       ->check(CLI::Range(1, 20));
   cmd->add_flag("--ema", s.ema, "use the model's EMA weights");
-  cmd->add_option("--seed", o->seed, "seed of every mock, sample and noise (default: the global --seed)");
+  cmd->add_option("--seed", o->seed,
+                  "seed of every mock, sample and noise (default: the global --seed)");
   cmd->add_option("--out", o->out, "DIR: the report folder (created; a rerun resumes)")->required();
   cmd->add_flag("--figures-only", o->figures_only,
                 "only render the figures of the report in --out (from its report.json and CSVs)");
@@ -137,9 +146,10 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
                    "to resume\n");
       return cancelled_exit_status();
     }
-    std::printf("report: %zu calibration fields computed, %zu reused; %zu emulator blocks "
-                "computed, %zu reused; %.1f s\n",
-                r.fields_computed, r.fields_reused, r.blocks_computed, r.blocks_reused, r.seconds);
+    std::printf(
+        "report: %zu calibration fields computed, %zu reused; %zu emulator blocks "
+        "computed, %zu reused; %.1f s\n",
+        r.fields_computed, r.fields_reused, r.blocks_computed, r.blocks_reused, r.seconds);
     std::printf("wrote %s and %s (%zu figures listed)\n", r.json_path.c_str(),
                 r.markdown_path.c_str(), r.figures.size());
     render_figures(o->out, options.quiet);

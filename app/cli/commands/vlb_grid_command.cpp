@@ -54,6 +54,17 @@ void require_output_folder(const std::string& out) {
   if (std::filesystem::is_directory(out)) throw ds::FileError(out, "is a directory");
 }
 
+// The model, observation and settings of a likelihood into the provenance a scan recorded (the
+// scan fills in a VLB's own settings: T_MAX, noise mode).
+void record_source(ds::GridScanProvenance& into, const ds::GridScanProvenance& source) {
+  into.model = source.model;
+  into.field = source.field;
+  into.index = source.index;
+  into.added_noise = source.added_noise;
+  if (source.draws > 0) into.draws = source.draws;
+  if (source.seed != 0) into.seed = source.seed;
+}
+
 // The scan so far, kept in OUT.partial.h5 while it runs: rewritten atomically after the coarse
 // pass, after each refinement level and at most every 2 s in between, so that a crash or kill -9
 // leaves the points computed so far as a readable grid (attribute complete = 0, NaN where unknown).
@@ -71,12 +82,7 @@ class PartialGridFile {
       throw ds::FileError(path_,
                           "holds the points of an interrupted scan (the app opens it as a partial "
                           "map); move or delete it before scanning to the same --out");
-    scan_.provenance.model = provenance.model;
-    scan_.provenance.field = provenance.field;
-    scan_.provenance.index = provenance.index;
-    scan_.provenance.added_noise = provenance.added_noise;
-    if (provenance.draws > 0) scan_.provenance.draws = provenance.draws;
-    if (provenance.seed != 0) scan_.provenance.seed = provenance.seed;
+    record_source(scan_.provenance, provenance);
   }
   PartialGridFile(const PartialGridFile&) = delete;
   PartialGridFile& operator=(const PartialGridFile&) = delete;
@@ -168,47 +174,17 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
     std::string likelihood_name;               // "20 terms" or "ELBO, S = 50, K = 8"
     std::unique_ptr<PartialGridFile> partial;  // removed when it goes, however the command ends
     const auto on_update = [&](const ds::GridScanUpdate& u) { partial->update(u); };
-    if (is_point_model_input(o->input)) {
-      PointModelInput input = load_point_model_input(o->input, seed, options.parsed_device());
-      const ds::PointElboLogDensity likelihood(input.model, std::move(input.cloud.values),
-                                               input.cloud.n_points, input.settings);
-      ds::GridScanProvenance provenance;
-      provenance.model = o->input.model;
-      provenance.field = input.cloud_path;
-      provenance.index = input.cloud.index;
-      provenance.draws = input.settings.draws;
-      provenance.seed = seed;
-      partial = std::make_unique<PartialGridFile>(o->out, likelihood, settings, provenance);
-      scan = ds::scan_likelihood_grid(likelihood, settings, progress_context(options, "vlb-grid"),
-                                      on_update);
-      scan.provenance.model = o->input.model;
-      scan.provenance.field = input.cloud_path;
-      scan.provenance.index = input.cloud.index;
-      scan.provenance.draws = input.settings.draws;
-      scan.provenance.seed = seed;
-      likelihood_name = "ELBO, S = " + std::to_string(input.settings.steps) +
-                        ", K = " + std::to_string(input.settings.draws);
-    } else {
-      if (o->input.field.empty() && o->input.cloud.empty())
-        throw ds::InvalidArgument("vlb-grid: --field FILE (the observed field) is required");
-      ModelInput input = load_model_input(o->input, seed, options.parsed_device(), "common");
-      auto vlb = std::make_shared<ds::TruncatedVlb>(input.model, std::move(input.field.values),
-                                                    input.field.n, input.settings);
-      const ds::VlbLogLikelihood likelihood(std::move(vlb), 2);
-      ds::GridScanProvenance provenance;
-      provenance.model = o->input.model;
-      provenance.field = o->input.field;
-      provenance.index = input.field.index;
-      provenance.added_noise = o->input.add_noise;
-      partial = std::make_unique<PartialGridFile>(o->out, likelihood, settings, provenance);
-      scan = ds::scan_likelihood_grid(likelihood, settings, progress_context(options, "vlb-grid"),
-                                      on_update);
-      scan.provenance.model = o->input.model;
-      scan.provenance.field = o->input.field;
-      scan.provenance.index = input.field.index;
-      scan.provenance.added_noise = o->input.add_noise;
-      likelihood_name = std::to_string(scan.terms_per_point) + " terms";
-    }
+    if (o->input.field.empty() && o->input.cloud.empty())
+      throw ds::InvalidArgument("vlb-grid: --field FILE (the observed field) is required");
+    const LikelihoodInput input =
+        load_likelihood_input(o->input, seed, options.parsed_device(), "common");
+    const ds::ModelLikelihood& likelihood = input.likelihood;
+    partial = std::make_unique<PartialGridFile>(o->out, *likelihood.likelihood, settings,
+                                                likelihood.provenance);
+    scan = ds::scan_likelihood_grid(*likelihood.likelihood, settings,
+                                    progress_context(options, "vlb-grid"), on_update);
+    record_source(scan.provenance, likelihood.provenance);
+    likelihood_name = likelihood.name;
     ds::write_grid_scan(o->out, scan);
     partial.reset();
 

@@ -1,0 +1,71 @@
+#include "diffuscope/model/model.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+
+#include "diffuscope/error.h"
+#include "diffuscope/train/model_file.h"
+#include "model_internal.h"
+
+namespace ds {
+
+std::shared_ptr<const Model> Model::load(const std::string& path, Device device, bool ema) {
+  return model_modality(path) == Modality::PointCloud ? make_cloud_model(path, device, ema)
+                                                      : make_field_model(path, device, ema);
+}
+
+Modality model_modality(const std::string& path) {
+  return model_file_modality(path) == "points" ? Modality::PointCloud : Modality::Field2d;
+}
+
+std::string format_text(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  va_list copy;
+  va_copy(copy, args);
+  const int length = std::vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  std::string out(length > 0 ? std::size_t(length) : 0, '\0');
+  if (length > 0) std::vsnprintf(out.data(), out.size() + 1, format, args);
+  va_end(args);
+  return out;
+}
+
+nlohmann::json parse_config(const std::string& config_json) {
+  nlohmann::json config = nlohmann::json::parse(config_json, nullptr, false);
+  return config.is_object() ? config : nlohmann::json::object();
+}
+
+std::string training_data_text(const nlohmann::json& config, std::int64_t steps) {
+  std::string text;
+  const auto dataset = config.find("dataset");
+  if (dataset != config.end() && dataset->is_object() && !dataset->empty()) {
+    const auto& d = *dataset;
+    const auto field = [&d](const char* key) {
+      const auto v = d.find(key);
+      if (v == d.end()) return std::string("?");
+      return v->is_string() ? v->get<std::string>() : v->dump();
+    };
+    text = field("path") + " (" + field("generator") + " " + field("set_kind") + " set, " +
+           field("count") + " samples";
+    if (d.contains("fingerprint")) text += "; fingerprint " + field("fingerprint");
+    text += ")";
+  } else {
+    text = "not recorded in the file";
+  }
+  if (steps > 0) text += ", " + std::to_string(steps) + " training steps";
+  return text;
+}
+
+std::string file_name_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+void require_existing_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw FileError(path, "does not exist");
+}
+
+}  // namespace ds
