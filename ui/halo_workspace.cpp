@@ -64,25 +64,31 @@ void HaloWorkspace::loadModel(const QString& path) {
   const int id = ++load_id_;
   runner_->start(tr("Load halo model"), [this, path, id](const ds::JobContext& ctx) {
     QString file = path;
+    std::shared_ptr<const ds::Model> handle;
     std::shared_ptr<const ds::PointCloudModel> loaded;
     QString error;
     try {
       if (file.isEmpty())
         file = extract_embedded_model(QString::fromLatin1(kEmbeddedHaloModelResource));
       ctx.check_cancelled();
-      loaded = std::make_shared<const ds::PointCloudModel>(
-          ds::PointCloudModel::load(file.toStdString(), ds::Device::Cpu, /*ema=*/false));
+      handle = ds::Model::load(file.toStdString(), ds::Device::Cpu, /*ema=*/false);
+      loaded = handle->point_model();
+      if (!loaded)
+        throw ds::FileError(file.toStdString(),
+                            "is a " + handle->description().kind +
+                                "; the halo view draws point-cloud models (open it in Fields)");
     } catch (const ds::Cancelled&) {
       throw;
     } catch (const std::exception& e) {
       error = QString::fromUtf8(e.what());
     }
-    return JobRunner::Publish([this, id, path, file, loaded, error] {
+    return JobRunner::Publish([this, id, path, file, handle, loaded, error] {
       if (id != load_id_) return;
       if (!loaded) {
         Q_EMIT modelLoadFailed(file, error);
         return;
       }
+      handle_ = handle;
       model_ = loaded;
       model_path_ = file;
       model_name_ = QFileInfo(file).completeBaseName();

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "diffuscope/model/model.h"
 #include "diffuscope/pointcloud/point_model.h"
 #include "ui/cloud_view/point_cloud_view.h"
 
@@ -60,6 +61,7 @@ class HaloWorkspace : public QObject {
   // cloud is drawn at the current cosmology. Failures emit modelLoadFailed.
   void loadModel(const QString& path = QString());
   std::shared_ptr<const ds::PointCloudModel> model() const { return model_; }
+  std::shared_ptr<const ds::Model> handle() const { return handle_; }  // what the model is
   const QString& modelName() const { return model_name_; }
   const QString& modelPath() const { return model_path_; }  // the file loaded (cache copy)
 
@@ -84,6 +86,7 @@ class HaloWorkspace : public QObject {
 
   JobRunner* runner_;
   QPointer<JobRunner> runner_alive_;  // null once the runner is being destroyed
+  std::shared_ptr<const ds::Model> handle_;
   std::shared_ptr<const ds::PointCloudModel> model_;
   QString model_name_;
   QString model_path_;

@@ -24,8 +24,8 @@
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/mock/clustered_points.h"
+#include "diffuscope/model/model.h"
 #include "diffuscope/runtime.h"
-#include "diffuscope/train/model_file.h"
 #include "ui/cloud_view/catalogue_vtp.h"
 #include "ui/cloud_view/point_cloud_panel.h"
 #include "ui/cloud_view/point_cloud_view.h"
@@ -513,12 +513,10 @@ void MainWindow::openFile(const QString& path) {
     return;
   }
   const QString suffix = info.suffix().toLower();
-  const std::string modality = ds::model_file_modality(path.toStdString());
-  if (modality == "points") {
+  const auto model = ds::recognise_model_file(path.toStdString());
+  if (model == ds::Modality::PointCloud) {
     openHaloModelFile(path);
-  } else if (modality == "field2d" || suffix == QLatin1String("pt") ||
-             suffix == QLatin1String("pth") || suffix == QLatin1String("ts") ||
-             suffix == QLatin1String("zip")) {
+  } else if (model == ds::Modality::Field2d) {
     showFields();
     openModelFile(path);
   } else if (suffix == QLatin1String("npy") && !info.isDir()) {

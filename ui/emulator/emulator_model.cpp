@@ -3,8 +3,6 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QSaveFile>
 #include <QStandardPaths>
 
@@ -16,26 +14,6 @@ static void InitModelResources() {
 }
 
 namespace dsui {
-
-namespace {
-
-QJsonObject config_object(const ds::DiffusionModel2d& model) {
-  const QByteArray text = QByteArray::fromStdString(model.net.config());
-  const QJsonDocument doc = QJsonDocument::fromJson(text);
-  return doc.isObject() ? doc.object() : QJsonObject();
-}
-
-// The mock a model imitates: the generator of its training set when that is one of ours.
-ds::MockFieldKind reference_kind_of(const QJsonObject& config) {
-  const QString generator = config.value("dataset").toObject().value("generator").toString();
-  try {
-    return ds::kFieldKinds.from_string(generator.toStdString());
-  } catch (const ds::InvalidArgument&) {
-    return ds::MockFieldKind::Zeldovich;  // CAMELS-like projected densities
-  }
-}
-
-}  // namespace
 
 QString EmulatorModel::describe() const {
   const double millions = double(model->net.parameter_count()) * 1e-6;
@@ -59,43 +37,46 @@ std::shared_ptr<const EmulatorModel> load_emulator_model(const QString& path,
   emulator->name = QFileInfo(path).completeBaseName();
   job.report(0, 2, "reading " + file);
   try {
-    auto model = std::make_shared<ds::DiffusionModel2d>(ds::DiffusionModel2d::load(file, device));
-    if (model->net.info().has_ema) {  // training checkpoints: sample with the averaged weights
+    auto handle = ds::Model::load(file, device);
+    if (handle->description().has_ema) {  // training checkpoints: sample with the averaged weights
       job.check_cancelled();
-      model =
-          std::make_shared<ds::DiffusionModel2d>(ds::DiffusionModel2d::load(file, device, true));
+      handle = ds::Model::load(file, device, true);
       emulator->ema = true;
     }
-    emulator->model = model;
+    emulator->handle = handle;
+    emulator->model = handle->field_model();
   } catch (const ds::FileError&) {
     throw;
   } catch (const ds::Error& e) {
     throw ds::FileError(file, e.what());
   }
+  if (!emulator->model)
+    throw ds::FileError(file, "is a " + emulator->handle->description().kind +
+                                  "; the field view draws 2D field models (open it in Halos)");
   job.report(1, 2, "checking " + file);
   const ds::DiffusionModel2d& model = *emulator->model;
+  const ds::ModelDescription& d = emulator->handle->description();
   if (model.parameter_count() != 2)
     throw ds::FileError(file, "the model takes " + std::to_string(model.parameter_count()) +
                                   " parameters; the field view sets (Omega_m, sigma_8)");
   if (model.channels() != 1)
     throw ds::FileError(file, "the model draws " + std::to_string(model.channels()) +
                                   " channels; the field view shows one");
-
-  const QJsonObject config = config_object(model);
-  const int factor = std::max(1, model.net.info().downsampling_factor);
-  int resolution = config.value("resolution").toInt(config.value("image_size").toInt(0));
-  if (resolution <= 0) resolution = std::max(factor, fallback_resolution / factor * factor);
+  const int factor = d.downsampling;
+  const int resolution =
+      d.resolution > 0 ? d.resolution : std::max(factor, fallback_resolution / factor * factor);
   try {
     ds::require_field_size(model, resolution);
   } catch (const ds::InvalidArgument& e) {
     throw ds::FileError(file, e.what());
   }
   emulator->resolution = resolution;
-  emulator->box_size = config.value("box_size").toDouble(fallback_box_size);
+  emulator->box_size = d.box_size > 0.0 ? d.box_size : fallback_box_size;
   if (!(emulator->box_size > 0.0)) throw ds::FileError(file, "config box_size is not positive");
-  emulator->is_contrast = config.value("field_kind").toString() == QLatin1String("contrast") ||
-                          model.transform.kind == ds::FieldTransformKind::Affine;
-  emulator->reference_kind = reference_kind_of(config);
+  emulator->is_contrast = d.contrast;
+  // The mock the model imitates; CAMELS-like projected densities compare best with Zel'dovich.
+  emulator->reference_kind =
+      d.mock_kind.empty() ? ds::MockFieldKind::Zeldovich : ds::kFieldKinds.from_string(d.mock_kind);
   return emulator;
 }
 

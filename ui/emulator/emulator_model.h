@@ -8,6 +8,7 @@
 
 #include "diffuscope/diffusion/diffusion_model.h"
 #include "diffuscope/jobs/job.h"
+#include "diffuscope/model/model.h"
 #include "diffuscope/registries.h"
 
 namespace dsui {
@@ -16,7 +17,8 @@ namespace dsui {
 inline constexpr char kEmbeddedModelResource[] = ":/assets/models/zeldovich64.h5";
 
 struct EmulatorModel {
-  std::shared_ptr<const ds::DiffusionModel2d> model;
+  std::shared_ptr<const ds::Model> handle;  // what the model is (core's one model interface)
+  std::shared_ptr<const ds::DiffusionModel2d> model;  // handle->field_model(): its sampler
   QString name;              // shown in the toolbar: the file's base name, e.g. "zeldovich64"
   QString path;              // the file that was loaded (the cache copy for the embedded model)
   bool embedded = false;     // the built-in default rather than a file the user opened
@@ -31,12 +33,12 @@ struct EmulatorModel {
   QString describe() const;
 };
 
-// Loads any model file DiffusionModel2d::load accepts (Diffuscope .h5, Diffusion-HMC .pt,
-// TorchScript), preferring EMA weights when the file has them. Resolution, box size and kind come
-// from the model's /config JSON ("resolution", "box_size", "field_kind", "dataset.generator");
-// missing keys fall back to `fallback_resolution` (rounded to the network's downsampling) and
-// `fallback_box_size`. Throws ds::FileError naming the path when the file cannot be read or the
-// model does not take exactly (Omega_m, sigma_8) or draws more than one channel.
+// Loads a 2D field model with ds::Model::load (Diffuscope .h5, Diffusion-HMC .pt, TorchScript),
+// preferring EMA weights when the file has them. Resolution, box size, contrast and the mock it
+// imitates come from the model's description; what the file does not record falls back to
+// `fallback_resolution` (rounded to the network's downsampling) and `fallback_box_size`. Throws
+// ds::FileError naming the path when the file cannot be read or the model does not take exactly
+// (Omega_m, sigma_8) or draws more than one channel.
 std::shared_ptr<const EmulatorModel> load_emulator_model(const QString& path,
                                                          int fallback_resolution,
                                                          double fallback_box_size,

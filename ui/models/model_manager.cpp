@@ -20,8 +20,7 @@
 #include <optional>
 
 #include "diffuscope/error.h"
-#include "diffuscope/pointcloud/point_model.h"
-#include "diffuscope/train/model_file.h"
+#include "diffuscope/model/model.h"
 #include "ui/emulator/emulator_model.h"
 #include "ui/field_workspace.h"
 #include "ui/halo_workspace.h"
@@ -39,12 +38,6 @@ namespace {
 
 // Field models as MainWindow::openFile tells them apart: a Diffuscope file says "field2d", a
 // PyTorch checkpoint or TorchScript module is known by its suffix.
-bool is_field_model_file(const QString& path, const std::string& modality) {
-  const QString suffix = QFileInfo(path).suffix().toLower();
-  return modality == "field2d" || suffix == QLatin1String("pt") || suffix == QLatin1String("pth") ||
-         suffix == QLatin1String("ts") || suffix == QLatin1String("zip");
-}
-
 struct Inspected {
   std::vector<ModelRecord> records;
   QHash<QString, ReportSummary> reports;
@@ -137,11 +130,11 @@ ModelManager::ModelManager(JobRunner* runner, FieldWorkspace* fields, HaloWorksp
             upsert(field_model_record(*model));
           });
   connect(halos_, &HaloWorkspace::modelLoaded, this, [this] {
-    if (const auto model = halos_->model()) {
+    if (const auto model = halos_->handle()) {
       const QString path = halos_->modelPath();
       const int i = indexOf(path);
       const bool embedded = path == embedded_halo_path_ || (i >= 0 && records_[i].embedded);
-      upsert(halo_model_record(*model, path, embedded));
+      upsert(model_record(*model, path, embedded));
     }
   });
   connect(inference_, &InferenceWorkspace::likelihoodChanged, this, [this] { refreshList(); });
@@ -167,8 +160,8 @@ void ModelManager::inspectEmbeddedModels() {
     out->embedded_halo_path =
         extract_embedded_model(QString::fromLatin1(kEmbeddedHaloModelResource));
     ctx.check_cancelled();
-    const auto halo = ds::PointCloudModel::load(out->embedded_halo_path.toStdString());
-    out->records.push_back(halo_model_record(halo, out->embedded_halo_path, true));
+    const auto halo = ds::Model::load(out->embedded_halo_path.toStdString());
+    out->records.push_back(model_record(*halo, out->embedded_halo_path, true));
     const QString report = QString::fromLatin1(kEmbeddedModelReport);
     try {  // a report that does not read still leaves the models listed
       out->reports.insert(report, read_report_summary(report));
@@ -197,14 +190,10 @@ void ModelManager::addModelFile(const QString& path) {
         QString error;
         bool not_a_model = false;
         try {
-          const std::string modality = ds::model_file_modality(file.toStdString());
-          if (modality == "points") {
-            record = halo_model_record(ds::PointCloudModel::load(file.toStdString()), file, false);
-          } else if (is_field_model_file(file, modality)) {
-            record = field_model_record(*load_emulator_model(file, 64, 25.0, ctx));
-          } else {
+          if (ds::recognise_model_file(file.toStdString()))
+            record = model_record(*ds::Model::load(file.toStdString()), file, false);
+          else
             not_a_model = true;
-          }
         } catch (const ds::Cancelled&) {
           throw;
         } catch (const std::exception& e) {

@@ -1,5 +1,5 @@
 // What the Models dialog shows of one model file: an immutable description read once from the
-// loaded model (core's ScoreNetInfo / PointModelInfo, the same figures `diffuscope-cli model info`
+// loaded model (core's ds::ModelDescription, the same figures `diffuscope-cli model info`
 // prints), and the summary of its validation report (`diffuscope-cli report`) when one is known.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <optional>
 
 namespace ds {
-class PointCloudModel;
+class Model;
 }
 
 namespace dsui {
@@ -34,8 +34,10 @@ struct ModelRecord {
   QString report;  // folder (or resource folder) holding report.json; empty: no report known
 };
 
+// The record of any model (ds::Model's description); the name is the file's base name.
+ModelRecord model_record(const ds::Model& model, const QString& path, bool embedded);
+// A field model as the Fields workspace loaded it: its name, and the built-in model's report.
 ModelRecord field_model_record(const EmulatorModel& model);
-ModelRecord halo_model_record(const ds::PointCloudModel& model, const QString& path, bool embedded);
 
 // The validation report of the embedded field model (assets/models/reports/zeldovich64, compiled
 // in as resources).

@@ -55,6 +55,12 @@ class CloudModel final : public Model {
     d.points = model_->training_points();
     d.features = info.transform.feature_names;
     d.box_size = info.transform.box_size;
+    std::string names;
+    for (const auto& f : d.features) names += (names.empty() ? "" : " ") + f;
+    d.size =
+        (d.points > 0 ? std::to_string(d.points) + " halos"
+                      : std::string("halos (count not recorded)")) +
+        format_text(", %zu features (%s), %g Mpc/h", d.features.size(), names.c_str(), d.box_size);
     d.parameter_names = info.parameter_names;
     const Prior& prior = kDefaultPrior;
     d.prior_lo = {prior.omega_m.lo, prior.sigma_8.lo};

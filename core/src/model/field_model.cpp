@@ -99,6 +99,10 @@ class FieldModel final : public Model {
     const json box = config.value("box_size", json());
     if (box.is_number() && box.get<double>() > 0.0 && std::isfinite(box.get<double>()))
       d.box_size = box.get<double>();
+    d.size = (d.resolution > 0 ? format_text("%dx%d pixels", d.resolution, d.resolution)
+                               : format_text("N x N pixels, N a multiple of %d", d.downsampling)) +
+             (d.channels != 1 ? format_text(", %d channels", d.channels) : std::string()) +
+             (d.box_size > 0.0 ? format_text(", %g Mpc/h", d.box_size) : std::string());
     const ParameterNormalisation& p = model_->parameters;
     if (config.contains("param_names") && config["param_names"].is_array() &&
         config["param_names"].size() == p.size()) {

@@ -1,5 +1,6 @@
 #include "diffuscope/model/model.h"
 
+#include <cctype>
 #include <cstdarg>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +18,17 @@ std::shared_ptr<const Model> Model::load(const std::string& path, Device device,
 
 Modality model_modality(const std::string& path) {
   return model_file_modality(path) == "points" ? Modality::PointCloud : Modality::Field2d;
+}
+
+std::optional<Modality> recognise_model_file(const std::string& path) {
+  const std::string modality = model_file_modality(path);
+  if (modality == "points") return Modality::PointCloud;
+  if (modality == "field2d") return Modality::Field2d;
+  std::string suffix = std::filesystem::path(path).extension().string();
+  for (char& c : suffix) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* torch : {".pt", ".pth", ".ts", ".zip"})
+    if (suffix == torch) return Modality::Field2d;
+  return std::nullopt;
 }
 
 std::string format_text(const char* format, ...) {

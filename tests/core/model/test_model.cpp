@@ -60,6 +60,7 @@ TEST(ModelInterface, DescribesTheDefaultFieldModelFromItsFile) {
   EXPECT_EQ(d.channels, 1);
   EXPECT_EQ(d.points, 0);
   EXPECT_DOUBLE_EQ(d.box_size, 25.0);
+  EXPECT_EQ(d.size, "64x64 pixels, 25 Mpc/h");
   EXPECT_EQ(d.parameter_names, (std::vector<std::string>{"Omega_m", "sigma_8"}));
   ASSERT_EQ(d.prior_lo.size(), 2u);
   EXPECT_DOUBLE_EQ(d.prior_lo[0], 0.1);
@@ -96,6 +97,7 @@ TEST(ModelInterface, DescribesTheDefaultHaloModelFromItsFile) {
   EXPECT_EQ(d.resolution, 0);
   EXPECT_EQ(d.features, (std::vector<std::string>{"x", "y", "z", "vx", "vy", "vz", "log10_mass"}));
   EXPECT_DOUBLE_EQ(d.box_size, 1000.0);
+  EXPECT_EQ(d.size, "1000 halos, 7 features (x y z vx vy vz log10_mass), 1000 Mpc/h");
   EXPECT_EQ(d.parameter_names, (std::vector<std::string>{"Omega_m", "sigma_8"}));
   EXPECT_EQ(d.training_steps, 40000);
   EXPECT_EQ(d.default_sampler, "ancestral");
@@ -115,6 +117,11 @@ TEST(ModelInterface, ModalityIsReadWithoutTheWeights) {
   // Anything else is left to the field loaders, which name the problem.
   const std::string missing = default_model("no-such-model.h5");
   EXPECT_EQ(ds::model_modality(missing), ds::Modality::Field2d);
+  EXPECT_EQ(ds::recognise_model_file(default_model("halos1000.h5")), ds::Modality::PointCloud);
+  EXPECT_EQ(ds::recognise_model_file(default_model("zeldovich64.h5")), ds::Modality::Field2d);
+  EXPECT_EQ(ds::recognise_model_file("colleague/checkpoint.PT"), ds::Modality::Field2d);
+  EXPECT_EQ(ds::recognise_model_file(dstest::testdata("")), std::nullopt);
+  EXPECT_EQ(ds::recognise_model_file("fields.npy"), std::nullopt);
   EXPECT_TRUE(contains(error_of([&] { ds::Model::load(missing); }), "no-such-model.h5"));
 }
 

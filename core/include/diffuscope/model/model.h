@@ -56,6 +56,7 @@ struct ModelDescription {
   int points = 0;
   std::vector<std::string> features;
   double box_size = 0.0;  // Mpc/h; 0 when the file does not say
+  std::string size;       // one line: "64x64 pixels, 25 Mpc/h", "1000 halos, 7 features (...)"
 
   // The conditioning parameters and the box the model was trained over (the prior).
   std::vector<std::string> parameter_names;
@@ -191,6 +192,11 @@ class Model {
 // The modality of a model file without loading its weights: PointCloud for a Diffuscope
 // point-cloud model, Field2d for anything else (loading then says what is wrong with it).
 Modality model_modality(const std::string& path);
+
+// The modality of a file that looks like a model (a Diffuscope HDF5 model, or a .pt / .pth / .ts /
+// .zip PyTorch archive, which only field models come as), nullopt for anything else (a dataset,
+// a chain or grid file, an image): what File > Open and drag-and-drop route by. Never throws.
+std::optional<Modality> recognise_model_file(const std::string& path);
 
 // One cloud of a file, physical units [n_points, F].
 struct ObservedCloud {
