@@ -190,8 +190,18 @@ torch::Tensor TorchArchive::tensor(const PickleTensor& t) {
     }
     it = storages_.emplace(s.key, storage).first;
   }
-  // The pickle machine checked that the view stays inside the storage.
-  return it->second.as_strided(t.shape, t.stride, t.offset).clone(torch::MemoryFormat::Contiguous);
+  // The pickle machine checked that the view stays inside the storage the pickle claims; a
+  // storage several tensors share must be claimed with one size and type by all of them.
+  const torch::Tensor& storage = it->second;
+  if (storage.numel() != s.numel || storage.scalar_type() != torch_dtype(s.dtype))
+    throw FileError(path_, "storage record data/" + s.key + " is claimed as " +
+                               std::to_string(storage.numel()) + " and as " +
+                               std::to_string(s.numel) + " elements (or of two types)");
+  try {
+    return storage.as_strided(t.shape, t.stride, t.offset).clone(torch::MemoryFormat::Contiguous);
+  } catch (const c10::Error& e) {
+    throw FileError(path_, "tensor view of data/" + s.key + ": " + first_line(e));
+  }
 }
 
 TorchCheckpoint read_torch_checkpoint(const std::string& path, const std::string& weights_key) {

@@ -265,6 +265,16 @@ TEST_F(TorchCheckpointTest, FuzzRegressionArchiveWithRecordsOutsideItsFolderIsAF
   }
 }
 
+// fuzz_torch_checkpoint (second 10-minute run): two tensors name storage 0 with different element
+// counts (5 and 18). Each view fitted the count its own persistent id claimed, but the storage was
+// read once, with the first count, and LibTorch's as_strided threw c10::Error out of the reader.
+TEST_F(TorchCheckpointTest, FuzzRegressionStorageClaimedWithTwoSizesIsAFileError) {
+  const std::string file = dstest::fuzz_regression("torch_checkpoint_storage_claimed_twice.pt");
+  ASSERT_TRUE(fs::exists(file)) << file;
+  expect_file_error([&] { ds::nets::read_torch_checkpoint(file); }, file,
+                    "storage record data/0 is claimed as 5 and as 18 elements");
+}
+
 // fuzz_torch_checkpoint (10-minute run): a checkpoint key pickled as a str with bytes that are not
 // UTF-8. The reader kept them, and naming the keys in the "no 'model_state_dict'" error made
 // nlohmann's dump throw type_error 316, a non-ds exception. Python's unpickler refuses such a str;
