@@ -21,7 +21,6 @@
 #include "diffuscope/mock/field_set.h"
 #include "diffuscope/mock/halo_catalogue.h"
 #include "diffuscope/mock/sets.h"
-#include "diffuscope/pointcloud/point_model.h"
 #include "diffuscope/random.h"
 #include "diffuscope/runtime.h"
 #include "diffuscope/stats/knn_cdf.h"
@@ -383,9 +382,25 @@ void InferenceWorkspace::setLikelihood(const LikelihoodSettings& settings) {
   Q_EMIT mapChanged();
 }
 
+std::shared_ptr<const ds::Model> InferenceWorkspace::loadModel(const QString& path,
+                                                               ds::Device device,
+                                                               const ds::JobContext& job) {
+  const std::string key = std::string(ds::kDevices.name(device)) + ":" + path.toStdString();
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    const auto it = models_.find(key);
+    if (it != models_.end()) return it->second;
+  }
+  job.report(0, 0, "loading " + QFileInfo(path).fileName().toStdString());
+  ds::require_device(device);  // a clear message when this build or machine has no CUDA
+  auto model = ds::Model::load(path.toStdString(), device);
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  models_[key] = model;
+  return model;
+}
+
 std::shared_ptr<const ds::LogDensity> InferenceWorkspace::buildLikelihood(
-    const LikelihoodSettings& s, const Observation& o, const ds::JobContext& job,
-    std::shared_ptr<ds::VlbLogLikelihood>* vlb_out) {
+    const LikelihoodSettings& s, const Observation& o, const ds::JobContext& job) {
   const std::string origin = origin_of(o);
   if (o.isCloud() != (s.kind == ds::LikelihoodKind::PointElbo))
     throw ds::InvalidArgument(
@@ -401,31 +416,18 @@ std::shared_ptr<const ds::LogDensity> InferenceWorkspace::buildLikelihood(
                                   ds::kFieldKinds.label(*o.mock_kind));
       return ds::exact_grf_likelihood(o.field, origin);
     case ds::LikelihoodKind::Vlb: {
-      std::shared_ptr<const ds::DiffusionModel2d> model;
-      {
-        std::lock_guard<std::mutex> lock(cache_mutex_);
-        if (model_loaded_ && model_path_loaded_ == s.model_path && model_device_ == s.device)
-          model = model_;
-      }
-      if (!model) {
-        job.report(0, 0, "loading the diffusion model");
-        ds::require_device(s.device);  // a clear message when this build or machine has no CUDA
-        const QString path = s.model_path.isEmpty() ? extract_embedded_model() : s.model_path;
-        model = load_emulator_model(path, o.field.n, o.field.box_size, job, s.device)->model;
-        std::lock_guard<std::mutex> lock(cache_mutex_);
-        model_ = model;
-        model_path_loaded_ = s.model_path;
-        model_device_ = s.device;
-        model_loaded_ = true;
-      }
-      ds::VlbSettings v;
+      const QString path = s.model_path.isEmpty() ? extract_embedded_model() : s.model_path;
+      const auto model = loadModel(path, s.device, job);
+      ds::LikelihoodSettings v;
       v.t_max = s.t_max;
       v.draws = s.draws;
       v.noise = s.common_noise ? ds::VlbNoiseMode::Common : ds::VlbNoiseMode::Fresh;
       v.seed = s.seed;
-      auto vlb = ds::vlb_likelihood(*model, o.field, v, origin, s.noise_sigma, s.seed);
-      if (vlb_out) *vlb_out = vlb;
-      return vlb;
+      v.added_noise = s.noise_sigma;
+      ds::ObservationData data;
+      data.field = &o.field;
+      data.origin = origin;
+      return model->likelihood(data, v);
     }
     case ds::LikelihoodKind::PkBaseline: {
       const ds::MockFieldKind kind = o.mock_kind.value_or(o.field.kind == ds::FieldKind::Contrast
@@ -477,33 +479,21 @@ std::shared_ptr<const ds::LogDensity> InferenceWorkspace::buildLikelihood(
       return ds::pk_baseline_likelihood(baseline, o.field, origin);
     }
     case ds::LikelihoodKind::PointElbo: {
-      std::shared_ptr<const ds::PointCloudModel> model;
-      {
-        std::lock_guard<std::mutex> lock(cache_mutex_);
-        if (halo_model_loaded_ && halo_model_path_loaded_ == s.halo_model_path) model = halo_model_;
-      }
-      if (!model) {
-        job.report(0, 0, "loading the halo model");
-        const QString path =
-            s.halo_model_path.isEmpty()
-                ? extract_embedded_model(QString::fromLatin1(kEmbeddedHaloModelResource))
-                : s.halo_model_path;
-        model = std::make_shared<const ds::PointCloudModel>(
-            ds::PointCloudModel::load(path.toStdString(), s.device));
-        std::lock_guard<std::mutex> lock(cache_mutex_);
-        halo_model_ = model;
-        halo_model_path_loaded_ = s.halo_model_path;
-        halo_model_loaded_ = true;
-      }
-      if (model->features() != o.features)
-        throw ds::InvalidArgument(origin + ": the catalogue has " + std::to_string(o.features) +
-                                  " features per halo, the halo model takes " +
-                                  std::to_string(model->features()));
-      ds::PointElboSettings e;
-      e.steps = s.elbo_steps;
+      const QString path =
+          s.halo_model_path.isEmpty()
+              ? extract_embedded_model(QString::fromLatin1(kEmbeddedHaloModelResource))
+              : s.halo_model_path;
+      const auto model = loadModel(path, s.device, job);
+      ds::LikelihoodSettings e;
+      e.elbo_steps = s.elbo_steps;
       e.draws = s.draws;
       e.seed = s.seed;
-      return std::make_shared<ds::PointElboLogDensity>(model, *o.cloud, o.n_points, e);
+      ds::ObservationData data;
+      data.cloud = o.cloud;
+      data.n_points = o.n_points;
+      data.features = o.features;
+      data.origin = origin;
+      return model->likelihood(data, e);
     }
   }
   throw ds::InvalidArgument("unknown likelihood");
@@ -555,8 +545,7 @@ void InferenceWorkspace::startMap(const ds::GridScanSettings& settings) {
   map_job_ = runner_->start(
       tr("Likelihood map: %1").arg(layer->label),
       [self, this, observation, ls, settings, generation, timer](const ds::JobContext& job) {
-        std::shared_ptr<ds::VlbLogLikelihood> vlb;
-        const auto likelihood = buildLikelihood(ls, *observation, job, &vlb);
+        const auto likelihood = buildLikelihood(ls, *observation, job);
         job.check_cancelled();
         ds::GridScan scan = ds::scan_likelihood_grid(
             *likelihood, settings, job,
@@ -574,7 +563,7 @@ void InferenceWorkspace::startMap(const ds::GridScanSettings& settings) {
                 Q_EMIT self->mapChanged();
               });
             });
-        if (vlb) scan.provenance.t_max = ls.t_max;
+        if (ls.kind == ds::LikelihoodKind::Vlb) scan.provenance.t_max = ls.t_max;
         scan.provenance.field = observation->origin.toStdString();
         scan.provenance.added_noise = ls.noise_sigma;
         return JobRunner::Publish(
@@ -790,7 +779,7 @@ void InferenceWorkspace::startChains(const ChainSettings& settings) {
   chain_job_ = runner_->start(
       tr("Chains: %1").arg(initial->source), [self, this, gate, observation, ls, starts, settings,
                                               generation, initial](const ds::JobContext& job) {
-        const auto likelihood = buildLikelihood(ls, *observation, job, nullptr);
+        const auto likelihood = buildLikelihood(ls, *observation, job);
         auto posterior = std::make_shared<ds::BoxPrior>(likelihood, ds::kDefaultPrior);
 
         // Worker-side state, copied to the UI at most every kPostIntervalMs.

@@ -20,6 +20,7 @@
 #include "diffuscope/infer/diagnostics.h"
 #include "diffuscope/infer/field_likelihood.h"
 #include "diffuscope/infer/grid_scan.h"
+#include "diffuscope/model/model.h"
 #include "diffuscope/registries.h"
 #include "diffuscope/stats/power_spectrum_2d.h"
 #include "ui/field_view/field_image.h"
@@ -27,9 +28,7 @@
 
 namespace ds {
 class LogDensity;
-struct DiffusionModel2d;
 struct PkBaseline;
-class PointCloudModel;
 }  // namespace ds
 
 namespace dsui {
@@ -209,8 +208,10 @@ class InferenceWorkspace : public QObject {
   // Likelihood (no prior) for the current observation and settings; built on a worker.
   std::shared_ptr<const ds::LogDensity> buildLikelihood(const LikelihoodSettings& s,
                                                         const Observation& o,
-                                                        const ds::JobContext& job,
-                                                        std::shared_ptr<ds::VlbLogLikelihood>* vlb);
+                                                        const ds::JobContext& job);
+  // A model file loaded once per device and shared by jobs (read-only network use).
+  std::shared_ptr<const ds::Model> loadModel(const QString& path, ds::Device device,
+                                             const ds::JobContext& job);
 
   JobRunner* runner_;
   std::shared_ptr<const Observation> observation_;
@@ -223,14 +224,8 @@ class InferenceWorkspace : public QObject {
   std::shared_ptr<ChainGate> gate_;
   // Loaded once, shared by jobs (read-only network use).
   std::mutex cache_mutex_;
-  std::shared_ptr<const ds::DiffusionModel2d> model_;
-  QString model_path_loaded_;
-  ds::Device model_device_ = ds::Device::Cpu;
-  bool model_loaded_ = false;
+  std::map<std::string, std::shared_ptr<const ds::Model>> models_;          // by device and path
   std::map<std::string, std::shared_ptr<const ds::PkBaseline>> baselines_;  // by kind/n/box
-  std::shared_ptr<const ds::PointCloudModel> halo_model_;
-  QString halo_model_path_loaded_;
-  bool halo_model_loaded_ = false;
 };
 
 }  // namespace dsui

@@ -36,6 +36,14 @@ std::size_t pick_index(const std::string& path, long index, std::size_t count) {
   return std::size_t(index);
 }
 
+PointElboSettings elbo_settings(const LikelihoodSettings& s) {
+  PointElboSettings elbo;
+  elbo.steps = s.elbo_steps;
+  elbo.draws = s.draws > 0 ? s.draws : 8;
+  elbo.seed = s.seed;
+  return elbo;
+}
+
 class CloudModel final : public Model {
  public:
   CloudModel(std::shared_ptr<const PointCloudModel> model, const std::string& path)
@@ -166,10 +174,7 @@ class CloudModel final : public Model {
     if (s.physical)
       throw InvalidArgument("--physical is for 2D field models (clouds are always physical)");
     const ObservedCloud cloud = read_observed_cloud(s.observation, s.index, model_->features());
-    PointElboSettings elbo;
-    elbo.steps = s.elbo_steps;
-    elbo.draws = s.draws > 0 ? s.draws : 8;
-    elbo.seed = s.seed;
+    const PointElboSettings elbo = elbo_settings(s);
     ModelLikelihood out;
     out.description = format_text("ELBO, S = %d steps, K = %d common draws (seed %llu)", elbo.steps,
                                   elbo.draws, static_cast<unsigned long long>(s.seed)) +
@@ -186,6 +191,25 @@ class CloudModel final : public Model {
         std::make_shared<const PointElboLogDensity>(model_, cloud.values, cloud.n_points, elbo);
     out.posterior = std::make_shared<const BoxPrior>(out.likelihood, kDefaultPrior);
     return out;
+  }
+
+  std::shared_ptr<const LogDensity> likelihood(const ObservationData& o,
+                                               const LikelihoodSettings& s) const override {
+    if (!o.cloud)
+      throw InvalidArgument(o.origin + ": a " + description_.kind +
+                            "'s ELBO scores halo catalogues; this is a 2D field");
+    if (s.added_noise > 0.0)
+      throw InvalidArgument(o.origin + ": observation noise is for 2D fields");
+    if (o.features != model_->features())
+      throw InvalidArgument(o.origin + ": the catalogue has " + std::to_string(o.features) +
+                            " features per halo, the halo model takes " +
+                            std::to_string(model_->features()));
+    if (o.n_points < 1 || o.cloud->size() != std::size_t(o.n_points) * std::size_t(o.features))
+      throw InvalidArgument(o.origin + ": " + std::to_string(o.cloud->size()) + " values are not " +
+                            std::to_string(o.n_points) + " halos of " + std::to_string(o.features) +
+                            " features");
+    return std::make_shared<const PointElboLogDensity>(model_, *o.cloud, o.n_points,
+                                                       elbo_settings(s));
   }
 
   ModelCheck check(const Dataset& mocks, const std::string& mocks_path, const ModelCheckSettings& s,

@@ -10,6 +10,7 @@
 #include "diffuscope/diffusion/sampler.h"
 #include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"
+#include "diffuscope/infer/field_likelihood.h"
 #include "model_internal.h"
 
 namespace ds {
@@ -70,6 +71,16 @@ std::string transform_text(const FieldTransform& t) {
       break;
   }
   return "identity";
+}
+
+VlbSettings vlb_settings(const LikelihoodSettings& s) {
+  VlbSettings vlb;
+  vlb.t_max = s.t_max;
+  vlb.noise = s.noise;
+  vlb.draws = s.draws > 0 ? s.draws : 1;
+  vlb.seed = s.seed;
+  vlb.max_batch = s.chunk;
+  return vlb;
 }
 
 class FieldModel final : public Model {
@@ -264,12 +275,7 @@ class FieldModel final : public Model {
     require_existing_file(s.observation);
     ObservedField field = load_observed_field(s.observation, *model_, s.index, s.physical);
     add_observation_noise(field.values, model_->transform, s.added_noise, s.seed);
-    VlbSettings vlb;
-    vlb.t_max = s.t_max;
-    vlb.noise = s.noise;
-    vlb.draws = s.draws > 0 ? s.draws : 1;
-    vlb.seed = s.seed;
-    vlb.max_batch = s.chunk;
+    const VlbSettings vlb = vlb_settings(s);
     ModelLikelihood out;
     out.description = format_text("truncated VLB, T_MAX %d, %s noise, K = %d%s", s.t_max,
                                   kVlbNoiseModes.name(vlb.noise), vlb.draws,
@@ -285,6 +291,18 @@ class FieldModel final : public Model {
     out.likelihood = std::make_shared<const VlbLogLikelihood>(std::move(truncated), 2);
     out.posterior = std::make_shared<const BoxPrior>(out.likelihood, kDefaultPrior);
     return out;
+  }
+
+  std::shared_ptr<const LogDensity> likelihood(const ObservationData& o,
+                                               const LikelihoodSettings& s) const override {
+    if (!o.field)
+      throw InvalidArgument(o.origin + ": a " + description_.kind + "'s VLB scores 2D fields; " +
+                            "this is a halo catalogue (its likelihood is a halo model's ELBO)");
+    if (model_->parameter_count() != 2)
+      throw InvalidArgument(description_.path + ": the model takes " +
+                            std::to_string(model_->parameter_count()) +
+                            " parameters; the likelihood needs (Omega_m, sigma_8)");
+    return vlb_likelihood(*model_, *o.field, vlb_settings(s), o.origin, s.added_noise, s.seed);
   }
 
   ModelCheck check(const Dataset& mocks, const std::string& mocks_path, const ModelCheckSettings& s,

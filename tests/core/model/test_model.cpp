@@ -18,6 +18,7 @@
 #include "diffuscope/diffusion/sampler.h"
 #include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"
+#include "diffuscope/infer/field_likelihood.h"
 #include "diffuscope/pointcloud/point_model.h"
 
 namespace {
@@ -296,6 +297,63 @@ TEST(ModelInterface, CloudLikelihoodIsTheElboOfTheObservation) {
       contains(error_of([&] { model->likelihood(s); }), "holds 2 clouds; choose one with --index"));
   EXPECT_TRUE(contains(error_of([&] { ds::read_observed_cloud(file, 0, 3); }),
                        "clouds have 7 features but the model takes 3"));
+}
+
+// The app's observations are in memory: the same bounds, the kinds' own functions.
+TEST(ModelInterface, LikelihoodOfAnObservationInMemory) {
+  const auto field_model = ds::Model::load(default_model("zeldovich64.h5"));
+  const auto cloud_model = ds::Model::load(default_model("halos1000.h5"));
+  ds::ModelSampleSettings draw;
+  draw.steps = 2;
+  draw.seed = 6;
+  const ds::Dataset fields = field_model->sample({0.3, 0.8}, 1, draw).data;
+  ds::Field2D field;
+  field.n = 64;
+  field.box_size = 25.0;
+  field.values.assign(fields.samples.begin(), fields.samples.end());
+  ds::ObservationData data;
+  data.field = &field;
+  data.origin = "a drawn field";
+  ds::LikelihoodSettings s;
+  s.t_max = 2;
+  s.noise = ds::VlbNoiseMode::Common;
+  s.seed = 3;
+  s.added_noise = 0.02;
+  ds::VlbSettings vlb;
+  vlb.t_max = 2;
+  vlb.noise = ds::VlbNoiseMode::Common;
+  vlb.seed = 3;
+  const auto expected =
+      ds::vlb_likelihood(*field_model->field_model(), field, vlb, "a drawn field", 0.02, 3);
+  const std::vector<double> thetas{0.3, 0.8, 0.4, 0.7};
+  EXPECT_EQ(evaluate(*field_model->likelihood(data, s), thetas), evaluate(*expected, thetas));
+
+  draw.points = 30;
+  const ds::Dataset clouds = cloud_model->sample({0.3, 0.8}, 1, draw).data;
+  ds::ObservationData halos;
+  halos.cloud = std::make_shared<const std::vector<float>>(clouds.samples);
+  halos.n_points = 30;
+  halos.features = 7;
+  halos.origin = "a drawn catalogue";
+  ds::LikelihoodSettings e;
+  e.elbo_steps = 2;
+  e.draws = 2;
+  e.seed = 1;
+  ds::PointElboSettings elbo;
+  elbo.steps = 2;
+  elbo.draws = 2;
+  elbo.seed = 1;
+  const ds::PointElboLogDensity own(cloud_model->point_model(), clouds.samples, 30, elbo);
+  EXPECT_EQ(evaluate(*cloud_model->likelihood(halos, e), thetas), evaluate(own, thetas));
+
+  // Each kind names the observation of the other kind and refuses it.
+  EXPECT_TRUE(contains(error_of([&] { field_model->likelihood(halos, s); }),
+                       "a drawn catalogue: a 2D field model's VLB scores 2D fields"));
+  EXPECT_TRUE(contains(error_of([&] { cloud_model->likelihood(data, e); }),
+                       "a drawn field: a point-cloud model's ELBO scores halo catalogues"));
+  halos.features = 3;
+  EXPECT_TRUE(contains(error_of([&] { cloud_model->likelihood(halos, e); }),
+                       "the catalogue has 3 features per halo, the halo model takes 7"));
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "diffuscope/data/dataset.h"
+#include "diffuscope/data/field.h"
 #include "diffuscope/infer/grid_scan.h"
 #include "diffuscope/infer/log_density.h"
 #include "diffuscope/jobs/job.h"
@@ -123,6 +124,16 @@ struct LikelihoodSettings {
   int elbo_steps = 50;
 };
 
+// An observation held in memory (the app's Inference workspace): a 2D field in physical units
+// (Field2D: positive densities or contrasts) or a cloud [n_points, features] in physical units.
+struct ObservationData {
+  const Field2D* field = nullptr;                   // fields
+  std::shared_ptr<const std::vector<float>> cloud;  // clouds
+  std::int64_t n_points = 0;
+  int features = 0;
+  std::string origin;  // names the observation in errors
+};
+
 struct ModelLikelihood {
   std::shared_ptr<const LogDensity> likelihood;  // log L(theta), no prior
   std::shared_ptr<const LogDensity> posterior;   // log L + the flat prior on kDefaultPrior's box
@@ -174,6 +185,13 @@ class Model {
   // FileError naming the observation file (missing, wrong kind, shape, features, index) and
   // InvalidArgument for settings the kind does not take.
   virtual ModelLikelihood likelihood(const LikelihoodSettings& settings) const = 0;
+
+  // The same bound on an observation in memory, without the prior. Uses the settings' bound
+  // (t_max, noise, draws, seed, chunk; elbo_steps) and observation noise (added_noise); ignores
+  // the file fields. Throws InvalidArgument naming `origin` for an observation of the other kind,
+  // a size or feature count the model cannot take, or values its transform cannot take.
+  virtual std::shared_ptr<const LogDensity> likelihood(
+      const ObservationData& observation, const LikelihoodSettings& settings) const = 0;
 
   // The kind's emulator statistics against a mock set with >= 3 samples per cosmology: P(k) and
   // its reduced chi^2 for fields, kNN-CDFs and the 2PCF for clouds (Diffusion-HMC eq. 10 and its
