@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "diffuscope/error.h"
+#include "diffuscope/registries.h"
 
 namespace ds {
 
@@ -45,6 +46,25 @@ void VlbLogLikelihood::evaluate(const std::vector<double>& thetas, std::size_t b
 VlbEvaluation VlbLogLikelihood::last_evaluation() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return last_;
+}
+
+StepTermsSettings VlbLogLikelihood::step_terms_settings() const {
+  const VlbSettings& s = vlb_->settings();
+  StepTermsSettings out;
+  out.terms_per_point = std::size_t(s.t_max) + (s.include_prior_term ? 1 : 0);
+  out.t_max = s.t_max;
+  out.prior_term = s.include_prior_term;
+  out.noise = kVlbNoiseModes.name(s.noise);
+  out.draws = s.draws;
+  out.seed = s.seed;
+  return out;
+}
+
+std::vector<double> VlbLogLikelihood::last_step_terms(std::size_t batch) const {
+  const VlbEvaluation last = last_evaluation();
+  const std::size_t t = step_terms_settings().terms_per_point;
+  if (last.points != batch || last.terms.size() != batch * t) return {};
+  return last.terms;
 }
 
 std::shared_ptr<const BoxPrior> vlb_posterior(const DiffusionModel2d& model, std::vector<float> x0,

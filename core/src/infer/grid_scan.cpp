@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <limits>
 
-#include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"
 #include "diffuscope/runtime.h"
 #include "infer/grid_scan_format.h"
@@ -32,24 +31,23 @@ std::vector<double> axis(const Interval& box, double centre, const GridScanSetti
   return out;
 }
 
-// Evaluates a batch of grid points; the terms come from a VLB's last evaluation.
+// Evaluates a batch of grid points; the terms come from the density's per-step terms (a VLB's
+// last evaluation) when it has them.
 class BatchEvaluator {
  public:
   explicit BatchEvaluator(const LogDensity& density)
-      : density_(density), vlb_(dynamic_cast<const VlbLogLikelihood*>(&density)) {}
+      : density_(density), terms_(density.step_terms()) {}
 
   std::size_t terms_per_point() const {
-    if (!vlb_) return 0;
-    const auto& s = vlb_->vlb().settings();
-    return std::size_t(s.t_max) + (s.include_prior_term ? 1 : 0);
+    return terms_ ? terms_->step_terms_settings().terms_per_point : 0;
   }
 
   void fill_provenance(GridScanProvenance& p) const {
-    if (!vlb_) return;
-    const auto& s = vlb_->vlb().settings();
+    if (!terms_) return;
+    const StepTermsSettings s = terms_->step_terms_settings();
     p.t_max = s.t_max;
-    p.prior_term = s.include_prior_term;
-    p.noise = kVlbNoiseModes.name(s.noise);
+    p.prior_term = s.prior_term;
+    p.noise = s.noise;
     p.draws = s.draws;
     p.seed = s.seed;
   }
@@ -60,20 +58,16 @@ class BatchEvaluator {
     const std::size_t batch = thetas.size() / 2;
     density_.evaluate(thetas, batch, log_like, nullptr);
     terms.clear();
-    if (!vlb_) return;
-    const VlbEvaluation last = vlb_->last_evaluation();
-    const std::size_t t = terms_per_point();
-    if (last.points == batch && last.terms.size() == batch * t) {
-      terms = last.terms;
-    } else {
-      // Not evaluated (a non-finite point): its terms are unknown.
-      terms.assign(batch * t, std::numeric_limits<double>::quiet_NaN());
-    }
+    if (!terms_) return;
+    terms = terms_->last_step_terms(batch);
+    // Not evaluated (a non-finite point): its terms are unknown.
+    if (terms.empty())
+      terms.assign(batch * terms_per_point(), std::numeric_limits<double>::quiet_NaN());
   }
 
  private:
   const LogDensity& density_;
-  const VlbLogLikelihood* vlb_;
+  const StepTerms* terms_;
 };
 
 }  // namespace

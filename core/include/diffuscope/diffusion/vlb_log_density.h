@@ -18,7 +18,7 @@ namespace ds {
 // outside its training box); put it behind a BoxPrior, as vlb_posterior does. In fresh noise mode
 // every call draws new noise (a stochastic target, as published); in common mode it is a
 // deterministic, smooth function of theta.
-class VlbLogLikelihood : public LogDensity {
+class VlbLogLikelihood : public LogDensity, public StepTerms {
  public:
   explicit VlbLogLikelihood(std::shared_ptr<TruncatedVlb> vlb, std::size_t dimension = 2);
 
@@ -31,6 +31,9 @@ class VlbLogLikelihood : public LogDensity {
 
   // Per-step terms of the last evaluation, [batch, terms_per_point] (grid scans keep each L_t).
   VlbEvaluation last_evaluation() const;
+  const StepTerms* step_terms() const override { return this; }
+  StepTermsSettings step_terms_settings() const override;
+  std::vector<double> last_step_terms(std::size_t batch) const override;
   TruncatedVlb& vlb() const { return *vlb_; }
 
  private:

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +20,27 @@
 #include "diffuscope/cosmology/cosmology.h"
 
 namespace ds {
+
+// What a density made of per-step terms also tells (a diffusion model's truncated VLB:
+// log L = -sum_t L_t): a grid scan keeps every term of every point. Asked for through
+// LogDensity::step_terms(), so a scan never needs to know the concrete density.
+struct StepTermsSettings {
+  std::size_t terms_per_point = 0;
+  int t_max = 0;            // terms t = 0 .. t_max - 1
+  bool prior_term = false;  // the last term is L_T
+  std::string noise;        // "fresh" | "common"
+  int draws = 0;
+  std::uint64_t seed = 0;
+};
+
+class StepTerms {
+ public:
+  virtual ~StepTerms() = default;
+  virtual StepTermsSettings step_terms_settings() const = 0;
+  // The terms of the last evaluate() call when it evaluated `batch` points, [batch,
+  // terms_per_point]; empty otherwise (a point that was not evaluated).
+  virtual std::vector<double> last_step_terms(std::size_t batch) const = 0;
+};
 
 class LogDensity {
  public:
@@ -39,6 +61,8 @@ class LogDensity {
   virtual std::vector<std::string> labels() const;
   // The support's bounding box per parameter, (-inf, inf) where unbounded (GetDist .ranges).
   virtual std::vector<std::pair<double, double>> ranges() const;
+  // Its per-step terms when it has them (the VLB), else nullptr.
+  virtual const StepTerms* step_terms() const { return nullptr; }
 };
 
 // log p and (optionally) its gradient at one point: a batch of one.
