@@ -26,7 +26,7 @@ export DS_SOAK_SECONDS=$((minutes * 60))
 # Qt Test stops a test function after 5 minutes unless told otherwise.
 export QTEST_FUNCTION_TIMEOUT=$(((minutes * 60 + 600) * 1000))
 [[ -n "$seed" ]] && export DS_SOAK_SEED="$seed"
-export QT_QPA_PLATFORM=xcb QT_XCB_GL_INTEGRATION=xcb_glx
+export QT_QPA_PLATFORM=xcb QT_XCB_GL_INTEGRATION=xcb_glx GOMP_SPINCOUNT=10000
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_odr_violation=0:detect_container_overflow=0:abort_on_error=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0}"

@@ -1,4 +1,5 @@
 // diffuscope: the desktop application.
+#include <unistd.h>
 #include <QApplication>
 #include <cstdio>
 #include <cstring>
@@ -8,6 +9,17 @@
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
+  // libgomp read its environment when it was loaded: start again with the wait policy that
+  // keeps the workers' parallel loops from stalling when another program holds a core
+  // (runtime.h). On failure the app runs on with libgomp's defaults.
+  if (ds::configure_openmp_environment()) {
+    char self[4096];  // the real path, so the process keeps its name ("exe" otherwise)
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+      self[n] = '\0';
+      execv(self, argv);
+    }
+  }
   ds::configure_memory_allocator();  // before any tensor is made (runtime.h)
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--version")) {

@@ -26,6 +26,10 @@ std::string& report() {
   static std::string line = "not configured";
   return line;
 }
+std::string& openmp_report() {
+  static std::string line = "not configured";
+  return line;
+}
 
 // The user (or a benchmark of the defaults) asked for glibc as it is.
 const char* environment_override() {
@@ -64,6 +68,28 @@ std::string configure_memory_allocator() {
 std::string memory_allocator_report() {
   const std::lock_guard<std::mutex> lock(report_mutex());
   return report();
+}
+
+bool configure_openmp_environment() {
+  std::string line;
+  bool set = false;
+  if (std::getenv("OMP_WAIT_POLICY")) {
+    line = "left to the environment (OMP_WAIT_POLICY)";
+  } else if (const char* spin = std::getenv("GOMP_SPINCOUNT")) {
+    line = std::string(spin) == "10000" ? "GOMP_SPINCOUNT=10000"
+                                        : "left to the environment (GOMP_SPINCOUNT)";
+  } else {
+    set = setenv("GOMP_SPINCOUNT", "10000", 0) == 0;
+    line = set ? "GOMP_SPINCOUNT=10000" : "libgomp's defaults (setenv failed)";
+  }
+  const std::lock_guard<std::mutex> lock(report_mutex());
+  openmp_report() = line;
+  return set;
+}
+
+std::string openmp_environment_report() {
+  const std::lock_guard<std::mutex> lock(report_mutex());
+  return openmp_report();
 }
 
 ProcessTimes process_times() {

@@ -37,6 +37,32 @@ TEST(Runtime, AllocatorPolicyStepsAsideForTheEnvironment) {
   EXPECT_NE(ds::configure_memory_allocator().find("kept in the process"), std::string::npos);
 }
 
+TEST(Runtime, OpenMpSpinCountIsSetUnlessTheEnvironmentChose) {
+  const char* before = std::getenv("GOMP_SPINCOUNT");
+  const std::string saved = before ? before : "";
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  const std::string saved_policy = policy ? policy : "";
+  unsetenv("GOMP_SPINCOUNT");
+  unsetenv("OMP_WAIT_POLICY");
+  EXPECT_TRUE(ds::configure_openmp_environment());  // set: the GUI starts again
+  EXPECT_STREQ(std::getenv("GOMP_SPINCOUNT"), "10000");
+  EXPECT_EQ(ds::openmp_environment_report(), "GOMP_SPINCOUNT=10000");
+  EXPECT_FALSE(ds::configure_openmp_environment());  // the second start keeps it
+  EXPECT_EQ(ds::openmp_environment_report(), "GOMP_SPINCOUNT=10000");
+  setenv("GOMP_SPINCOUNT", "500", 1);
+  EXPECT_FALSE(ds::configure_openmp_environment());
+  EXPECT_EQ(ds::openmp_environment_report(), "left to the environment (GOMP_SPINCOUNT)");
+  EXPECT_STREQ(std::getenv("GOMP_SPINCOUNT"), "500");
+  unsetenv("GOMP_SPINCOUNT");
+  setenv("OMP_WAIT_POLICY", "passive", 1);
+  EXPECT_FALSE(ds::configure_openmp_environment());
+  EXPECT_EQ(ds::openmp_environment_report(), "left to the environment (OMP_WAIT_POLICY)");
+  EXPECT_EQ(std::getenv("GOMP_SPINCOUNT"), nullptr);
+  unsetenv("OMP_WAIT_POLICY");
+  if (!saved.empty()) setenv("GOMP_SPINCOUNT", saved.c_str(), 1);
+  if (!saved_policy.empty()) setenv("OMP_WAIT_POLICY", saved_policy.c_str(), 1);
+}
+
 TEST(Runtime, BenchMeasurementsCarryCpuTimes) {
   const ds::ProcessTimes t0 = ds::process_times();
   volatile double x = 0;

@@ -48,6 +48,23 @@ std::string configure_memory_allocator();
 // The line configure_memory_allocator returned ("not configured" before it ran).
 std::string memory_allocator_report();
 
+// How OpenMP's threads wait at the end of a parallel region. LibTorch's parallel loops (libgomp)
+// spin-wait 300 000 times by default before they sleep. With a core busy elsewhere (a browser, a
+// build) the spinning thread keeps its own core while its partner shares the busy one, and the
+// region waits for the partner: measured on 2 cores with `yes` beside a nice-10 `vlb-grid` (the
+// GUI's worker priority), 146 s instead of 3.2 s. Spinning 10 000 times before sleeping gives
+// 10.5 s under the same load and the same 3.2 s on a quiet machine (OMP_WAIT_POLICY=PASSIVE:
+// 5.7 s and 4.6 s).
+//
+// Sets GOMP_SPINCOUNT=10000 unless the environment sets GOMP_SPINCOUNT or OMP_WAIT_POLICY, and
+// returns true when it did. libgomp reads its environment once, when it is loaded (before main),
+// so a process that wants the setting must start again: the GUI re-executes itself when this
+// returns true (app/gui/main.cpp; about half a second once); the CLI, whose threads run at
+// normal priority, does not. Test binaries get it from CTest's environment.
+bool configure_openmp_environment();
+// "GOMP_SPINCOUNT=10000", "left to the environment (...)" or "not configured".
+std::string openmp_environment_report();
+
 // A model shipped with Diffuscope (assets/models/NAME: "zeldovich64.h5", "halos1000.h5"), found
 // wherever the program runs: $DIFFUSCOPE_MODELS/NAME, the installed package
 // (<prefix>/share/diffuscope/models/NAME next to the executable's bin/), the source tree this
