@@ -8,15 +8,11 @@
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
+#include "diffuscope/text.h"
 
 namespace dscli {
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string shape_text(const std::vector<std::size_t>& shape) {
   std::string out = "(";
@@ -37,7 +33,7 @@ struct RawInput {
 
 RawInput read_raw(const std::string& path) {
   RawInput raw;
-  if (ends_with(path, ".npy")) {
+  if (ds::ends_with(path, ".npy")) {
     auto array = ds::read_npy(path);
     raw.shape = array.shape;
     raw.values = std::move(array.data);

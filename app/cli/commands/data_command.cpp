@@ -7,6 +7,7 @@
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/inspect.h"
 #include "diffuscope/error.h"
+#include "diffuscope/text.h"
 #ifdef DS_HAVE_VTK_EXPORT
 #include "vtp_writer.h"
 #endif
@@ -22,10 +23,6 @@ struct DataOptions {
   int snapshot = 4;
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 }  // namespace
 
 Action add_data_command(CLI::App& app, const GlobalOptions& options) {
@@ -84,7 +81,7 @@ Action add_data_command(CLI::App& app, const GlobalOptions& options) {
     c.features = o->features == "pos" ? ds::HaloFeatures::Positions : ds::HaloFeatures::All;
     c.snapshot = o->snapshot;
     const ds::Dataset d = ds::load_as_dataset(o->input, c, progress_context(options, "convert"));
-    if (ends_with(o->out, ".vtp")) {
+    if (ds::ends_with(o->out, ".vtp")) {
 #ifdef DS_HAVE_VTK_EXPORT
       write_point_cloud_vtp(o->out, d, o->index);
 #else

@@ -14,6 +14,7 @@
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
+#include "diffuscope/text.h"
 
 namespace dscli {
 
@@ -28,12 +29,6 @@ struct GrfOptions {
   std::size_t index = 0;
   bool gradient = false;
 };
-
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 std::string holds(std::size_t count) {
   return "the file holds " + std::to_string(count) + (count == 1 ? " field" : " fields");
@@ -70,10 +65,10 @@ LoadedField load_field(const std::string& path, std::size_t index) {
     shape = a.shape;
     if (shape.size() == 2) shape.insert(shape.begin(), 1);
     if (shape.size() != 3)
-      throw ds::FileError(path,
-                          "has shape " + shape_text(a.shape) + ", expected [N, N] or [M, N, N]");
+      throw ds::FileError(
+          path, "has shape " + ds::shape_text(a.shape) + ", expected [N, N] or [M, N, N]");
     if (shape[1] != shape[2])
-      throw ds::FileError(path, "fields must be square, got shape " + shape_text(a.shape));
+      throw ds::FileError(path, "fields must be square, got shape " + ds::shape_text(a.shape));
     if (index >= shape[0])
       throw ds::FileError(
           path, "index " + std::to_string(index) + " is out of range: " + holds(shape[0]));
@@ -81,7 +76,7 @@ LoadedField load_field(const std::string& path, std::size_t index) {
     f.values.assign(a.data.begin() + index * size, a.data.begin() + (index + 1) * size);
   }
   if (shape[1] != shape[2])
-    throw ds::FileError(path, "fields must be square, got shape " + shape_text(shape));
+    throw ds::FileError(path, "fields must be square, got shape " + ds::shape_text(shape));
   f.n = int(shape[1]);
   return f;
 }

@@ -14,6 +14,7 @@
 #include "diffuscope/error.h"
 #include "diffuscope/model/model.h"
 #include "diffuscope/nets/score_net.h"
+#include "diffuscope/text.h"
 #include "diffuscope/train/model_file.h"
 
 namespace dscli {
@@ -28,12 +29,6 @@ struct ModelOptions {
   bool json = false;
 };
 
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 // Reads the three inputs of `model eval` and checks that their shapes agree.
 struct EvalInputs {
   std::vector<float> x, theta;
@@ -47,7 +42,7 @@ EvalInputs read_eval_inputs(const ModelOptions& o, const ds::ScoreNetInfo& info)
   const auto x = ds::read_npy(o.x);
   if (x.shape.size() != 4 || x.shape[2] != x.shape[3] ||
       x.shape[1] != static_cast<std::size_t>(info.channels))
-    throw ds::FileError(o.x, "shape " + shape_text(x.shape) + " is not [B, " +
+    throw ds::FileError(o.x, "shape " + ds::shape_text(x.shape) + " is not [B, " +
                                  std::to_string(info.channels) + ", N, N]");
   in.x_shape = x.shape;
   in.batch = static_cast<int>(x.shape[0]);
@@ -56,7 +51,7 @@ EvalInputs read_eval_inputs(const ModelOptions& o, const ds::ScoreNetInfo& info)
 
   const auto t = ds::read_npy(o.t);
   if (t.shape != std::vector<std::size_t>{x.shape[0]})
-    throw ds::FileError(o.t, "shape " + shape_text(t.shape) + " is not [" +
+    throw ds::FileError(o.t, "shape " + ds::shape_text(t.shape) + " is not [" +
                                  std::to_string(x.shape[0]) + "] (one step per field of x)");
   for (double v : t.data) {
     if (v != std::floor(v)) throw ds::FileError(o.t, "holds a non-integer time step");
@@ -68,7 +63,7 @@ EvalInputs read_eval_inputs(const ModelOptions& o, const ds::ScoreNetInfo& info)
       (info.conditional_dim > 0 && theta.shape[1] != std::size_t(info.conditional_dim)))
     throw ds::FileError(
         o.theta,
-        "shape " + shape_text(theta.shape) + " is not [" + std::to_string(x.shape[0]) + ", " +
+        "shape " + ds::shape_text(theta.shape) + " is not [" + std::to_string(x.shape[0]) + ", " +
             (info.conditional_dim > 0 ? std::to_string(info.conditional_dim) : std::string("P")) +
             "]");
   in.theta.assign(theta.data.begin(), theta.data.end());
@@ -192,7 +187,8 @@ Action add_model_command(CLI::App& app, const GlobalOptions& options) {
     ds::write_npy(o->out, in.x_shape, std::vector<double>(eps.begin(), eps.end()),
                   /*as_float32=*/true);
     if (!options.quiet)
-      std::fprintf(stderr, "wrote eps %s to %s\n", shape_text(in.x_shape).c_str(), o->out.c_str());
+      std::fprintf(stderr, "wrote eps %s to %s\n", ds::shape_text(in.x_shape).c_str(),
+                   o->out.c_str());
     return 0;
   };
 }

@@ -14,6 +14,7 @@
 #include "diffuscope/error.h"
 #include "diffuscope/model/model.h"
 #include "diffuscope/registries.h"
+#include "diffuscope/text.h"
 
 namespace dscli {
 
@@ -26,11 +27,6 @@ struct SampleOptions {
   std::uint64_t seed = 0;
   bool model_space = false, ema = false;
 };
-
-bool has_suffix(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 }  // namespace
 
@@ -93,8 +89,8 @@ Action add_sample_command(CLI::App& app, const GlobalOptions& options) {
 
   return [cmd, o, &options]() -> int {
     if (!cmd->parsed()) return -1;
-    const bool h5 = has_suffix(o->out, ".h5") || has_suffix(o->out, ".hdf5");
-    if (!h5 && !has_suffix(o->out, ".npy"))
+    const bool h5 = ds::ends_with(o->out, ".h5") || ds::ends_with(o->out, ".hdf5");
+    if (!h5 && !ds::ends_with(o->out, ".npy"))
       throw ds::InvalidArgument("sample: --out " + o->out + " must end in .npy, .h5 or .hdf5");
     apply_global_options(options);
     const auto model = ds::Model::load(o->model, options.parsed_device(), o->ema);

@@ -5,17 +5,13 @@
 #include "data/hdf5_file.h"
 #include "diffuscope/data/atomic_file.h"
 #include "diffuscope/error.h"
+#include "diffuscope/text.h"
 
 namespace ds {
 
 namespace {
 constexpr const char* kSchemaVersion = "1";
 
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 }  // namespace
 
 std::size_t Dataset::sample_size() const {
@@ -27,14 +23,14 @@ std::size_t Dataset::sample_size() const {
 void Dataset::validate(const std::string& origin) const {
   auto bad = [&](const std::string& why) { throw InvalidArgument(origin + ": " + why); };
   if (shape.size() != 3)
-    bad("samples must have rank 3 ([M, N, N] or [M, P, F]), got " + shape_text(shape));
+    bad("samples must have rank 3 ([M, N, N] or [M, P, F]), got " + ds::shape_text(shape));
   if (kind == SampleKind::Fields && shape[1] != shape[2])
-    bad("fields must be square, got " + shape_text(shape));
+    bad("fields must be square, got " + ds::shape_text(shape));
   if (kind == SampleKind::Points && feature_names.size() != shape[2])
     bad("point clouds have " + std::to_string(shape[2]) + " features but " +
         std::to_string(feature_names.size()) + " feature names");
   if (samples.size() != count() * sample_size())
-    bad("holds " + std::to_string(samples.size()) + " values, shape " + shape_text(shape) +
+    bad("holds " + std::to_string(samples.size()) + " values, shape " + ds::shape_text(shape) +
         " needs " + std::to_string(count() * sample_size()));
   if (params.size() != count() * param_count())
     bad(std::to_string(params.size()) + " parameter values for " + std::to_string(count()) +
@@ -85,7 +81,7 @@ Dataset read_dataset_hdf5(const std::string& path) {
   if (!file.exists("/params")) throw FileError(path, "has no /params dataset");
   const auto pshape = file.shape("/params");
   if (pshape.size() != 2 || pshape[0] != d.shape[0])
-    throw FileError(path, "/params has shape " + shape_text(pshape) + ", expected [" +
+    throw FileError(path, "/params has shape " + ds::shape_text(pshape) + ", expected [" +
                               std::to_string(d.shape[0]) + ", K]");
   d.params = file.read_doubles("/params");
   if (pshape[1] > 0) d.param_names = file.strings_attribute("/params", "names");

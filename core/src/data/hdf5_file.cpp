@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "diffuscope/error.h"
+#include "diffuscope/text.h"
 
 namespace ds::detail {
 
@@ -171,11 +172,6 @@ namespace {
 // Deflate expands at most about 1032:1; anything claiming more than this per stored byte is absurd.
 constexpr std::uintmax_t kMaxExpansion = 1100;
 
-std::string count_text(const std::vector<std::size_t>& shape) {
-  std::string text = "[";
-  for (std::size_t k = 0; k < shape.size(); ++k) text += (k ? ", " : "") + std::to_string(shape[k]);
-  return text + "]";
-}
 }  // namespace
 
 std::size_t Hdf5File::checked_element_count(const std::string& name, hid_t set,
@@ -184,10 +180,10 @@ std::size_t Hdf5File::checked_element_count(const std::string& name, hid_t set,
   std::size_t total = 1, memory_bytes = 0;
   for (auto d : shape)
     if (__builtin_mul_overflow(total, d, &total))
-      fail("dataset " + name + " has an absurd shape " + count_text(shape) +
+      fail("dataset " + name + " has an absurd shape " + shape_text(shape) +
            " (its element count overflows)");
   if (__builtin_mul_overflow(total, memory_item_size, &memory_bytes))
-    fail("dataset " + name + " has an absurd shape " + count_text(shape) +
+    fail("dataset " + name + " has an absurd shape " + shape_text(shape) +
          " (its size in bytes overflows)");
   if (file_size_ == 0 || total == 0) return total;  // a file being written: our own data
   Hdf5Handle type(H5Dget_type(set));
@@ -198,7 +194,7 @@ std::size_t Hdf5File::checked_element_count(const std::string& name, hid_t set,
   std::size_t stored_bytes = 0;
   const std::uintmax_t limit = filtered ? file_size_ * kMaxExpansion : file_size_;
   if (__builtin_mul_overflow(total, stored_item, &stored_bytes) || stored_bytes > limit)
-    fail("dataset " + name + " claims " + count_text(shape) + " values of " +
+    fail("dataset " + name + " claims " + shape_text(shape) + " values of " +
          std::to_string(stored_item) + " bytes, more than the file's " +
          std::to_string(file_size_) + " bytes can hold" + (filtered ? " even compressed" : ""));
   return total;

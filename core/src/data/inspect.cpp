@@ -10,23 +10,13 @@
 #include "diffuscope/data/npy.h"
 #include "diffuscope/data/text_table.h"
 #include "diffuscope/error.h"
+#include "diffuscope/text.h"
 
 namespace ds {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 std::string dtype_name(const std::string& npy) {
   if (npy == "<f4") return "float32";
@@ -38,7 +28,7 @@ std::string dtype_name(const std::string& npy) {
 std::string describe_dataset(const Dataset& d) {
   std::ostringstream out;
   out << "kind: " << (d.kind == SampleKind::Fields ? "fields" : "point clouds") << "\n"
-      << "shape: " << shape_text(d.shape) << "\n"
+      << "shape: " << ds::shape_text(d.shape) << "\n"
       << "dtype: float32\n";
   if (d.kind == SampleKind::Points) {
     out << "features:";
@@ -123,8 +113,8 @@ Dataset npy_to_dataset(const std::string& path, const ConvertOptions& o, bool po
 InputKind classify_input(const std::string& path) {
   if (fs::is_directory(path)) return InputKind::QuijoteFolder;
   if (!fs::exists(path)) throw FileError(path, "does not exist");
-  if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) return InputKind::Dataset;
-  if (!ends_with(path, ".npy"))
+  if (ds::ends_with(path, ".h5") || ds::ends_with(path, ".hdf5")) return InputKind::Dataset;
+  if (!ds::ends_with(path, ".npy"))
     throw FileError(path, "unrecognised input (expected .h5, .npy or a Quijote folder)");
   const NpyHeader h = read_npy_header(path);
   try {
@@ -138,7 +128,7 @@ InputKind classify_input(const std::string& path) {
     return InputKind::NpyFields;
   if ((h.shape.size() == 2 || h.shape.size() == 3) && h.shape.back() >= 3)
     return InputKind::NpyPoints;
-  throw FileError(path, "array of shape " + shape_text(h.shape) +
+  throw FileError(path, "array of shape " + ds::shape_text(h.shape) +
                             " is neither fields [M, N, N] / [N, N] nor points [P, F] / [M, P, F]");
 }
 
@@ -181,7 +171,7 @@ std::string describe_input(const std::string& path) {
               : kind == InputKind::ProcessedClouds
                   ? "point clouds (processed halo catalogues: x y z vx vy vz M)"
                   : "point clouds")
-          << "\nshape: " << shape_text(h.shape) << "\ndtype: " << dtype_name(h.dtype) << "\n";
+          << "\nshape: " << ds::shape_text(h.shape) << "\ndtype: " << dtype_name(h.dtype) << "\n";
       break;
     }
     case InputKind::QuijoteFolder: {

@@ -6,30 +6,18 @@
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
 #include "diffuscope/random.h"
+#include "diffuscope/text.h"
 
 namespace ds {
 
-namespace {
-
-bool has_suffix(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 ObservedField load_observed_field(const std::string& path, const DiffusionModel2d& model,
                                   long index, bool physical) {
   const auto channels = static_cast<std::size_t>(model.channels());
   std::vector<std::size_t> shape;
   std::vector<float> data;
-  if (has_suffix(path, ".h5") || has_suffix(path, ".hdf5")) {
+  if (ds::ends_with(path, ".h5") || ds::ends_with(path, ".hdf5")) {
     Dataset d = read_dataset_hdf5(path);
     if (d.kind != SampleKind::Fields) throw FileError(path, "holds point clouds, not 2D fields");
     shape = {d.shape[0], 1, d.shape[1], d.shape[2]};
@@ -43,7 +31,7 @@ ObservedField load_observed_field(const std::string& path, const DiffusionModel2
     data.assign(a.data.begin(), a.data.end());
   }
   if (shape.size() != 4 || shape[2] != shape[3] || shape[1] != channels)
-    throw FileError(path, "shape " + shape_text(shape) + " is not [N, N], [M, N, N] or [M, " +
+    throw FileError(path, "shape " + ds::shape_text(shape) + " is not [N, N], [M, N, N] or [M, " +
                               std::to_string(channels) + ", N, N]");
   ObservedField out;
   out.count = shape[0];

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "diffuscope/error.h"
+#include "diffuscope/text.h"
 #include "infer/chain_stats.h"
 #include "infer/chain_text.h"
 
@@ -33,14 +34,6 @@ constexpr std::array<KnownName, 9> kKnownNames{{
     {"A_SN2", "A_SN2", "A_{\\rm SN2}"},
     {"A_AGN2", "A_AGN2", "A_{\\rm AGN2}"},
 }};
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  if (s.size() < suffix.size()) return false;
-  return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) ==
-           std::tolower(static_cast<unsigned char>(b));
-  });
-}
 
 }  // namespace
 
@@ -108,8 +101,8 @@ void validate_chains(const Chains& c) {
 
 Chains read_chains(const std::string& path) {
   for (const char* ext : {".nc", ".nc4", ".h5", ".hdf5"})
-    if (ends_with(path, ext)) return read_arviz_netcdf(path);
-  if (ends_with(path, ".csv")) return read_chains_csv(path);
+    if (ds::ends_with(path, ext)) return read_arviz_netcdf(path);
+  if (ds::ends_with(path, ".csv")) return read_chains_csv(path);
   return read_getdist(path);
 }
 

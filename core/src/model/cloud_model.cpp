@@ -7,6 +7,7 @@
 #include "diffuscope/error.h"
 #include "diffuscope/pointcloud/point_check.h"
 #include "diffuscope/pointcloud/point_model.h"
+#include "diffuscope/text.h"
 #include "diffuscope/train/model_file.h"
 #include "model_internal.h"
 
@@ -17,12 +18,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int kPublishedPoints = 5000;  // clouds drawn when the file records no training count
-
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 std::size_t pick_index(const std::string& path, long index, std::size_t count) {
   if (index < 0) {
@@ -301,7 +296,7 @@ ObservedCloud read_observed_cloud(const std::string& path, long index, int featu
       const auto first = a.data.begin() + long(in.index * n * f);
       in.values.assign(first, first + long(n * f));
     } else {
-      throw FileError(path, "shape " + shape_text(a.shape) +
+      throw FileError(path, "shape " + ds::shape_text(a.shape) +
                                 " is not a cloud [N, F] or a stack of clouds [M, N, F]");
     }
   }
