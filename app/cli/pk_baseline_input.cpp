@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "diffuscope/data/dataset.h"
+#include "diffuscope/data/field.h"
 #include "diffuscope/error.h"
 #include "diffuscope/mock/field_set.h"
 #include "diffuscope/registries.h"
@@ -154,7 +155,8 @@ PkPosterior load_pk_posterior(const PkPosteriorOptions& o, std::size_t index, do
   if (path.empty())
     throw ds::InvalidArgument("--pk-baseline needs the observed field: --field FILE");
   const bool npy = path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0;
-  FieldInput input = read_field_input(path, index, box > 0.0 ? box : (npy ? 25.0 : 0.0));
+  FieldInput input =
+      read_field_input(path, index, box > 0.0 ? box : (npy ? ds::kDefaultFieldBoxSize : 0.0));
   PkTarget target;
   target.n = input.field.n;
   target.box_size = input.field.box_size;

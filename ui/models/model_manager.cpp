@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 
+#include "diffuscope/data/field.h"
 #include "diffuscope/error.h"
 #include "diffuscope/model/model.h"
 #include "ui/emulator/emulator_model.h"
@@ -154,7 +155,8 @@ void ModelManager::inspectEmbeddedModels() {
     auto out = std::make_shared<Inspected>();
     const QString field_path = extract_embedded_model();
     ctx.check_cancelled();
-    auto field = std::make_shared<EmulatorModel>(*load_emulator_model(field_path, 64, 25.0, ctx));
+    auto field = std::make_shared<EmulatorModel>(
+        *load_emulator_model(field_path, 64, ds::kDefaultFieldBoxSize, ctx));
     field->embedded = true;
     out->records.push_back(field_model_record(*field));
     out->embedded_halo_path =

@@ -12,6 +12,7 @@
 #include "diffuscope/cosmology/grf_likelihood.h"
 #include "diffuscope/data/atomic_file.h"
 #include "diffuscope/data/dataset.h"
+#include "diffuscope/data/field.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
 #include "diffuscope/text.h"
@@ -138,7 +139,7 @@ Action add_grf_command(CLI::App& app, const GlobalOptions& options) {
     settings.slab_thickness = o->slab;
     if (pk2d->parsed()) {
       settings.n = o->res;
-      settings.box_size = o->box > 0.0 ? o->box : 25.0;
+      settings.box_size = o->box > 0.0 ? o->box : ds::kDefaultFieldBoxSize;
       const std::vector<double> k = ds::grid_distinct_wavenumbers(settings.n, settings.box_size);
       const ds::ProjectedPowerSpectrum spectrum = ds::grf_spectrum_2d(cosmology, settings);
       ds::write_file_atomically(o->out, [&](std::ostream& out) {
@@ -150,7 +151,9 @@ Action add_grf_command(CLI::App& app, const GlobalOptions& options) {
     if (loglike->parsed()) {
       const LoadedField field = load_field(o->file, o->index);
       settings.n = field.n;
-      settings.box_size = o->box > 0.0 ? o->box : (field.box_size > 0.0 ? field.box_size : 25.0);
+      settings.box_size = o->box > 0.0
+                              ? o->box
+                              : (field.box_size > 0.0 ? field.box_size : ds::kDefaultFieldBoxSize);
       try {
         const ds::GrfLikelihood likelihood(field.values.data(), settings);
         const ds::GrfLogLikelihood l = likelihood.evaluate(o->omega_m, o->sigma_8, o->gradient);

@@ -18,6 +18,7 @@
 
 #include "commands/commands.h"
 #include "diffuscope/cosmology/grf_likelihood.h"
+#include "diffuscope/data/field.h"
 #include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"
 #include "diffuscope/infer/chain_files.h"
@@ -113,8 +114,8 @@ LoadedDensity load_density(const InferOptions& o, const std::string& command, st
   const std::size_t index = o.index < 0 ? 0 : std::size_t(o.index);
   const bool npy =
       o.exact_grf.size() >= 4 && o.exact_grf.compare(o.exact_grf.size() - 4, 4, ".npy") == 0;
-  const FieldInput input =
-      read_field_input(o.exact_grf, index, o.box > 0.0 ? o.box : (npy ? 25.0 : 0.0));
+  const FieldInput input = read_field_input(
+      o.exact_grf, index, o.box > 0.0 ? o.box : (npy ? ds::kDefaultFieldBoxSize : 0.0));
   ds::GrfSettings settings;
   settings.n = input.field.n;
   settings.box_size = input.field.box_size;

@@ -1,4 +1,5 @@
 #include "diffuscope/data/inspect.h"
+#include "diffuscope/data/field.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -101,7 +102,7 @@ Dataset npy_to_dataset(const std::string& path, const ConvertOptions& o, bool po
     d.shape[1] = d.shape[2] = std::size_t(n / o.downsample);
   }
   d.samples = std::move(values);
-  d.box_size = o.box_size > 0 ? o.box_size : (points ? kQuijoteBoxSize : 25.0);
+  d.box_size = o.box_size > 0 ? o.box_size : (points ? kQuijoteBoxSize : kDefaultFieldBoxSize);
   d.source = "npy";
   d.generator = fs::path(path).filename().string();
   attach_params(d, o.params_path);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "diffuscope/data/field.h"
 #include "diffuscope/diffusion/diffusion_model.h"
 #include "diffuscope/diffusion/emulator_check.h"
 #include "diffuscope/diffusion/observed_field.h"
@@ -20,7 +21,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int kDefaultResolution = 64;
-constexpr double kDefaultBoxSize = 25.0;
 
 const char* format_label(ScoreNetFormat format) {
   switch (format) {
@@ -248,8 +248,8 @@ class FieldModel final : public Model {
     d.samples = std::move(fields);
     d.param_names = description_.parameter_names;
     for (int i = 0; i < count; ++i) d.params.insert(d.params.end(), theta.begin(), theta.end());
-    d.box_size =
-        s.box_size.value_or(description_.box_size > 0.0 ? description_.box_size : kDefaultBoxSize);
+    d.box_size = s.box_size.value_or(description_.box_size > 0.0 ? description_.box_size
+                                                                 : kDefaultFieldBoxSize);
     d.set_kind = SetKind::Single;
     d.source = "diffusion";
     d.generator = file_name_of(path);

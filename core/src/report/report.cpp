@@ -1,6 +1,7 @@
 // run_report (report.h): inputs and their checks, the blocks (resumable, one file each), and the
 // assembly of report.json, the CSV tables and report.md from those files.
 #include "diffuscope/report/report.h"
+#include "diffuscope/data/field.h"
 
 #include <algorithm>
 #include <chrono>
@@ -50,11 +51,11 @@ std::string three_digits(std::size_t i) {
 struct Inputs {
   std::shared_ptr<const DiffusionModel2d> model;
   int n = 64;
-  double box = 25.0;
+  double box = kDefaultFieldBoxSize;
   std::string mock_kind;  // built-in kind for generated mocks ("" when none applies)
   FieldKind field_kind = FieldKind::Density;
-  bool grf = false;                 // the mocks are GRF fields (exact posterior available)
-  std::shared_ptr<Dataset> mocks;   // --mocks, when given
+  bool grf = false;                // the mocks are GRF fields (exact posterior available)
+  std::shared_ptr<Dataset> mocks;  // --mocks, when given
   std::string units;
 };
 
@@ -100,8 +101,8 @@ Inputs resolve_inputs(const ReportSettings& s) {
                       "is a point-cloud model: the report of point models (kNN-CDF, 2PCF, HMF, "
                       "pairwise velocities, ELBO calibration) is not implemented yet; only 2D "
                       "field models are supported");
-    in.model = std::make_shared<const DiffusionModel2d>(
-        DiffusionModel2d::load(s.model, s.device, s.ema));
+    in.model =
+        std::make_shared<const DiffusionModel2d>(DiffusionModel2d::load(s.model, s.device, s.ema));
     if (in.model->parameter_count() != 2)
       throw FileError(s.model, "the model takes " + std::to_string(in.model->parameter_count()) +
                                    " parameters; the report needs (Omega_m, sigma_8)");
@@ -125,7 +126,7 @@ Inputs resolve_inputs(const ReportSettings& s) {
     if (d.param_count() < 2)
       throw FileError(s.mocks, "the fields carry no (Omega_m, sigma_8) to validate against");
     in.n = int(d.shape[1]);
-    in.box = d.box_size > 0 ? d.box_size : 25.0;
+    in.box = d.box_size > 0 ? d.box_size : kDefaultFieldBoxSize;
     if (s.fields > int(d.count()))
       throw FileError(s.mocks, "--fields " + std::to_string(s.fields) + " exceeds the " +
                                    std::to_string(d.count()) + " fields it holds");
@@ -133,8 +134,8 @@ Inputs resolve_inputs(const ReportSettings& s) {
       try {
         require_field_size(*in.model, in.n);
       } catch (const InvalidArgument& e) {
-        throw FileError(s.mocks, std::string("its fields do not fit the model ") + s.model +
-                                     ": " + e.what());
+        throw FileError(
+            s.mocks, std::string("its fields do not fit the model ") + s.model + ": " + e.what());
       }
       if (model_n > 0 && model_n != in.n)
         throw FileError(s.mocks, "its fields are " + std::to_string(in.n) + " x " +
@@ -157,7 +158,7 @@ Inputs resolve_inputs(const ReportSettings& s) {
           "report: give --mocks REF.h5 or --mock-kind grf|lognormal|zeldovich (the model does "
           "not say which mocks it was trained on)");
     in.n = s.resolution > 0 ? s.resolution : (model_n > 0 ? model_n : 64);
-    in.box = s.box_size > 0 ? s.box_size : (model_box > 0 ? model_box : 25.0);
+    in.box = s.box_size > 0 ? s.box_size : (model_box > 0 ? model_box : kDefaultFieldBoxSize);
     if (in.model) {
       try {
         require_field_size(*in.model, in.n);
@@ -173,8 +174,10 @@ Inputs resolve_inputs(const ReportSettings& s) {
     throw InvalidArgument("report: --mock-kind '" + in.mock_kind +
                           "' is not one of grf, lognormal, zeldovich");
   if (s.likelihood == LikelihoodKind::ExactGrf && in.field_kind != FieldKind::Contrast)
-    throw InvalidArgument("report: --likelihood exact-grf needs GRF mocks (density contrast); "
-                          "these are '" + in.units + "'");
+    throw InvalidArgument(
+        "report: --likelihood exact-grf needs GRF mocks (density contrast); "
+        "these are '" +
+        in.units + "'");
   if (s.likelihood == LikelihoodKind::PkBaseline && in.mock_kind.empty())
     throw InvalidArgument(
         "report: --likelihood pk-baseline fits mocks generated here and needs --mock-kind");
@@ -197,7 +200,9 @@ Json tagged(Json head, const Json& block) {
 }
 
 // A JobContext that only cancels (blocks report their own progress).
-JobContext cancel_only(const JobContext& job) { return JobContext({}, job.token()); }
+JobContext cancel_only(const JobContext& job) {
+  return JobContext({}, job.token());
+}
 
 Json grid_json(const GridScan& scan) {
   return Json{{"omega_m", scan.omega_m}, {"sigma_8", scan.sigma_8}, {"log_like", scan.log_like}};
@@ -339,22 +344,25 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
       for (double x : v) s += x;
       return s / double(v.size());
     };
-    auto worst_of = [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); };
+    auto worst_of = [](const std::vector<double>& v) {
+      return *std::max_element(v.begin(), v.end());
+    };
     e["summary"] = {{"reduced_chi2_mean", mean_of(chi2)},
                     {"loo_reduced_chi2_mean", mean_of(loo)},
                     {"reduced_chi2_worst", worst_of(chi2)},
                     {"chi2_over_loo_worst", [&] {
                        double w = 0;
-                       for (std::size_t i = 0; i < chi2.size(); ++i) w = std::max(w, chi2[i] / loo[i]);
+                       for (std::size_t i = 0; i < chi2.size(); ++i)
+                         w = std::max(w, chi2[i] / loo[i]);
                        return w;
                      }()}};
     r["emulator"] = e;
     headlines.push_back(
         "Emulator P(k): reduced chi^2 of generated fields against the mocks, averaged over " +
         std::to_string(lh.size()) + " validation cosmologies, is " +
-        report_detail::fixed(mean_of(chi2), 2) + " (the mocks' own leave-one-out value: " +
-        report_detail::fixed(mean_of(loo), 2) + "; worst cosmology " +
-        report_detail::fixed(worst_of(chi2), 2) + ").");
+        report_detail::fixed(mean_of(chi2), 2) +
+        " (the mocks' own leave-one-out value: " + report_detail::fixed(mean_of(loo), 2) +
+        "; worst cosmology " + report_detail::fixed(worst_of(chi2), 2) + ").");
     {  // The stricter test: the ratio of mean spectra at the first, middle and last k bin.
       std::string text = "Emulator P(k) ratio generated / mocks (range over cosmologies):";
       const std::size_t bins = std::max<std::size_t>(1, lh[0]["ratio"].size());
@@ -369,8 +377,9 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
         text += label + (lo <= hi ? report_detail::fixed(lo, 2) + "-" + report_detail::fixed(hi, 2)
                                   : std::string("n/a"));
       }
-      headlines.push_back(text + " (1 for a faithful emulator; the mocks' own 16-84% band is in "
-                                 "the emulator_pk figure).");
+      headlines.push_back(text +
+                          " (1 for a faithful emulator; the mocks' own 16-84% band is in "
+                          "the emulator_pk figure).");
     }
 
     // Figure: P(k) and ratio per cosmology.
@@ -386,8 +395,8 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
       const auto& b = lh[c];
       const std::string label = "(" + report_detail::fixed(num(b["theta"][0]), 3) + ", " +
                                 report_detail::fixed(num(b["theta"][1]), 3) + ")";
-      pk.series("mocks " + label, "line", k, pk.column(tag + "_mock_mean", nums(b["mock_pk"]["mean"])),
-                int(c));
+      pk.series("mocks " + label, "line", k,
+                pk.column(tag + "_mock_mean", nums(b["mock_pk"]["mean"])), int(c));
       if (!b["generated_pk"].is_null())
         pk.series("generated " + label, "dashed", k,
                   pk.column(tag + "_generated_mean", nums(b["generated_pk"]["mean"])), int(c));
@@ -446,10 +455,13 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
       const std::string tag = "c" + std::to_string(c);
       const auto edges = nums(lh[c]["histogram"]["edges"]);
       std::vector<double> centres;
-      for (std::size_t b = 0; b + 1 < edges.size(); ++b) centres.push_back(0.5 * (edges[b] + edges[b + 1]));
+      for (std::size_t b = 0; b + 1 < edges.size(); ++b)
+        centres.push_back(0.5 * (edges[b] + edges[b + 1]));
       const std::string x = hist.column(tag + "_centre", centres);
-      const std::string label = "(" + report_detail::fixed(om[c], 3) + ", " + report_detail::fixed(s8[c], 3) + ")";
-      hist.series("mocks " + label, "line", x, hist.column(tag + "_mocks", nums(lh[c]["histogram"]["mocks"])), int(c));
+      const std::string label =
+          "(" + report_detail::fixed(om[c], 3) + ", " + report_detail::fixed(s8[c], 3) + ")";
+      hist.series("mocks " + label, "line", x,
+                  hist.column(tag + "_mocks", nums(lh[c]["histogram"]["mocks"])), int(c));
       hist.series("generated " + label, "dashed", x,
                   hist.column(tag + "_generated", nums(lh[c]["histogram"]["generated"])), int(c));
     }
@@ -467,12 +479,14 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
       f.panel(pj["name"].get<std::string>(), "k [h/Mpc]", "P / P_fiducial", true, false);
       int colour = 0;
       for (const auto& curve : pj["curves"]) {
-        const std::string tag = pj["name"].get<std::string>() + "_" + report_detail::fixed(num(curve["value"]), 3);
-        f.series(pj["name"].get<std::string>() + " = " + report_detail::fixed(num(curve["value"]), 3) + " mocks", "line", k,
-                 f.column(tag + "_mocks", nums(curve["mock_ratio"]["mean"])), colour);
+        const std::string tag =
+            pj["name"].get<std::string>() + "_" + report_detail::fixed(num(curve["value"]), 3);
+        f.series(pj["name"].get<std::string>() + " = " +
+                     report_detail::fixed(num(curve["value"]), 3) + " mocks",
+                 "line", k, f.column(tag + "_mocks", nums(curve["mock_ratio"]["mean"])), colour);
         if (!curve["generated_ratio"].is_null())
-          f.series("generated", "dashed", k, f.column(tag + "_generated", nums(curve["generated_ratio"]["mean"])),
-                   colour);
+          f.series("generated", "dashed", k,
+                   f.column(tag + "_generated", nums(curve["generated_ratio"]["mean"])), colour);
         ++colour;
       }
     }
@@ -495,7 +509,8 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
       const std::string k = f.column("k", nums(cv["k"]));
       const auto err = nums(cv["std_ratio_error"]);
       std::vector<double> rlo, rhi, one(ratio.size(), 1.0);
-      for (std::size_t b = 0; b < ratio.size(); ++b) rlo.push_back(ratio[b] - err[b]), rhi.push_back(ratio[b] + err[b]);
+      for (std::size_t b = 0; b < ratio.size(); ++b)
+        rlo.push_back(ratio[b] - err[b]), rhi.push_back(ratio[b] + err[b]);
       f.panel("", "k [h/Mpc]", "std generated / std mocks", true, false);
       f.series("generated / mocks", "errorbars", k, f.column("std_ratio", ratio), 0,
                f.column("std_ratio_lo", rlo), f.column("std_ratio_hi", rhi));
@@ -515,7 +530,8 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
       const std::string x = f.column("column", col), y = f.column("row", row);
       f.column("k_binned", nums(cv["k_binned"]));
       f.panel("mocks", "k bin", "k bin");
-      f.map("mocks", x, y, f.column("mock_correlation", nums(cv["mock_correlation"])), int(b), -1, 1);
+      f.map("mocks", x, y, f.column("mock_correlation", nums(cv["mock_correlation"])), int(b), -1,
+            1);
       f.panel("generated", "k bin", "k bin");
       f.map("generated", x, y, f.column("generated_correlation", nums(cv["generated_correlation"])),
             int(b), -1, 1);
@@ -550,17 +566,19 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
     r["calibration"] = c;
     const std::string lik = settings.value("likelihood", std::string());
     for (const auto& s : summaries)
-      headlines.push_back(
-          s.name + " (" + lik + " posterior, " + std::to_string(s.fields) +
-          " fields): 68% intervals cover the truth " + report_detail::fixed(100 * s.inner_coverage, 1) +
-          "% of the time (+- " + report_detail::fixed(100 * s.inner_nominal_se, 1) +
-          "% binomial error at nominal), 95% intervals " +
-          report_detail::fixed(100 * s.outer_coverage, 1) + "% (+- " +
-          report_detail::fixed(100 * s.outer_nominal_se, 1) + "%); mean |z| = " +
-          report_detail::fixed(s.mean_abs_z, 2) + " (0.80 if calibrated; the paper: 2.75 for "
-          "Omega_m, 1.14 for sigma_8), sd of z = " + report_detail::fixed(s.z_sd, 2) +
-          ", mean bias " + report_detail::fixed(s.bias, 4) + " (" +
-          report_detail::fixed(100 * s.relative_bias, 2) + "%).");
+      headlines.push_back(s.name + " (" + lik + " posterior, " + std::to_string(s.fields) +
+                          " fields): 68% intervals cover the truth " +
+                          report_detail::fixed(100 * s.inner_coverage, 1) + "% of the time (+- " +
+                          report_detail::fixed(100 * s.inner_nominal_se, 1) +
+                          "% binomial error at nominal), 95% intervals " +
+                          report_detail::fixed(100 * s.outer_coverage, 1) + "% (+- " +
+                          report_detail::fixed(100 * s.outer_nominal_se, 1) +
+                          "%); mean |z| = " + report_detail::fixed(s.mean_abs_z, 2) +
+                          " (0.80 if calibrated; the paper: 2.75 for "
+                          "Omega_m, 1.14 for sigma_8), sd of z = " +
+                          report_detail::fixed(s.z_sd, 2) + ", mean bias " +
+                          report_detail::fixed(s.bias, 4) + " (" +
+                          report_detail::fixed(100 * s.relative_bias, 2) + "%).");
     if (exact)
       for (const auto& s : summaries)
         headlines.push_back(s.name + " against the exact GRF posterior: width ratio " +
@@ -591,15 +609,17 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
     cov.series("calibrated +- 2 se", "band", lv, "", 7, blo, bhi);
     cov.series("", "dashed", lv, lv, 7);
     for (std::size_t p = 0; p < 2; ++p)
-      cov.series(summaries[p].name, "points", lv,
-                 cov.column(summaries[p].name + "_coverage", summaries[p].expected_coverage.coverage),
-                 int(p));
+      cov.series(
+          summaries[p].name, "points", lv,
+          cov.column(summaries[p].name + "_coverage", summaries[p].expected_coverage.coverage),
+          int(p));
     figures.push_back(cov.finish(dir));
 
-    FigureBuilder rank("calibration_rank", "Rank histograms",
-                       "Histogram of the posterior CDF at the truth (the continuous SBC rank): flat "
-                       "for a calibrated posterior, U-shaped when overconfident, peaked when "
-                       "underconfident; the line is the expected count.");
+    FigureBuilder rank(
+        "calibration_rank", "Rank histograms",
+        "Histogram of the posterior CDF at the truth (the continuous SBC rank): flat "
+        "for a calibrated posterior, U-shaped when overconfident, peaked when "
+        "underconfident; the line is the expected count.");
     std::vector<double> left, expect;
     for (int b = 0; b < rank_bins; ++b) {
       left.push_back(double(b) / rank_bins);
@@ -607,10 +627,12 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
     }
     const std::string rl = rank.column("bin_left", left);
     for (std::size_t p = 0; p < 2; ++p) {
-      std::vector<double> counts(summaries[p].rank_histogram.begin(), summaries[p].rank_histogram.end());
+      std::vector<double> counts(summaries[p].rank_histogram.begin(),
+                                 summaries[p].rank_histogram.end());
       rank.panel(summaries[p].name, "rank (posterior CDF at the truth)", "fields");
       rank.series("", "step", rl, rank.column(summaries[p].name + "_count", counts), int(p));
-      rank.series("expected", "dashed", rl, rank.column("expected_" + std::to_string(p), expect), 7);
+      rank.series("expected", "dashed", rl, rank.column("expected_" + std::to_string(p), expect),
+                  7);
     }
     figures.push_back(rank.finish(dir));
 
@@ -650,7 +672,8 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
           const ReportParameterPosterior v = read_parameter(f, p);
           ratio.push_back(v.sd / v.exact_sd);
           shift.push_back((v.mean - v.exact_mean) / v.exact_sd);
-          overlap.push_back(interval_overlap(v.inner_lo, v.inner_hi, v.exact_inner_lo, v.exact_inner_hi));
+          overlap.push_back(
+              interval_overlap(v.inner_lo, v.inner_hi, v.exact_inner_lo, v.exact_inner_hi));
         }
         const std::string n = summaries[p].name;
         ex.column(n + "_overlap_68", overlap);
@@ -673,9 +696,8 @@ std::string markdown(const Json& r) {
   const Json& in = r["inputs"];
   md << "# Validation report\n\n";
   md << "Model: `" << (in["model"].is_string() ? in["model"].get<std::string>() : "(none)")
-     << "`; mocks: "
-     << in.value("mocks_description", std::string()) << "; likelihood: "
-     << r["settings"].value("likelihood", std::string()) << "; seed "
+     << "`; mocks: " << in.value("mocks_description", std::string())
+     << "; likelihood: " << r["settings"].value("likelihood", std::string()) << "; seed "
      << r["settings"].value("seed", std::uint64_t(0)) << "; Diffuscope "
      << r.value("diffuscope_version", std::string()) << ".\n\n";
   md << "## Headline figures\n\n";
@@ -708,9 +730,9 @@ std::string markdown(const Json& r) {
   }
   md << "\n## Figures\n\n";
   for (const auto& f : r["figures"])
-    md << "### " << f["title"].get<std::string>() << "\n\n" << f["caption"].get<std::string>()
-       << " Data: `" << f["csv"].get<std::string>() << "`.\n\n![" << f["title"].get<std::string>()
-       << "](" << f["png"].get<std::string>() << ")\n\n";
+    md << "### " << f["title"].get<std::string>() << "\n\n"
+       << f["caption"].get<std::string>() << " Data: `" << f["csv"].get<std::string>() << "`.\n\n!["
+       << f["title"].get<std::string>() << "](" << f["png"].get<std::string>() << ")\n\n";
   return md.str();
 }
 
@@ -798,8 +820,8 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
         key = it.key();
         break;
       }
-    throw FileError(out_dir, "holds a report made with other settings (first difference: '" +
-                                 key + "'); choose another --out or remove the folder");
+    throw FileError(out_dir, "holds a report made with other settings (first difference: '" + key +
+                                 "'); choose another --out or remove the folder");
   }
   report_detail::write_json(settings_path, settings);
 
@@ -811,10 +833,10 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
   inputs["box_size"] = in.box;
   inputs["units"] = in.units;
   inputs["grf"] = in.grf;
-  inputs["mocks_description"] =
-      s.mocks.empty() ? "built-in " + in.mock_kind + " mocks, " + std::to_string(in.n) + "^2 pixels, " +
-                            report_detail::fixed(in.box, 1) + " Mpc/h"
-                      : s.mocks;
+  inputs["mocks_description"] = s.mocks.empty() ? "built-in " + in.mock_kind + " mocks, " +
+                                                      std::to_string(in.n) + "^2 pixels, " +
+                                                      report_detail::fixed(in.box, 1) + " Mpc/h"
+                                                : s.mocks;
 
   const bool emulator = in.model && s.emulator;
   ReportResult result;
@@ -847,7 +869,8 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
         const auto& smp = samples[std::size_t(c * s.mocks_per_cosmology)];
         lh_thetas.push_back({smp.omega_m, smp.sigma_8});
         std::vector<std::size_t> m;
-        for (int i = 0; i < s.mocks_per_cosmology; ++i) m.push_back(std::size_t(c * s.mocks_per_cosmology + i));
+        for (int i = 0; i < s.mocks_per_cosmology; ++i)
+          m.push_back(std::size_t(c * s.mocks_per_cosmology + i));
         lh_members.push_back(m);
       }
     }
@@ -881,8 +904,9 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
         job.report(++done, total, "emulator cosmology " + std::to_string(c + 1) + " (done before)");
         continue;
       }
-      job.report(done, total, "emulator: cosmology " + std::to_string(c + 1) + "/" +
-                                   std::to_string(lh_thetas.size()));
+      job.report(
+          done, total,
+          "emulator: cosmology " + std::to_string(c + 1) + "/" + std::to_string(lh_thetas.size()));
       if (!source && !lh_set) {
         SetDesign d;
         d.kind = SetKind::LatinHypercube;
@@ -942,8 +966,8 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
   std::shared_ptr<Dataset> calibration_set;
   std::vector<std::size_t> calibration_index;
   if (in.mocks) {
-    calibration_index =
-        choose_calibration_fields(in.mocks->count(), std::size_t(s.fields), mix_seed(s.seed, kCalibrationStream));
+    calibration_index = choose_calibration_fields(in.mocks->count(), std::size_t(s.fields),
+                                                  mix_seed(s.seed, kCalibrationStream));
   } else {
     for (int i = 0; i < s.fields; ++i) calibration_index.push_back(std::size_t(i));
   }
@@ -956,7 +980,8 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
       job.report(++done, total, "field " + std::to_string(i + 1) + " (done before)");
       continue;
     }
-    job.report(done, total, "calibration: field " + std::to_string(i + 1) + "/" + std::to_string(s.fields));
+    job.report(done, total,
+               "calibration: field " + std::to_string(i + 1) + "/" + std::to_string(s.fields));
     const auto field_start = std::chrono::steady_clock::now();
     if (in.mocks) {
       calibration_set = in.mocks;
@@ -966,13 +991,16 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
       d.n_cosmo = s.fields;
       d.per_cosmo = 1;
       d.seed = mix_seed(s.seed, kCalibrationStream);
-      calibration_set = std::make_shared<Dataset>(generate_field_set(mock_settings(in, s), d, cancel_only(job)));
+      calibration_set =
+          std::make_shared<Dataset>(generate_field_set(mock_settings(in, s), d, cancel_only(job)));
       calibration_set->units = in.units;
     }
     const std::size_t index = calibration_index[std::size_t(i)];
     const Field2D field = dataset_field(*calibration_set, index);
-    const std::string origin = (in.mocks ? s.mocks : "calibration mock") + " field " + std::to_string(index);
-    const CalibrationField truth{index, {calibration_set->param(index, 0), calibration_set->param(index, 1)}};
+    const std::string origin =
+        (in.mocks ? s.mocks : "calibration mock") + " field " + std::to_string(index);
+    const CalibrationField truth{
+        index, {calibration_set->param(index, 0), calibration_set->param(index, 1)}};
     std::shared_ptr<const LogDensity> likelihood;
     switch (s.likelihood) {
       case LikelihoodKind::Vlb: {
@@ -1023,13 +1051,15 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
     } else {
       fj["exact"] = Json();
     }
-    fj["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - field_start).count();
+    fj["seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - field_start).count();
     report_detail::write_json(path, fj);
     ++result.fields_computed;
     job.report(++done, total);
   }
 
-  const ReportResult written = write_outputs(out_dir, settings, inputs, emulator_files, field_files);
+  const ReportResult written =
+      write_outputs(out_dir, settings, inputs, emulator_files, field_files);
   result.json_path = written.json_path;
   result.markdown_path = written.markdown_path;
   result.figures = written.figures;

@@ -12,6 +12,9 @@ namespace ds {
 // contrast delta (mean ~ 0, density = 1 + delta).
 enum class FieldKind { Density, Contrast };
 
+// The box of a 2D field whose file does not say: CAMELS maps and the default models are 25 Mpc/h.
+inline constexpr double kDefaultFieldBoxSize = 25.0;  // Mpc/h
+
 // An n x n field on a periodic square of side box_size (Mpc/h), row-major: values[i * n + j] is
 // row i (the first axis), column j.
 struct Field2D {
