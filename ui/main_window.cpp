@@ -782,6 +782,16 @@ void MainWindow::buildCompareDock() {
   addDockWidget(Qt::LeftDockWidgetArea, compare_dock_);
   compare_dock_->hide();
   connect(compare_panel_, &ComparePanel::unpinRequested, this, &MainWindow::unpin);
+
+  // The pinned halo catalogue in a 3D view of its own, under the pinned field.
+  pinned_cloud_view_ = new PointCloudView(this);
+  pinned_cloud_view_->setObjectName(QStringLiteral("pinnedCloudView"));
+  pinned_cloud_dock_ = new QDockWidget(tr("Pinned halos"), this);
+  pinned_cloud_dock_->setObjectName(QStringLiteral("pinnedCloudDock"));
+  pinned_cloud_dock_->setWidget(pinned_cloud_view_);
+  addDockWidget(Qt::LeftDockWidgetArea, pinned_cloud_dock_);
+  splitDockWidget(compare_dock_, pinned_cloud_dock_, Qt::Vertical);  // under the pinned field
+  pinned_cloud_dock_->hide();
 }
 
 bool MainWindow::isPinned() const {
@@ -806,6 +816,22 @@ void MainWindow::pinForComparison() {
     label = tr("pinned: %1").arg(field->source);
   spectrum_plot_->setPinned(field ? field->measured : ds::PowerSpectrum{}, label);
   halo_stats_panel_->setPinned(halo);
+  // The catalogue those statistics were measured on, drawn as the live view draws its own.
+  if (halo && halo->cloud && halo->cloud->points) {
+    pinned_cloud_view_->setPoints(halo->cloud->points);
+    pinned_cloud_view_->setColourQuantity(cloud_view_->colourQuantity());
+    pinned_cloud_view_->setSizeByMass(cloud_view_->sizeByMass());
+    pinned_cloud_dock_->setWindowTitle(tr("Pinned halos: Omega_m = %1, sigma_8 = %2 (%3 halos)")
+                                           .arg(halo->cloud->omega_m, 0, 'f', 3)
+                                           .arg(halo->cloud->sigma_8, 0, 'f', 3)
+                                           .arg(halo->cloud->points->positions.size()));
+    if (!pinned_cloud_dock_->isVisible()) {
+      const int width = cloud_dock_->width();
+      pinned_cloud_dock_->show();
+      resizeDocks({cloud_dock_, pinned_cloud_dock_}, {width / 2, width - width / 2},
+                  Qt::Horizontal);
+    }
+  }
   unpin_action_->setEnabled(true);
   if (tabs_->currentIndex() == 0) {
     compare_dock_->show();
@@ -819,6 +845,8 @@ void MainWindow::unpin() {
   compare_panel_->setPinned(nullptr);
   spectrum_plot_->setPinned(ds::PowerSpectrum{}, QString());
   halo_stats_panel_->setPinned(nullptr);
+  pinned_cloud_view_->setPoints(nullptr);
+  pinned_cloud_dock_->hide();
   unpin_action_->setEnabled(false);
   compare_dock_->hide();
 }

@@ -77,6 +77,7 @@ class MainWindow : public QMainWindow {
   void unpin();
   bool isPinned() const;
   ComparePanel* comparePanel() const { return compare_panel_; }
+  PointCloudView* pinnedCloudView() const { return pinned_cloud_view_; }  // the pinned catalogue
   // The workspaces are tabs: Fields (the field view with its docks) and Inference.
   void showFields();
   void showInference();
@@ -165,6 +166,8 @@ class MainWindow : public QMainWindow {
   HaloStatistics* halo_stats_ = nullptr;
   HaloStatsPanel* halo_stats_panel_ = nullptr;
   ComparePanel* compare_panel_ = nullptr;
+  PointCloudView* pinned_cloud_view_ = nullptr;
+  QDockWidget* pinned_cloud_dock_ = nullptr;
   QDockWidget* compare_dock_ = nullptr;
   QAction* unpin_action_ = nullptr;
   QDockWidget* cloud_dock_ = nullptr;

@@ -323,6 +323,13 @@ class EmulatorWorkspaceTest : public QObject {
     QVERIFY(window_->isPinned());
     auto* dock = window_->findChild<QDockWidget*>(QStringLiteral("compareDock"));
     QVERIFY(dock && dock->isVisible());
+    // The pinned catalogue in its own 3D view: the cloud its statistics were measured on.
+    PointCloudView* pinned_view = window_->pinnedCloudView();
+    auto* cloud_dock = window_->findChild<QDockWidget*>(QStringLiteral("pinnedCloudDock"));
+    QVERIFY(cloud_dock && cloud_dock->isVisible());
+    QCOMPARE(pinned_view->points(), pinned_halos->cloud->points);
+    QVERIFY(cloud_dock->windowTitle().contains(QStringLiteral("sigma_8 = 0.800")));
+    QCOMPARE(pinned_view->colourQuantity(), window_->pointCloudView()->colourQuantity());
 
     // The live field moves to sigma_8 = 0.95; the pinned one stays at 0.8.
     FieldParameters p = *pinned->parameters;
@@ -341,6 +348,13 @@ class EmulatorWorkspaceTest : public QObject {
         },
         120000));
     const auto live = fields->snapshot();
+    // The live 3D view moved on with the sliders; the pinned one kept its catalogue.
+    QVERIFY(wait_for(
+        [&] { return window_->pointCloudView()->points() == stats->snapshot()->cloud->points; },
+        10000));
+    QVERIFY(window_->pointCloudView()->points() != pinned_halos->cloud->points);
+    QCOMPARE(pinned_view->points(), pinned_halos->cloud->points);
+    QVERIFY(pinned_view->hasRenderedPoints());
     ComparePanel* panel = window_->comparePanel();
     QCOMPARE(panel->pinned(), pinned);
     QVERIFY(panel->pinnedCaption().contains(QStringLiteral("σ8 = 0.800")) ||
@@ -391,6 +405,8 @@ class EmulatorWorkspaceTest : public QObject {
     window_->unpin();
     QVERIFY(!window_->isPinned());
     QVERIFY(!dock->isVisible());
+    QVERIFY(!cloud_dock->isVisible());
+    QVERIFY(pinned_view->points() == nullptr);
     QVERIFY(!pinned_pk->visible());
     QVERIFY(graph_values(halo_panel->graph(QStringLiteral("pinned knn k=5"))).empty());
     QVERIFY(graph_values(halo_panel->graph(QStringLiteral("pinned v12"))).empty());
