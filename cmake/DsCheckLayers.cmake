@@ -15,10 +15,7 @@ set(kLayers
 # Upward includes that exist today: FROM->TO.
 set(kKnownUpward
   "cosmology->mock"     # the GRF likelihood lives in cosmology, mock's field builders below it
-  "diffusion->bench"    # benchmarks inside the library (issue 14, item 3)
   "diffusion->infer"    # the VLB is a LogDensity (infer/log_density.h)
-  "infer->bench"
-  "mock->bench"
   "nets->train"         # model files and named tensors live in train/
   "pointcloud->infer"   # the ELBO is a LogDensity
   "pointcloud->train")

@@ -7,7 +7,7 @@
 
 #include "diffuscope/bench/bench.h"
 #include "diffuscope/error.h"
-#include "infer/inference_bench.h"
+#include "bench/inference_bench.h"
 
 TEST(Bench, TimeCallRepeatsAndReportsTheMedian) {
   int calls = 0;

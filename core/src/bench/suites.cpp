@@ -14,9 +14,9 @@
 #include "diffuscope/stats/power_spectrum_3d.h"
 #include "diffuscope/stats/two_point.h"
 #include "bench/pointcloud_bench.h"
-#include "diffusion/diffusion_bench.h"
-#include "infer/inference_bench.h"
-#include "mock/mock_bench.h"
+#include "bench/diffusion_bench.h"
+#include "bench/inference_bench.h"
+#include "bench/mock_bench.h"
 
 namespace ds {
 

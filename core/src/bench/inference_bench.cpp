@@ -1,4 +1,4 @@
-#include "infer/inference_bench.h"
+#include "bench/inference_bench.h"
 
 #include <algorithm>
 #include <chrono>

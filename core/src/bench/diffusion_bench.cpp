@@ -1,4 +1,4 @@
-#include "diffusion/diffusion_bench.h"
+#include "bench/diffusion_bench.h"
 
 #include <torch/torch.h>
 

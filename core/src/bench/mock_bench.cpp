@@ -1,4 +1,4 @@
-#include "mock/mock_bench.h"
+#include "bench/mock_bench.h"
 
 #include <cstdio>
 #include <string>
