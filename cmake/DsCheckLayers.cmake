@@ -16,9 +16,7 @@ set(kLayers
 set(kKnownUpward
   "cosmology->mock"     # the GRF likelihood lives in cosmology, mock's field builders below it
   "diffusion->infer"    # the VLB is a LogDensity (infer/log_density.h)
-  "nets->train"         # model files and named tensors live in train/
-  "pointcloud->infer"   # the ELBO is a LogDensity
-  "pointcloud->train")
+  "pointcloud->infer")  # the ELBO is a LogDensity
 
 foreach(entry IN LISTS kLayers)
   string(REPLACE "=" ";" pair "${entry}")

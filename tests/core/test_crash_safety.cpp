@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "child_process.h"
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/infer/grid_scan.h"
-#include "diffuscope/train/model_file.h"
 #include "test_helpers.h"
 
 namespace {

@@ -1,6 +1,6 @@
 // Diffuscope HDF5 model files (train/model_file.cpp): the modality probe every file-open dialog
 // runs, and the full checkpoint reader (config, schedule, weights, EMA, optimizer, train state).
-#include "diffuscope/train/model_file.h"
+#include "diffuscope/data/model_file.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

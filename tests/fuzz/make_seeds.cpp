@@ -8,10 +8,10 @@
 #include <sstream>
 
 #include "diffuscope/data/dataset.h"
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/infer/chain_files.h"
 #include "diffuscope/infer/grid_scan.h"
-#include "diffuscope/train/model_file.h"
 #include "fuzz_support.h"
 #include "nets/torch_save_writer.h"
 

@@ -10,12 +10,12 @@
 #include "commands/commands.h"
 #include "diffuscope/data/atomic_file.h"
 #include "diffuscope/data/dataset.h"
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
 #include "diffuscope/model/model.h"
 #include "diffuscope/nets/score_net.h"
 #include "diffuscope/text.h"
-#include "diffuscope/train/model_file.h"
 
 namespace dscli {
 

@@ -3,12 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include "diffuscope/data/dataset.h"
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
 #include "diffuscope/pointcloud/point_check.h"
 #include "diffuscope/pointcloud/point_model.h"
 #include "diffuscope/text.h"
-#include "diffuscope/train/model_file.h"
 #include "model_internal.h"
 
 namespace ds {

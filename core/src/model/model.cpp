@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/error.h"
-#include "diffuscope/train/model_file.h"
 #include "model_internal.h"
 
 namespace ds {

@@ -8,14 +8,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/error.h"
 #include "diffuscope/nets/unet_config.h"
 #include "diffuscope/runtime.h"
-#include "diffuscope/train/model_file.h"
+#include "nets/named_tensors.h"
 #include "nets/score_network.h"
 #include "nets/torch_checkpoint.h"
 #include "nets/unet.h"
-#include "train/named_tensors.h"
 
 namespace ds {
 

@@ -12,12 +12,12 @@
 
 #include "data/hdf5_file.h"
 #include "diffuscope/cosmology/cosmology.h"
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/error.h"
 #include "diffuscope/runtime.h"
-#include "diffuscope/train/model_file.h"
+#include "nets/named_tensors.h"
 #include "nets/unet.h"
 #include "pointcloud/point_model_impl.h"
-#include "train/named_tensors.h"
 
 namespace ds {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/pointcloud/point_model.h"
-#include "diffuscope/train/model_file.h"
 #include "pointcloud/vdm.h"
 
 namespace ds {

@@ -7,12 +7,12 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/error.h"
 #include "diffuscope/pointcloud/point_transform.h"
 #include "diffuscope/runtime.h"
-#include "diffuscope/train/model_file.h"
+#include "nets/named_tensors.h"
 #include "pointcloud/vdm.h"
-#include "train/named_tensors.h"
 #include "train/training_loop.h"
 
 namespace ds {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "diffuscope/cosmology/cosmology.h"
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/diffusion/diffusion_model.h"
 #include "diffuscope/diffusion/sampler.h"
 #include "diffuscope/error.h"
@@ -16,9 +17,8 @@
 #include "diffuscope/runtime.h"
 #include "diffuscope/stats/ensemble.h"
 #include "diffuscope/stats/power_spectrum_2d.h"
-#include "diffuscope/train/model_file.h"
+#include "nets/named_tensors.h"
 #include "nets/unet.h"
-#include "train/named_tensors.h"
 #include "train/training_loop.h"
 
 namespace ds {

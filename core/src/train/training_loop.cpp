@@ -9,7 +9,7 @@
 
 #include "diffuscope/error.h"
 #include "diffuscope/random.h"
-#include "train/named_tensors.h"
+#include "nets/named_tensors.h"
 
 namespace ds::train {
 

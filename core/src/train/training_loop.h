@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/jobs/job.h"
 #include "diffuscope/registries.h"
 #include "diffuscope/train/distributed.h"
-#include "diffuscope/train/model_file.h"
 #include "diffuscope/train/trainer.h"
 #include "train/process_group.h"
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../test_helpers.h"
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/diffusion/diffusion_model.h"
 #include "diffuscope/diffusion/observed_field.h"
@@ -20,7 +21,6 @@
 #include "diffuscope/error.h"
 #include "diffuscope/infer/field_likelihood.h"
 #include "diffuscope/pointcloud/point_model.h"
-#include "diffuscope/train/model_file.h"
 
 namespace {
 

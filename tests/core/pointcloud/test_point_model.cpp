@@ -9,12 +9,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/error.h"
 #include "diffuscope/pointcloud/point_model.h"
 #include "diffuscope/random.h"
-#include "diffuscope/train/model_file.h"
+#include "nets/named_tensors.h"
 #include "pointcloud/point_model_impl.h"
-#include "train/named_tensors.h"
 
 namespace ds {
 namespace {

@@ -23,7 +23,7 @@
 
 #include "../child_process.h"
 #include "../test_helpers.h"
-#include "diffuscope/train/model_file.h"
+#include "diffuscope/data/model_file.h"
 
 namespace {
 

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/error.h"
 #include "diffuscope/pointcloud/point_model.h"
 #include "diffuscope/random.h"
-#include "diffuscope/train/model_file.h"
 #include "diffuscope/train/point_trainer.h"
 
 namespace {

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "../test_helpers.h"
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/diffusion/diffusion_model.h"
 #include "diffuscope/error.h"
 #include "diffuscope/random.h"
-#include "diffuscope/train/model_file.h"
 #include "diffuscope/train/trainer.h"
 
 namespace {

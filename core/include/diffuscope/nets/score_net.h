@@ -19,7 +19,7 @@ namespace nets {
 class ScoreNetwork;  // the torch-level interface, core/src/nets/score_network.h
 }
 
-// Diffuscope: our HDF5 model checkpoint (train/model_file.h), written by `diffuscope-cli train`.
+// Diffuscope: our HDF5 model checkpoint (data/model_file.h), written by `diffuscope-cli train`.
 enum class ScoreNetFormat { PytorchCheckpoint, TorchScript, Diffuscope };
 
 // What `model info` shows.

@@ -2,7 +2,7 @@
 // network + PointTransform) behind a torch-free facade for the CLI, the GUI and the inference
 // engine: sampling halo catalogues and ELBO likelihoods (reference/point-cloud.md).
 //
-// Model file: Diffuscope's HDF5 checkpoint (train/model_file.h) with /config
+// Model file: Diffuscope's HDF5 checkpoint (data/model_file.h) with /config
 //   {"format": "diffuscope-model", "modality": "points",
 //    "network": PointNetConfig JSON, "transform": PointTransform JSON,
 //    "gamma": {"gamma0": 14, "gamma1": -8} (initial values; the learned ones are weights),
@@ -30,7 +30,7 @@ struct PointModelInfo {
   PointNetConfig network;
   PointTransform transform;
   std::vector<std::string> parameter_names{"Omega_m", "sigma_8"};
-  std::int64_t parameter_count = 0;  // trainable numbers, schedule included
+  std::int64_t parameter_count = 0;     // trainable numbers, schedule included
   double gamma0 = 14.0, gamma1 = -8.0;  // the learned schedule's end points
   std::int64_t step = 0;                // training steps (0 when unknown)
   bool has_ema = false;
@@ -66,10 +66,10 @@ struct PointElboSettings {
 };
 
 struct PointElboResult {
-  std::size_t count = 0;         // G parameter points
-  int draws = 0;                 // K
-  std::vector<double> per_draw;  // [G, K] nats
-  std::vector<double> mean;      // [G] mean over the draws: the log-likelihood estimate
+  std::size_t count = 0;               // G parameter points
+  int draws = 0;                       // K
+  std::vector<double> per_draw;        // [G, K] nats
+  std::vector<double> mean;            // [G] mean over the draws: the log-likelihood estimate
   std::vector<double> standard_error;  // [G] std over draws / sqrt(K) (NaN for K = 1)
   std::vector<double> gradient;        // [G, P] d mean / d theta when asked for, else empty
 };

@@ -1,5 +1,5 @@
 // Training of point-cloud variational diffusion models (reference/point-cloud.md, "Training"):
-// the same request, summary, checkpoint format (train/model_file.h), progress, Ctrl-C and
+// the same request, summary, checkpoint format (data/model_file.h), progress, Ctrl-C and
 // --resume behaviour as train_field_model, with the VDM loss (antithetic times, diffusion +
 // latent + reconstruction per point), signed-axis-permutation and periodic-translation
 // augmentation, AdamW with warm-up + cosine decay, element-wise gradient clipping, EMA. The

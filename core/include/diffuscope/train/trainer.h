@@ -1,7 +1,7 @@
 // Training a conditional 2D diffusion model (issue 5, Diffusion-HMC's recipe): noise-prediction
 // loss at uniform timesteps, random D4 augmentation, Adam/AdamW with warm-up and a learning-rate
 // schedule, gradient clipping, EMA, periodic validation with a P(k) chi^2 on held-out fields,
-// atomic HDF5 checkpoints (train/model_file.h) and exact resumption.
+// atomic HDF5 checkpoints (data/model_file.h) and exact resumption.
 //
 // Reproducibility: the examples come epoch by epoch in an order drawn from the seed
 // (train/distributed.h), and every random number of an example (augmentation, timestep, noise)

@@ -1,4 +1,4 @@
-#include "diffuscope/train/model_file.h"
+#include "diffuscope/data/model_file.h"
 
 #include <cstdio>
 #include <cstring>

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "diffuscope/train/model_file.h"
+#include "diffuscope/data/model_file.h"
 
 namespace ds::train {
 
