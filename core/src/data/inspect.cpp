@@ -1,5 +1,4 @@
 #include "diffuscope/data/inspect.h"
-#include "diffuscope/data/field.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,6 +7,7 @@
 
 #include "data/hdf5_file.h"
 #include "diffuscope/data/camels.h"
+#include "diffuscope/data/field.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/data/text_table.h"
 #include "diffuscope/error.h"

@@ -1,7 +1,6 @@
 // run_report (report.h): inputs and their checks, the blocks (resumable, one file each), and the
 // assembly of report.json, the CSV tables and report.md from those files.
 #include "diffuscope/report/report.h"
-#include "diffuscope/data/field.h"
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +12,7 @@
 
 #include "diffuscope/data/atomic_file.h"
 #include "diffuscope/data/dataset.h"
+#include "diffuscope/data/field.h"
 #include "diffuscope/error.h"
 #include "diffuscope/infer/grid_posterior.h"
 #include "diffuscope/infer/pk_baseline.h"
