@@ -72,8 +72,7 @@ class CloudModel final : public Model {
     d.schedule = format_text("learned linear log-SNR, gamma(0) = %.4g, gamma(1) = %.4g",
                              info.gamma0, info.gamma1);
     d.training_data = training_data_text(config, info.step);
-    if (config.contains("dataset") && config["dataset"].is_object())
-      d.mock_kind = config["dataset"].value("generator", std::string());
+    d.mock_kind = json_text(config.value("dataset", json()), "generator");
     d.default_sampler = "ancestral";
     d.default_steps = 100;
     d.likelihood = "ELBO";

@@ -136,12 +136,10 @@ class FieldModel final : public Model {
       d.schedule +=
           format_text(", beta from %.3g to %.3g", schedule.betas.front(), schedule.betas.back());
     d.training_data = training_data_text(config, d.training_steps);
-    const std::string generator = config.contains("dataset") && config["dataset"].is_object()
-                                      ? config["dataset"].value("generator", std::string())
-                                      : std::string();
+    const std::string generator = json_text(config.value("dataset", json()), "generator");
     for (const auto& name : kFieldKinds.names())
       if (generator == name) d.mock_kind = generator;
-    d.contrast = config.value("field_kind", std::string()) == "contrast" ||
+    d.contrast = json_text(config, "field_kind") == "contrast" ||
                  model_->transform.kind == FieldTransformKind::Affine;
     d.default_sampler = "ddim";
     d.default_steps = 50;
@@ -189,10 +187,11 @@ class FieldModel final : public Model {
                config["param_lo"].dump() + ", width " + config.value("param_width", json()).dump());
         if (config.contains("dataset")) {
           const auto& d = config["dataset"];
-          line("training data: " + d.value("path", "?") + " (" + d.value("generator", "?") + " " +
-               d.value("set_kind", "?") + " set, " + d.value("count", json()).dump() + " fields, " +
-               d.value("units", "?") + "; fingerprint " + d.value("fingerprint", "?") +
-               "), resolution " + config.value("resolution", json()).dump() + ", box " +
+          line("training data: " + json_text(d, "path", "?") + " (" +
+               json_text(d, "generator", "?") + " " + json_text(d, "set_kind", "?") + " set, " +
+               json_text(d, "count", "null") + " fields, " + json_text(d, "units", "?") +
+               "; fingerprint " + json_text(d, "fingerprint", "?") + "), resolution " +
+               config.value("resolution", json()).dump() + ", box " +
                config.value("box_size", json()).dump() + " Mpc/h");
         }
       }

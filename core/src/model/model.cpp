@@ -49,19 +49,21 @@ nlohmann::json parse_config(const std::string& config_json) {
   return config.is_object() ? config : nlohmann::json::object();
 }
 
+std::string json_text(const nlohmann::json& object, const char* key, const std::string& fallback) {
+  if (!object.is_object()) return fallback;
+  const auto v = object.find(key);
+  if (v == object.end()) return fallback;
+  return v->is_string() ? v->get<std::string>() : v->dump();
+}
+
 std::string training_data_text(const nlohmann::json& config, std::int64_t steps) {
   std::string text;
   const auto dataset = config.find("dataset");
   if (dataset != config.end() && dataset->is_object() && !dataset->empty()) {
-    const auto& d = *dataset;
-    const auto field = [&d](const char* key) {
-      const auto v = d.find(key);
-      if (v == d.end()) return std::string("?");
-      return v->is_string() ? v->get<std::string>() : v->dump();
-    };
+    const auto field = [&dataset](const char* key) { return json_text(*dataset, key, "?"); };
     text = field("path") + " (" + field("generator") + " " + field("set_kind") + " set, " +
            field("count") + " samples";
-    if (d.contains("fingerprint")) text += "; fingerprint " + field("fingerprint");
+    if (dataset->contains("fingerprint")) text += "; fingerprint " + field("fingerprint");
     text += ")";
   } else {
     text = "not recorded in the file";

@@ -23,6 +23,11 @@ nlohmann::json parse_config(const std::string& config_json);
 // line: "PATH (GENERATOR SET_KIND set, COUNT samples; fingerprint F), S training steps".
 std::string training_data_text(const nlohmann::json& config, std::int64_t steps);
 
+// object[key] as text: the string itself, any other value as JSON, `fallback` when object is no
+// object or has no such key. Never throws (a model file's config is untrusted input).
+std::string json_text(const nlohmann::json& object, const char* key,
+                      const std::string& fallback = "");
+
 std::string file_name_of(const std::string& path);
 
 // Throws FileError(path, "does not exist") for a missing file.

@@ -21,6 +21,7 @@
 #include "diffuscope/error.h"
 #include "diffuscope/infer/field_likelihood.h"
 #include "diffuscope/pointcloud/point_model.h"
+#include "model/model_internal.h"
 
 namespace {
 
@@ -367,6 +368,21 @@ TEST(ModelFiles, FuzzRegressionConfigStringLongerThanTheFileIsRefusedBeforeReadi
   EXPECT_TRUE(contains(error_of([&] { ds::read_model_checkpoint(file); }), claim));
   EXPECT_TRUE(contains(error_of([&] { ds::Model::load(file); }), claim));
   EXPECT_EQ(ds::model_file_modality(file), "");  // never throws: "not a model it can read"
+}
+
+// A model file's /config is untrusted: a key of the wrong type reads as text, never throws (a
+// "field_kind": 3 or a "dataset" that is a list made nlohmann's value() throw type_error, a
+// non-ds exception, out of Model::load).
+TEST(ModelFiles, ConfigValuesOfTheWrongTypeReadAsText) {
+  const nlohmann::json config = nlohmann::json::parse(
+      R"({"field_kind": 3, "dataset": [1, 2], "box": {"a": 1}, "name": "zeldovich"})");
+  EXPECT_EQ(ds::json_text(config, "field_kind"), "3");
+  EXPECT_EQ(ds::json_text(config, "name"), "zeldovich");
+  EXPECT_EQ(ds::json_text(config, "box"), "{\"a\":1}");
+  EXPECT_EQ(ds::json_text(config, "missing", "?"), "?");
+  EXPECT_EQ(ds::json_text(config["dataset"], "generator", "?"), "?");  // not an object
+  EXPECT_EQ(ds::json_text(nlohmann::json(), "generator"), "");
+  EXPECT_EQ(ds::training_data_text(config, 0), "not recorded in the file");
 }
 
 }  // namespace
