@@ -14,7 +14,6 @@ set(kLayers
   "train=7" "infer=8" "model=9" "report=10" "batch=10" "bench=11")
 # Upward includes that exist today: FROM->TO.
 set(kKnownUpward
-  "cosmology->mock"     # the GRF likelihood lives in cosmology, mock's field builders below it
   "diffusion->infer"    # the VLB is a LogDensity (infer/log_density.h)
   "pointcloud->infer")  # the ELBO is a LogDensity
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "commands/commands.h"
-#include "diffuscope/cosmology/grf_likelihood.h"
+#include "diffuscope/infer/grf_likelihood.h"
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/diffusion/observed_field.h"
 #include "diffuscope/diffusion/vlb_log_density.h"

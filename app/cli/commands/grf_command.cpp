@@ -1,5 +1,5 @@
 // diffuscope-cli grf pk2d | loglike: the 2D spectrum the GRF generator colours with, and the
-// exact GRF log-likelihood of a field (core/include/diffuscope/cosmology/grf_likelihood.h).
+// exact GRF log-likelihood of a field (core/include/diffuscope/infer/grf_likelihood.h).
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "commands/commands.h"
-#include "diffuscope/cosmology/grf_likelihood.h"
+#include "diffuscope/infer/grf_likelihood.h"
 #include "diffuscope/data/atomic_file.h"
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/field.h"

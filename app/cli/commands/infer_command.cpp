@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "commands/commands.h"
-#include "diffuscope/cosmology/grf_likelihood.h"
+#include "diffuscope/infer/grf_likelihood.h"
 #include "diffuscope/data/field.h"
 #include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "diffuscope/bench/bench.h"
-#include "diffuscope/cosmology/grf_likelihood.h"
+#include "diffuscope/infer/grf_likelihood.h"
 #include "diffuscope/cosmology/projected_power.h"
 #include "diffuscope/mock/clustered_points.h"
 #include "diffuscope/mock/gaussian_field.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "diffuscope/cosmology/grf_likelihood.h"
+#include "diffuscope/infer/grf_likelihood.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
 #include "diffuscope/infer/exact_grf.h"

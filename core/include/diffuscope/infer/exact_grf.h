@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "diffuscope/cosmology/grf_likelihood.h"
+#include "diffuscope/infer/grf_likelihood.h"
 #include "diffuscope/infer/log_density.h"
 
 namespace ds {

@@ -1,4 +1,4 @@
-#include "diffuscope/cosmology/grf_likelihood.h"
+#include "diffuscope/infer/grf_likelihood.h"
 
 #include <algorithm>
 #include <atomic>

@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "../test_helpers.h"
-#include "diffuscope/cosmology/grf_likelihood.h"
+#include "diffuscope/infer/grf_likelihood.h"
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
