@@ -15,7 +15,7 @@
 #include "diffuscope/error.h"
 #include "diffuscope/infer/chain_files.h"
 #include "diffuscope/infer/hmc.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/infer/nuts.h"
 #include "diffuscope/infer/pk_baseline.h"
 #include "diffuscope/mock/field_set.h"

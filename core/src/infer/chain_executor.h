@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/jobs/job.h"
 
 namespace ds::detail {

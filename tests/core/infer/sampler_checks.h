@@ -16,7 +16,7 @@
 #include "../test_helpers.h"
 #include "diffuscope/infer/chains.h"
 #include "diffuscope/infer/diagnostics.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 
 namespace dstest {
 

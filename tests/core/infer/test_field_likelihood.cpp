@@ -13,7 +13,7 @@
 #include "diffuscope/error.h"
 #include "diffuscope/infer/exact_grf.h"
 #include "diffuscope/infer/field_likelihood.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/mock/field_set.h"
 
 namespace {

@@ -10,7 +10,7 @@
 
 #include "diffuscope/cosmology/cosmology.h"
 #include "diffuscope/diffusion/vlb.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 
 namespace ds {
 

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/infer/nuts.h"
 #include "diffuscope/jobs/job.h"
 

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "diffuscope/infer/grf_likelihood.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 
 namespace ds {
 

@@ -15,7 +15,7 @@
 #include "diffuscope/diffusion/diffusion_model.h"
 #include "diffuscope/diffusion/vlb.h"
 #include "diffuscope/diffusion/vlb_log_density.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/infer/pk_baseline.h"
 #include "diffuscope/registry.h"
 

@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "diffuscope/cosmology/cosmology.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/jobs/job.h"
 
 namespace ds {

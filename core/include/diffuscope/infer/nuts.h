@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "diffuscope/infer/adaptation.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/infer/mcmc.h"
 
 namespace ds {

@@ -47,7 +47,7 @@
 #include "diffuscope/cosmology/cosmology.h"
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/field.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/jobs/job.h"
 #include "diffuscope/mock/field_set.h"
 

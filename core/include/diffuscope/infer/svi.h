@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "diffuscope/infer/chains.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/jobs/job.h"
 
 namespace ds {

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 
 namespace ds {
 

@@ -25,7 +25,7 @@
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/field.h"
 #include "diffuscope/infer/grid_scan.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/jobs/job.h"
 #include "diffuscope/registries.h"
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/jobs/job.h"
 #include "diffuscope/nets/point_net_config.h"
 #include "diffuscope/pointcloud/point_transform.h"

@@ -26,7 +26,7 @@
 #include "diffuscope/cosmology/cosmology.h"
 #include "diffuscope/infer/calibration.h"
 #include "diffuscope/infer/grid_scan.h"
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/jobs/job.h"
 
 namespace ds {

@@ -1,4 +1,4 @@
-#include "diffuscope/infer/log_density.h"
+#include "diffuscope/density/log_density.h"
 
 #include <algorithm>
 #include <cmath>
