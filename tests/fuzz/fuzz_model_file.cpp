@@ -1,4 +1,4 @@
-// Diffuscope HDF5 model files (train/model_file.cpp): the modality probe every file-open dialog
+// Diffuscope HDF5 model files (data/model_file.cpp): the modality probe every file-open dialog
 // runs, and the full checkpoint reader (config, schedule, weights, EMA, optimizer, train state).
 #include "diffuscope/data/model_file.h"
 #include "fuzz_support.h"

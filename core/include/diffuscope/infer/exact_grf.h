@@ -1,5 +1,5 @@
 // The exact posterior of (Omega_m, sigma_8) for a Gaussian-random-field mock: the exact GRF
-// log-likelihood of cosmology/grf_likelihood.h times the flat prior on the cosmology box. It is
+// log-likelihood of infer/grf_likelihood.h times the flat prior on the cosmology box. It is
 // the reference every other posterior of a GRF mock is drawn against (issue 6, item 6a).
 #pragma once
 
