@@ -63,14 +63,14 @@ ParameterCalibrationSummary summarize_parameter(const std::string& name,
     bias.push_back(f.mean - f.truth);
     relative.push_back((f.mean - f.truth) / f.truth);
     sds.push_back(f.sd);
-    const std::size_t bin =
-        std::min<std::size_t>(std::size_t(rank_bins) - 1,
-                              std::size_t(std::max(0.0, f.rank) * double(rank_bins)));
+    const std::size_t bin = std::min<std::size_t>(
+        std::size_t(rank_bins) - 1, std::size_t(std::max(0.0, f.rank) * double(rank_bins)));
     ++s.rank_histogram[bin];
     if (std::isfinite(f.exact_sd) && f.exact_sd > 0.0) {
       ratio.push_back(f.sd / f.exact_sd);
       shift.push_back((f.mean - f.exact_mean) / f.exact_sd);
-      overlap.push_back(interval_overlap(f.inner_lo, f.inner_hi, f.exact_inner_lo, f.exact_inner_hi));
+      overlap.push_back(
+          interval_overlap(f.inner_lo, f.inner_hi, f.exact_inner_lo, f.exact_inner_hi));
     }
   }
   s.inner_coverage = double(inner) / K;

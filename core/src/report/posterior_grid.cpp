@@ -77,8 +77,9 @@ QuadraticFit quadratic_fit(const GridScan& scan) {
   // -A^-1 = [[-ayy, axy], [axy, -axx]] / det
   fit.sd = {std::sqrt(-ayy / det), std::sqrt(-axx / det)};
   const double dx = -(ayy * gx - axy * gy) / det, dy = -(-axy * gx + axx * gy) / det;
-  fit.peak = {std::clamp(scan.omega_m[c] + dx, scan.maximum.omega_m - hx, scan.maximum.omega_m + hx),
-              std::clamp(scan.sigma_8[r] + dy, scan.maximum.sigma_8 - hy, scan.maximum.sigma_8 + hy)};
+  fit.peak = {
+      std::clamp(scan.omega_m[c] + dx, scan.maximum.omega_m - hx, scan.maximum.omega_m + hx),
+      std::clamp(scan.sigma_8[r] + dy, scan.maximum.sigma_8 - hy, scan.maximum.sigma_8 + hy)};
   return fit;
 }
 
@@ -154,8 +155,8 @@ double grid_marginal_cdf(const GridMarginal& marginal, double x) {
   return below / total;
 }
 
-PosteriorGrid refine_posterior_grid(const LogDensity& likelihood,
-                                    const PosteriorGridSettings& s, const JobContext& job) {
+PosteriorGrid refine_posterior_grid(const LogDensity& likelihood, const PosteriorGridSettings& s,
+                                    const JobContext& job) {
   if (likelihood.dimension() != 2)
     throw InvalidArgument("posterior grid: the likelihood must have 2 parameters, not " +
                           std::to_string(likelihood.dimension()));
@@ -166,8 +167,9 @@ PosteriorGrid refine_posterior_grid(const LogDensity& likelihood,
         "positive window_sigmas and cells_per_sd");
   const Prior& prior = s.prior;
   PosteriorGrid out;
-  out.scan = evaluate_grid(likelihood, linspace(prior.omega_m.lo, prior.omega_m.hi, s.coarse_points),
-                           linspace(prior.sigma_8.lo, prior.sigma_8.hi, s.coarse_points), job);
+  out.scan =
+      evaluate_grid(likelihood, linspace(prior.omega_m.lo, prior.omega_m.hi, s.coarse_points),
+                    linspace(prior.sigma_8.lo, prior.sigma_8.hi, s.coarse_points), job);
   out.evaluations = std::size_t(s.coarse_points) * s.coarse_points;
   const CalibrationField no_truth{0, {}};
   for (int level = 0;; ++level) {

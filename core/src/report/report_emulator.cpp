@@ -159,7 +159,8 @@ Json emulator_one_p_block(const EmulatorContext& c, const Dataset& mocks, int va
       curve["mock_ratio"] = envelope_json(me);
       curve["generated_pairs"] = gen_num.size();
       curve["generated_ratio"] =
-          gen_num.empty() ? Json() : envelope_json(ensemble_envelope(ratio_to_fiducial(gen_num, gen_den)));
+          gen_num.empty() ? Json()
+                          : envelope_json(ensemble_envelope(ratio_to_fiducial(gen_num, gen_den)));
       pj["curves"].push_back(curve);
     }
     j["parameters"].push_back(pj);
@@ -207,8 +208,8 @@ Json emulator_cv_block(const EmulatorContext& c, const Dataset& mocks, int gener
     std::vector<double> ratio, ratio_error;
     for (std::size_t b = 0; b < gs.std.size(); ++b) {
       ratio.push_back(gs.std[b] / ms.std[b]);
-      ratio_error.push_back(ratio.back() * std::hypot(gs.std_error[b] / gs.std[b],
-                                                      ms.std_error[b] / ms.std[b]));
+      ratio_error.push_back(ratio.back() *
+                            std::hypot(gs.std_error[b] / gs.std[b], ms.std_error[b] / ms.std[b]));
     }
     j["generated_std"] = gs.std;
     j["std_ratio"] = ratio;

@@ -49,9 +49,9 @@ void FigureBuilder::panel(const std::string& title, const std::string& x_label,
                          {"series", Json::array()}});
 }
 
-void FigureBuilder::series(const std::string& label, const std::string& style,
-                           const std::string& x, const std::string& y, int color,
-                           const std::string& y_lo, const std::string& y_hi) {
+void FigureBuilder::series(const std::string& label, const std::string& style, const std::string& x,
+                           const std::string& y, int color, const std::string& y_lo,
+                           const std::string& y_hi) {
   Json s{{"label", label}, {"style", style}, {"x", x}, {"y", y}, {"color", color}};
   if (!y_lo.empty()) s["y_lo"] = y_lo;
   if (!y_hi.empty()) s["y_hi"] = y_hi;
@@ -70,7 +70,9 @@ void FigureBuilder::map(const std::string& label, const std::string& x, const st
                                           {"color", 0}});
 }
 
-void FigureBuilder::legend(const std::string& corner) { panels_.back()["legend"] = corner; }
+void FigureBuilder::legend(const std::string& corner) {
+  panels_.back()["legend"] = corner;
+}
 
 void FigureBuilder::panel_range(double x_lo, double x_hi, double y_lo, double y_hi) {
   panels_.back()["x_range"] = {x_lo, x_hi};
@@ -102,10 +104,15 @@ Json FigureBuilder::finish(const std::string& out_dir) const {
       out << "\n";
     }
   });
-  return Json{{"name", name_},     {"title", title_},
-              {"caption", caption_}, {"csv", csv},
-              {"png", "figures/" + name_ + ".png"}, {"pdf", "figures/" + name_ + ".pdf"},
-              {"layout", layout_}, {"columns", column_names_}, {"panels", panels_}};
+  return Json{{"name", name_},
+              {"title", title_},
+              {"caption", caption_},
+              {"csv", csv},
+              {"png", "figures/" + name_ + ".png"},
+              {"pdf", "figures/" + name_ + ".pdf"},
+              {"layout", layout_},
+              {"columns", column_names_},
+              {"panels", panels_}};
 }
 
 PowerSpectrum field_spectrum(const float* values, int n, double box, FieldKind kind) {

@@ -19,6 +19,8 @@ namespace ds::report_detail {
 
 using Json = nlohmann::ordered_json;
 
+inline constexpr const char* kParameterNames[2] = {"Omega_m", "sigma_8"};
+
 inline double num(const Json& j) {
   return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : j.get<double>();
 }
@@ -92,5 +94,11 @@ Json emulator_one_p_block(const EmulatorContext& c, const Dataset& mocks, int va
                           std::uint64_t seed);
 Json emulator_cv_block(const EmulatorContext& c, const Dataset& mocks, int generated,
                        std::uint64_t seed);
+
+// report.json, the CSV tables and report.md from the block files (emulator_files) and the
+// calibration field files of a report folder, written atomically (report_assembly.cpp).
+ReportResult write_report_outputs(const std::string& dir, const Json& settings, const Json& inputs,
+                                  const std::vector<std::string>& emulator_files,
+                                  const std::vector<std::string>& field_files);
 
 }  // namespace ds::report_detail
