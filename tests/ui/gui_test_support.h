@@ -61,8 +61,18 @@ inline QString save_screenshot(const QImage& image, const QString& name) {
 // application-wide event filter notes when each event's delivery starts, and culprits() lists
 // the longest deliveries within the worst gap (event type, receiver class and name, the time
 // until the next delivery started; nested deliveries count towards the innermost).
+//
+// Tests assert on longestDelivery(), not on worst(): work done on the UI thread shows as one
+// long delivery (a slot, a timer, a metacall), whereas a repaint of the whole window under a
+// loaded X server is many short ones (one per widget) that can add up to a long gap without
+// anything being wrong. worst() is logged, as the latency a user feels.
 class StallWatch : public QObject {
  public:
+  // A single delivery longer than this is work on the UI thread, not drawing: the slowest
+  // per-widget paint or replot measured on a loaded 2-core machine under Xvfb is ~35 ms (CI,
+  // stop 23: a 122 ms gap made of 21, 20, 19, 18 and 17 ms paints of five widgets).
+  static constexpr qint64 kMaxDeliveryMs = 200;
+
   StallWatch() {
     ticker_.setInterval(5);
     QObject::connect(&ticker_, &QTimer::timeout, [this] {
@@ -71,6 +81,14 @@ class StallWatch : public QObject {
         worst_ = now - last_, worst_at_ = now;
         worst_events_ = events_;
         worst_events_.push_back({now, -1, "the watchdog tick", QString()});
+      }
+      for (std::size_t i = 0; i < events_.size(); ++i) {
+        const qint64 end = i + 1 < events_.size() ? events_[i + 1].at : now;
+        if (end - events_[i].at > longest_) {
+          longest_ = end - events_[i].at;
+          longest_what_ =
+              QStringLiteral("event %1 to %2").arg(events_[i].type).arg(events_[i].receiver());
+        }
       }
       events_.clear();
       last_ = now;
@@ -86,6 +104,19 @@ class StallWatch : public QObject {
   }
   qint64 worst() const { return worst_; }
   qint64 worstAt() const { return worst_at_; }  // ms since the watch started
+  // The longest single event delivery on the UI thread while the watch ran, and what it was.
+  qint64 longestDelivery() const { return longest_; }
+  QString longestDeliveryWhat() const { return longest_what_; }
+  // The watchdog assertion's message: both figures and where the worst gap went.
+  QString report() const {
+    return QStringLiteral(
+               "longest single delivery %1 ms (%2); longest gap between ticks %3 ms, where it "
+               "went: %4")
+        .arg(longest_)
+        .arg(longest_what_)
+        .arg(worst_)
+        .arg(culprits());
+  }
   qint64 elapsed() const { return clock_.elapsed(); }
   // The longest deliveries in the worst gap, "<ms> ms: event <type> to <receiver>", longest first.
   QString culprits(int count = 6) const {
@@ -123,7 +154,8 @@ class StallWatch : public QObject {
   };
   QTimer ticker_;
   QElapsedTimer clock_;
-  qint64 last_ = 0, worst_ = 0, worst_at_ = 0;
+  qint64 last_ = 0, worst_ = 0, worst_at_ = 0, longest_ = 0;
+  QString longest_what_;
   std::vector<Delivery> events_, worst_events_;
 };
 
