@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "diffuscope/data/npy.h"
+#include "diffuscope/data/observation.h"
 #include "diffuscope/diffusion/sampler.h"
 #include "diffuscope/error.h"
 #include "diffuscope/mock/field_set.h"
@@ -245,7 +245,7 @@ std::shared_ptr<FieldSnapshot> compute_emulated_snapshot(
     field.box_size = box;
     field.kind = emulator->is_contrast ? ds::FieldKind::Contrast : ds::FieldKind::Density;
     field.values.assign(values.begin(), values.end());
-    snapshot->measured = ds::cut_at_nyquist(ds::power_spectrum_2d(field), n, box);
+    snapshot->measured = ds::cut_at_nyquist(ds::power_spectrum_2d(field), n, field.box_size);
   } else {
     snapshot->title += QStringLiteral("\nno P(k): %1 pixels not finite").arg(nonfinite);
   }
@@ -443,29 +443,31 @@ void FieldWorkspace::openField(const QString& path) {
     QElapsedTimer timer;
     timer.start();
     const std::string file = path.toStdString();
-    const ds::NpyArray array = ds::read_npy(file);
-    const auto& s = array.shape;
-    const bool single = s.size() == 2, stack = s.size() == 3;
-    if (!(single || stack) || s[s.size() - 1] != s[s.size() - 2])
-      throw ds::FileError(file, "expected a square field [N, N] or a stack [M, N, N]");
-    const int n = int(s.back());
+    // The first field of any file core reads observations from (.npy [N, N] / [M, N, N], an HDF5
+    // dataset, a CAMELS stack); the file's box when it records one, else the workspace's.
+    ds::ObservationRequest request;
+    request.index = 0;
+    request.kind = ds::SampleKind::Fields;
+    const ds::ObservedSample sample = ds::read_observation(file, request, ctx);
+    ds::Field2D field = sample.field();
+    const int n = field.n;
     if (n < 4 || n % 2) throw ds::FileError(file, "field side must be even and at least 4");
     ctx.check_cancelled();
-    ds::Field2D field;
-    field.n = n;
-    field.box_size = box;
-    field.values.assign(array.data.begin(), array.data.begin() + std::ptrdiff_t(n) * n);
-    double mean = 0.0;
-    for (double v : field.values) mean += v;
-    mean /= double(field.values.size());
-    // A field with a positive mean is a density; otherwise treat it as a contrast.
-    field.kind = mean > 0.0 ? ds::FieldKind::Density : ds::FieldKind::Contrast;
+    if (field.box_size <= 0.0) field.box_size = box;
+    const bool stack = sample.count > 1;
+    if (sample.units.empty()) {
+      double mean = 0.0;
+      for (double v : field.values) mean += v;
+      mean /= double(field.values.size());
+      // A field with a positive mean is a density; otherwise treat it as a contrast.
+      field.kind = mean > 0.0 ? ds::FieldKind::Density : ds::FieldKind::Contrast;
+    }
     auto snapshot = std::make_shared<FieldSnapshot>();
-    snapshot->box_size = box;
+    snapshot->box_size = field.box_size;
     snapshot->source = QFileInfo(path).fileName() + (stack ? QStringLiteral(" [0]") : QString());
     snapshot->title = snapshot->source;
     snapshot->image = make_field_image(field);
-    snapshot->measured = ds::cut_at_nyquist(ds::power_spectrum_2d(field), n, box);
+    snapshot->measured = ds::cut_at_nyquist(ds::power_spectrum_2d(field), n, field.box_size);
     snapshot->compute_ms = double(timer.nsecsElapsed()) * 1e-6;
     return JobRunner::Publish([this, snapshot] { publish(snapshot); });
   });

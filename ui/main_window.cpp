@@ -210,8 +210,9 @@ MainWindow::~MainWindow() {
 void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
   QAction* open = file->addAction(tr("&Open field..."), this, [this] {
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open field"), settings_.last_open_directory, tr("NumPy arrays (*.npy)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Open field"), settings_.last_open_directory,
+                                     tr("Fields (*.npy *.h5 *.hdf5);;All files (*)"));
     if (!path.isEmpty()) openFieldFile(path);
   });
   open->setShortcut(QKeySequence::Open);

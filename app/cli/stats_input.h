@@ -12,7 +12,8 @@
 
 namespace dscli {
 
-// One sample of FILE. `box` > 0 overrides the file's box size; a .npy array has none, so it then
+// One sample of FILE (any file core's read_observation reads: HDF5 dataset, .npy, CAMELS stack,
+// Quijote folder). `box` > 0 overrides the file's box size; a .npy array has none, so it then
 // needs one. Throws ds::FileError naming the file and the problem (shape, kind, index).
 struct FieldInput {
   ds::Field2D field;

@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "diffuscope/data/dataset.h"
 #include "diffuscope/data/npy.h"
+#include "diffuscope/stats/power_spectrum_2d.h"
 #include "gui_test_support.h"
 #include "ui/application.h"
 #include "ui/cloud_view/point_cloud_view.h"
@@ -207,6 +209,40 @@ class MainWindowTest : public QObject {
     QCOMPARE(s->image->n, 64);
     QVERIFY(!s->parameters.has_value());
     QVERIFY(s->measured.size() > 10);
+  }
+
+  // File > Open field reads through core's read_observation: an HDF5 dataset's first field, with
+  // the box the file records and the P(k) measured in that box.
+  void opensTheFirstFieldOfAnHdf5DatasetInItsBox() {
+    waitForGeneration(1);
+    QTemporaryDir dir;
+    const QString path = dir.filePath("fields.h5");
+    const auto golden = ds::read_npy(DS_TESTDATA_DIR "/goldens/pk2d_a_field.npy");
+    ds::Dataset d;
+    d.kind = ds::SampleKind::Fields;
+    d.shape = {2, 64, 64};
+    d.samples.assign(golden.data.begin(), golden.data.end());
+    d.samples.insert(d.samples.end(), golden.data.begin(), golden.data.end());
+    d.param_names = {"Omega_m", "sigma_8"};
+    d.params = {0.3, 0.8, 0.3, 0.8};
+    d.box_size = 50.0;
+    d.units = "density contrast";  // the kind the app reads it as, from the file
+    ds::write_dataset_hdf5(path.toStdString(), d);
+    const int generation = window_->fieldWorkspace()->snapshot()->generation;
+    window_->openFieldFile(path);
+    auto s = waitForGeneration(generation + 1);
+    QCOMPARE(s->source, QStringLiteral("fields.h5 [0]"));
+    QCOMPARE(s->image->n, 64);
+    QCOMPARE(s->box_size, 50.0);
+    ds::Field2D field;
+    field.n = 64;
+    field.box_size = 50.0;
+    field.kind = ds::FieldKind::Contrast;
+    field.values.assign(d.samples.begin(), d.samples.begin() + 64 * 64);
+    const auto expected = ds::cut_at_nyquist(ds::power_spectrum_2d(field), 64, 50.0);
+    QCOMPARE(s->measured.k.size(), expected.k.size());
+    QCOMPARE(s->measured.k.front(), expected.k.front());  // the wavenumbers of a 50 Mpc/h box
+    QCOMPARE(s->measured.pk, expected.pk);
   }
 
   void cancelButtonStopsARunningJob() {

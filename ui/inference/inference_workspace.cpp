@@ -11,11 +11,11 @@
 #include <random>
 
 #include "diffuscope/cosmology/cosmology.h"
-#include "diffuscope/data/inspect.h"
+#include "diffuscope/data/observation.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/error.h"
 #include "diffuscope/infer/chain_files.h"
 #include "diffuscope/infer/hmc.h"
-#include "diffuscope/density/log_density.h"
 #include "diffuscope/infer/nuts.h"
 #include "diffuscope/infer/pk_baseline.h"
 #include "diffuscope/mock/field_set.h"
@@ -76,17 +76,9 @@ void rebuild_kept(ChainsSnapshot& s) {
   if (chains >= 1 && draws >= 4) s.summary = ds::summarize(s.kept);
 }
 
-// The truth of sample i of a dataset, when its first parameters are (Omega_m, sigma_8).
 // What an observation job hands back: the observation, unless a later request superseded it.
 JobRunner::Publish publish_observation(QPointer<InferenceWorkspace> self,
                                        std::shared_ptr<Observation> o, int generation);
-
-std::optional<Theta> dataset_truth(const ds::Dataset& data, std::size_t i) {
-  if (data.param_count() < 2 || data.param_names[0] != "Omega_m" ||
-      data.param_names[1] != "sigma_8")
-    return std::nullopt;
-  return Theta{data.param(i, 0), data.param(i, 1)};
-}
 
 }  // namespace
 
@@ -311,17 +303,11 @@ void InferenceWorkspace::openObservationFile(const QString& path, long index) {
   observation_job_ = runner_->start(
       tr("Open observation"), [path, index, self, generation](const ds::JobContext& job) {
         const std::string file = path.toStdString();
-        ds::Dataset data;
-        long sample = index;
+        ds::ObservationRequest request;
+        request.index = index;
+        ds::ObservedSample sample;
         try {
-          ds::ConvertOptions options;
-          // A CAMELS stack holds up to 15 000 maps: read only the one asked for.
-          if (index >= 0 && ds::classify_input(file) == ds::InputKind::CamelsMaps) {
-            options.first = std::size_t(index);
-            options.count = 1;
-            sample = 0;
-          }
-          data = ds::load_as_dataset(file, options, job);
+          sample = ds::read_observation(file, request, job);
         } catch (const ds::FileError&) {
           throw;
         } catch (const ds::Cancelled&) {
@@ -329,34 +315,26 @@ void InferenceWorkspace::openObservationFile(const QString& path, long index) {
         } catch (const std::exception& e) {
           throw ds::FileError(file, e.what());
         }
-        if (sample < 0 || std::size_t(sample) >= data.count())
-          throw ds::FileError(file, "has " + std::to_string(data.count()) + " samples; index " +
-                                        std::to_string(index) + " is out of range");
-        if (data.kind == ds::SampleKind::Points) {
-          const std::optional<Theta> truth = dataset_truth(data, std::size_t(sample));
-          const float* first = data.sample(std::size_t(sample));
-          std::shared_ptr<Observation> o;
-          try {
-            o = make_cloud_observation(
-                std::vector<float>(first, first + data.sample_size()), std::int64_t(data.shape[1]),
-                int(data.shape[2]), data.box_size, truth,
-                QStringLiteral("%1 [%2]").arg(QFileInfo(path).fileName()).arg(index));
-          } catch (const ds::InvalidArgument& e) {
-            throw ds::FileError(file, e.what());
-          }
-          return publish_observation(self, o, generation);
-        }
-        ds::Field2D field = ds::dataset_field(data, std::size_t(sample));
-        const std::optional<Theta> truth = dataset_truth(data, std::size_t(sample));
-        std::optional<ds::MockFieldKind> kind;
-        try {
-          kind = ds::kFieldKinds.from_string(data.generator);
-        } catch (const ds::InvalidArgument&) {
-        }
+        std::optional<Theta> truth;
+        if (const auto t = sample.truth()) truth = Theta{(*t)[0], (*t)[1]};
         const QString origin = QStringLiteral("%1 [%2]").arg(QFileInfo(path).fileName()).arg(index);
         std::shared_ptr<Observation> o;
         try {
-          o = make_observation(std::move(field), truth, kind, origin);
+          if (sample.kind == ds::SampleKind::Points) {
+            // A plain .npy records no box: a Quijote-sized one, as `data convert` assumes.
+            o = make_cloud_observation(
+                sample.float_values(), std::int64_t(sample.n_points()), sample.n_features(),
+                sample.box_size > 0 ? sample.box_size : ds::kQuijoteBoxSize, truth, origin);
+          } else {
+            ds::Field2D field = sample.field();
+            if (field.box_size <= 0) field.box_size = ds::kDefaultFieldBoxSize;
+            std::optional<ds::MockFieldKind> kind;
+            try {
+              kind = ds::kFieldKinds.from_string(sample.generator);
+            } catch (const ds::InvalidArgument&) {
+            }
+            o = make_observation(std::move(field), truth, kind, origin);
+          }
         } catch (const ds::InvalidArgument& e) {
           throw ds::FileError(file, e.what());
         }

@@ -2,20 +2,17 @@
 // exact GRF log-likelihood of a field (core/include/diffuscope/infer/grf_likelihood.h).
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <iomanip>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "commands/commands.h"
-#include "diffuscope/infer/grf_likelihood.h"
 #include "diffuscope/data/atomic_file.h"
-#include "diffuscope/data/dataset.h"
 #include "diffuscope/data/field.h"
-#include "diffuscope/data/npy.h"
+#include "diffuscope/data/observation.h"
 #include "diffuscope/error.h"
-#include "diffuscope/text.h"
+#include "diffuscope/infer/grf_likelihood.h"
 
 namespace dscli {
 
@@ -31,55 +28,13 @@ struct GrfOptions {
   bool gradient = false;
 };
 
-std::string holds(std::size_t count) {
-  return "the file holds " + std::to_string(count) + (count == 1 ? " field" : " fields");
-}
-
-bool has_hdf5_extension(const std::string& path) {
-  const std::string ext = std::filesystem::path(path).extension().string();
-  return ext == ".h5" || ext == ".hdf5";
-}
-
-struct LoadedField {
-  std::vector<double> values;  // n x n
-  int n = 0;
-  double box_size = 0.0;  // from the file, 0 when it does not say
-};
-
-// One field of a .npy array [N,N] or [M,N,N], or of our HDF5 dataset (/fields [M,N,N]).
-LoadedField load_field(const std::string& path, std::size_t index) {
-  if (!std::filesystem::exists(path)) throw ds::FileError(path, "no such file");
-  LoadedField f;
-  std::vector<std::size_t> shape;
-  if (has_hdf5_extension(path)) {
-    const ds::Dataset d = ds::read_dataset_hdf5(path);
-    if (d.kind != ds::SampleKind::Fields)
-      throw ds::FileError(path, "holds point clouds (/points), not 2D fields");
-    shape = d.shape;
-    if (index >= d.count())
-      throw ds::FileError(
-          path, "index " + std::to_string(index) + " is out of range: " + holds(d.count()));
-    f.values.assign(d.sample(index), d.sample(index) + d.sample_size());
-    f.box_size = d.box_size;
-  } else {
-    ds::NpyArray a = ds::read_npy(path);
-    shape = a.shape;
-    if (shape.size() == 2) shape.insert(shape.begin(), 1);
-    if (shape.size() != 3)
-      throw ds::FileError(
-          path, "has shape " + ds::shape_text(a.shape) + ", expected [N, N] or [M, N, N]");
-    if (shape[1] != shape[2])
-      throw ds::FileError(path, "fields must be square, got shape " + ds::shape_text(a.shape));
-    if (index >= shape[0])
-      throw ds::FileError(
-          path, "index " + std::to_string(index) + " is out of range: " + holds(shape[0]));
-    const std::size_t size = shape[1] * shape[2];
-    f.values.assign(a.data.begin() + index * size, a.data.begin() + (index + 1) * size);
-  }
-  if (shape[1] != shape[2])
-    throw ds::FileError(path, "fields must be square, got shape " + ds::shape_text(shape));
-  f.n = int(shape[1]);
-  return f;
+// One field of any file core reads observations from (.npy [N, N] or [M, N, N], our HDF5 dataset,
+// a CAMELS stack).
+ds::Field2D load_field(const std::string& path, std::size_t index) {
+  ds::ObservationRequest request;
+  request.index = long(index);
+  request.kind = ds::SampleKind::Fields;
+  return ds::read_observation(path, request).field();
 }
 
 ds::Cosmology cosmology_of(const GrfOptions& o) {
@@ -149,7 +104,7 @@ Action add_grf_command(CLI::App& app, const GlobalOptions& options) {
       return 0;
     }
     if (loglike->parsed()) {
-      const LoadedField field = load_field(o->file, o->index);
+      const ds::Field2D field = load_field(o->file, o->index);
       settings.n = field.n;
       settings.box_size = o->box > 0.0
                               ? o->box

@@ -114,4 +114,24 @@ std::map<std::vector<double>, std::vector<std::size_t>> group_by_parameters(cons
   return groups;
 }
 
+FieldKind field_kind_of_units(const std::string& units) {
+  return units.find("contrast") != std::string::npos ? FieldKind::Contrast : FieldKind::Density;
+}
+
+Field2D dataset_field(const Dataset& dataset, std::size_t i) {
+  if (dataset.kind != SampleKind::Fields || dataset.shape.size() != 3 ||
+      dataset.shape[1] != dataset.shape[2])
+    throw InvalidArgument("the dataset does not hold square 2D fields");
+  if (i >= dataset.count())
+    throw InvalidArgument("field " + std::to_string(i) + " is out of range: the dataset holds " +
+                          std::to_string(dataset.count()));
+  Field2D field;
+  field.n = int(dataset.shape[1]);
+  field.box_size = dataset.box_size;
+  field.kind = field_kind_of_units(dataset.units);
+  const float* v = dataset.sample(i);
+  field.values.assign(v, v + dataset.sample_size());
+  return field;
+}
+
 }  // namespace ds

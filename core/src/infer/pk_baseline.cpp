@@ -136,26 +136,6 @@ std::string number_text(double v) {
 
 }  // namespace
 
-FieldKind field_kind_of_units(const std::string& units) {
-  return units.find("contrast") != std::string::npos ? FieldKind::Contrast : FieldKind::Density;
-}
-
-Field2D dataset_field(const Dataset& dataset, std::size_t i) {
-  if (dataset.kind != SampleKind::Fields || dataset.shape.size() != 3 ||
-      dataset.shape[1] != dataset.shape[2])
-    throw InvalidArgument("the dataset does not hold square 2D fields");
-  if (i >= dataset.count())
-    throw InvalidArgument("field " + std::to_string(i) + " is out of range: the dataset holds " +
-                          std::to_string(dataset.count()));
-  Field2D field;
-  field.n = int(dataset.shape[1]);
-  field.box_size = dataset.box_size;
-  field.kind = field_kind_of_units(dataset.units);
-  const float* v = dataset.sample(i);
-  field.values.assign(v, v + dataset.sample_size());
-  return field;
-}
-
 void PkBaseline::mean(double omega_m, double sigma_8, std::vector<double>& mu,
                       std::vector<double>* jacobian) const {
   const std::size_t p = bins(), q = terms();

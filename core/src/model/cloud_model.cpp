@@ -3,8 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "diffuscope/data/dataset.h"
-#include "diffuscope/data/model_file.h"
-#include "diffuscope/data/npy.h"
+#include "diffuscope/data/observation.h"
 #include "diffuscope/error.h"
 #include "diffuscope/pointcloud/point_check.h"
 #include "diffuscope/pointcloud/point_model.h"
@@ -18,18 +17,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int kPublishedPoints = 5000;  // clouds drawn when the file records no training count
-
-std::size_t pick_index(const std::string& path, long index, std::size_t count) {
-  if (index < 0) {
-    if (count != 1)
-      throw FileError(path, "holds " + std::to_string(count) + " clouds; choose one with --index");
-    return 0;
-  }
-  if (std::size_t(index) >= count)
-    throw FileError(path, "has no cloud " + std::to_string(index) + " (it holds " +
-                              std::to_string(count) + ")");
-  return std::size_t(index);
-}
 
 PointElboSettings elbo_settings(const LikelihoodSettings& s) {
   PointElboSettings elbo;
@@ -269,41 +256,17 @@ class CloudModel final : public Model {
 }  // namespace
 
 ObservedCloud read_observed_cloud(const std::string& path, long index, int features) {
-  require_existing_file(path);
+  ObservationRequest request;
+  request.index = index;
+  request.kind = SampleKind::Points;
+  const ObservedSample sample = read_observation(path, request);
+  if (sample.n_features() != features)
+    throw FileError(path, "clouds have " + std::to_string(sample.n_features()) +
+                              " features but the model takes " + std::to_string(features));
   ObservedCloud in;
-  std::size_t n = 0, f = 0;
-  if (is_hdf5_file(path)) {
-    const Dataset d = read_dataset_hdf5(path);
-    if (d.kind != SampleKind::Points)
-      throw FileError(path,
-                      "holds 2D fields, not point clouds (a point-cloud model needs a cloud)");
-    n = d.shape[1];
-    f = d.shape[2];
-    in.index = pick_index(path, index, d.count());
-    in.values.assign(d.sample(in.index), d.sample(in.index) + n * f);
-  } else {
-    const NpyArray a = read_npy(path);
-    if (a.shape.size() == 2) {
-      n = a.shape[0];
-      f = a.shape[1];
-      in.index = pick_index(path, index, 1);
-      in.values.assign(a.data.begin(), a.data.end());
-    } else if (a.shape.size() == 3) {
-      n = a.shape[1];
-      f = a.shape[2];
-      in.index = pick_index(path, index, a.shape[0]);
-      const auto first = a.data.begin() + long(in.index * n * f);
-      in.values.assign(first, first + long(n * f));
-    } else {
-      throw FileError(path, "shape " + ds::shape_text(a.shape) +
-                                " is not a cloud [N, F] or a stack of clouds [M, N, F]");
-    }
-  }
-  if (f != std::size_t(features))
-    throw FileError(path, "clouds have " + std::to_string(f) + " features but the model takes " +
-                              std::to_string(features));
-  if (n < 1) throw FileError(path, "holds an empty cloud");
-  in.n_points = std::int64_t(n);
+  in.values = sample.float_values();
+  in.n_points = std::int64_t(sample.n_points());
+  in.index = sample.index;
   return in;
 }
 

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "diffuscope/data/field.h"
+
 #include "diffuscope/registry.h"
 
 namespace ds {
@@ -55,6 +57,14 @@ struct Dataset {
   // naming `origin` (a path or a generator) and the problem.
   void validate(const std::string& origin) const;
 };
+
+// The kind in which a dataset's values are read: Contrast when its units say "contrast" (the GRF
+// mocks), else Density.
+FieldKind field_kind_of_units(const std::string& units);
+
+// Sample i of a field dataset as a Field2D of the kind its units give. Throws InvalidArgument for
+// a dataset of clouds or an index out of range.
+Field2D dataset_field(const Dataset& dataset, std::size_t i);
 
 // Atomic (temporary file + rename). Throws FileError naming the path.
 void write_dataset_hdf5(const std::string& path, const Dataset& dataset);

@@ -17,12 +17,12 @@ struct ObservedField {
   std::size_t count = 1;  // fields in the file
 };
 
-// path: .npy of [N, N], [M, N, N] or [M, C, N, N] (model space, or physical units when
-// `physical`, then the model's transform is applied), or an HDF5 dataset (/fields [M, N, N],
-// physical units: always transformed). `index` selects a field of a stack; index < 0 means "the
-// only one" and fails for stacks of several fields. Throws FileError naming the path and the
-// problem (shape, index out of range, values the transform cannot take, a size the network
-// cannot take).
+// The field `index` of `path` (read_observation in data/observation.h: any file kind that holds
+// fields), in the model's space: a plain .npy of [N, N], [M, N, N] or [M, C, N, N] is taken as
+// model space unless `physical`; a file that records physical units (HDF5 dataset, CAMELS stack)
+// is always transformed. index < 0 means "the only one" and fails for stacks of several fields.
+// Throws FileError naming the path and the problem (kind, shape, channels, index out of range,
+// values the transform cannot take, a size the network cannot take).
 ObservedField load_observed_field(const std::string& path, const DiffusionModel2d& model,
                                   long index = -1, bool physical = false);
 

@@ -117,13 +117,6 @@ struct PkBaseline {
   void validate(const std::string& origin) const;
 };
 
-// The kind in which a dataset's values are read: Contrast when its units say "contrast" (the GRF
-// mocks), else Density.
-FieldKind field_kind_of_units(const std::string& units);
-
-// Sample i of a field dataset as a Field2D of the kind its units give.
-Field2D dataset_field(const Dataset& dataset, std::size_t i);
-
 // Fits a baseline to a dataset of fields with their parameters (the mean set: at least as many
 // distinct cosmologies as polynomial terms) and, when covariance_set is not null, a set at one
 // cosmology for the "fiducial" covariance; otherwise the covariance is "pooled". The two sets
