@@ -9,7 +9,7 @@
 #include <numeric>
 
 #include "diffuscope/error.h"
-#include "infer/diag_fft1d.h"
+#include "numerics/fft.h"
 
 namespace ds {
 
@@ -141,7 +141,7 @@ std::vector<double> autocovariance(const std::vector<double>& series) {
   const std::size_t n = series.size();
   if (n == 0) return {};
   // Zero padding to 2n makes the circular correlation of the transform the linear one.
-  auto& fft = detail::DiagRealFft1d::for_this_thread(int(2 * n));
+  auto& fft = detail::RealFft1d::for_this_thread(int(2 * n));
   const double mean = mean_of(series.data(), n);
   for (std::size_t i = 0; i < n; ++i) fft.real()[i] = series[i] - mean;
   std::fill(fft.real() + n, fft.real() + 2 * n, 0.0);

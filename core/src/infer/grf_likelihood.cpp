@@ -1,16 +1,13 @@
 #include "diffuscope/infer/grf_likelihood.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "diffuscope/error.h"
 #include "diffuscope/runtime.h"
-#include "stats/fft2d.h"
+#include "numerics/fft.h"
+#include "numerics/parallel.h"
 
 namespace ds {
 
@@ -183,36 +180,11 @@ std::vector<GrfLogLikelihood> GrfLikelihood::evaluate(
     const JobContext& job) const {
   for (const auto& theta : thetas) prior_.require_inside(theta[0], theta[1]);
   std::vector<GrfLogLikelihood> out(thetas.size());
-  const std::size_t threads =
-      std::min<std::size_t>(std::max(thread_count(), 1), std::max<std::size_t>(thetas.size(), 1));
   // Points are independent, so each result is the same whichever thread computes it.
-  std::atomic<std::size_t> next{0}, done{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto work = [&](bool reporter) {
-    while (!job.cancelled()) {
-      const std::size_t i = next.fetch_add(1);
-      if (i >= thetas.size()) return;
-      try {
-        out[i] = evaluate(thetas[i][0], thetas[i][1], with_gradient);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        next = thetas.size();
-        return;
-      }
-      const std::size_t finished = done.fetch_add(1) + 1;
-      if (reporter)
-        job.report(std::int64_t(finished), std::int64_t(thetas.size()), "GRF likelihood");
-    }
-  };
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work, false);
-  work(true);
-  for (auto& thread : pool) thread.join();
-  if (failure) std::rethrow_exception(failure);
-  job.check_cancelled();
-  job.report(std::int64_t(thetas.size()), std::int64_t(thetas.size()), "GRF likelihood");
+  detail::parallel_for(
+      thetas.size(), thread_count(),
+      [&](std::size_t i) { out[i] = evaluate(thetas[i][0], thetas[i][1], with_gradient); }, job,
+      "GRF likelihood");
   return out;
 }
 

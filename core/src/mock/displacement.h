@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "diffuscope/random.h"
-#include "stats/fft3d.h"
+#include "numerics/fft.h"
 
 namespace ds::detail {
 

@@ -10,8 +10,8 @@
 #include "diffuscope/mock/lognormal_field.h"
 #include "diffuscope/mock/zeldovich_field.h"
 #include "diffuscope/runtime.h"
-#include "mock/parallel_samples.h"
 #include "mock/prepared_cache.h"
+#include "numerics/parallel.h"
 
 namespace ds {
 
@@ -99,7 +99,7 @@ Dataset generate_field_set(const MockFieldSettings& settings, const SetDesign& d
   detail::PreparedCache<FieldGenerator> generators(samples, [&](const SetSample& s) {
     return make_field_generator(settings, sample_cosmology(s));
   });
-  detail::parallel_for_samples(
+  detail::parallel_for(
       samples.size(), threads > 0 ? threads : thread_count(),
       [&](std::size_t i) {
         const auto generator = generators.acquire(i);

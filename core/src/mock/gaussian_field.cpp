@@ -5,7 +5,7 @@
 
 #include "diffuscope/error.h"
 #include "diffuscope/random.h"
-#include "stats/fft2d.h"
+#include "numerics/fft.h"
 
 namespace ds {
 

@@ -11,8 +11,8 @@
 #include "diffuscope/runtime.h"
 #include "mock/displacement.h"
 #include "mock/lognormal_transform.h"
-#include "mock/parallel_samples.h"
 #include "mock/prepared_cache.h"
+#include "numerics/parallel.h"
 
 namespace ds {
 
@@ -207,7 +207,7 @@ Dataset generate_halo_set(const HaloCatalogueSettings& settings, HaloFeatures fe
   });
   // Float positions are kept inside [0, L): rounding to float may land exactly on L.
   const float top = std::nextafter(float(settings.box_size), 0.0f);
-  detail::parallel_for_samples(
+  detail::parallel_for(
       samples.size(), threads > 0 ? threads : thread_count(),
       [&](std::size_t i) {
         const auto model = models.acquire(i);

@@ -6,7 +6,7 @@
 #include "diffuscope/error.h"
 #include "diffuscope/random.h"
 #include "mock/lognormal_transform.h"
-#include "stats/fft2d.h"
+#include "numerics/fft.h"
 
 namespace ds {
 

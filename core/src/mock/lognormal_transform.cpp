@@ -5,8 +5,7 @@
 #include <string>
 
 #include "diffuscope/error.h"
-#include "stats/fft2d.h"
-#include "stats/fft3d.h"
+#include "numerics/fft.h"
 
 namespace ds::detail {
 

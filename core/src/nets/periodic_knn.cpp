@@ -6,8 +6,9 @@
 #include <string>
 
 #include "diffuscope/error.h"
-#include "stats/stats_util.h"
+#include "numerics/parallel.h"
 #include "stats/kd_tree.h"
+#include "stats/stats_util.h"
 
 namespace ds::nets {
 
@@ -84,7 +85,7 @@ void knn_cloud(const std::vector<Point>& cloud, int k, double box, int threads, 
     if (margin >= 0.25 * box) {
       // Few points per face-margin volume: an exhaustive search costs about as much as the tree.
       constexpr std::size_t kChunk = 64;
-      detail::parallel_chunks((pending.size() + kChunk - 1) / kChunk, threads, [&](std::size_t c) {
+      detail::parallel_for((pending.size() + kChunk - 1) / kChunk, threads, [&](std::size_t c) {
         std::vector<std::pair<double, std::int64_t>> scratch;
         const std::size_t end = std::min(pending.size(), (c + 1) * kChunk);
         for (std::size_t s = c * kChunk; s < end; ++s)
@@ -124,7 +125,7 @@ void knn_cloud(const std::vector<Point>& cloud, int k, double box, int threads, 
 
     std::vector<char> failed(pending.size(), 0);
     constexpr std::size_t kChunk = 256;
-    detail::parallel_chunks((pending.size() + kChunk - 1) / kChunk, threads, [&](std::size_t c) {
+    detail::parallel_for((pending.size() + kChunk - 1) / kChunk, threads, [&](std::size_t c) {
       std::vector<std::uint32_t> index;
       std::vector<double> dist2;
       std::vector<std::pair<double, std::int64_t>> candidates;
@@ -186,7 +187,7 @@ std::vector<std::int64_t> periodic_knn(const float* positions, std::int64_t batc
   // Many clouds: one thread per cloud. Few clouds: the threads share each cloud's queries. Every
   // point's result depends only on its cloud, so the thread count never changes the output.
   const bool per_cloud = batch >= threads;
-  detail::parallel_chunks(std::size_t(batch), per_cloud ? threads : 1, [&](std::size_t b) {
+  detail::parallel_for(std::size_t(batch), per_cloud ? threads : 1, [&](std::size_t b) {
     const auto cloud = wrapped_cloud(positions + std::int64_t(b) * n * 3, n, box);
     knn_cloud(cloud, k, box, per_cloud ? 1 : threads, out.data() + std::int64_t(b) * n * k);
   });

@@ -6,8 +6,9 @@
 
 #include "diffuscope/error.h"
 #include "diffuscope/random.h"
-#include "stats/stats_util.h"
+#include "numerics/parallel.h"
 #include "stats/kd_tree.h"
+#include "stats/stats_util.h"
 
 namespace ds {
 
@@ -93,7 +94,7 @@ KnnDistances knn_distances(const PointCloud& points,
   }
   constexpr std::size_t kChunk = 512;
   const std::size_t chunks = (out.queries + kChunk - 1) / kChunk;
-  detail::parallel_chunks(chunks, detail::resolve_threads(options.threads), [&](std::size_t c) {
+  detail::parallel_for(chunks, detail::resolve_threads(options.threads), [&](std::size_t c) {
     std::vector<std::uint32_t> index(static_cast<std::size_t>(k_max));
     std::vector<double> dist2(static_cast<std::size_t>(k_max));
     std::vector<double> all;  // exhaustive fallback

@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "diffuscope/error.h"
+#include "numerics/parallel.h"
 #include "stats/pair_search.h"
-#include "stats/stats_util.h"
 
 namespace ds {
 
@@ -31,7 +31,7 @@ PairwiseVelocity pairwise_velocity(const PointCloud& points,
   };
   std::vector<Sums> per_chunk(search.chunk_count(), Sums{std::vector<std::int64_t>(bins, 0),
                                                          std::vector<double>(bins, 0.0)});
-  detail::parallel_chunks(
+  detail::parallel_for(
       search.chunk_count(), detail::resolve_threads(options.threads), [&](std::size_t chunk) {
         auto& sums = per_chunk[chunk];
         search.visit_chunk(chunk, [&](std::uint32_t i, std::uint32_t j, double dx, double dy,

@@ -5,7 +5,7 @@
 
 #include "diffuscope/error.h"
 #include "diffuscope/stats/mass_assignment.h"
-#include "stats/fft3d.h"
+#include "numerics/fft.h"
 
 namespace ds {
 

@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "diffuscope/error.h"
+#include "numerics/parallel.h"
 #include "stats/pair_search.h"
-#include "stats/stats_util.h"
 
 namespace ds {
 
@@ -19,7 +19,7 @@ TwoPointCorrelation two_point_correlation(const PointCloud& points,
 
   std::vector<std::vector<std::int64_t>> per_chunk(search.chunk_count(),
                                                    std::vector<std::int64_t>(bins, 0));
-  detail::parallel_chunks(
+  detail::parallel_for(
       search.chunk_count(), detail::resolve_threads(options.threads), [&](std::size_t chunk) {
         auto& counts = per_chunk[chunk];
         search.visit_chunk(chunk, [&](std::uint32_t, std::uint32_t, double, double, double,

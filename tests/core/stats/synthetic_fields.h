@@ -9,8 +9,7 @@
 #include <vector>
 
 #include "diffuscope/random.h"
-#include "stats/fft2d.h"
-#include "stats/fft3d.h"
+#include "numerics/fft.h"
 
 namespace dstest {
 
