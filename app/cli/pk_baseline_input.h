@@ -1,6 +1,6 @@
 // The power-spectrum baseline inputs shared by `posterior --pk-baseline` and
 // `calibrate --pk-baseline`: where the baseline comes from (a saved file, mock datasets, or mocks
-// generated here like the observed field) and its settings (core/infer/pk_baseline.h).
+// generated here like the observed field) and its settings (core/infer/baselines/pk_baseline.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "diffuscope/infer/pk_baseline.h"
+#include "diffuscope/infer/baselines/pk_baseline.h"
 #include "diffuscope/jobs/job.h"
 
 namespace dscli {

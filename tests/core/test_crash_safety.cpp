@@ -17,7 +17,7 @@
 
 #include "child_process.h"
 #include "diffuscope/data/model_file.h"
-#include "diffuscope/infer/grid_scan.h"
+#include "diffuscope/infer/grids/grid_scan.h"
 #include "test_helpers.h"
 
 namespace {

@@ -1,5 +1,5 @@
-// ArviZ InferenceData chains, netCDF-4 / HDF5 (infer/chain_netcdf.cpp).
-#include "diffuscope/infer/chain_files.h"
+// ArviZ InferenceData chains, netCDF-4 / HDF5 (infer/chains/chain_netcdf.cpp).
+#include "diffuscope/infer/chains/chain_files.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,8 +1,8 @@
-// Text chain files (infer/chain_getdist.cpp, chain_csv.cpp, chain_files.cpp): a GetDist root
+// Text chain files (infer/chains/chain_getdist.cpp, chain_csv.cpp, chain_files.cpp): a GetDist root
 // (ROOT_1.txt, ROOT_2.txt, ROOT.paramnames, ROOT.ranges) and a CSV chain file.
 // Input: <chain 1> sep <chain 2> sep <paramnames> sep <ranges>, with sep kFileSeparator. The
 // first part is also read as a CSV chain file.
-#include "diffuscope/infer/chain_files.h"
+#include "diffuscope/infer/chains/chain_files.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

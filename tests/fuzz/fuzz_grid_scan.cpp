@@ -1,5 +1,5 @@
-// Likelihood grid files, HDF5 (infer/grid_scan.cpp's reader).
-#include "diffuscope/infer/grid_scan.h"
+// Likelihood grid files, HDF5 (infer/grids/grid_scan.cpp's reader).
+#include "diffuscope/infer/grids/grid_scan.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -10,8 +10,8 @@
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/model_file.h"
 #include "diffuscope/data/npy.h"
-#include "diffuscope/infer/chain_files.h"
-#include "diffuscope/infer/grid_scan.h"
+#include "diffuscope/infer/chains/chain_files.h"
+#include "diffuscope/infer/grids/grid_scan.h"
 #include "fuzz_support.h"
 #include "nets/torch_save_writer.h"
 

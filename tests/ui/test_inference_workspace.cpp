@@ -22,8 +22,8 @@
 #include <cmath>
 
 #include "diffuscope/data/npy.h"
-#include "diffuscope/infer/chain_files.h"
-#include "diffuscope/infer/diagnostics.h"
+#include "diffuscope/infer/chains/chain_files.h"
+#include "diffuscope/infer/diagnostics/diagnostics.h"
 #include "diffuscope/runtime.h"
 #include "gui_test_support.h"
 #include "ui/application.h"

@@ -12,8 +12,8 @@
 #include <limits>
 
 #include "diffuscope/cosmology/cosmology.h"
-#include "diffuscope/infer/contours.h"
-#include "diffuscope/infer/posterior_density.h"
+#include "diffuscope/infer/diagnostics/contours.h"
+#include "diffuscope/infer/diagnostics/posterior_density.h"
 
 namespace dsui {
 

@@ -31,7 +31,7 @@
 #include <cmath>
 #include <functional>
 
-#include "diffuscope/infer/chain_files.h"
+#include "diffuscope/infer/chains/chain_files.h"
 #include "diffuscope/runtime.h"
 #include "ui/field_view/field_thumbnail.h"
 #include "ui/inference/inference_plots.h"

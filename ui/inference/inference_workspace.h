@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "diffuscope/data/field.h"
-#include "diffuscope/infer/chains.h"
-#include "diffuscope/infer/diagnostics.h"
+#include "diffuscope/infer/chains/chains.h"
+#include "diffuscope/infer/diagnostics/diagnostics.h"
 #include "diffuscope/infer/field_likelihood.h"
-#include "diffuscope/infer/grid_scan.h"
+#include "diffuscope/infer/grids/grid_scan.h"
 #include "diffuscope/model/model.h"
 #include "diffuscope/registries.h"
 #include "diffuscope/stats/power_spectrum_2d.h"

@@ -1,9 +1,10 @@
 // diffuscope-cli calibrate: coverage of credible intervals over many mock fields with known
-// parameters (core/infer/calibration.h). The posterior of each field comes from one source:
+// parameters (core/infer/baselines/calibration.h). The posterior of each field comes from one
+// source:
 // --exact-grf (the exact GRF likelihood), --pk-baseline (the power-spectrum baseline,
-// core/infer/pk_baseline.h) or --model M (the truncated VLB of a diffusion model with common
-// noise: the slow path). For GRF mocks the exact posterior is also sampled as the reference of
-// the width ratios. Table on stdout; everything per field in --out FILE.json.
+// core/infer/baselines/pk_baseline.h) or --model M (the truncated VLB of a diffusion model with
+// common noise: the slow path). For GRF mocks the exact posterior is also sampled as the reference
+// of the width ratios. Table on stdout; everything per field in --out FILE.json.
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -12,14 +13,14 @@
 #include <vector>
 
 #include "commands/commands.h"
-#include "diffuscope/infer/grf_likelihood.h"
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/diffusion/observed_field.h"
 #include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"
-#include "diffuscope/infer/calibration.h"
-#include "diffuscope/infer/exact_grf.h"
-#include "diffuscope/infer/pk_baseline.h"
+#include "diffuscope/infer/baselines/calibration.h"
+#include "diffuscope/infer/baselines/exact_grf.h"
+#include "diffuscope/infer/baselines/grf_likelihood.h"
+#include "diffuscope/infer/baselines/pk_baseline.h"
 #include "diffuscope/random.h"
 #include "diffuscope/registries.h"
 #include "pk_baseline_input.h"

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "commands/commands.h"
-#include "diffuscope/infer/chain_files.h"
-#include "diffuscope/infer/diagnostics.h"
+#include "diffuscope/infer/chains/chain_files.h"
+#include "diffuscope/infer/diagnostics/diagnostics.h"
 
 namespace dscli {
 

@@ -1,5 +1,5 @@
 // diffuscope-cli grf pk2d | loglike: the 2D spectrum the GRF generator colours with, and the
-// exact GRF log-likelihood of a field (core/include/diffuscope/infer/grf_likelihood.h).
+// exact GRF log-likelihood of a field (core/include/diffuscope/infer/baselines/grf_likelihood.h).
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -12,7 +12,7 @@
 #include "diffuscope/data/field.h"
 #include "diffuscope/data/observation.h"
 #include "diffuscope/error.h"
-#include "diffuscope/infer/grf_likelihood.h"
+#include "diffuscope/infer/baselines/grf_likelihood.h"
 
 namespace dscli {
 

@@ -1,9 +1,9 @@
 // diffuscope-cli vlb-grid --model M --field FILE [--index I] --tmax 20 --grid 50 --center 0.3,0.8
 // --half-width 0.06 [--full-prior] --noise common --draws 4 --seed S --out grid.h5: a likelihood
-// map over (Omega_m, sigma_8) from the truncated VLB (core/infer/grid_scan.h; --adaptive: only
-// where the posterior is), every per-step
-// term map kept, written to HDF5; prints the maximum and the extent of the 1-sigma region. For a
-// point-cloud model, --cloud FILE (or --field naming a cloud file) and the ELBO (--elbo-steps,
+// map over (Omega_m, sigma_8) from the truncated VLB (core/infer/grids/grid_scan.h; --adaptive:
+// only where the posterior is), every per-step term map kept, written to HDF5; prints the maximum
+// and the extent of the 1-sigma region. For a point-cloud model, --cloud FILE (or --field naming a
+// cloud file) and the ELBO (--elbo-steps,
 // --draws, --seed) replace the field and the VLB; the map is log L only.
 #include <chrono>
 #include <cmath>
@@ -17,7 +17,7 @@
 #include "commands/commands.h"
 #include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"
-#include "diffuscope/infer/grid_scan.h"
+#include "diffuscope/infer/grids/grid_scan.h"
 #include "diffuscope/pointcloud/point_model.h"
 #include "model_input.h"
 

@@ -117,7 +117,7 @@ inline constexpr Registry<VlbNoiseMode, 2> kVlbNoiseModes{
        "K fixed noise draws shared by every parameter value: a smooth deterministic "
        "likelihood"}}}};
 
-// Posterior samplers on a log density (infer/hmc.h, infer/nuts.h, infer/svi.h).
+// Posterior samplers on a log density (infer/mcmc/hmc.h, infer/mcmc/nuts.h, infer/mcmc/svi.h).
 enum class SamplerKind { Hmc, Nuts, Svi };
 inline constexpr Registry<SamplerKind, 3> kSamplers{
     "sampler",

@@ -11,8 +11,8 @@
 #include "diffuscope/batch/field_file.h"
 #include "diffuscope/data/atomic_file.h"
 #include "diffuscope/error.h"
-#include "diffuscope/infer/chain_files.h"
-#include "diffuscope/infer/grid_posterior.h"
+#include "diffuscope/infer/chains/chain_files.h"
+#include "diffuscope/infer/grids/grid_posterior.h"
 
 #ifndef DS_VERSION
 #define DS_VERSION "unknown"

@@ -11,11 +11,11 @@
 #include "diffuscope/diffusion/observed_field.h"
 #include "diffuscope/diffusion/sampler.h"
 #include "diffuscope/diffusion/vlb_log_density.h"
-#include "diffuscope/infer/diagnostics.h"
-#include "diffuscope/infer/exact_grf.h"
-#include "diffuscope/infer/grid_scan.h"
-#include "diffuscope/infer/hmc.h"
-#include "diffuscope/infer/nuts.h"
+#include "diffuscope/infer/baselines/exact_grf.h"
+#include "diffuscope/infer/diagnostics/diagnostics.h"
+#include "diffuscope/infer/grids/grid_scan.h"
+#include "diffuscope/infer/mcmc/hmc.h"
+#include "diffuscope/infer/mcmc/nuts.h"
 #include "diffuscope/mock/gaussian_field.h"
 
 namespace ds {

@@ -4,19 +4,19 @@
 #include <cstdio>
 #include <string>
 
+#include "bench/diffusion_bench.h"
+#include "bench/inference_bench.h"
+#include "bench/mock_bench.h"
+#include "bench/pointcloud_bench.h"
 #include "diffuscope/bench/bench.h"
-#include "diffuscope/infer/grf_likelihood.h"
 #include "diffuscope/cosmology/projected_power.h"
+#include "diffuscope/infer/baselines/grf_likelihood.h"
 #include "diffuscope/mock/clustered_points.h"
 #include "diffuscope/mock/gaussian_field.h"
 #include "diffuscope/stats/knn_cdf.h"
 #include "diffuscope/stats/power_spectrum_2d.h"
 #include "diffuscope/stats/power_spectrum_3d.h"
 #include "diffuscope/stats/two_point.h"
-#include "bench/pointcloud_bench.h"
-#include "bench/diffusion_bench.h"
-#include "bench/inference_bench.h"
-#include "bench/mock_bench.h"
 
 namespace ds {
 
@@ -184,7 +184,8 @@ std::vector<BenchSuite> make_bench_suites() {
        run_inference_bench},
       {"pointcloud",
        "Point-cloud diffusion: periodic kNN graphs vs N, one 1000-halo ODE sample and the "
-       "5000-halo ELBO (S = 50, K = 8) of the default model (halos1000.h5, found wherever the program runs, or --model)",
+       "5000-halo ELBO (S = 50, K = 8) of the default model (halos1000.h5, found wherever the "
+       "program runs, or --model)",
        run_pointcloud_bench}};
 }
 

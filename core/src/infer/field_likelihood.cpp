@@ -5,7 +5,7 @@
 
 #include "diffuscope/diffusion/observed_field.h"
 #include "diffuscope/error.h"
-#include "diffuscope/infer/exact_grf.h"
+#include "diffuscope/infer/baselines/exact_grf.h"
 
 namespace ds {
 

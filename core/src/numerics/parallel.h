@@ -8,7 +8,7 @@
 // under a torch call oversubscribes the two cores this code is tuned for; TBB would be a new
 // dependency for some 60 lines. The loops here are coarse (a sample, a chunk of queries, a
 // likelihood point), so a plain pool per call costs microseconds against milliseconds of work.
-// The samplers' lockstep chain executor (infer/chain_executor.h) is not a loop but persistent
+// The samplers' lockstep chain executor (infer/mcmc/chain_executor.h) is not a loop but persistent
 // threads that meet at every density evaluation, and stays separate.
 #pragma once
 

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "diffuscope/error.h"
-#include "diffuscope/infer/calibration.h"
+#include "diffuscope/infer/baselines/calibration.h"
 
 namespace ds {
 

@@ -8,7 +8,7 @@
 #include <numeric>
 
 #include "diffuscope/error.h"
-#include "diffuscope/infer/grid_posterior.h"
+#include "diffuscope/infer/grids/grid_posterior.h"
 
 namespace ds {
 

@@ -8,7 +8,7 @@
 
 #include "diffuscope/data/atomic_file.h"
 #include "diffuscope/error.h"
-#include "diffuscope/infer/grid_posterior.h"
+#include "diffuscope/infer/grids/grid_posterior.h"
 #include "diffuscope/report/calibration_summary.h"
 #include "diffuscope/report/report.h"
 #include "diffuscope/runtime.h"

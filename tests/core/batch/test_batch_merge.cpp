@@ -14,8 +14,8 @@
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
-#include "diffuscope/infer/chain_files.h"
-#include "diffuscope/infer/grid_posterior.h"
+#include "diffuscope/infer/chains/chain_files.h"
+#include "diffuscope/infer/grids/grid_posterior.h"
 #include "diffuscope/random.h"
 
 namespace {

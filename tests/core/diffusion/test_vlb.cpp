@@ -11,7 +11,7 @@
 #include "diffuscope/diffusion/vlb.h"
 #include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"
-#include "diffuscope/infer/hmc.h"
+#include "diffuscope/infer/mcmc/hmc.h"
 
 namespace {
 

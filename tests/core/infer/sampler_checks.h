@@ -1,5 +1,5 @@
 // Helpers of the sampler tests: the reference file, counting / recording densities, and moment
-// checks against Monte Carlo standard errors (ESS-based, from infer/diagnostics.h).
+// checks against Monte Carlo standard errors (ESS-based, from infer/diagnostics/diagnostics.h).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "../test_helpers.h"
-#include "diffuscope/infer/chains.h"
-#include "diffuscope/infer/diagnostics.h"
 #include "diffuscope/density/log_density.h"
+#include "diffuscope/infer/chains/chains.h"
+#include "diffuscope/infer/diagnostics/diagnostics.h"
 
 namespace dstest {
 

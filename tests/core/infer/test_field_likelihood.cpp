@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "diffuscope/infer/grf_likelihood.h"
 #include "diffuscope/data/npy.h"
-#include "diffuscope/error.h"
-#include "diffuscope/infer/exact_grf.h"
-#include "diffuscope/infer/field_likelihood.h"
 #include "diffuscope/density/log_density.h"
+#include "diffuscope/error.h"
+#include "diffuscope/infer/baselines/exact_grf.h"
+#include "diffuscope/infer/baselines/grf_likelihood.h"
+#include "diffuscope/infer/field_likelihood.h"
 #include "diffuscope/mock/field_set.h"
 
 namespace {

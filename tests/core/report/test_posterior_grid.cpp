@@ -8,8 +8,8 @@
 #include <cmath>
 
 #include "diffuscope/error.h"
-#include "diffuscope/infer/grid_posterior.h"
-#include "diffuscope/infer/targets.h"
+#include "diffuscope/infer/grids/grid_posterior.h"
+#include "diffuscope/infer/mcmc/targets.h"
 #include "diffuscope/jobs/job.h"
 #include "diffuscope/report/calibration_summary.h"
 #include "diffuscope/report/posterior_grid.h"
@@ -32,8 +32,8 @@ TEST(ReportPosteriorGrid, FindsAndResolvesANarrowCorrelatedGaussian) {
   for (int p = 0; p < 2; ++p) {
     const ds::GridMarginal m = ds::grid_marginal(grid.scan, std::size_t(p));
     const double step = m.axis[1] - m.axis[0];
-    std::printf("parameter %d: mean %.5f sd %.5f (true %.5f, %.5f), step %.5f, %zu evaluations\n", p,
-                f.parameters[p].mean, f.parameters[p].sd, mu[p], sd[p], step, grid.evaluations);
+    std::printf("parameter %d: mean %.5f sd %.5f (true %.5f, %.5f), step %.5f, %zu evaluations\n",
+                p, f.parameters[p].mean, f.parameters[p].sd, mu[p], sd[p], step, grid.evaluations);
     EXPECT_GE(f.parameters[p].sd, settings.cells_per_sd * step);  // 68% interval: >= 2.5 cells
     EXPECT_NEAR(f.parameters[p].mean, mu[p], 0.05 * sd[p]);
     EXPECT_NEAR(f.parameters[p].sd, sd[p], 0.05 * sd[p]);

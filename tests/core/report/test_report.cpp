@@ -52,13 +52,12 @@ ds::ReportSettings exact_grf_settings(int fields) {
   s.likelihood = ds::LikelihoodKind::ExactGrf;
   s.mock_kind = "grf";
   s.resolution = 32;
-  // A 1000 Mpc/h box, as tests/core/infer/test_calibration.cpp: there the exact likelihood is
-  // nominal over 400 fields (seed 17: coverage 0.695 / 0.688 at 68%, 0.965 / 0.958 at 95%, mean
-  // |z| 0.806 / 0.805, sd of z 1.005 / 1.011; 399 of 400 grids resolved). In a 25 Mpc/h box the same
-  // likelihood over-covers (0.79 / 0.76 at 68%, 0.985 / 0.978 at 95%, sd of z 0.92 / 0.93 over
-  // 400 fields, seed 17; a rank histogram thin at both ends): the GRF mocks
-  // of small boxes are not exactly the model the likelihood assumes (an open question, not the
-  // report's).
+  // A 1000 Mpc/h box, as tests/core/infer/baselines/test_calibration.cpp: there the exact
+  // likelihood is nominal over 400 fields (seed 17: coverage 0.695 / 0.688 at 68%, 0.965 / 0.958 at
+  // 95%, mean |z| 0.806 / 0.805, sd of z 1.005 / 1.011; 399 of 400 grids resolved). In a 25 Mpc/h
+  // box the same likelihood over-covers (0.79 / 0.76 at 68%, 0.985 / 0.978 at 95%, sd of z 0.92 /
+  // 0.93 over 400 fields, seed 17; a rank histogram thin at both ends): the GRF mocks of small
+  // boxes are not exactly the model the likelihood assumes (an open question, not the report's).
   s.box_size = 1000.0;
   s.fields = fields;
   s.seed = 17;
@@ -126,7 +125,8 @@ TEST(Report, CoverageAndZOfTheReportFollowFromItsPerFieldIntervals) {
       ranks.push_back(q["rank"]);
       // The stored marginal reproduces mean and sd.
       const auto w = q["marginal"].get<std::vector<double>>();
-      const auto axis = f["posterior"]["grid"][p == 0 ? "omega_m" : "sigma_8"].get<std::vector<double>>();
+      const auto axis =
+          f["posterior"]["grid"][p == 0 ? "omega_m" : "sigma_8"].get<std::vector<double>>();
       double m = 0, v = 0;
       for (std::size_t j = 0; j < w.size(); ++j) m += w[j] * axis[j];
       for (std::size_t j = 0; j < w.size(); ++j) v += w[j] * (axis[j] - m) * (axis[j] - m);
@@ -144,7 +144,8 @@ TEST(Report, CoverageAndZOfTheReportFollowFromItsPerFieldIntervals) {
     const auto columns = dstest::read_csv_columns(csv_path);
     const std::vector<std::string> header = csv_header(csv_path);
     const auto levels = s["expected_coverage"]["levels"].get<std::vector<double>>();
-    const auto where = std::find(header.begin(), header.end(), s["name"].get<std::string>() + "_coverage");
+    const auto where =
+        std::find(header.begin(), header.end(), s["name"].get<std::string>() + "_coverage");
     ASSERT_NE(where, header.end());
     const std::vector<double>& csv = columns[std::size_t(where - header.begin())];
     ASSERT_EQ(csv.size(), levels.size());
@@ -179,7 +180,8 @@ TEST(Report, ACancelledReportResumesToTheSameResult) {
   EXPECT_THROW(ds::run_report(s, resumed.string(), job), ds::Cancelled);
   EXPECT_FALSE(fs::exists(resumed / "report.json"));
   std::size_t written = 0;
-  for (const auto& e : fs::directory_iterator(resumed / "fields")) written += e.path().extension() == ".json";
+  for (const auto& e : fs::directory_iterator(resumed / "fields"))
+    written += e.path().extension() == ".json";
   EXPECT_EQ(written, 3u);
 
   const ds::ReportResult r = ds::run_report(s, resumed.string());
@@ -234,7 +236,8 @@ TEST(Report, TinyModelRunsEveryBlock) {
   EXPECT_EQ(report["one_p"]["parameters"].size(), 2u);
   // The fiducial's ratio to itself is 1 in every bin, for the mocks and the model.
   for (const auto& p : report["one_p"]["parameters"])
-    for (double v : p["curves"][1]["mock_ratio"]["mean"].get<std::vector<double>>()) EXPECT_DOUBLE_EQ(v, 1.0);
+    for (double v : p["curves"][1]["mock_ratio"]["mean"].get<std::vector<double>>())
+      EXPECT_DOUBLE_EQ(v, 1.0);
   EXPECT_TRUE(report["cv"].contains("mock_correlation"));
   EXPECT_EQ(report["calibration"]["fields"].size(), 2u);
   std::vector<std::string> names;
@@ -268,7 +271,8 @@ TEST(Report, GrfMocksCompareTheCalibratedPosteriorWithTheExactOne) {
   for (const auto& f : report["calibration"]["fields"]) {
     ASSERT_FALSE(f["exact"].is_null());
     for (std::size_t p = 0; p < 2; ++p) {
-      const double sd = f["posterior"]["parameters"][p]["sd"], exact = f["exact"]["parameters"][p]["sd"];
+      const double sd = f["posterior"]["parameters"][p]["sd"],
+                   exact = f["exact"]["parameters"][p]["sd"];
       EXPECT_GT(sd / exact, 0.3) << "field " << f["field"] << " parameter " << p;
     }
   }

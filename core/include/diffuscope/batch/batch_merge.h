@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "diffuscope/batch/run_folder.h"
-#include "diffuscope/infer/calibration.h"
+#include "diffuscope/infer/baselines/calibration.h"
 
 namespace ds {
 

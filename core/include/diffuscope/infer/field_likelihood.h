@@ -12,11 +12,11 @@
 #include <string>
 
 #include "diffuscope/data/field.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/diffusion/diffusion_model.h"
 #include "diffuscope/diffusion/vlb.h"
 #include "diffuscope/diffusion/vlb_log_density.h"
-#include "diffuscope/density/log_density.h"
-#include "diffuscope/infer/pk_baseline.h"
+#include "diffuscope/infer/baselines/pk_baseline.h"
 #include "diffuscope/registry.h"
 
 namespace ds {

@@ -24,8 +24,8 @@
 
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/field.h"
-#include "diffuscope/infer/grid_scan.h"
 #include "diffuscope/density/log_density.h"
+#include "diffuscope/infer/grids/grid_scan.h"
 #include "diffuscope/jobs/job.h"
 #include "diffuscope/registries.h"
 

@@ -13,8 +13,8 @@
 // [step / 20, step]; a third of a step when the fit is not concave). A posterior the grid samples
 // (sd >= half a step) also keeps the extent of its 2-sigma region in the window (skewed and
 // prior-truncated posteriors reach further than +-3 sd from the maximum), and a window that cut
-// the 1-sigma region grows past it by its own width on that side. The grid is clipped to the prior box. At
-// most max_levels windows; the last grid is the result.
+// the 1-sigma region grows past it by its own width on that side. The grid is clipped to the prior
+// box. At most max_levels windows; the last grid is the result.
 //
 // Rows of a grid (one sigma_8 value each) are evaluated as one batch; cancellation is checked
 // between rows.
@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "diffuscope/cosmology/cosmology.h"
-#include "diffuscope/infer/calibration.h"
-#include "diffuscope/infer/grid_scan.h"
 #include "diffuscope/density/log_density.h"
+#include "diffuscope/infer/baselines/calibration.h"
+#include "diffuscope/infer/grids/grid_scan.h"
 #include "diffuscope/jobs/job.h"
 
 namespace ds {
@@ -48,10 +48,10 @@ struct PosteriorGridSettings {
 };
 
 struct PosteriorGrid {
-  GridScan scan;              // the final grid (log_like, axes, maximum, delta_chi2)
-  int levels = 0;             // windows evaluated after the coarse grid
+  GridScan scan;                // the final grid (log_like, axes, maximum, delta_chi2)
+  int levels = 0;               // windows evaluated after the coarse grid
   std::size_t evaluations = 0;  // likelihood points evaluated in all
-  bool resolved = false;      // the stopping rule was met (else max_levels ran out)
+  bool resolved = false;        // the stopping rule was met (else max_levels ran out)
 };
 
 // Throws InvalidArgument for bad settings or a likelihood of dimension other than 2, Cancelled

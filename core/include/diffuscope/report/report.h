@@ -20,8 +20,8 @@
 //  - calibration: K mock fields with known truth (one per cosmology of a second Latin hypercube,
 //    or K fields of --mocks chosen by the seed); each field's posterior on a grid (report/
 //    posterior_grid.h: a coarse scan of the prior box, then windows around the maximum until the
-//    posterior spans several cells per sd), the checks of infer/grid_posterior.h, and a summary
-//    per parameter (report/calibration_summary.h).
+//    posterior spans several cells per sd), the checks of infer/grids/grid_posterior.h, and a
+//    summary per parameter (report/calibration_summary.h).
 //  - exact comparison (GRF mocks, a likelihood other than exact-grf): each field's exact GRF
 //    posterior on its own grid, and the model posterior against it.
 //
@@ -48,23 +48,23 @@ struct ReportSettings {
   // Inputs. model: a 2D field model (required for the emulator block and the vlb likelihood).
   // mocks: a dataset of fields with parameters; "" = generate mocks of mock_kind here.
   std::string model, mocks;
-  std::string mock_kind;    // grf | lognormal | zeldovich; "" = the model's training generator
-  int resolution = 0;       // pixels per side of generated mocks; 0 = the model's (else 64)
-  double box_size = 0.0;    // Mpc/h; 0 = the model's (else 25)
-  double slab = 5.0;        // Mpc/h, slab of generated mocks and of the exact GRF likelihood
+  std::string mock_kind;  // grf | lognormal | zeldovich; "" = the model's training generator
+  int resolution = 0;     // pixels per side of generated mocks; 0 = the model's (else 64)
+  double box_size = 0.0;  // Mpc/h; 0 = the model's (else 25)
+  double slab = 5.0;      // Mpc/h, slab of generated mocks and of the exact GRF likelihood
   Device device = Device::Cpu;
   bool ema = false;
 
   // Emulator block.
-  bool emulator = true;        // false: calibration only (always off without a model)
-  int cosmologies = 10;        // validation cosmologies (>= 10 for a full report)
+  bool emulator = true;  // false: calibration only (always off without a model)
+  int cosmologies = 10;  // validation cosmologies (>= 10 for a full report)
   int mocks_per_cosmology = 10;
   int generated_per_cosmology = 10;
   int one_p_values = 5;  // values per parameter (odd: the middle one is the fiducial); 0 = none
   int one_p_seeds = 4;   // seeds shared by all values
   int cv_mocks = 32;     // CV set; 0 = none
   int cv_generated = 32;
-  int cv_bins = 12;      // log bins of P(k) for the correlation matrices
+  int cv_bins = 12;  // log bins of P(k) for the correlation matrices
   int histogram_bins = 50;
   DiffusionSamplerSettings sampler;  // DDIM 50 steps, clip_x0 1 (set in the constructor below)
 
@@ -77,7 +77,7 @@ struct ReportSettings {
   int rank_bins = 10;
   std::vector<double> coverage_levels;  // credibility levels of the expected-coverage curve
                                         // (empty: 0.05, 0.10, ..., 0.95, 0.99)
-  // pk-baseline likelihood: mocks generated here of the mock kind (infer/pk_baseline.h).
+  // pk-baseline likelihood: mocks generated here of the mock kind (infer/baselines/pk_baseline.h).
   int pk_cosmologies = 60, pk_per_cosmology = 4, pk_covariance_mocks = 150;
 
   std::uint64_t seed = 0;

@@ -1,0 +1,388 @@
+#include "diffuscope/infer/grids/grid_scan.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "diffuscope/error.h"
+#include "diffuscope/runtime.h"
+#include "infer/grids/grid_scan_format.h"
+
+namespace ds {
+
+using detail::grid_coarse_stride;
+
+namespace {
+
+std::string number(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", v);
+  return buffer;
+}
+
+std::vector<double> axis(const Interval& box, double centre, const GridScanSettings& s) {
+  const double lo = s.full_prior ? box.lo : std::max(centre - s.half_width, box.lo);
+  const double hi = s.full_prior ? box.hi : std::min(centre + s.half_width, box.hi);
+  std::vector<double> out(std::size_t(s.n));
+  for (int j = 0; j < s.n; ++j) out[std::size_t(j)] = lo + (hi - lo) * double(j) / double(s.n - 1);
+  out.back() = hi;
+  return out;
+}
+
+// Evaluates a batch of grid points; the terms come from the density's per-step terms (a VLB's
+// last evaluation) when it has them.
+class BatchEvaluator {
+ public:
+  explicit BatchEvaluator(const LogDensity& density)
+      : density_(density), terms_(density.step_terms()) {}
+
+  std::size_t terms_per_point() const {
+    return terms_ ? terms_->step_terms_settings().terms_per_point : 0;
+  }
+
+  void fill_provenance(GridScanProvenance& p) const {
+    if (!terms_) return;
+    const StepTermsSettings s = terms_->step_terms_settings();
+    p.t_max = s.t_max;
+    p.prior_term = s.prior_term;
+    p.noise = s.noise;
+    p.draws = s.draws;
+    p.seed = s.seed;
+  }
+
+  // thetas [batch, 2] -> log_like [batch], terms [batch, terms_per_point].
+  void evaluate(const std::vector<double>& thetas, std::vector<double>& log_like,
+                std::vector<double>& terms) const {
+    const std::size_t batch = thetas.size() / 2;
+    density_.evaluate(thetas, batch, log_like, nullptr);
+    terms.clear();
+    if (!terms_) return;
+    terms = terms_->last_step_terms(batch);
+    // Not evaluated (a non-finite point): its terms are unknown.
+    if (terms.empty())
+      terms.assign(batch * terms_per_point(), std::numeric_limits<double>::quiet_NaN());
+  }
+
+ private:
+  const LogDensity& density_;
+  const StepTerms* terms_;
+};
+
+}  // namespace
+
+void validate_grid_settings(const GridScanSettings& s) {
+  if (s.n < 2 || s.n > 4096)
+    throw InvalidArgument("grid scan: " + std::to_string(s.n) +
+                          " points per axis; choose between 2 and 4096");
+  if (s.coarse_stride < 0)
+    throw InvalidArgument("grid scan: coarse stride " + std::to_string(s.coarse_stride) +
+                          " must be >= 0");
+  const Prior& p = s.prior;
+  if (!(p.omega_m.lo < p.omega_m.hi) || !(p.sigma_8.lo < p.sigma_8.hi))
+    throw InvalidArgument("grid scan: the prior box is empty");
+  if (s.full_prior) return;
+  if (!std::isfinite(s.half_width) || !(s.half_width > 0.0))
+    throw InvalidArgument("grid scan: half-width " + number(s.half_width) +
+                          " must be positive and finite");
+  if (!std::isfinite(s.center_omega_m) || !p.omega_m.contains(s.center_omega_m))
+    throw InvalidArgument("grid scan: centre Omega_m = " + number(s.center_omega_m) +
+                          " is outside the prior [" + number(p.omega_m.lo) + ", " +
+                          number(p.omega_m.hi) + "]");
+  if (!std::isfinite(s.center_sigma_8) || !p.sigma_8.contains(s.center_sigma_8))
+    throw InvalidArgument("grid scan: centre sigma_8 = " + number(s.center_sigma_8) +
+                          " is outside the prior [" + number(p.sigma_8.lo) + ", " +
+                          number(p.sigma_8.hi) + "]");
+}
+
+std::vector<double> grid_axis_omega_m(const GridScanSettings& settings) {
+  validate_grid_settings(settings);
+  return axis(settings.prior.omega_m, settings.center_omega_m, settings);
+}
+
+std::vector<double> grid_axis_sigma_8(const GridScanSettings& settings) {
+  validate_grid_settings(settings);
+  return axis(settings.prior.sigma_8, settings.center_sigma_8, settings);
+}
+
+namespace {
+
+// The adaptive scan of grid_scan.h: coarse sub-grid, then cells near the best value halved level
+// by level, the rest interpolated. `evaluate` and `update_for` are scan_likelihood_grid's.
+template <class Evaluate, class UpdateFor>
+void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size_t batch,
+                     std::vector<char>& known, std::size_t& known_count, Evaluate& evaluate,
+                     UpdateFor& update_for, const JobContext& job,
+                     const PartialResultCallback<GridScanUpdate>& on_update) {
+  const std::size_t n = scan.n(), total = n * n, tp = scan.terms_per_point;
+  std::size_t stride = 2;
+  while (stride * 2 <= (n - 1) / 6) stride *= 2;
+  std::vector<std::size_t> marks;  // coarse indices per axis
+  for (std::size_t i = 0; i < n - 1; i += stride) marks.push_back(i);
+  marks.push_back(n - 1);
+
+  struct Cell {
+    std::size_t i0, i1, j0, j1;  // rows i0..i1, columns j0..j1 (corners included)
+  };
+  std::vector<Cell> cells, leaves;
+  for (std::size_t a = 0; a + 1 < marks.size(); ++a)
+    for (std::size_t b = 0; b + 1 < marks.size(); ++b)
+      cells.push_back({marks[a], marks[a + 1], marks[b], marks[b + 1]});
+
+  auto run = [&](std::vector<std::size_t>& points, GridScanStage stage, const char* what) {
+    std::sort(points.begin(), points.end());
+    points.erase(std::unique(points.begin(), points.end()), points.end());
+    for (std::size_t first = 0; first < points.size(); first += batch) {
+      job.report(std::int64_t(known_count), std::int64_t(total), what);
+      evaluate(points.data() + first, std::min(batch, points.size() - first));
+    }
+    if (on_update && !points.empty()) on_update(update_for(stage, 0, points));
+  };
+  std::vector<std::size_t> points;
+  for (std::size_t i : marks)
+    for (std::size_t j : marks) points.push_back(i * n + j);
+  run(points, GridScanStage::Coarse, "adaptive likelihood grid: coarse pass");
+
+  while (!cells.empty()) {
+    double best = -std::numeric_limits<double>::infinity();
+    for (std::size_t p = 0; p < total; ++p)
+      if (known[p] && std::isfinite(scan.log_like[p])) best = std::max(best, scan.log_like[p]);
+    std::vector<Cell> next;
+    points.clear();
+    // A cell is refined when a corner lies within refine_level, or when it shares a corner with
+    // such a cell: the one-cell margin catches ridges narrower than a cell that pass between the
+    // corners of a neighbour of the cells they are seen in.
+    std::vector<char> near(total, 0);
+    std::vector<char> flagged(cells.size(), 0);
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+      const Cell& c = cells[k];
+      for (std::size_t i : {c.i0, c.i1})
+        for (std::size_t j : {c.j0, c.j1}) {
+          const double v = scan.log_like[i * n + j];
+          if (std::isfinite(v) && 2.0 * (best - v) <= settings.refine_level) flagged[k] = 1;
+        }
+      if (flagged[k])
+        for (std::size_t i : {c.i0, c.i1})
+          for (std::size_t j : {c.j0, c.j1}) near[i * n + j] = 1;
+    }
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+      const Cell& c = cells[k];
+      if (c.i1 - c.i0 <= 1 && c.j1 - c.j0 <= 1) {
+        leaves.push_back(c);
+        continue;
+      }
+      bool refine = flagged[k] != 0;
+      for (std::size_t i : {c.i0, c.i1})
+        for (std::size_t j : {c.j0, c.j1}) refine = refine || near[i * n + j];
+      if (!refine) {
+        leaves.push_back(c);
+        continue;
+      }
+      const std::size_t im = (c.i0 + c.i1) / 2, jm = (c.j0 + c.j1) / 2;
+      std::vector<std::pair<std::size_t, std::size_t>> rows{{c.i0, c.i1}}, columns{{c.j0, c.j1}};
+      if (c.i1 - c.i0 >= 2) rows = {{c.i0, im}, {im, c.i1}};
+      if (c.j1 - c.j0 >= 2) columns = {{c.j0, jm}, {jm, c.j1}};
+      for (const auto& r : rows)
+        for (const auto& col : columns) {
+          next.push_back({r.first, r.second, col.first, col.second});
+          for (std::size_t i : {r.first, r.second})
+            for (std::size_t j : {col.first, col.second})
+              if (!known[i * n + j]) points.push_back(i * n + j);
+        }
+    }
+    run(points, GridScanStage::Refine, "adaptive likelihood grid: refining");
+    cells = std::move(next);
+  }
+
+  // Interpolate what was not evaluated from the corners of its leaf cell (bilinear in index).
+  scan.evaluated.assign(total, 0);
+  for (std::size_t p = 0; p < total; ++p) scan.evaluated[p] = known[p] ? 1 : 0;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const Cell& c : leaves) {
+    const double di = double(c.i1 - c.i0), dj = double(c.j1 - c.j0);
+    for (std::size_t i = c.i0; i <= c.i1; ++i)
+      for (std::size_t j = c.j0; j <= c.j1; ++j) {
+        const std::size_t p = i * n + j;
+        if (known[p]) continue;
+        const double u = di > 0 ? double(i - c.i0) / di : 0.0;
+        const double v = dj > 0 ? double(j - c.j0) / dj : 0.0;
+        const auto mix = [&](const std::vector<double>& map, std::size_t offset) {
+          const double a = map[offset + c.i0 * n + c.j0], b = map[offset + c.i0 * n + c.j1];
+          const double d = map[offset + c.i1 * n + c.j0], e = map[offset + c.i1 * n + c.j1];
+          return (1 - u) * ((1 - v) * a + v * b) + u * ((1 - v) * d + v * e);
+        };
+        scan.log_like[p] = mix(scan.log_like, 0);
+        for (std::size_t t = 0; t < tp; ++t) scan.terms[t * total + p] = mix(scan.terms, t * total);
+        if (!std::isfinite(scan.log_like[p])) scan.log_like[p] = nan;
+      }
+  }
+  job.report(std::int64_t(total), std::int64_t(total), "adaptive likelihood grid: done");
+  finish_grid_maps(scan);
+}
+
+}  // namespace
+
+GridScan start_partial_grid_scan(const LogDensity& likelihood, const GridScanSettings& settings) {
+  GridScan scan;
+  BatchEvaluator(likelihood).fill_provenance(scan.provenance);
+  scan.settings = settings;
+  scan.omega_m = grid_axis_omega_m(settings);
+  scan.sigma_8 = grid_axis_sigma_8(settings);
+  scan.version = library_versions().diffuscope;
+  const std::size_t total = scan.n() * scan.n();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  scan.log_like.assign(total, nan);
+  scan.delta_chi2.assign(total, nan);
+  scan.complete = false;
+  return scan;
+}
+
+void apply_grid_update(GridScan& scan, const GridScanUpdate& u) {
+  const std::size_t total = scan.n() * scan.n();
+  if (u.log_like.size() != u.points.size() || u.terms.size() != u.points.size() * u.terms_per_point)
+    throw InvalidArgument("grid scan update: the values do not match the points");
+  if (u.terms_per_point > 0 && scan.terms.empty()) {
+    scan.terms_per_point = u.terms_per_point;
+    scan.terms.assign(u.terms_per_point * total, std::numeric_limits<double>::quiet_NaN());
+  }
+  for (std::size_t i = 0; i < u.points.size(); ++i) {
+    const std::size_t p = u.points[i];
+    if (p >= total) throw InvalidArgument("grid scan update: a point lies outside the grid");
+    scan.log_like[p] = u.log_like[i];
+    for (std::size_t t = 0; t < u.terms_per_point && t < scan.terms_per_point; ++t)
+      scan.terms[t * total + p] = u.terms[i * u.terms_per_point + t];
+  }
+  scan.known_points = u.known;
+  if (std::any_of(scan.log_like.begin(), scan.log_like.end(),
+                  [](double v) { return std::isfinite(v); }))
+    finish_grid_maps(scan);
+}
+
+GridScan scan_likelihood_grid(const LogDensity& likelihood, const GridScanSettings& settings,
+                              const JobContext& job,
+                              const PartialResultCallback<GridScanUpdate>& on_update) {
+  const auto start = std::chrono::steady_clock::now();
+  if (likelihood.dimension() != 2)
+    throw InvalidArgument("grid scan: the density has " + std::to_string(likelihood.dimension()) +
+                          " parameters; a grid spans (Omega_m, sigma_8)");
+  GridScan scan;
+  scan.settings = settings;
+  scan.omega_m = grid_axis_omega_m(settings);
+  scan.sigma_8 = grid_axis_sigma_8(settings);
+  scan.version = library_versions().diffuscope;
+  const BatchEvaluator evaluator(likelihood);
+  evaluator.fill_provenance(scan.provenance);
+  const std::size_t n = scan.n(), total = n * n, tp = evaluator.terms_per_point();
+  scan.terms_per_point = tp;
+  scan.log_like.assign(total, std::numeric_limits<double>::quiet_NaN());
+  scan.terms.assign(tp * total, std::numeric_limits<double>::quiet_NaN());
+  std::vector<char> known(total, 0);
+  std::size_t known_count = 0;
+
+  // The two passes as lists of flat indices, row-major within each.
+  const auto k = std::size_t(grid_coarse_stride(settings));
+  std::vector<std::size_t> coarse, fine;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j)
+      (k > 1 && i % k == 0 && j % k == 0 ? coarse : fine).push_back(i * n + j);
+  const std::size_t batch = settings.batch_points > 0 ? settings.batch_points : n;
+
+  std::vector<double> thetas, values, terms;
+  auto evaluate = [&](const std::size_t* indices, std::size_t count) {
+    job.check_cancelled();
+    thetas.resize(2 * count);
+    for (std::size_t b = 0; b < count; ++b) {
+      thetas[2 * b] = scan.omega_m[indices[b] % n];
+      thetas[2 * b + 1] = scan.sigma_8[indices[b] / n];
+    }
+    evaluator.evaluate(thetas, values, terms);
+    for (std::size_t b = 0; b < count; ++b) {
+      const std::size_t p = indices[b];
+      scan.log_like[p] = values[b];
+      for (std::size_t t = 0; t < tp; ++t) scan.terms[t * total + p] = terms[b * tp + t];
+      known[p] = 1;
+    }
+    known_count += count;
+  };
+  auto update_for = [&](GridScanStage stage, std::size_t row, std::vector<std::size_t> points) {
+    GridScanUpdate u;
+    u.stage = stage;
+    u.row = row;
+    u.terms_per_point = tp;
+    u.known = known_count;
+    u.total = total;
+    u.log_like.reserve(points.size());
+    u.terms.reserve(points.size() * tp);
+    for (std::size_t p : points) {
+      u.log_like.push_back(scan.log_like[p]);
+      for (std::size_t t = 0; t < tp; ++t) u.terms.push_back(scan.terms[t * total + p]);
+    }
+    u.points = std::move(points);
+    return u;
+  };
+
+  if (settings.adaptive && n >= 5) {
+    scan_adaptively(scan, settings, batch, known, known_count, evaluate, update_for, job,
+                    on_update);
+    scan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return scan;
+  }
+
+  for (std::size_t first = 0; first < coarse.size(); first += batch) {
+    job.report(std::int64_t(known_count), std::int64_t(total), "likelihood grid: coarse pass");
+    evaluate(coarse.data() + first, std::min(batch, coarse.size() - first));
+  }
+  if (!coarse.empty() && on_update) on_update(update_for(GridScanStage::Coarse, 0, coarse));
+
+  std::size_t next_row = 0;  // rows before it have been streamed
+  auto stream_complete_rows = [&] {
+    while (next_row < n) {
+      const std::size_t row = next_row;
+      const bool complete =
+          std::all_of(known.begin() + std::ptrdiff_t(row * n),
+                      known.begin() + std::ptrdiff_t((row + 1) * n), [](char c) { return c != 0; });
+      if (!complete) break;
+      ++next_row;
+      if (!on_update) continue;
+      std::vector<std::size_t> points(n);
+      for (std::size_t j = 0; j < n; ++j) points[j] = row * n + j;
+      on_update(update_for(GridScanStage::Row, row, std::move(points)));
+    }
+  };
+  stream_complete_rows();
+  for (std::size_t first = 0; first < fine.size(); first += batch) {
+    job.report(std::int64_t(known_count), std::int64_t(total),
+               "likelihood grid: row " + std::to_string(next_row + 1) + " of " + std::to_string(n));
+    evaluate(fine.data() + first, std::min(batch, fine.size() - first));
+    stream_complete_rows();
+  }
+  job.report(std::int64_t(total), std::int64_t(total), "likelihood grid: done");
+  finish_grid_maps(scan);
+  scan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return scan;
+}
+
+GridContourExtent grid_contour_extent(const GridScan& scan, double level) {
+  GridContourExtent e;
+  const std::size_t n = scan.n();
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      const double d = scan.delta_chi2[i * n + j];
+      if (!(d <= level)) continue;  // NaN: outside
+      const double om = scan.omega_m[j], s8 = scan.sigma_8[i];
+      if (e.points == 0) {
+        e.omega_m_lo = e.omega_m_hi = om;
+        e.sigma_8_lo = e.sigma_8_hi = s8;
+      }
+      e.omega_m_lo = std::min(e.omega_m_lo, om);
+      e.omega_m_hi = std::max(e.omega_m_hi, om);
+      e.sigma_8_lo = std::min(e.sigma_8_lo, s8);
+      e.sigma_8_hi = std::max(e.sigma_8_hi, s8);
+      e.touches_edge = e.touches_edge || i == 0 || j == 0 || i + 1 == n || j + 1 == n;
+      ++e.points;
+    }
+  return e;
+}
+
+}  // namespace ds

@@ -1,0 +1,76 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "bench/inference_bench.h"
+#include "diffuscope/bench/bench.h"
+#include "diffuscope/error.h"
+
+TEST(Bench, TimeCallRepeatsAndReportsTheMedian) {
+  int calls = 0;
+  const auto m = ds::time_call(
+      "count", [&] { ++calls; }, 0.0, 5);
+  EXPECT_EQ(m.repetitions, 5);
+  EXPECT_EQ(calls, 6);  // one warm-up call
+  EXPECT_GE(m.seconds, 0.0);
+}
+
+TEST(Bench, SuitesAreRegisteredAndUnknownNamesAreRejected) {
+  EXPECT_GE(ds::bench_suites().size(), 3u);
+  EXPECT_EQ(ds::bench_suite("stats").name, "stats");
+  EXPECT_THROW(ds::bench_suite("nope"), ds::InvalidArgument);
+}
+
+TEST(Bench, PointsSuiteWritesRatiosAgainstItsReference) {
+  const auto result = ds::bench_suite("points").run({}, {});
+  ASSERT_EQ(result.measurements.size(), 2u);
+  EXPECT_DOUBLE_EQ(result.measurements[0].ratio, 1.0);
+  EXPECT_GT(result.measurements[1].ratio, 2.0);  // ten times the points
+  const auto json = nlohmann::json::parse(ds::bench_results_to_json({result}));
+  EXPECT_EQ(json["suites"][0]["name"], "points");
+  EXPECT_EQ(json["suites"][0]["measurements"][1]["reference"], "thomas_point_process/n=5000");
+  EXPECT_TRUE(json.contains("all_targets_met"));
+  EXPECT_TRUE(json["libraries"].contains("libtorch"));
+}
+
+TEST(Bench, InferenceModelPartMeasuresSamplersGridAndBatchingOnTheTinyModel) {
+  // The model part of the inference suite on dhmc_tiny with tiny settings: an 8^2 field sampled
+  // from the model, T_MAX = 2, a 4 x 4 grid, chains sized by a 1 s budget (the 30-iteration
+  // minimum) and stopped by it at the latest after 2 s each.
+  ds::BenchInputs inputs;
+  inputs.model = std::string(DS_TESTDATA_DIR) + "/dhmc_tiny/checkpoint_tiny.pt";
+  inputs.field_size = 8;
+  inputs.grid_size = 4;
+  inputs.t_max = 2;
+  inputs.sampler_seconds = 1.0;
+  ds::BenchSuiteResult result{"inference", "test", {}, {}};
+  ds::run_model_inference_bench(inputs, {}, result);
+  for (const auto& x : result.measurements)
+    std::printf("%s: %.4g s; %s\n", x.name.c_str(), x.seconds, x.note.c_str());
+  ASSERT_EQ(result.measurements.size(), 5u);
+  const auto& m = result.measurements;
+  EXPECT_EQ(m[0].name, "model/vlb_gradient/tmax=2/unbatched");
+  EXPECT_EQ(m[1].name, "model/vlb_gradient/tmax=2/batched");
+  EXPECT_EQ(m[1].reference, m[0].name);
+  EXPECT_DOUBLE_EQ(m[1].ratio, m[1].seconds / m[0].seconds);
+  EXPECT_EQ(m[2].name, "model/hmc_published/fresh");
+  EXPECT_DOUBLE_EQ(m[2].ratio, 1.0);
+  EXPECT_NE(m[2].note.find("4 chains x "), std::string::npos) << m[2].note;
+  EXPECT_EQ(m[3].name, "model/nuts_adapted/common");
+  EXPECT_EQ(m[3].reference, m[2].name);
+  EXPECT_DOUBLE_EQ(m[3].target_ratio, 0.1);
+  EXPECT_NE(m[3].note.find("ESS per second"), std::string::npos);
+  EXPECT_EQ(m[4].name, "model/vlb_grid/4x4/tmax=2");
+  EXPECT_NE(m[4].note.find("measured"), std::string::npos) << m[4].note;
+  for (const auto& x : m) {
+    EXPECT_TRUE(std::isfinite(x.seconds) && x.seconds > 0.0) << x.name;
+    EXPECT_TRUE(std::isfinite(x.ratio)) << x.name;
+  }
+  ASSERT_EQ(result.notes.size(), 1u);
+  EXPECT_NE(result.notes[0].find("8^2 field sampled from the model"), std::string::npos);
+  const auto json = nlohmann::json::parse(ds::bench_results_to_json({result}));
+  EXPECT_EQ(json["suites"][0]["notes"][0], result.notes[0]);
+}

@@ -1,0 +1,361 @@
+// Likelihood grid scans (core/infer/grids/grid_scan.h): on the dhmc_tiny model, streamed rows equal
+// a direct evaluation with the same common noise and each L_t map is kept; on an analytic density,
+// the coarse-then-fine order covers every point exactly once and the map layout, maximum,
+// -2 Delta ln L and 1-sigma extent are exact; HDF5 round trip; cancellation publishes nothing.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "../../test_helpers.h"
+#include "diffuscope/data/npy.h"
+#include "diffuscope/diffusion/vlb_log_density.h"
+#include "diffuscope/error.h"
+#include "diffuscope/infer/grids/grid_scan.h"
+
+namespace {
+
+const std::string kDir = std::string(DS_TESTDATA_DIR) + "/dhmc_tiny/";
+
+ds::VlbSettings tiny_settings() {
+  ds::VlbSettings s;
+  s.t_max = 3;
+  s.noise = ds::VlbNoiseMode::Common;
+  s.draws = 2;
+  s.seed = 4;
+  return s;
+}
+
+std::shared_ptr<const ds::VlbLogLikelihood> tiny_likelihood() {
+  static const auto model = ds::DiffusionModel2d::load(kDir + "checkpoint_tiny.pt");
+  const auto x0 = ds::read_npy(kDir + "vlb_x0.npy");
+  auto vlb = std::make_shared<ds::TruncatedVlb>(
+      model, std::vector<float>(x0.data.begin(), x0.data.end()), 32, tiny_settings());
+  return std::make_shared<const ds::VlbLogLikelihood>(std::move(vlb), 2);
+}
+
+// log L = -0.5 ((om - 0.31) / 0.02)^2 - 0.5 ((s8 - 0.79) / 0.03)^2, recording every point.
+class RecordingGaussian : public ds::LogDensity {
+ public:
+  std::size_t dimension() const override { return 2; }
+  void evaluate(const std::vector<double>& thetas, std::size_t batch, std::vector<double>& values,
+                std::vector<double>* gradients) const override {
+    values.resize(batch);
+    if (gradients) gradients->assign(2 * batch, 0.0);
+    std::lock_guard<std::mutex> lock(mutex_);
+    calls.push_back(batch);
+    for (std::size_t b = 0; b < batch; ++b) {
+      const double om = thetas[2 * b], s8 = thetas[2 * b + 1];
+      points.push_back({om, s8});
+      values[b] = value(om, s8);
+    }
+  }
+  static double value(double om, double s8) {
+    const double a = (om - 0.31) / 0.02, c = (s8 - 0.79) / 0.03;
+    return -0.5 * (a * a + c * c);
+  }
+  mutable std::vector<std::pair<double, double>> points;
+  mutable std::vector<std::size_t> calls;
+
+ private:
+  mutable std::mutex mutex_;
+};
+
+TEST(GridScan, StreamedRowsEqualDirectEvaluationAndKeepEachTerm) {
+  const auto likelihood = tiny_likelihood();
+  ds::GridScanSettings s;
+  s.n = 5;
+  s.half_width = 0.04;
+  s.batch_points = 4;  // batches cut across rows
+  std::vector<ds::GridScanUpdate> updates;
+  const ds::GridScan scan = ds::scan_likelihood_grid(
+      *likelihood, s, {}, [&](const ds::GridScanUpdate& u) { updates.push_back(u); });
+  ASSERT_EQ(scan.terms_per_point, 3u);
+  EXPECT_EQ(scan.provenance.t_max, 3);
+  EXPECT_EQ(scan.provenance.noise, "common");
+  EXPECT_EQ(scan.provenance.draws, 2);
+  ASSERT_EQ(updates.size(), 6u);  // the coarse pass (k = 2), then 5 rows
+  EXPECT_EQ(updates[0].stage, ds::GridScanStage::Coarse);
+  EXPECT_EQ(updates[0].points, (std::vector<std::size_t>{0, 2, 4, 10, 12, 14, 20, 22, 24}));
+
+  // A separate likelihood with the same settings draws the same common noise.
+  const auto direct = tiny_likelihood();
+  for (std::size_t r = 0; r < 5; ++r) {
+    const auto& u = updates[r + 1];
+    ASSERT_EQ(u.stage, ds::GridScanStage::Row);
+    EXPECT_EQ(u.row, r);
+    ASSERT_EQ(u.points.size(), 5u);
+    std::vector<double> thetas, values;
+    for (std::size_t j = 0; j < 5; ++j) {
+      EXPECT_EQ(u.points[j], r * 5 + j);
+      thetas.insert(thetas.end(), {scan.omega_m[j], scan.sigma_8[r]});
+    }
+    direct->evaluate(thetas, 5, values, nullptr);
+    const auto terms = direct->last_evaluation().terms;
+    for (std::size_t j = 0; j < 5; ++j) {
+      EXPECT_NEAR(u.log_like[j], values[j], 1e-5 * std::abs(values[j]))
+          << "row " << r << " column " << j;
+      EXPECT_DOUBLE_EQ(u.log_like[j], scan.log_like_at(r, j));
+      double sum = 0.0;
+      for (std::size_t t = 0; t < 3; ++t) {
+        EXPECT_NEAR(u.terms[j * 3 + t], terms[j * 3 + t], 1e-5 * std::abs(terms[j * 3 + t]));
+        EXPECT_DOUBLE_EQ(scan.term_at(t, r, j), u.terms[j * 3 + t]);
+        sum += scan.term_at(t, r, j);
+      }
+      EXPECT_NEAR(scan.log_like_at(r, j), -sum, 1e-9 * std::abs(sum));
+    }
+  }
+  // The terms differ between steps and the map is not flat in theta.
+  EXPECT_NE(scan.term_at(0, 2, 2), scan.term_at(1, 2, 2));
+  EXPECT_NE(scan.log_like_at(0, 0), scan.log_like_at(4, 4));
+}
+
+TEST(GridScan, CoarseThenFineCoversEveryPointOnceWithTheDocumentedLayout) {
+  RecordingGaussian density;
+  ds::GridScanSettings s;
+  s.n = 7;
+  s.center_omega_m = 0.3;
+  s.center_sigma_8 = 0.8;
+  s.half_width = 0.06;
+  s.coarse_stride = 3;
+  s.batch_points = 5;
+  std::vector<std::size_t> rows;
+  std::size_t coarse_points = 0;
+  const ds::GridScan scan =
+      ds::scan_likelihood_grid(density, s, {}, [&](const ds::GridScanUpdate& u) {
+        if (u.stage == ds::GridScanStage::Coarse) coarse_points = u.points.size();
+        if (u.stage == ds::GridScanStage::Row) rows.push_back(u.row);
+      });
+  EXPECT_EQ(coarse_points, 9u);  // rows and columns 0, 3, 6
+  EXPECT_EQ(rows, (std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6}));
+  ASSERT_EQ(density.points.size(), 49u);  // every point exactly once
+  auto sorted = density.points;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  // The coarse points come first, then the rest row by row (sigma_8 non-decreasing).
+  for (std::size_t p = 0; p < 9; ++p) {
+    const auto [om, s8] = density.points[p];
+    const auto j =
+        std::size_t(std::find(scan.omega_m.begin(), scan.omega_m.end(), om) - scan.omega_m.begin());
+    const auto i =
+        std::size_t(std::find(scan.sigma_8.begin(), scan.sigma_8.end(), s8) - scan.sigma_8.begin());
+    EXPECT_EQ(i % 3, 0u);
+    EXPECT_EQ(j % 3, 0u);
+  }
+  for (std::size_t p = 10; p < 49; ++p)
+    EXPECT_LE(density.points[p - 1].second, density.points[p].second);
+  for (std::size_t c = 0; c + 1 < density.calls.size(); ++c) EXPECT_LE(density.calls[c], 5u);
+
+  // Axes: centre +- half-width; map[i * n + j] = log L(omega_m[j], sigma_8[i]).
+  EXPECT_DOUBLE_EQ(scan.omega_m.front(), 0.24);
+  EXPECT_DOUBLE_EQ(scan.omega_m.back(), 0.36);
+  EXPECT_NEAR(scan.sigma_8.front(), 0.74, 1e-15);
+  EXPECT_DOUBLE_EQ(scan.sigma_8.back(), 0.86);
+  EXPECT_TRUE(scan.terms.empty());
+  for (std::size_t i = 0; i < 7; ++i)
+    for (std::size_t j = 0; j < 7; ++j)
+      EXPECT_DOUBLE_EQ(scan.log_like_at(i, j),
+                       RecordingGaussian::value(scan.omega_m[j], scan.sigma_8[i]));
+}
+
+TEST(GridScan, DeltaChi2IsNonNegativeWithZeroAtTheMaximumAndTheOneSigmaExtent) {
+  RecordingGaussian density;
+  ds::GridScanSettings s;
+  s.n = 61;
+  s.half_width = 0.06;
+  const ds::GridScan scan = ds::scan_likelihood_grid(density, s);
+  // The grid point nearest (0.31, 0.79): spacing 0.002, so column 35, row 25.
+  EXPECT_EQ(scan.maximum.column, 35u);
+  EXPECT_EQ(scan.maximum.row, 25u);
+  EXPECT_NEAR(scan.maximum.omega_m, 0.31, 1e-12);
+  EXPECT_NEAR(scan.maximum.sigma_8, 0.79, 1e-12);
+  EXPECT_DOUBLE_EQ(scan.delta_chi2[25 * 61 + 35], 0.0);
+  for (std::size_t k = 0; k < scan.delta_chi2.size(); ++k) {
+    EXPECT_GE(scan.delta_chi2[k], 0.0);
+    EXPECT_NEAR(scan.delta_chi2[k], 2.0 * (scan.maximum.log_like - scan.log_like[k]), 1e-12);
+  }
+  // -2 Delta ln L <= 2.30: |om - 0.31| <= 0.02 sqrt(2.30) = 0.0303, |s8 - 0.79| <= 0.0455.
+  const ds::GridContourExtent e = ds::grid_contour_extent(scan);
+  std::printf("1-sigma extent: Omega_m [%.4f, %.4f], sigma_8 [%.4f, %.4f]\n", e.omega_m_lo,
+              e.omega_m_hi, e.sigma_8_lo, e.sigma_8_hi);
+  EXPECT_NEAR(e.omega_m_lo, 0.31 - 0.0303, 0.002);
+  EXPECT_NEAR(e.omega_m_hi, 0.31 + 0.0303, 0.002);
+  EXPECT_NEAR(e.sigma_8_lo, 0.79 - 0.0455, 0.002);
+  EXPECT_NEAR(e.sigma_8_hi, 0.79 + 0.0455, 0.002);
+  EXPECT_FALSE(e.touches_edge);
+}
+
+TEST(GridScan, HdfRoundTripKeepsMapsAxesAndSettings) {
+  const auto likelihood = tiny_likelihood();
+  ds::GridScanSettings s;
+  s.n = 4;
+  s.center_omega_m = 0.32;
+  s.center_sigma_8 = 0.78;
+  s.half_width = 0.05;
+  ds::GridScan scan = ds::scan_likelihood_grid(*likelihood, s);
+  scan.provenance.model = kDir + "checkpoint_tiny.pt";
+  scan.provenance.field = kDir + "vlb_x0.npy";
+  scan.provenance.index = 0;
+  scan.provenance.added_noise = 0.02;
+  const auto dir = dstest::scratch_dir("grid-scan-roundtrip");
+  const std::string path = (dir / "grid.h5").string();
+  ds::write_grid_scan(path, scan);
+  const ds::GridScan back = ds::read_grid_scan(path);
+  EXPECT_EQ(back.omega_m, scan.omega_m);
+  EXPECT_EQ(back.sigma_8, scan.sigma_8);
+  EXPECT_EQ(back.terms_per_point, 3u);
+  EXPECT_EQ(back.terms, scan.terms);
+  EXPECT_EQ(back.log_like, scan.log_like);
+  EXPECT_EQ(back.delta_chi2, scan.delta_chi2);
+  EXPECT_EQ(back.maximum.row, scan.maximum.row);
+  EXPECT_EQ(back.maximum.column, scan.maximum.column);
+  EXPECT_EQ(back.settings.n, 4);
+  EXPECT_DOUBLE_EQ(back.settings.center_omega_m, 0.32);
+  EXPECT_DOUBLE_EQ(back.settings.center_sigma_8, 0.78);
+  EXPECT_DOUBLE_EQ(back.settings.half_width, 0.05);
+  EXPECT_EQ(back.settings.coarse_stride, 2);
+  EXPECT_FALSE(back.settings.full_prior);
+  EXPECT_EQ(back.provenance.model, scan.provenance.model);
+  EXPECT_EQ(back.provenance.field, scan.provenance.field);
+  EXPECT_EQ(back.provenance.t_max, 3);
+  EXPECT_EQ(back.provenance.noise, "common");
+  EXPECT_EQ(back.provenance.draws, 2);
+  EXPECT_EQ(back.provenance.seed, 4u);
+  EXPECT_DOUBLE_EQ(back.provenance.added_noise, 0.02);
+  EXPECT_DOUBLE_EQ(back.contour_level, 2.30);
+  EXPECT_EQ(back.version, scan.version);
+  EXPECT_FALSE(back.version.empty());
+  // Only the file itself is left behind (no temporary).
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);
+
+  EXPECT_THROW(ds::read_grid_scan((dir / "missing.h5").string()), ds::FileError);
+}
+
+TEST(GridScan, CancellationStopsBetweenBatchesAndLeavesNoOutputFile) {
+  RecordingGaussian density;
+  ds::CancellationToken token;
+  const ds::JobContext job({}, token);
+  ds::GridScanSettings s;
+  s.n = 10;
+  const auto dir = dstest::scratch_dir("grid-scan-cancel");
+  const std::string path = (dir / "grid.h5").string();
+  std::size_t rows = 0, points_at_request = 0;
+  try {
+    // What the CLI does: scan, then write.
+    const auto scan = ds::scan_likelihood_grid(density, s, job, [&](const ds::GridScanUpdate& u) {
+      if (u.stage == ds::GridScanStage::Row && ++rows == 2) {
+        token.request();
+        points_at_request = density.points.size();
+      }
+    });
+    ds::write_grid_scan(path, scan);
+    FAIL() << "the scan was not cancelled";
+  } catch (const ds::Cancelled&) {
+  }
+  // Rows completed by the batch in flight are still streamed (row 2 ends in the same batch as
+  // row 1); no batch is evaluated after the request.
+  EXPECT_EQ(rows, 3u);
+  EXPECT_EQ(density.points.size(), points_at_request);
+  EXPECT_LT(density.points.size(), 100u);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+}
+
+TEST(GridScan, AxesAndSettingsAreChecked) {
+  ds::GridScanSettings s;
+  s.full_prior = true;
+  s.n = 5;
+  const auto om = ds::grid_axis_omega_m(s);
+  ASSERT_EQ(om.size(), 5u);
+  for (std::size_t j = 0; j < 5; ++j) EXPECT_NEAR(om[j], 0.1 + 0.1 * double(j), 1e-15);
+  EXPECT_DOUBLE_EQ(ds::grid_axis_sigma_8(s).front(), 0.6);
+  EXPECT_DOUBLE_EQ(ds::grid_axis_sigma_8(s).back(), 1.0);
+  // Near the edge the window is clipped to the prior box.
+  s.full_prior = false;
+  s.center_omega_m = 0.12;
+  s.half_width = 0.06;
+  EXPECT_DOUBLE_EQ(ds::grid_axis_omega_m(s).front(), 0.1);
+  EXPECT_DOUBLE_EQ(ds::grid_axis_omega_m(s).back(), 0.18);
+  s.center_omega_m = 0.05;
+  try {
+    ds::validate_grid_settings(s);
+    FAIL() << "a centre outside the prior was accepted";
+  } catch (const ds::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("centre Omega_m = 0.05 is outside the prior [0.1, 0.5]"),
+              std::string::npos)
+        << e.what();
+  }
+  s.center_omega_m = 0.3;
+  s.half_width = 0.0;
+  EXPECT_THROW(ds::validate_grid_settings(s), ds::InvalidArgument);
+  s.half_width = 0.06;
+  s.n = 1;
+  EXPECT_THROW(ds::validate_grid_settings(s), ds::InvalidArgument);
+}
+
+}  // namespace
+
+// The adaptive scan evaluates only near the posterior: on a Gaussian whose 3-sigma region covers
+// a small part of the window, every point the full scan puts within 3 sigma is an exact
+// evaluation equal to the full scan's, the 1- and 2-sigma regions are identical, the rest is
+// interpolated (and marked so), and far fewer points are evaluated; the mask survives the file.
+TEST(GridScan, AdaptiveScanIsExactInsideThreeSigmaWithFarFewerEvaluations) {
+  ds::GridScanSettings s;
+  s.n = 50;
+  s.center_omega_m = 0.3;
+  s.center_sigma_8 = 0.8;
+  s.half_width = 0.2;  // the whole prior box; the 3-sigma region is ~14% of it
+  RecordingGaussian full_density;
+  const ds::GridScan full = ds::scan_likelihood_grid(full_density, s);
+  s.adaptive = true;
+  RecordingGaussian density;
+  std::vector<ds::GridScanStage> stages;
+  std::size_t streamed = 0;
+  const ds::GridScan a = ds::scan_likelihood_grid(density, s, {}, [&](const ds::GridScanUpdate& u) {
+    stages.push_back(u.stage);
+    streamed += u.points.size();
+    for (std::size_t k = 0; k < u.points.size(); ++k)
+      EXPECT_EQ(u.log_like[k], full.log_like[u.points[k]]);
+  });
+  ASSERT_EQ(a.evaluated.size(), 2500u);
+  EXPECT_EQ(density.points.size(), a.exact_points());  // each point evaluated once
+  EXPECT_EQ(streamed, a.exact_points());
+  EXPECT_LT(a.exact_points(), 2500u * 2 / 5) << "evaluated " << a.exact_points();
+  ASSERT_GE(stages.size(), 3u);
+  EXPECT_EQ(stages.front(), ds::GridScanStage::Coarse);
+  EXPECT_EQ(stages.back(), ds::GridScanStage::Refine);
+  std::size_t inside = 0;
+  for (std::size_t p = 0; p < 2500; ++p) {
+    if (a.evaluated[p]) EXPECT_EQ(a.log_like[p], full.log_like[p]);
+    if (full.delta_chi2[p] <= 11.83) {
+      ++inside;
+      EXPECT_EQ(a.evaluated[p], 1) << "point " << p << " inside 3 sigma was interpolated";
+    }
+    // Bilinear interpolation of a concave function never exceeds it.
+    EXPECT_LE(a.log_like[p], full.log_like[p] + 1e-12);
+  }
+  EXPECT_GT(inside, 100u);
+  EXPECT_EQ(a.maximum.row, full.maximum.row);
+  EXPECT_EQ(a.maximum.column, full.maximum.column);
+  for (double level : {2.30, 6.17}) {
+    const auto e = ds::grid_contour_extent(a, level), f = ds::grid_contour_extent(full, level);
+    EXPECT_EQ(e.points, f.points);
+    EXPECT_EQ(e.omega_m_lo, f.omega_m_lo);
+    EXPECT_EQ(e.sigma_8_hi, f.sigma_8_hi);
+  }
+
+  const auto dir = dstest::scratch_dir("grid-scan-adaptive");
+  const std::string path = (dir / "adaptive.h5").string();
+  ds::write_grid_scan(path, a);
+  const ds::GridScan back = ds::read_grid_scan(path);
+  EXPECT_EQ(back.evaluated, a.evaluated);
+  EXPECT_TRUE(back.settings.adaptive);
+  EXPECT_DOUBLE_EQ(back.settings.refine_level, 11.83);
+  EXPECT_EQ(back.log_like, a.log_like);
+  std::filesystem::remove_all(dir);
+}
