@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "diffuscope/batch/batch_merge.h"
 #include "diffuscope/data/npy.h"
 #include "diffuscope/infer/chains/chain_files.h"
 #include "diffuscope/infer/diagnostics/diagnostics.h"
@@ -30,6 +31,7 @@
 #include "ui/emulator/halo_statistics.h"
 #include "ui/field_workspace.h"
 #include "ui/halo_workspace.h"
+#include "ui/inference/batch_results.h"
 #include "ui/inference/inference_plots.h"
 #include "ui/inference/inference_view.h"
 #include "ui/inference/inference_workspace.h"
@@ -481,6 +483,101 @@ class InferenceWorkspaceTest : public QObject {
     const QImage shot = view_->grab().toImage();
     dstest::save_screenshot(shot, "inference_halos");
     QVERIFY(dstest::distinct_colours(shot) > 50);
+  }
+
+  // A batch run planned, run and merged by the command line (3 lognormal mocks with truths, the
+  // tiny Diffusion-HMC checkpoint's VLB on a 4 x 4 grid) opens in the Batch results window, which
+  // shows core's numbers: the table equals read_batch_merge, the plot has one point per field.
+  void mergedBatchRunOpensWithItsCalibration() {
+    QTemporaryDir dir;
+    const auto cli = [&](const QStringList& args) {
+      QProcess p;
+      p.start(QStringLiteral(DS_CLI_PATH), QStringList{"--quiet", "--threads", "1"} + args);
+      if (!p.waitForFinished(120000)) return QStringLiteral("timed out: ") + args.join(' ');
+      return p.exitCode() == 0 ? QString() : QString::fromUtf8(p.readAllStandardError());
+    };
+    const QString fields = dir.filePath(QStringLiteral("f.h5")), run = dir.filePath("run"),
+                  merged = dir.filePath(QStringLiteral("all.h5"));
+    QString err = cli({"mock", "fields", "--kind", "lognormal", "--set", "lh", "--n-cosmo", "3",
+                       "--per-cosmo", "1", "--res", "16", "--seed", "2", "--out", fields});
+    QVERIFY2(err.isEmpty(), qPrintable(err));
+    err = cli({"batch",
+               "plan",
+               "--fields",
+               fields,
+               "--task",
+               "vlb-grid",
+               "--model",
+               QStringLiteral(DS_TESTDATA_DIR "/dhmc_tiny/checkpoint_tiny.pt"),
+               "--tmax",
+               "2",
+               "--grid",
+               "4",
+               "--full-prior",
+               "--noise",
+               "common",
+               "--draws",
+               "1",
+               "--seed",
+               "9",
+               "--out",
+               run});
+    QVERIFY2(err.isEmpty(), qPrintable(err));
+    err = cli({"batch", "run", run, "--all", "--jobs", "1"});
+    QVERIFY2(err.isEmpty(), qPrintable(err));
+    err = cli({"batch", "merge", run, "--out", merged});
+    QVERIFY2(err.isEmpty(), qPrintable(err));
+
+    last_error_.clear();
+    view_->openPath(merged);
+    QVERIFY2(last_error_.isEmpty(), qPrintable(last_error_));
+    QCOMPARE(view_->batchWindows().size(), 1);
+    BatchResultsView* w = view_->batchWindows().front();
+    QVERIFY(w->isVisible());
+    const ds::BatchMergeFile expected = ds::read_batch_merge(merged.toStdString());
+    QCOMPARE(expected.merge.fields.size(), std::size_t(3));
+    QVERIFY(expected.merge.has_truth);
+    QVERIFY(w->header()->text().contains(QStringLiteral("3 of 3 fields merged")));
+    // The summary: one row per parameter, coverage as core computed it.
+    QCOMPARE(w->summaryTable()->rowCount(), 2);
+    for (int p = 0; p < 2; ++p) {
+      const auto& s = expected.merge.summary[std::size_t(p)];
+      QCOMPARE(w->summaryTable()->item(p, 0)->text(), QString::fromStdString(s.name));
+      QVERIFY(w->summaryTable()->item(p, 2)->text().startsWith(
+          QString::number(s.inner_coverage, 'f', 3)));
+      QCOMPARE(w->summaryTable()->item(p, 5)->text(), QString::number(s.z_sd, 'f', 3));
+    }
+    // The table: field, then per parameter truth, mean +- sd, 68% interval, z.
+    QCOMPARE(w->fieldTable()->rowCount(), 3);
+    for (int f = 0; f < 3; ++f) {
+      const auto& field = expected.merge.fields[std::size_t(f)];
+      QCOMPARE(w->fieldTable()->item(f, 0)->text(), QString::number(field.index));
+      const auto& om = field.parameters[0];
+      QCOMPARE(w->fieldTable()->item(f, 1)->text(), QString::number(om.truth, 'f', 4));
+      QCOMPARE(w->fieldTable()->item(f, 2)->text(), QStringLiteral("%1 +- %2")
+                                                        .arg(QString::number(om.mean, 'f', 4))
+                                                        .arg(QString::number(om.sd, 'f', 4)));
+      QCOMPARE(w->fieldTable()->item(f, 4)->text(), QString::number(om.z, 'f', 2));
+    }
+    // The calibration plot: per parameter, the fields split by whether the 68% interval holds
+    // the truth, and the diagonal.
+    QCOMPARE(w->plot()->axisRectCount(), 2);
+    QCOMPARE(w->plot()->graphCount(), 6);
+    int points = 0;
+    for (int g : {0, 1}) points += w->plot()->graph(g)->dataCount();
+    QCOMPARE(points, 3);
+    dstest::save_screenshot(w->grab().toImage(), "batch_results");
+    w->close();
+
+    // A merged file that is cut short: an error naming it, no window.
+    const QString bad = dir.filePath(QStringLiteral("bad.h5"));
+    QVERIFY(QFile::copy(merged, bad));
+    QFile cut(bad);
+    QVERIFY(cut.resize(600));
+    view_->openPath(bad);  // not recognisable as a merged file: tried as a dataset, on a worker
+    QTRY_VERIFY_WITH_TIMEOUT(!last_error_.isEmpty(), 10000);
+    QVERIFY(last_error_.contains(QStringLiteral("bad.h5")));
+    QCOMPARE(view_->batchWindows().size(), 0);
   }
 
   void chainsWrittenByTheCliOpenWithCornerAndDiagnostics() {

@@ -34,6 +34,7 @@
 #include "diffuscope/infer/chains/chain_files.h"
 #include "diffuscope/runtime.h"
 #include "ui/field_view/field_thumbnail.h"
+#include "ui/inference/batch_results.h"
 #include "ui/inference/inference_plots.h"
 #include "ui/plots/plot_export.h"
 #include "ui/plots/power_spectrum_plot.h"
@@ -875,6 +876,11 @@ void InferenceView::openPath(const QString& path) {
     return;
   }
   if (lower.endsWith(QLatin1String(".h5")) || lower.endsWith(QLatin1String(".hdf5"))) {
+    // A merged batch run (`batch merge`) opens in a window of its own.
+    if (ds::is_batch_merge_file(path.toStdString())) {
+      openBatchResults(path);
+      return;
+    }
     // A grid map says so in its format attribute; anything else is read as a dataset.
     try {
       (void)ds::read_grid_scan(path.toStdString());
@@ -884,6 +890,29 @@ void InferenceView::openPath(const QString& path) {
     }
   }
   workspace_->openObservationFile(path, file_index_->value());
+}
+
+BatchResultsView* InferenceView::openBatchResults(const QString& path) {
+  try {
+    auto results =
+        std::make_shared<const ds::BatchMergeFile>(ds::read_batch_merge(path.toStdString()));
+    auto* window = new BatchResultsView(std::move(results), this);
+    window->setWindowFlag(Qt::Window);
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->show();
+    batch_windows_.append(window);
+    return window;
+  } catch (const std::exception& e) {
+    Q_EMIT workspace_->errorOccurred(tr("Open batch results"), QString::fromStdString(e.what()));
+    return nullptr;
+  }
+}
+
+QList<BatchResultsView*> InferenceView::batchWindows() const {
+  QList<BatchResultsView*> out;
+  for (const auto& w : batch_windows_)
+    if (w) out.append(w);
+  return out;
 }
 
 void InferenceView::openFileDialog() {

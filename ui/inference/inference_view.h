@@ -4,6 +4,8 @@
 #pragma once
 
 #include <QElapsedTimer>
+#include <QList>
+#include <QPointer>
 #include <QTimer>
 #include <QWidget>
 
@@ -22,6 +24,7 @@ class QTableWidget;
 
 namespace dsui {
 
+class BatchResultsView;
 class LikelihoodMapPlot;
 class TracePlot;
 class CornerPlot;
@@ -60,9 +63,13 @@ class InferenceView : public QWidget {
   void exportChainsDialog();
   void saveMapDialog();
   void exportPlotsDialog();
-  // Opens a file by its kind: chains (GetDist root/.txt, .nc, .csv), a grid map (.h5 with a
-  // diffuscope-likelihood-grid), else an observation (.npy, HDF5 dataset, CAMELS stack).
+  // Opens a file by its kind: chains (GetDist root/.txt, .nc, .csv), a merged batch run (a
+  // window of its own, BatchResultsView), a grid map (.h5 with a diffuscope-likelihood-grid),
+  // else an observation (.npy, HDF5 dataset, CAMELS stack).
   void openPath(const QString& path);
+  // A merged batch file in a window of its own; nullptr (and an error dialog) when unreadable.
+  BatchResultsView* openBatchResults(const QString& path);
+  QList<BatchResultsView*> batchWindows() const;  // the open ones
   // Files opened here, newest first (remembered between sessions), and a menu of them.
   QStringList recentFiles() const;
   QMenu* recentMenu();
@@ -140,6 +147,7 @@ class InferenceView : public QWidget {
   QPushButton* step_button_;
   QCheckBox* ranks_;
 
+  QList<QPointer<BatchResultsView>> batch_windows_;
   QTimer frame_;
   QElapsedTimer last_frame_;
   bool maps_dirty_ = false, chains_dirty_ = false;

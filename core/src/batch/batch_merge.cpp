@@ -1,5 +1,6 @@
 #include "diffuscope/batch/batch_merge.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "data/hdf5_file.h"
 #include "diffuscope/batch/field_file.h"
 #include "diffuscope/data/atomic_file.h"
+#include "diffuscope/data/model_file.h"
 #include "diffuscope/error.h"
 #include "diffuscope/infer/chains/chain_files.h"
 #include "diffuscope/infer/grids/grid_posterior.h"
@@ -150,6 +152,83 @@ void write_batch_merge(const std::string& path, const std::string& run_folder,
     file.set_attribute("/", "parameter_names", merge.names);
     file.close();
   });
+}
+
+bool is_batch_merge_file(const std::string& path) {
+  try {
+    if (!std::filesystem::is_regular_file(path) || !is_hdf5_file(path)) return false;
+    const auto file = detail::Hdf5File::open_read(path);
+    return file.has_attribute("/", "format") &&
+           file.string_attribute("/", "format") == "diffuscope-batch-merge";
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+BatchMergeFile read_batch_merge(const std::string& path) {
+  if (!is_batch_merge_file(path))
+    throw FileError(path, "is not a merged batch file (`diffuscope-cli batch merge` writes them)");
+  const auto file = detail::Hdf5File::open_read(path);
+  BatchMergeFile out;
+  out.path = path;
+  out.task = file.string_attribute("/", "task");
+  out.chains = out.task != kBatchTasks.name(BatchTask::VlbGrid);
+  out.fields_file = file.string_attribute("/", "fields_file");
+  out.fields_planned = std::size_t(file.uint_attribute("/", "fields_planned"));
+  out.missing = file.string_attribute("/", "missing");
+  out.version = file.string_attribute("/", "version");
+  BatchMerge& m = out.merge;
+  m.names = {"Omega_m", "sigma_8"};
+  const std::vector<std::int64_t> index = file.read_int64("/posterior/index");
+  const std::size_t k = index.size();
+  // A [K, 2] column, checked.
+  const auto column = [&](const std::string& name) {
+    const std::vector<double> v = file.read_doubles(name);
+    if (v.size() != 2 * k)
+      throw FileError(path, name + " holds " + std::to_string(v.size()) + " values, not " +
+                                std::to_string(2 * k) + " ([K, 2] for K = " + std::to_string(k) +
+                                " fields)");
+    return v;
+  };
+  const auto mean = column("/posterior/mean"), sd = column("/posterior/sd"),
+             lo68 = column("/posterior/lo68"), hi68 = column("/posterior/hi68"),
+             lo95 = column("/posterior/lo95"), hi95 = column("/posterior/hi95");
+  std::vector<double> r_hat, ess;
+  std::vector<std::int64_t> divergences;
+  if (out.chains) {
+    r_hat = column("/posterior/r_hat");
+    ess = column("/posterior/ess_bulk");
+    divergences = file.read_int64("/posterior/divergences");
+    if (divergences.size() != k) throw FileError(path, "/posterior/divergences is not [K]");
+  }
+  m.has_truth = file.exists("/posterior/truth");
+  std::vector<double> truth, z;
+  if (m.has_truth) {
+    truth = column("/posterior/truth");
+    z = column("/posterior/z");
+  }
+  for (std::size_t f = 0; f < k; ++f) {
+    if (index[f] < 0) throw FileError(path, "/posterior/index holds a negative index");
+    FieldCalibration field;
+    field.index = std::size_t(index[f]);
+    if (out.chains) field.divergences = std::size_t(std::max<std::int64_t>(0, divergences[f]));
+    for (std::size_t p = 0; p < 2; ++p) {
+      const std::size_t i = 2 * f + p;
+      ParameterCheck c;
+      c.mean = mean[i], c.sd = sd[i];
+      c.inner_lo = lo68[i], c.inner_hi = hi68[i], c.outer_lo = lo95[i], c.outer_hi = hi95[i];
+      if (out.chains) c.r_hat = r_hat[i], c.ess_bulk = ess[i];
+      if (m.has_truth) {
+        c.truth = truth[i], c.z = z[i];
+        c.inside_inner = c.truth >= c.inner_lo && c.truth <= c.inner_hi;
+        c.inside_outer = c.truth >= c.outer_lo && c.truth <= c.outer_hi;
+      }
+      field.parameters.push_back(c);
+    }
+    m.fields.push_back(std::move(field));
+  }
+  if (m.has_truth && !m.fields.empty()) m.summary = summarize_calibration(m.names, m.fields);
+  return out;
 }
 
 }  // namespace ds

@@ -132,6 +132,45 @@ TEST(TestBatchMerge, GridTableEqualsTheSingleFieldSummaries) {
   EXPECT_EQ(file.string_attribute("/", "task"), "vlb-grid");
   EXPECT_EQ(file.string_attribute("/", "missing"), "");
   EXPECT_NE(file.read_string("/manifest").find("\"fields_file\""), std::string::npos);
+
+  // Read back (the app's Batch results): the same table and the same calibration summary.
+  EXPECT_TRUE(ds::is_batch_merge_file(out));
+  EXPECT_FALSE(ds::is_batch_merge_file(ds::batch_output_path(run.string(), m, 1)));
+  EXPECT_FALSE(ds::is_batch_merge_file((run / "none.h5").string()));
+  const ds::BatchMergeFile back = ds::read_batch_merge(out);
+  EXPECT_EQ(back.task, "vlb-grid");
+  EXPECT_FALSE(back.chains);
+  EXPECT_EQ(back.fields_planned, 3u);
+  EXPECT_EQ(back.missing, "");
+  ASSERT_TRUE(back.merge.has_truth);
+  ASSERT_EQ(back.merge.fields.size(), 3u);
+  for (std::size_t p = 0; p < 3; ++p) {
+    EXPECT_EQ(back.merge.fields[p].index, merged.fields[p].index);
+    for (std::size_t q = 0; q < 2; ++q) {
+      const auto &a = back.merge.fields[p].parameters[q], &b = merged.fields[p].parameters[q];
+      EXPECT_EQ(a.mean, b.mean);
+      EXPECT_EQ(a.sd, b.sd);
+      EXPECT_EQ(a.inner_lo, b.inner_lo);
+      EXPECT_EQ(a.outer_hi, b.outer_hi);
+      EXPECT_EQ(a.truth, b.truth);
+      EXPECT_EQ(a.z, b.z);
+      EXPECT_EQ(a.inside_inner, b.inside_inner);
+      EXPECT_EQ(a.inside_outer, b.inside_outer);
+    }
+  }
+  ASSERT_EQ(back.merge.summary.size(), 2u);
+  for (std::size_t q = 0; q < 2; ++q) {
+    EXPECT_EQ(back.merge.summary[q].inner_coverage, merged.summary[q].inner_coverage);
+    EXPECT_EQ(back.merge.summary[q].outer_coverage, merged.summary[q].outer_coverage);
+    EXPECT_EQ(back.merge.summary[q].z_mean, merged.summary[q].z_mean);
+    EXPECT_EQ(back.merge.summary[q].z_sd, merged.summary[q].z_sd);
+  }
+  try {
+    ds::read_batch_merge(ds::batch_output_path(run.string(), m, 1));
+    FAIL() << "read a grid file as a merged batch file";
+  } catch (const ds::FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a merged batch file"), std::string::npos);
+  }
 }
 
 TEST(TestBatchMerge, ChainTableEqualsTheSingleFieldSummariesAndMissingFieldsAreRefused) {
@@ -169,6 +208,13 @@ TEST(TestBatchMerge, ChainTableEqualsTheSingleFieldSummariesAndMissingFieldsAreR
   EXPECT_EQ(file.string_attribute("/", "missing"), "2");
   EXPECT_EQ(file.read_doubles("/fields/3/posterior/Omega_m").size(), 100u);
   EXPECT_EQ(file.read_int64("/posterior/divergences").size(), 2u);
+  const ds::BatchMergeFile back = ds::read_batch_merge(out);
+  EXPECT_TRUE(back.chains);
+  EXPECT_EQ(back.missing, "2");
+  ASSERT_EQ(back.merge.fields.size(), 2u);
+  EXPECT_EQ(back.merge.fields[1].parameters[0].r_hat, merged.fields[1].parameters[0].r_hat);
+  EXPECT_EQ(back.merge.fields[1].parameters[1].ess_bulk, merged.fields[1].parameters[1].ess_bulk);
+  EXPECT_EQ(back.merge.fields[1].divergences, merged.fields[1].divergences);
   // Nothing done: refused even with allow_missing.
   fs::remove_all(run / "out");
   EXPECT_THROW(ds::summarize_batch_run(run.string(), m, true), ds::FileError);

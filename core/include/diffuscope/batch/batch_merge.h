@@ -42,4 +42,25 @@ BatchMerge summarize_batch_run(const std::string& run_folder, const BatchManifes
 void write_batch_merge(const std::string& path, const std::string& run_folder,
                        const BatchManifest& manifest, const BatchMerge& merge);
 
+// A merged file read back (the app's Batch results window): the table and, with truths, the
+// calibration summary recomputed from it (summarize_calibration, so the standard errors are
+// there too).
+struct BatchMergeFile {
+  std::string path;
+  std::string task;         // vlb-grid | nuts | hmc
+  bool chains = false;      // r_hat, ess_bulk and divergences are filled
+  std::string fields_file;  // as planned (absolute)
+  std::size_t fields_planned = 0;
+  std::string missing;  // index list of planned fields not merged ("" when complete)
+  std::string version;
+  BatchMerge merge;  // names, has_truth, fields (index, parameters), summary
+};
+
+// Whether path is an HDF5 file whose root says format "diffuscope-batch-merge". Never throws.
+bool is_batch_merge_file(const std::string& path);
+
+// Throws FileError naming the path and the problem (not a merged file, a table of the wrong
+// shape).
+BatchMergeFile read_batch_merge(const std::string& path);
+
 }  // namespace ds
