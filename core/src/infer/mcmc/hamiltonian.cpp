@@ -198,6 +198,25 @@ McmcResult run_hamiltonian_chains(const LogDensity& density, const DriverSetting
     s.walls = &walls;
   }
 
+  // A start outside the support's bounding box is refused before any (possibly slow) evaluation,
+  // so that such bad input fails at once, before the progress begins.
+  const auto support = density.ranges();
+  const auto names = density.names();
+  for (std::size_t c = 0; c < run.chains; ++c)
+    for (std::size_t i = 0; i < d && i < support.size(); ++i) {
+      const double x = starts[c][i];
+      if (!(x >= support[i].first && x <= support[i].second))
+        throw InvalidArgument("the start " + point_text(starts[c]) + " of chain " +
+                              std::to_string(c) + " lies outside the support of " +
+                              (i < names.size() ? names[i] : "parameter " + std::to_string(i)) +
+                              " [" + std::to_string(support[i].first) + ", " +
+                              std::to_string(support[i].second) + "]: start inside the support");
+    }
+  // Progress from the very start: on a model's VLB the starts and their initial step sizes take
+  // several seconds (about 10 s at T_MAX = 20 on 2 cores) before the first iteration begins.
+  job.report(0, std::int64_t(run.warmup + run.draws),
+             settings.find_initial_step ? "evaluating the starts and their step sizes"
+                                        : "evaluating the starts");
   ChainExecutor executor(density, run.chains, run.lockstep);
   executor.run([&](std::size_t c, PointEvaluator& evaluate) {
     ChainState& s = states[c];
@@ -210,8 +229,6 @@ McmcResult run_hamiltonian_chains(const LogDensity& density, const DriverSetting
     if (settings.find_initial_step) s.step_size = find_reasonable_step_size(s, evaluate);
     s.step_adaptation.restart(s.step_size);
   });
-  // Progress from the start: an expensive density (a model's VLB) takes many seconds before the
-  // first iteration completes.
   job.report(0, std::int64_t(run.warmup + run.draws), "starts evaluated");
 
   const WindowSchedule windows(run.warmup, settings.adaptation);
