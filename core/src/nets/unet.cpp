@@ -42,13 +42,22 @@ torch::Tensor SinusoidalTimeEmbeddingImpl::forward(const torch::Tensor& t) {
   return torch::cat({arguments.sin(), arguments.cos()}, -1);
 }
 
+namespace {
+// GroupNorm in fp32: under CPU autocast to bfloat16 (LibTorch 1.13 keeps group_norm out of its
+// CPU fp32 list) a convolution hands it bf16 activations with fp32 weights, which it refuses. A
+// no-op without autocast (the tensor is already fp32), so fp32 results are unchanged bit for bit.
+torch::Tensor as_fp32(const torch::Tensor& x) {
+  return x.scalar_type() == torch::kFloat32 ? x : x.to(torch::kFloat32);
+}
+}  // namespace
+
 ConvNormActImpl::ConvNormActImpl(int in, int out, int groups, bool circular) {
   proj_ = register_module("proj", nn::Conv2d(conv_options(in, out, 3, circular)));
   norm_ = register_module("norm", nn::GroupNorm(nn::GroupNormOptions(groups, out)));
 }
 
 torch::Tensor ConvNormActImpl::forward(const torch::Tensor& x) {
-  return torch::silu(norm_->forward(proj_->forward(x)));
+  return torch::silu(norm_->forward(as_fp32(proj_->forward(x))));
 }
 
 ResnetBlockImpl::ResnetBlockImpl(int in, int out, int time_dim, int cond_dim, int groups,
@@ -89,7 +98,10 @@ torch::Tensor LinearAttentionImpl::forward(const torch::Tensor& x) {
   const auto v = split(qkv[2]);
   const auto context = torch::matmul(k, v.transpose(-1, -2));    // [B, h, d, e] = sum_n k_dn v_en
   const auto out = torch::matmul(context.transpose(-1, -2), q);  // [B, h, e, n] = sum_d c_de q_dn
-  return to_out_->forward(out.reshape({b, heads_ * dim_head_, h, w}));
+  // to_out = conv1x1 -> GroupNorm(1, dim), the norm in fp32 (as_fp32).
+  const auto projected =
+      to_out_[0]->as<nn::Conv2d>()->forward(out.reshape({b, heads_ * dim_head_, h, w}));
+  return to_out_[1]->as<nn::GroupNorm>()->forward(as_fp32(projected));
 }
 
 FullAttentionImpl::FullAttentionImpl(int dim, int heads, int dim_head)
@@ -121,7 +133,7 @@ PreNormImpl::PreNormImpl(int dim, std::shared_ptr<AttentionModule> fn) {
 }
 
 torch::Tensor PreNormImpl::forward(const torch::Tensor& x) {
-  return fn_->forward(norm_->forward(x));
+  return fn_->forward(norm_->forward(as_fp32(x)));
 }
 
 ResidualImpl::ResidualImpl(PreNorm fn) {
