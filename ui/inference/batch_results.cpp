@@ -11,17 +11,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/inference/table_cell.h"
+
 namespace dsui {
 
 namespace {
 
 const char* const kSymbols[2] = {"Omega_m", "sigma_8"};
-
-QTableWidgetItem* cell(const QString& text) {
-  auto* item = new QTableWidgetItem(text);
-  item->setFlags(Qt::ItemIsSelectable | Qt::ItemIsEnabled);
-  return item;
-}
 
 QString number(double v, int digits = 4) {
   return std::isfinite(v) ? QString::number(v, 'f', digits) : QStringLiteral("-");
@@ -92,19 +88,19 @@ void BatchResultsView::fillSummary() {
   for (std::size_t p = 0; p < m.summary.size(); ++p) {
     const ds::ParameterCalibration& s = m.summary[p];
     const int row = int(p);
-    summary_->setItem(row, 0, cell(QString::fromStdString(s.name)));
-    summary_->setItem(row, 1, cell(QString::number(s.fields)));
+    summary_->setItem(row, 0, read_only_cell(QString::fromStdString(s.name)));
+    summary_->setItem(row, 1, read_only_cell(QString::number(s.fields)));
     // Coverage +- its binomial standard error, next to what a calibrated posterior gives.
     summary_->setItem(row, 2,
-                      cell(tr("%1 +- %2 (nominal 0.68 +- %3)")
-                               .arg(number(s.inner_coverage, 3), number(s.inner_se, 3),
-                                    number(s.inner_nominal_se, 3))));
+                      read_only_cell(tr("%1 +- %2 (nominal 0.68 +- %3)")
+                                         .arg(number(s.inner_coverage, 3), number(s.inner_se, 3),
+                                              number(s.inner_nominal_se, 3))));
     summary_->setItem(row, 3,
-                      cell(tr("%1 +- %2 (nominal 0.95 +- %3)")
-                               .arg(number(s.outer_coverage, 3), number(s.outer_se, 3),
-                                    number(s.outer_nominal_se, 3))));
-    summary_->setItem(row, 4, cell(number(s.z_mean, 3)));
-    summary_->setItem(row, 5, cell(number(s.z_sd, 3)));
+                      read_only_cell(tr("%1 +- %2 (nominal 0.95 +- %3)")
+                                         .arg(number(s.outer_coverage, 3), number(s.outer_se, 3),
+                                              number(s.outer_nominal_se, 3))));
+    summary_->setItem(row, 4, read_only_cell(number(s.z_mean, 3)));
+    summary_->setItem(row, 5, read_only_cell(number(s.z_sd, 3)));
   }
 }
 
@@ -127,26 +123,27 @@ void BatchResultsView::fillFields() {
     const ds::FieldCalibration& field = r.merge.fields[f];
     int col = 0;
     const int row = int(f);
-    fields_->setItem(row, col++, cell(QString::number(field.index)));
+    fields_->setItem(row, col++, read_only_cell(QString::number(field.index)));
     for (const ds::ParameterCheck& c : field.parameters) {
-      if (r.merge.has_truth) fields_->setItem(row, col++, cell(number(c.truth)));
-      fields_->setItem(row, col++, cell(tr("%1 +- %2").arg(number(c.mean), number(c.sd))));
+      if (r.merge.has_truth) fields_->setItem(row, col++, read_only_cell(number(c.truth)));
+      fields_->setItem(row, col++,
+                       read_only_cell(tr("%1 +- %2").arg(number(c.mean), number(c.sd))));
       QTableWidgetItem* interval =
-          cell(QStringLiteral("[%1, %2]").arg(number(c.inner_lo), number(c.inner_hi)));
+          read_only_cell(QStringLiteral("[%1, %2]").arg(number(c.inner_lo), number(c.inner_hi)));
       if (r.merge.has_truth && !c.inside_inner) {
         interval->setForeground(QColor(190, 40, 40));
         interval->setToolTip(tr("the truth lies outside the 68% interval"));
       }
       fields_->setItem(row, col++, interval);
-      if (r.merge.has_truth) fields_->setItem(row, col++, cell(number(c.z, 2)));
+      if (r.merge.has_truth) fields_->setItem(row, col++, read_only_cell(number(c.z, 2)));
       if (r.chains) {
-        QTableWidgetItem* rhat = cell(number(c.r_hat, 3));
+        QTableWidgetItem* rhat = read_only_cell(number(c.r_hat, 3));
         if (c.r_hat > 1.01) rhat->setForeground(QColor(190, 40, 40));
         fields_->setItem(row, col++, rhat);
-        fields_->setItem(row, col++, cell(number(c.ess_bulk, 0)));
+        fields_->setItem(row, col++, read_only_cell(number(c.ess_bulk, 0)));
       }
     }
-    if (r.chains) fields_->setItem(row, col++, cell(QString::number(field.divergences)));
+    if (r.chains) fields_->setItem(row, col++, read_only_cell(QString::number(field.divergences)));
   }
 }
 

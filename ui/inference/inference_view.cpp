@@ -36,18 +36,13 @@
 #include "ui/field_view/field_thumbnail.h"
 #include "ui/inference/batch_results.h"
 #include "ui/inference/inference_plots.h"
+#include "ui/inference/table_cell.h"
 #include "ui/plots/plot_export.h"
 #include "ui/plots/power_spectrum_plot.h"
 
 namespace dsui {
 
 namespace {
-
-QTableWidgetItem* cell(const QString& text) {
-  auto* item = new QTableWidgetItem(text);
-  item->setFlags(Qt::ItemIsSelectable | Qt::ItemIsEnabled);
-  return item;
-}
 
 QString number(double v, int precision = 4) {
   return std::isfinite(v) ? QString::number(v, 'g', precision) : QStringLiteral("–");
@@ -755,12 +750,12 @@ void InferenceView::refreshTable() {
     };
     const int row = table_->rowCount();
     table_->insertRow(row);
-    table_->setItem(row, 0, cell(QString::fromStdString(ps.name)));
-    table_->setItem(row, 1, cell(number(ps.mean)));
-    table_->setItem(row, 2, cell(number(ps.sd)));
-    table_->setItem(row, 3, cell(number(quantile(0.16))));
-    table_->setItem(row, 4, cell(number(quantile(0.84))));
-    auto* rhat = cell(number(ps.r_hat));
+    table_->setItem(row, 0, read_only_cell(QString::fromStdString(ps.name)));
+    table_->setItem(row, 1, read_only_cell(number(ps.mean)));
+    table_->setItem(row, 2, read_only_cell(number(ps.sd)));
+    table_->setItem(row, 3, read_only_cell(number(quantile(0.16))));
+    table_->setItem(row, 4, read_only_cell(number(quantile(0.84))));
+    auto* rhat = read_only_cell(number(ps.r_hat));
     if (!(ps.r_hat <= 1.01)) {
       rhat->setBackground(QColor(255, 200, 200));
       rhat->setToolTip(
@@ -770,7 +765,7 @@ void InferenceView::refreshTable() {
     table_->setItem(row, 5, rhat);
     for (int col : {6, 7}) {
       const double ess = col == 6 ? ps.ess_bulk : ps.ess_tail;
-      auto* item = cell(number(ess, 5));
+      auto* item = read_only_cell(number(ess, 5));
       if (!(ess >= ess_threshold)) {
         item->setBackground(QColor(255, 230, 180));
         item->setToolTip(
@@ -779,18 +774,20 @@ void InferenceView::refreshTable() {
       }
       table_->setItem(row, col, item);
     }
-    table_->setItem(row, 8, cell(number(ps.mcse_mean, 3)));
+    table_->setItem(row, 8, read_only_cell(number(ps.mcse_mean, 3)));
     QString z = QStringLiteral("–");
     if (truth && ps.sd > 0) z = number(((ps.mean - (*truth)[p]) / ps.sd), 3);
-    table_->setItem(row, 9, cell(z));
+    table_->setItem(row, 9, read_only_cell(z));
     table_->setItem(
-        row, 10, cell(QStringLiteral("[%1, %2]").arg(number(ps.hdi_low)).arg(number(ps.hdi_high))));
+        row, 10,
+        read_only_cell(
+            QStringLiteral("[%1, %2]").arg(number(ps.hdi_low)).arg(number(ps.hdi_high))));
   }
   // Per chain: acceptance, divergences, step size.
   for (std::size_t ch = 0; ch < k.chains; ++ch) {
     const int row = table_->rowCount();
     table_->insertRow(row);
-    auto* name = cell(tr("chain %1").arg(ch + 1));
+    auto* name = read_only_cell(tr("chain %1").arg(ch + 1));
     name->setForeground(chain_colour(ch));
     table_->setItem(row, 0, name);
     double acc = 0, step = 0;
@@ -802,8 +799,9 @@ void InferenceView::refreshTable() {
       if (!k.diverging.empty()) div += k.diverging[i];
       ++n;
     }
-    table_->setItem(row, 1, cell(tr("acceptance %1").arg(number(n ? acc / double(n) : NAN, 3))));
-    auto* d = cell(tr("%1 divergences").arg(div));
+    table_->setItem(row, 1,
+                    read_only_cell(tr("acceptance %1").arg(number(n ? acc / double(n) : NAN, 3))));
+    auto* d = read_only_cell(tr("%1 divergences").arg(div));
     if (div > 0) {
       d->setBackground(QColor(255, 200, 200));
       d->setToolTip(
@@ -811,7 +809,7 @@ void InferenceView::refreshTable() {
              "geometry there; the draws may be biased"));
     }
     table_->setItem(row, 2, d);
-    table_->setItem(row, 3, cell(tr("step %1").arg(number(step, 3))));
+    table_->setItem(row, 3, read_only_cell(tr("step %1").arg(number(step, 3))));
   }
 }
 
