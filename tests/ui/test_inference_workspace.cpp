@@ -161,7 +161,7 @@ class InferenceWorkspaceTest : public QObject {
   }
 
   void nutsFromTwoClickedStartsStreamsToEveryView() {
-    drawGrfMock(0.3, 0.8, 5, 128);
+    drawGrfMock(0.3, 0.8, 5, 64);
     view_->setLikelihoodKind(ds::LikelihoodKind::ExactGrf);
     // Two clicks on the map drop two starts at the clicked parameters.
     QWidget* canvas = view_->mapPlot()->plot();
