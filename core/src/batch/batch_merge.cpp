@@ -166,9 +166,14 @@ bool is_batch_merge_file(const std::string& path) {
 }
 
 BatchMergeFile read_batch_merge(const std::string& path) {
-  if (!is_batch_merge_file(path))
-    throw FileError(path, "is not a merged batch file (`diffuscope-cli batch merge` writes them)");
-  const auto file = detail::Hdf5File::open_read(path);
+  const std::string not_merged =
+      "is not a merged batch file (`diffuscope-cli batch merge` writes them)";
+  if (!std::filesystem::is_regular_file(path) || !is_hdf5_file(path))
+    throw FileError(path, not_merged);
+  const auto file = detail::Hdf5File::open_read(path);  // one open: the format is checked on it
+  if (!file.has_attribute("/", "format") ||
+      file.string_attribute("/", "format") != "diffuscope-batch-merge")
+    throw FileError(path, not_merged);
   BatchMergeFile out;
   out.path = path;
   out.task = file.string_attribute("/", "task");
