@@ -16,8 +16,16 @@ namespace {
 using Registrar = std::function<Action(CLI::App&, const GlobalOptions&)>;
 
 Registrar registrar_of(ds::BatchTask task) {
-  return task == ds::BatchTask::VlbGrid ? Registrar(add_vlb_grid_command)
-                                        : Registrar(add_infer_commands);
+  switch (task) {
+    case ds::BatchTask::VlbGrid:
+      return add_vlb_grid_command;
+    case ds::BatchTask::ReportCalibration:
+      return add_report_calibration_command;
+    case ds::BatchTask::Nuts:
+    case ds::BatchTask::Hmc:
+      break;
+  }
+  return add_infer_commands;
 }
 
 // Options the batch sets per field, or that pick another log-density source than the model.
@@ -34,8 +42,9 @@ Action parse_command_line(CLI::App& app, GlobalOptions& globals,
                           const std::vector<std::string>& command_line) {
   if (command_line.empty()) throw ds::InvalidArgument("batch: empty task command line");
   add_global_options(app, globals);
-  const auto task_name = std::find_if(command_line.begin(), command_line.end(), [](const auto& a) {
-    return a == "vlb-grid" || a == "nuts" || a == "hmc";
+  const std::vector<std::string> tasks = ds::kBatchTasks.names();
+  const auto task_name = std::find_if(command_line.begin(), command_line.end(), [&](const auto& a) {
+    return std::find(tasks.begin(), tasks.end(), a) != tasks.end();
   });
   if (task_name == command_line.end())
     throw ds::InvalidArgument("batch: the task command line names no task command");
@@ -85,7 +94,13 @@ std::vector<std::string> check_task_arguments(ds::BatchTask task,
   CLI::App app;
   GlobalOptions globals;
   parse_command_line(app, globals, trial);
-  if (app.get_subcommand(name)->count("--model") == 0)
+  const CLI::App* command = app.get_subcommand(name);
+  // report-calibration scores with --likelihood (vlb by default; exact-grf and pk-baseline need
+  // no model); the other tasks always with the model's VLB.
+  const bool needs_model = task != ds::BatchTask::ReportCalibration ||
+                           command->count("--likelihood") == 0 ||
+                           command->get_option("--likelihood")->as<std::string>() == "vlb";
+  if (needs_model && command->count("--model") == 0)
     throw ds::InvalidArgument("batch plan: the " + name +
                               " task needs --model M (its likelihood is the model's VLB)");
   return out;
@@ -102,7 +117,7 @@ std::vector<std::string> task_command_line(const ds::BatchManifest& manifest,
                                std::to_string(field.index), std::string("--seed"),
                                std::to_string(field.seed), std::string("--out"), out})
     line.push_back(a);
-  if (manifest.task != ds::BatchTask::VlbGrid) {
+  if (ds::batch_task_has_chains(manifest.task)) {
     line.emplace_back("--formats");
     line.emplace_back("arviz");
   }
@@ -110,7 +125,7 @@ std::vector<std::string> task_command_line(const ds::BatchManifest& manifest,
 }
 
 std::string task_output_file(ds::BatchTask task, const std::string& out) {
-  return task == ds::BatchTask::VlbGrid ? out : out + ".nc";
+  return ds::batch_task_has_chains(task) ? out + ".nc" : out;
 }
 
 void run_task_command(const std::vector<std::string>& command_line) {

@@ -1,7 +1,8 @@
 // The task of a batch run (core/batch/run_folder.h) runs through the very command a user would
-// type for one field (`vlb-grid`, `nuts`, `hmc`): the command's own option registration and
-// action, in this process, on an argument list. So a batch field and a hand-run field share every
-// option, default, check and output, and the log line "equivalent command" reproduces a field.
+// type for one field (`vlb-grid`, `nuts`, `hmc`, `report-calibration`): the command's own option
+// registration and action, in this process, on an argument list. So a batch field and a hand-run
+// field share every option, default, check and output, and the log line "equivalent command"
+// reproduces a field.
 #pragma once
 
 #include <string>
@@ -21,12 +22,13 @@ std::vector<std::string> check_task_arguments(ds::BatchTask task,
 
 // The command line of field `field` of a run: global options, then the task command with the
 // manifest's options plus --field, --index, --seed and --out (ROOT of the chain files for
-// nuts/hmc, which then write ROOT.nc only). runtime_globals (e.g. --threads 2 --quiet) go first.
+// nuts/hmc, which then write ROOT.nc only; the grid file; the record FIELD.json). runtime_globals (e.g. --threads 2 --quiet) go first.
 std::vector<std::string> task_command_line(const ds::BatchManifest& manifest,
                                            const ds::BatchField& field, const std::string& out,
                                            const std::vector<std::string>& runtime_globals);
 
-// The file the command line above writes for `out`: out itself (grid) or out + ".nc" (chains).
+// The file the command line above writes for `out`: out itself (grid, record) or out + ".nc"
+// (chains).
 std::string task_output_file(ds::BatchTask task, const std::string& out);
 
 // Runs a command line (without the program name) in this process. Throws ds::InvalidArgument for

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   actions.push_back(dscli::add_infer_commands(app, options));
   actions.push_back(dscli::add_calibrate_command(app, options));
   actions.push_back(dscli::add_report_command(app, options));
+  actions.push_back(dscli::add_report_calibration_command(app, options));
   actions.push_back(dscli::add_stats_command(app, options));
   actions.push_back(dscli::add_cosmology_command(app, options));
   actions.push_back(dscli::add_grf_command(app, options));

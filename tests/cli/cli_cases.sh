@@ -953,6 +953,56 @@ case "$case_name" in
     run 0 batch merge "$work/run" --out "$work/part.h5" --allow-missing
     contains out "merged 2 of 3 fields of nuts into $work/part.h5 (missing 2)"
     ;;
+  batch_report_calibration)
+    # The report's calibration block as a batch task: 3 GRF mocks scored by the exact GRF
+    # likelihood as fake-SLURM array tasks; `batch merge --report` writes the calibration report,
+    # whose table equals that of `report` on the same fields. Then a vlb run with the tiny model:
+    # a batch field's record equals `report-calibration` run by hand with the manifest's seed.
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    run 0 --quiet mock fields --kind grf --set lh --n-cosmo 3 --per-cosmo 1 --res 32 --box 1000 \
+      --seed 2 --out "$work/g.h5"
+    run 0 --quiet batch plan --fields "$work/g.h5" --task report-calibration \
+      --likelihood exact-grf --seed 9 --out "$work/run"
+    contains out "planned report-calibration over 3 fields"
+    for t in 0 1 2; do
+      SLURM_ARRAY_TASK_ID=$t run 0 --quiet --threads 1 batch run "$work/run"
+      contains out "field $t: wrote $work/run/out/field-$t.json"
+    done
+    run 0 batch merge "$work/run" --out "$work/all.h5" --report "$work/rep"
+    contains out "merged 3 of 3 fields of report-calibration into $work/all.h5"
+    contains out "wrote $work/rep/report.json and $work/rep/report.md"
+    grep -q '"exact_comparison": false' "$work/rep/report.json" || fail "exact-grf has no exact comparison"
+    run 0 --quiet --threads 1 report --mocks "$work/g.h5" --fields 3 --likelihood exact-grf \
+      --no-emulator --seed 9 --out "$work/whole"
+    grep '^| \(Omega_m\|sigma_8\) |' "$work/rep/report.md" >"$work/rep.rows"
+    grep '^| \(Omega_m\|sigma_8\) |' "$work/whole/report.md" >"$work/whole.rows"
+    [ "$(wc -l <"$work/rep.rows")" -eq 2 ] || fail "no calibration table: $(cat "$work/rep/report.md")"
+    cmp -s "$work/rep.rows" "$work/whole.rows" ||
+      fail "batch and report calibration differ: $(cat "$work/rep.rows") vs $(cat "$work/whole.rows")"
+    # The vlb likelihood: a batch field against the command run by hand.
+    run 0 --quiet mock fields --kind lognormal --set lh --n-cosmo 2 --per-cosmo 1 --res 16 \
+      --seed 3 --out "$work/l.h5"
+    opts=(--model "$d/checkpoint_tiny.pt" --t-max 2 --coarse 3 --window 5 --max-levels 1)
+    run 0 --quiet batch plan --fields "$work/l.h5" --task report-calibration "${opts[@]}" \
+      --seed 4 --out "$work/vlb"
+    run 0 --quiet --threads 1 batch run "$work/vlb" --all --jobs 2
+    seed=$(grep -A1 '"index": 1,' "$work/vlb/manifest.json" | sed -n 's/.*"seed": \([0-9]*\).*/\1/p')
+    run 0 --quiet --threads 1 report-calibration "${opts[@]}" --field "$work/l.h5" --index 1 \
+      --seed "$seed" --out "$work/direct.json"
+    contains out "^Omega_m .* (truth "
+    grep -v '"seconds"' "$work/direct.json" >"$work/direct.cmp"
+    grep -v '"seconds"' "$work/vlb/out/field-1.json" >"$work/batch.cmp"
+    cmp -s "$work/direct.cmp" "$work/batch.cmp" || fail "batch and direct records of field 1 differ"
+    grep -q '"likelihood": "vlb"' "$work/direct.json" || fail "the record names no likelihood"
+    # Refusals.
+    run 1 --quiet batch plan --fields "$work/l.h5" --task report-calibration --out "$work/nomodel"
+    one_line_error
+    contains err "the report-calibration task needs --model M"
+    run 1 report-calibration --likelihood exact-grf --field "$work/l.h5" --index 0 --out "$work/x.json"
+    one_line_error
+    contains err "l.h5: --likelihood exact-grf needs GRF fields"
+    [ ! -e "$work/x.json" ] || fail "a record was written despite the error"
+    ;;
   batch_bad_inputs)
     d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
     m="$d/checkpoint_tiny.pt"
@@ -985,6 +1035,9 @@ case "$case_name" in
     plan 0 --task vlb-grid --model "$m"
     plan 1 --task vlb-grid --model "$m"
     contains err "already holds a batch run"
+    run 1 batch merge "$work/r" --out "$work/m.h5" --report "$work/rr"
+    one_line_error
+    contains err "--report is for report-calibration runs; this run is vlb-grid"
     run 1 batch run "$work/r" --task-id 3
     one_line_error
     contains err "task id 3 is out of range: the run has 3 tasks (0-2)"

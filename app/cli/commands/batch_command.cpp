@@ -1,9 +1,10 @@
-// diffuscope-cli batch plan | run | status | merge (issue 19, part 1): one task (vlb-grid, nuts or
-// hmc) over many fields of a file as a SLURM job array or local worker processes, in a run folder
-// (core/batch/run_folder.h). plan writes RUN/manifest.json and RUN/array.sbatch; run does one
-// array task (--task-id, else $SLURM_ARRAY_TASK_ID) or, with --all --jobs N, every unfinished
-// task in N worker processes; status lists done / failed / missing fields and the task ids to
-// re-submit; merge writes one HDF5 file with every field and the table of posteriors.
+// diffuscope-cli batch plan | run | status | merge (issue 19, part 1): one task (vlb-grid, nuts,
+// hmc or report-calibration) over many fields of a file as a SLURM job array or local worker
+// processes, in a run folder (core/batch/run_folder.h). plan writes RUN/manifest.json and
+// RUN/array.sbatch; run does one array task (--task-id, else $SLURM_ARRAY_TASK_ID) or, with --all
+// --jobs N, every unfinished task in N worker processes; status lists done / failed / missing
+// fields and the task ids to re-submit; merge writes one HDF5 file with every field and the table
+// of posteriors (and, for report-calibration, --report DIR: the validation report of the fields).
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -32,6 +33,7 @@
 #include "diffuscope/data/atomic_file.h"
 #include "diffuscope/error.h"
 #include "diffuscope/jobs/job.h"
+#include "diffuscope/report/report.h"
 #include "diffuscope/runtime.h"
 #include "stats_input.h"
 
@@ -56,7 +58,7 @@ struct BatchOptions {
   long task_id = -1;
   bool all = false, json = false, allow_missing = false;
   int jobs = 1;
-  std::string table;
+  std::string table, report;
 };
 
 std::string this_program() {
@@ -133,10 +135,11 @@ bool run_field(const std::string& run, const ds::BatchManifest& m, const ds::Bat
   fs::remove_all(partial);  // what a killed attempt left
   fs::remove(marker);
   fs::create_directories(partial);
-  // The grid file, or the ROOT of the chain files.
-  const std::string out = (fs::path(partial) / ("field-" + std::to_string(field.index) +
-                                                (m.task == ds::BatchTask::VlbGrid ? ".h5" : "")))
-                              .string();
+  // The grid file, the record, or the ROOT of the chain files.
+  const std::string extension =
+      ds::batch_task_has_chains(m.task) ? "" : "." + ds::batch_output_extension(m.task);
+  const std::string out =
+      (fs::path(partial) / ("field-" + std::to_string(field.index) + extension)).string();
   const std::vector<std::string> line = task_command_line(m, field, out, runtime_globals);
   std::printf("field %zu: %s\n", field.index, quoted_command_line(line).c_str());
   std::fflush(stdout);
@@ -299,12 +302,19 @@ int status(const BatchOptions& o) {
   return 0;
 }
 
-int merge(const BatchOptions& o) {
+int merge(const BatchOptions& o, const GlobalOptions& options) {
   const ds::BatchManifest m = ds::read_batch_manifest(o.run);
   const fs::path folder = fs::path(o.out).parent_path();
   if (!folder.empty() && !fs::is_directory(folder))
     throw ds::FileError(o.out, "directory " + folder.string() + " does not exist");
+  if (!o.report.empty() && m.task != ds::BatchTask::ReportCalibration)
+    throw ds::InvalidArgument("batch merge: --report is for report-calibration runs; this run is " +
+                              std::string(ds::kBatchTasks.name(m.task)));
   const ds::BatchMerge merged = ds::summarize_batch_run(o.run, m, o.allow_missing);
+  if (!o.report.empty() && !merged.has_truth)
+    throw ds::FileError(m.fields_file,
+                        "records no (Omega_m, sigma_8) for its fields, so there is no calibration "
+                        "report to write (merge without --report for the table of posteriors)");
   ds::write_batch_merge(o.out, o.run, m, merged);
   if (!o.table.empty()) {
     CsvTable table;
@@ -335,6 +345,21 @@ int merge(const BatchOptions& o) {
   for (const auto& s : merged.summary)
     std::printf("%-8s coverage 68%% %.3f  95%% %.3f  z mean %.3f sd %.3f over %zu fields\n",
                 s.name.c_str(), s.inner_coverage, s.outer_coverage, s.z_mean, s.z_sd, s.fields);
+  if (!o.report.empty()) {
+    std::vector<std::string> records;
+    for (const auto& f : merged.fields) records.push_back(ds::batch_output_path(o.run, m, f.index));
+    const std::string description = m.fields_file + " (fields " + ds::format_index_list([&] {
+                                      std::vector<std::size_t> indices;
+                                      for (const auto& f : merged.fields)
+                                        indices.push_back(f.index);
+                                      return indices;
+                                    }()) +
+                                    ", batch run " + o.run + ")";
+    const ds::ReportResult r = ds::write_calibration_report(records, o.report, description, m.seed);
+    std::printf("wrote %s and %s (%zu figures listed)\n", r.json_path.c_str(),
+                r.markdown_path.c_str(), r.figures.size());
+    render_report_figures(o.report, options.quiet);
+  }
   return 0;
 }
 
@@ -344,7 +369,8 @@ Action add_batch_command(CLI::App& app, const GlobalOptions& options) {
   auto o = std::make_shared<BatchOptions>();
   CLI::App* batch = app.add_subcommand(
       "batch",
-      "one task (vlb-grid, nuts, hmc) over many fields as a SLURM job array or local workers: "
+      "one task (vlb-grid, nuts, hmc, report-calibration) over many fields as a SLURM job array "
+      "or local workers: "
       "plan, run, status, merge (packaging/hpc/README.md)");
   batch->require_subcommand(1);
 
@@ -358,7 +384,7 @@ Action add_batch_command(CLI::App& app, const GlobalOptions& options) {
       ->required();
   plan_cmd->add_option("--indices", o->indices,
                        "fields to run, e.g. 0,3,5-9 (default: all of the file)");
-  plan_cmd->add_option("--task", o->task, "vlb-grid | nuts | hmc")
+  plan_cmd->add_option("--task", o->task, "vlb-grid | nuts | hmc | report-calibration")
       ->required()
       ->check(CLI::IsMember(ds::kBatchTasks.names()));
   plan_cmd->add_option("--seed", o->seed,
@@ -405,6 +431,9 @@ Action add_batch_command(CLI::App& app, const GlobalOptions& options) {
   merge_cmd->add_flag("--allow-missing", o->allow_missing,
                       "merge the done fields even when some are missing or failed");
   merge_cmd->add_option("--table", o->table, "FILE.csv: also write the table as CSV");
+  merge_cmd->add_option("--report", o->report,
+                        "DIR: a report-calibration run's validation report (report.json, "
+                        "report.md, csv/, figures/), as `report` writes its calibration block");
 
   return [=, &options]() -> int {
     if (!batch->parsed()) return -1;
@@ -428,7 +457,7 @@ Action add_batch_command(CLI::App& app, const GlobalOptions& options) {
       return run_one_task(o->run, m, task_id_of(*o), options);
     }
     if (status_cmd->parsed()) return status(*o);
-    if (merge_cmd->parsed()) return merge(*o);
+    if (merge_cmd->parsed()) return merge(*o, options);
     return -1;
   };
 }

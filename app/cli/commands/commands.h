@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 #include "cli_context.h"
 
@@ -20,6 +21,11 @@ Action add_infer_commands(CLI::App& app, const GlobalOptions& options);
 Action add_calibrate_command(CLI::App& app, const GlobalOptions& options);
 // report (report_command.cpp): the validation report of a field model.
 Action add_report_command(CLI::App& app, const GlobalOptions& options);
+// report-calibration (report_command.cpp): the report's calibration block for one field of a file.
+Action add_report_calibration_command(CLI::App& app, const GlobalOptions& options);
+// Renders a report folder's figures (PNG, PDF) when this build has the GUI; returns how many were
+// written, -1 when it cannot (and says so on stderr).
+int render_report_figures(const std::string& dir, bool quiet);
 Action add_stats_command(CLI::App& app, const GlobalOptions& options);
 Action add_cosmology_command(CLI::App& app, const GlobalOptions& options);
 Action add_grf_command(CLI::App& app, const GlobalOptions& options);

@@ -5,6 +5,11 @@
 // when built with the GUI, the figures DIR/figures/*.png|pdf (rendered offscreen). Resumable: a
 // rerun with the same options continues where a killed one stopped. --figures-only DIR renders
 // the figures of an existing report.
+//
+// diffuscope-cli report-calibration --field D.h5 --index I --out FIELD.json: the calibration block
+// of `report` for one field of a file (ds::run_report_field), the per-field command of the batch
+// task report-calibration (`batch plan --task report-calibration`; `batch merge --report DIR`
+// assembles the report of the fields).
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -29,10 +34,52 @@ struct ReportOptions {
   std::string likelihood = "vlb", sampler = "ddim", out;
   std::uint64_t seed = 0;
   bool figures_only = false, no_emulator = false;
+  // report-calibration
+  ds::ReportFieldRequest field;
 };
 
+// The options of the calibration block, shared by `report` and `report-calibration`.
+void add_calibration_options(CLI::App* cmd, ReportOptions& o) {
+  ds::ReportSettings& s = o.settings;
+  cmd->add_option("--likelihood", o.likelihood,
+                  "vlb|exact-grf|pk-baseline: the likelihood calibrated (default vlb; exact-grf "
+                  "and pk-baseline need no model)");
+  cmd->add_option("--t-max,--tmax", s.t_max, "VLB terms T_MAX (default 20)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--draws", s.vlb_draws, "VLB common-noise draws (default 1)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--slab", s.slab, "slab thickness of mocks and exact GRF likelihood (5 Mpc/h)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--coarse", s.grid.coarse_points,
+                  "posterior grid: points per axis of the coarse scan of the prior (default 5)")
+      ->check(CLI::Range(3, 200));
+  cmd->add_option("--window", s.grid.window_points,
+                  "posterior grid: points per axis of each window around the maximum (default 9)")
+      ->check(CLI::Range(5, 400));
+  cmd->add_option("--max-levels", s.grid.max_levels,
+                  "posterior grid: at most this many windows (4)")
+      ->check(CLI::Range(1, 20));
+  cmd->add_flag("--ema", s.ema, "use the model's EMA weights");
+  cmd->add_option("--seed", o.seed,
+                  "seed of every mock, sample and noise (default: the global --seed)");
+}
+
+// The settings of the parsed options.
+ds::ReportSettings parsed_settings(const CLI::App* cmd, const ReportOptions& o,
+                                   const GlobalOptions& options) {
+  ds::ReportSettings s = o.settings;
+  s.device = options.parsed_device();
+  s.seed = cmd->count("--seed") ? o.seed : options.seed;
+  s.likelihood = ds::kLikelihoodKinds.from_string(o.likelihood);
+  s.sampler.kind = ds::kDiffusionSamplers.from_string(o.sampler);
+  s.emulator = !o.no_emulator;
+  return s;
+}
+
+}  // namespace
+
 // Renders the figures when this build can; returns how many were written (-1: cannot).
-int render_figures(const std::string& dir, bool quiet) {
+int render_report_figures(const std::string& dir, bool quiet) {
 #ifdef DS_HAVE_REPORT_FIGURES
   try {
     const dsui::ReportFigureResult r =
@@ -54,8 +101,6 @@ int render_figures(const std::string& dir, bool quiet) {
   return -1;
 #endif
 }
-
-}  // namespace
 
 Action add_report_command(CLI::App& app, const GlobalOptions& options) {
   auto o = std::make_shared<ReportOptions>();
@@ -80,8 +125,6 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
       ->check(CLI::Range(8, 1024));
   cmd->add_option("--box", s.box_size, "box of generated mocks, Mpc/h (default: the model's)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--slab", s.slab, "slab thickness of mocks and exact GRF likelihood (5 Mpc/h)")
-      ->check(CLI::PositiveNumber);
   cmd->add_option("--fields", s.fields, "K calibration fields (default 30)");
   cmd->add_option("--cosmologies", s.cosmologies,
                   "validation cosmologies of the emulator block, a Latin hypercube (default 10)");
@@ -96,30 +139,12 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
                   "CV mocks at the fiducial (default 32; 0: no CV block)");
   cmd->add_option("--cv-generated", s.cv_generated, "generated CV fields (default 32)");
   cmd->add_flag("--no-emulator", o->no_emulator, "skip the emulator block (calibration only)");
-  cmd->add_option("--likelihood", o->likelihood,
-                  "vlb|exact-grf|pk-baseline: the likelihood calibrated (default vlb; exact-grf "
-                  "and pk-baseline need no model)");
-  cmd->add_option("--t-max,--tmax", s.t_max, "VLB terms T_MAX (default 20)")
-      ->check(CLI::Range(1, 1000));
-  cmd->add_option("--draws", s.vlb_draws, "VLB common-noise draws (default 1)")
-      ->check(CLI::Range(1, 64));
+  add_calibration_options(cmd, *o);
   cmd->add_option("--sampler", o->sampler, "emulator sampler: ddim (default), ancestral, ode");
   cmd->add_option("--steps", s.sampler.steps, "DDIM/ODE steps (default 50)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--clip", s.sampler.clip_x0, "clip predicted x0 to +-this (default 1; 0: off)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--coarse", s.grid.coarse_points,
-                  "posterior grid: points per axis of the coarse scan of the prior (default 5)")
-      ->check(CLI::Range(3, 200));
-  cmd->add_option("--window", s.grid.window_points,
-                  "posterior grid: points per axis of each window around the maximum (default 9)")
-      ->check(CLI::Range(5, 400));
-  cmd->add_option("--max-levels", s.grid.max_levels,
-                  "posterior grid: at most this many windows (4)")
-      ->check(CLI::Range(1, 20));
-  cmd->add_flag("--ema", s.ema, "use the model's EMA weights");
-  cmd->add_option("--seed", o->seed,
-                  "seed of every mock, sample and noise (default: the global --seed)");
   cmd->add_option("--out", o->out, "DIR: the report folder (created; a rerun resumes)")->required();
   cmd->add_flag("--figures-only", o->figures_only,
                 "only render the figures of the report in --out (from its report.json and CSVs)");
@@ -129,14 +154,9 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
     apply_global_options(options);
     if (o->figures_only) {
       ds::rebuild_report(o->out);  // FileError when --out holds no report
-      return render_figures(o->out, options.quiet) >= 0 ? 0 : 1;
+      return render_report_figures(o->out, options.quiet) >= 0 ? 0 : 1;
     }
-    ds::ReportSettings s = o->settings;
-    s.device = options.parsed_device();
-    s.seed = cmd->count("--seed") ? o->seed : options.seed;
-    s.likelihood = ds::kLikelihoodKinds.from_string(o->likelihood);
-    s.sampler.kind = ds::kDiffusionSamplers.from_string(o->sampler);
-    s.emulator = !o->no_emulator;
+    const ds::ReportSettings s = parsed_settings(cmd, *o, options);
     ds::ReportResult r;
     try {
       r = ds::run_report(s, o->out, progress_context(options, "report"));
@@ -152,7 +172,47 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
         r.fields_computed, r.fields_reused, r.blocks_computed, r.blocks_reused, r.seconds);
     std::printf("wrote %s and %s (%zu figures listed)\n", r.json_path.c_str(),
                 r.markdown_path.c_str(), r.figures.size());
-    render_figures(o->out, options.quiet);
+    render_report_figures(o->out, options.quiet);
+    return 0;
+  };
+}
+
+Action add_report_calibration_command(CLI::App& app, const GlobalOptions& options) {
+  auto o = std::make_shared<ReportOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "report-calibration",
+      "the calibration block of `report` for one field of a file: its posterior on a grid "
+      "refined around the maximum (and the exact GRF posterior for a GRF field), its truth, "
+      "z-scores, intervals and rank, as one JSON record; the per-field command of `batch plan "
+      "--task report-calibration`, whose `batch merge --report DIR` writes the report");
+  cmd->add_option("--model", o->settings.model, "M: the 2D field model (the vlb likelihood)");
+  cmd->add_option("--field", o->field.fields_file,
+                  "D.h5 | CAMELS Maps_*.npy | D.npy: the fields (truths from the file)")
+      ->required();
+  cmd->add_option("--index", o->field.index, "the field of the file (default 0)");
+  cmd->add_flag("--physical", o->field.physical,
+                "a plain .npy holds physical densities (HDF5 datasets and CAMELS maps say so)");
+  cmd->add_option("--pk-load", o->field.pk_baseline_file,
+                  "B.json: the P(k) baseline of --likelihood pk-baseline");
+  add_calibration_options(cmd, *o);
+  cmd->add_option("--out", o->out, "FIELD.json: the record (written atomically)")->required();
+
+  return [cmd, o, &options]() -> int {
+    if (!cmd->parsed()) return -1;
+    apply_global_options(options);
+    const ds::ReportSettings s = parsed_settings(cmd, *o, options);
+    const ds::ReportFieldResult r =
+        ds::run_report_field(s, o->field, o->out, progress_context(options, "report-calibration"));
+    for (int p = 0; p < 2; ++p) {
+      const char* name = p == 0 ? "Omega_m" : "sigma_8";
+      if (r.has_truth)
+        std::printf("%-8s %.5f +- %.5f (truth %.5f, z %+.2f)\n", name, r.mean[p], r.sd[p],
+                    r.truth[p], (r.mean[p] - r.truth[p]) / r.sd[p]);
+      else
+        std::printf("%-8s %.5f +- %.5f\n", name, r.mean[p], r.sd[p]);
+    }
+    std::printf("wrote %s%s (%.2f s)\n", o->out.c_str(),
+                r.exact ? " with the exact GRF posterior" : "", r.seconds);
     return 0;
   };
 }

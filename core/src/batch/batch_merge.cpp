@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "data/hdf5_file.h"
@@ -21,6 +22,44 @@
 #endif
 
 namespace ds {
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The final posterior grid of a report calibration record (report/report.h run_report_field):
+// "posterior": {"grid": {"omega_m": [n], "sigma_8": [n], "log_like": [n * n], null for NaN}}.
+GridScan record_grid(const std::string& path) {
+  GridScan scan;
+  try {
+    const nlohmann::json record = nlohmann::json::parse(read_text(path));
+    const nlohmann::json& grid = record.at("posterior").at("grid");
+    const auto values = [](const nlohmann::json& array) {
+      std::vector<double> out;
+      for (const auto& v : array)
+        out.push_back(v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>());
+      return out;
+    };
+    scan.omega_m = values(grid.at("omega_m"));
+    scan.sigma_8 = values(grid.at("sigma_8"));
+    scan.log_like = values(grid.at("log_like"));
+  } catch (const std::exception& e) {
+    throw FileError(path, std::string("is not a calibration field record: ") + e.what());
+  }
+  const std::size_t n = scan.omega_m.size();
+  if (n < 2 || scan.sigma_8.size() != n || scan.log_like.size() != n * n)
+    throw FileError(path, "its posterior grid is not n x n with n >= 2 (axes of " +
+                              std::to_string(n) + " and " + std::to_string(scan.sigma_8.size()) +
+                              " points, " + std::to_string(scan.log_like.size()) + " values)");
+  return scan;
+}
+
+}  // namespace
 
 BatchMerge summarize_batch_run(const std::string& run_folder, const BatchManifest& manifest,
                                bool allow_missing) {
@@ -55,6 +94,10 @@ BatchMerge summarize_batch_run(const std::string& run_folder, const BatchManifes
       merge.fields.push_back(check_grid(field, read_grid_scan(path)));
       continue;
     }
+    if (manifest.task == BatchTask::ReportCalibration) {
+      merge.fields.push_back(check_grid(field, record_grid(path)));
+      continue;
+    }
     const Chains chains = read_arviz_netcdf(path);
     if (chains.parameters() != 2 || chains.names[0] != "Omega_m" || chains.names[1] != "sigma_8")
       throw FileError(path, "its chains are not of (Omega_m, sigma_8)");
@@ -75,13 +118,6 @@ std::vector<double> table_column(const BatchMerge& merge, Get get) {
   return out;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 void write_batch_merge(const std::string& path, const std::string& run_folder,
@@ -92,6 +128,10 @@ void write_batch_merge(const std::string& path, const std::string& run_folder,
     file.create_group("/fields");
     for (const auto& f : merge.fields) {
       const std::string source = batch_output_path(run_folder, manifest, f.index);
+      if (manifest.task == BatchTask::ReportCalibration) {
+        file.write_string("/fields/" + std::to_string(f.index), read_text(source));
+        continue;
+      }
       const detail::Hdf5File input = detail::Hdf5File::open_read(source);
       const std::string target = "/fields/" + std::to_string(f.index);
       if (H5Ocopy(input.id(), "/", file.id(), target.c_str(), H5P_DEFAULT, H5P_DEFAULT) < 0)
@@ -110,7 +150,7 @@ void write_batch_merge(const std::string& path, const std::string& run_folder,
     write("/posterior/hi68", table_column(merge, [](const auto& c) { return c.inner_hi; }));
     write("/posterior/lo95", table_column(merge, [](const auto& c) { return c.outer_lo; }));
     write("/posterior/hi95", table_column(merge, [](const auto& c) { return c.outer_hi; }));
-    if (manifest.task != BatchTask::VlbGrid) {
+    if (batch_task_has_chains(manifest.task)) {
       write("/posterior/r_hat", table_column(merge, [](const auto& c) { return c.r_hat; }));
       write("/posterior/ess_bulk", table_column(merge, [](const auto& c) { return c.ess_bulk; }));
       std::vector<std::int64_t> divergences;
@@ -177,7 +217,8 @@ BatchMergeFile read_batch_merge(const std::string& path) {
   BatchMergeFile out;
   out.path = path;
   out.task = file.string_attribute("/", "task");
-  out.chains = out.task != kBatchTasks.name(BatchTask::VlbGrid);
+  out.chains =
+      out.task == kBatchTasks.name(BatchTask::Nuts) || out.task == kBatchTasks.name(BatchTask::Hmc);
   out.fields_file = file.string_attribute("/", "fields_file");
   out.fields_planned = std::size_t(file.uint_attribute("/", "fields_planned"));
   out.missing = file.string_attribute("/", "missing");

@@ -16,7 +16,20 @@ namespace ds {
 namespace fs = std::filesystem;
 
 std::string batch_output_extension(BatchTask task) {
-  return task == BatchTask::VlbGrid ? "h5" : "nc";
+  switch (task) {
+    case BatchTask::VlbGrid:
+      return "h5";
+    case BatchTask::ReportCalibration:
+      return "json";
+    case BatchTask::Nuts:
+    case BatchTask::Hmc:
+      break;
+  }
+  return "nc";
+}
+
+bool batch_task_has_chains(BatchTask task) {
+  return task == BatchTask::Nuts || task == BatchTask::Hmc;
 }
 
 std::size_t BatchManifest::task_count() const {

@@ -38,7 +38,8 @@ namespace {
 // Streams of the report's seed (mix_seed(seed, stream)); a field or cosmology adds its index.
 constexpr std::uint64_t kLhMocksStream = 101, kOnePMocksStream = 303, kCvMocksStream = 405,
                         kCvModelStream = 406, kOnePModelStream = 304, kCalibrationStream = 202,
-                        kPkBaselineStream = 707, kLhModelStream = 1000, kVlbNoiseStream = 1u << 20;
+                        kPkBaselineStream = 707,
+                        kLhModelStream = 1000;  // VLB noise: report_field.cpp
 
 std::string three_digits(std::size_t i) {
   char buf[32];
@@ -201,39 +202,6 @@ Json tagged(Json head, const Json& block) {
 // A JobContext that only cancels (blocks report their own progress).
 JobContext cancel_only(const JobContext& job) {
   return JobContext({}, job.token());
-}
-
-Json grid_json(const GridScan& scan) {
-  return Json{{"omega_m", scan.omega_m}, {"sigma_8", scan.sigma_8}, {"log_like", scan.log_like}};
-}
-
-Json posterior_json(const CalibrationField& field, const PosteriorGrid& grid) {
-  const FieldCalibration check = check_grid(field, grid.scan);
-  Json j;
-  j["levels"] = grid.levels;
-  j["evaluations"] = grid.evaluations;
-  j["resolved"] = grid.resolved;
-  j["parameters"] = Json::array();
-  for (std::size_t p = 0; p < 2; ++p) {
-    const ParameterCheck& c = check.parameters[p];
-    const GridMarginal m = grid_marginal(grid.scan, p);
-    Json pj;
-    pj["name"] = kParameterNames[p];
-    pj["truth"] = c.truth;
-    pj["mean"] = c.mean;
-    pj["sd"] = c.sd;
-    pj["z"] = c.z;
-    pj["rank"] = grid_marginal_cdf(m, c.truth);
-    pj["inner"] = {c.inner_lo, c.inner_hi};
-    pj["outer"] = {c.outer_lo, c.outer_hi};
-    pj["inside_inner"] = c.inside_inner;
-    pj["inside_outer"] = c.inside_outer;
-    pj["grid_step"] = (m.axis.back() - m.axis.front()) / double(m.axis.size() - 1);
-    pj["marginal"] = m.weights;
-    j["parameters"].push_back(pj);
-  }
-  j["grid"] = grid_json(grid.scan);
-  return j;
 }
 
 }  // namespace
@@ -464,7 +432,6 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
     }
     job.report(done, total,
                "calibration: field " + std::to_string(i + 1) + "/" + std::to_string(s.fields));
-    const auto field_start = std::chrono::steady_clock::now();
     if (in.mocks) {
       calibration_set = in.mocks;
     } else if (!calibration_set) {
@@ -478,63 +445,35 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
       calibration_set->units = in.units;
     }
     const std::size_t index = calibration_index[std::size_t(i)];
-    const Field2D field = dataset_field(*calibration_set, index);
-    const std::string origin =
-        (in.mocks ? s.mocks : "calibration mock") + " field " + std::to_string(index);
-    const CalibrationField truth{
-        index, {calibration_set->param(index, 0), calibration_set->param(index, 1)}};
-    std::shared_ptr<const LogDensity> likelihood;
-    switch (s.likelihood) {
-      case LikelihoodKind::Vlb: {
-        VlbSettings v;
-        v.t_max = s.t_max;
-        v.noise = VlbNoiseMode::Common;
-        v.draws = s.vlb_draws;
-        v.seed = mix_seed(s.seed, kVlbNoiseStream + index);
-        likelihood = vlb_likelihood(*in.model, field, v, origin);
-        break;
+    if (s.likelihood == LikelihoodKind::PkBaseline && !baseline) {
+      const std::string bpath = (dir / "pk_baseline.json").string();
+      if (fs::exists(bpath)) {
+        baseline = std::make_shared<const PkBaseline>(read_pk_baseline_json(bpath));
+      } else {
+        PkMockPlan plan;
+        plan.field = mock_settings(in, s);
+        plan.cosmologies = s.pk_cosmologies;
+        plan.per_cosmology = s.pk_per_cosmology;
+        plan.covariance_mocks = s.pk_covariance_mocks;
+        plan.seed = mix_seed(s.seed, kPkBaselineStream);
+        baseline = std::make_shared<const PkBaseline>(
+            build_pk_baseline(plan, PkBaselineSettings{}, cancel_only(job)));
+        write_pk_baseline_json(bpath, *baseline);
       }
-      case LikelihoodKind::ExactGrf:
-        likelihood = exact_grf_likelihood(field, origin, s.slab);
-        break;
-      case LikelihoodKind::PkBaseline: {
-        if (!baseline) {
-          const std::string bpath = (dir / "pk_baseline.json").string();
-          if (fs::exists(bpath)) {
-            baseline = std::make_shared<const PkBaseline>(read_pk_baseline_json(bpath));
-          } else {
-            PkMockPlan plan;
-            plan.field = mock_settings(in, s);
-            plan.cosmologies = s.pk_cosmologies;
-            plan.per_cosmology = s.pk_per_cosmology;
-            plan.covariance_mocks = s.pk_covariance_mocks;
-            plan.seed = mix_seed(s.seed, kPkBaselineStream);
-            baseline = std::make_shared<const PkBaseline>(
-                build_pk_baseline(plan, PkBaselineSettings{}, cancel_only(job)));
-            write_pk_baseline_json(bpath, *baseline);
-          }
-        }
-        likelihood = pk_baseline_likelihood(baseline, field, origin);
-        break;
-      }
-      case LikelihoodKind::PointElbo:
-        throw InvalidArgument("report: the elbo likelihood is for point-cloud models");
     }
-    const PosteriorGrid grid = refine_posterior_grid(*likelihood, s.grid, cancel_only(job));
-    Json fj;
-    fj["field"] = i;
-    fj["dataset_index"] = index;
-    fj["truth"] = truth.truth;
-    fj["likelihood"] = kLikelihoodKinds.name(s.likelihood);
-    fj["posterior"] = posterior_json(truth, grid);
-    if (in.grf && s.likelihood != LikelihoodKind::ExactGrf) {
-      const auto exact = exact_grf_likelihood(field, origin, s.slab);
-      fj["exact"] = posterior_json(truth, refine_posterior_grid(*exact, s.grid, cancel_only(job)));
-    } else {
-      fj["exact"] = Json();
-    }
-    fj["seconds"] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - field_start).count();
+    report_detail::FieldRecordInput record;
+    record.settings = &s;
+    record.model = in.model.get();
+    record.baseline = baseline;
+    record.field = dataset_field(*calibration_set, index);
+    record.origin = (in.mocks ? s.mocks : "calibration mock") + " field " + std::to_string(index);
+    record.field_number = std::size_t(i);
+    record.dataset_index = index;
+    record.truth = {calibration_set->param(index, 0), calibration_set->param(index, 1)};
+    record.grf = in.grf;
+    record.vlb_seed = report_detail::vlb_noise_seed(s.seed, index);
+    record.cancel = cancel_only(job);
+    const Json fj = report_detail::calibration_field_record(record);
     report_detail::write_json(path, fj);
     ++result.fields_computed;
     job.report(++done, total);

@@ -333,6 +333,7 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
     for (const auto& path : field_files) {
       fields.push_back(load_required(path));
       fields.back().erase("seconds");  // wall time: timings.json (report.json is reproducible)
+      fields.back().erase("settings");  // the report's own settings hold them
     }
     Json c;
     c["fields"] = fields;

@@ -3,15 +3,20 @@
 // module of the GUI, ui/report/report_figures.h, draws them from these and the CSV files).
 #pragma once
 
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "diffuscope/data/dataset.h"
+#include "diffuscope/data/field.h"
 #include "diffuscope/diffusion/diffusion_model.h"
+#include "diffuscope/infer/baselines/pk_baseline.h"
 #include "diffuscope/report/report.h"
 #include "diffuscope/stats/power_spectrum_2d.h"
 
@@ -94,6 +99,27 @@ Json emulator_one_p_block(const EmulatorContext& c, const Dataset& mocks, int va
                           std::uint64_t seed);
 Json emulator_cv_block(const EmulatorContext& c, const Dataset& mocks, int generated,
                        std::uint64_t seed);
+
+// One calibration field (report_field.cpp): what run_report computes K times and run_report_field
+// once. The record is the report's fields/NNN.json.
+struct FieldRecordInput {
+  const ReportSettings* settings = nullptr;
+  const DiffusionModel2d* model = nullptr;     // the vlb likelihood
+  std::shared_ptr<const PkBaseline> baseline;  // the pk-baseline likelihood
+  Field2D field;                               // physical units
+  std::string origin;                          // names the field in errors
+  std::size_t field_number = 0, dataset_index = 0;
+  std::array<double, 2> truth{};  // NaN when the file records none
+  bool grf = false;               // also the exact GRF posterior (a GRF field)
+  std::uint64_t vlb_seed = 0;     // the VLB's common noise
+  JobContext cancel;
+};
+Json calibration_field_record(const FieldRecordInput& in);
+// The settings a calibration field depends on (the record's "settings"; a merged batch run
+// checks that its fields agree on them).
+Json calibration_settings_json(const ReportSettings& s);
+// The seed of the VLB noise of dataset field `index` under the report seed.
+std::uint64_t vlb_noise_seed(std::uint64_t seed, std::size_t index);
 
 // report.json, the CSV tables and report.md from the block files (emulator_files) and the
 // calibration field files of a report folder, written atomically (report_assembly.cpp).

@@ -1,11 +1,15 @@
 // Merging a run folder (core/batch/batch_merge.h): the table holds, per field, exactly what the
 // single-field summaries give (grid_posterior.h for grids, calibration.h for chains) with the
-// truths of the fields file; every output is copied under /fields/<index>; missing fields are
-// refused unless allowed; count_fields / field_truths read HDF5 datasets and plain .npy.
+// truths of the fields file (report-calibration records: their final grid); every output is copied
+// under /fields/<index>; missing fields are refused unless allowed; count_fields / field_truths
+// read HDF5 datasets and plain .npy.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
 
 #include "../test_helpers.h"
 #include "data/hdf5_file.h"
@@ -221,3 +225,85 @@ TEST(TestBatchMerge, ChainTableEqualsTheSingleFieldSummariesAndMissingFieldsAreR
 }
 
 }  // namespace
+
+namespace {
+
+// A report calibration record (report/report.h run_report_field) holding only what the merge
+// reads: the final posterior grid, a NaN log L as JSON null.
+void write_record(const std::string& path, const ds::GridScan& scan) {
+  std::ofstream out(path);
+  out << "{\"field\": 0, \"posterior\": {\"grid\": {\"omega_m\": [";
+  out.precision(17);
+  const auto list = [&](const std::vector<double>& v) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i) out << ", ";
+      if (std::isfinite(v[i]))
+        out << v[i];
+      else
+        out << "null";
+    }
+  };
+  list(scan.omega_m);
+  out << "], \"sigma_8\": [";
+  list(scan.sigma_8);
+  out << "], \"log_like\": [";
+  list(scan.log_like);
+  out << "]}}}";
+}
+
+}  // namespace
+
+TEST(TestBatchMerge, ReportCalibrationRecordsMergeAsTheirGrids) {
+  const fs::path run = dstest::scratch_dir("batch-merge-records");
+  const ds::BatchManifest m = manifest(write_fields(run), ds::BatchTask::ReportCalibration);
+  EXPECT_EQ(ds::batch_output_extension(m.task), "json");
+  EXPECT_FALSE(ds::batch_task_has_chains(m.task));
+  ds::write_batch_manifest(run.string(), m);
+  fs::create_directories(run / "out");
+  for (const auto& f : m.fields) {
+    ds::GridScan scan = gaussian_grid(0.2 + 0.05 * f.index, 0.71 + 0.02 * f.index);
+    scan.log_like[0] = std::numeric_limits<double>::quiet_NaN();  // a point without a value
+    write_record(ds::batch_output_path(run.string(), m, f.index), scan);
+  }
+  EXPECT_EQ(ds::batch_output_path(run.string(), m, 3), (run / "out" / "field-3.json").string());
+  const ds::BatchMerge merged = ds::summarize_batch_run(run.string(), m, false);
+  ASSERT_EQ(merged.fields.size(), 3u);
+  ASSERT_TRUE(merged.has_truth);
+  for (std::size_t p = 0; p < 3; ++p) {
+    const std::size_t index = m.fields[p].index;
+    ds::GridScan scan = gaussian_grid(0.2 + 0.05 * index, 0.71 + 0.02 * index);
+    scan.log_like[0] = std::numeric_limits<double>::quiet_NaN();
+    const ds::FieldCalibration direct =
+        ds::check_grid({index, {0.2 + 0.05 * index, 0.7 + 0.02 * index}}, scan);
+    for (std::size_t q = 0; q < 2; ++q) {
+      EXPECT_EQ(merged.fields[p].parameters[q].mean, direct.parameters[q].mean);
+      EXPECT_EQ(merged.fields[p].parameters[q].inner_lo, direct.parameters[q].inner_lo);
+      EXPECT_EQ(merged.fields[p].parameters[q].z, direct.parameters[q].z);
+    }
+  }
+  const std::string out = (run / "all.h5").string();
+  ds::write_batch_merge(out, run.string(), m, merged);
+  {
+    const auto file = ds::detail::Hdf5File::open_read(out);
+    std::ifstream in(ds::batch_output_path(run.string(), m, 1));
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(file.read_string("/fields/1"), text);
+    EXPECT_FALSE(file.exists("/posterior/r_hat"));
+  }
+  const ds::BatchMergeFile back = ds::read_batch_merge(out);
+  EXPECT_EQ(back.task, "report-calibration");
+  EXPECT_FALSE(back.chains);
+  ASSERT_EQ(back.merge.fields.size(), 3u);
+  EXPECT_EQ(back.merge.fields[2].parameters[1].mean, merged.fields[2].parameters[1].mean);
+
+  // A record that is not one is named.
+  std::ofstream(ds::batch_output_path(run.string(), m, 2)) << "{\"posterior\": {}}";
+  try {
+    ds::summarize_batch_run(run.string(), m, false);
+    FAIL() << "merged a record without a grid";
+  } catch (const ds::FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("field-2.json: is not a calibration field record"),
+              std::string::npos)
+        << e.what();
+  }
+}

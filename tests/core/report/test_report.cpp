@@ -2,7 +2,8 @@
 // "model" likelihood the calibration is nominal within its binomial error (the answer known in
 // advance); the coverage and mean |z| of report.json recomputed from the stored per-field
 // intervals; a cancelled report resumes to the same report.json; a tiny diffusion model (the
-// dhmc_tiny checkpoint) through every block; bad inputs named.
+// dhmc_tiny checkpoint) through every block; bad inputs named; one field of a file (the batch task
+// report-calibration) gives the report's record for it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 
 #include "../test_helpers.h"
 #include "diffuscope/data/dataset.h"
+#include "diffuscope/data/npy.h"
 #include "diffuscope/error.h"
 #include "diffuscope/mock/field_set.h"
 #include "diffuscope/report/report.h"
@@ -335,3 +337,102 @@ TEST(Report, BadInputsAreNamed) {
 }
 
 }  // namespace
+
+// The batch task report-calibration (issue 19): run_report_field on one field of a file gives the
+// record run_report wrote for that field (the same posterior and exact comparison, bit for bit,
+// for the same seed), and write_calibration_report of the records gives the report's calibration.
+TEST(Report, OneFieldOfAFileGivesTheReportsRecordAndTheRecordsItsCalibration) {
+  const fs::path dir = dstest::scratch_dir("report-per-field");
+  ds::MockFieldSettings mock;
+  mock.kind = ds::MockFieldKind::Lognormal;  // positive: the tiny model's log10 transform
+  mock.n = 16;
+  mock.box_size = 25.0;
+  ds::SetDesign design;
+  design.n_cosmo = 3;
+  design.seed = 4;
+  const std::string mocks = (dir / "mocks.h5").string();
+  ds::write_dataset_hdf5(mocks, ds::generate_field_set(mock, design));
+  ASSERT_EQ(ds::read_dataset_hdf5(mocks).generator, "lognormal");
+
+  ds::ReportSettings s;
+  s.model = kTinyModel;
+  s.mocks = mocks;
+  s.emulator = false;
+  s.fields = 3;
+  s.t_max = 2;
+  s.grid.coarse_points = 3;
+  s.grid.window_points = 5;
+  s.grid.max_levels = 1;
+  s.seed = 6;
+  const fs::path whole = dir / "report";
+  ds::run_report(s, whole.string());
+  const Json report = read_json(whole / "report.json");
+  ASSERT_EQ(report["calibration"]["fields"].size(), 3u);
+
+  std::vector<std::string> records;
+  for (int i = 0; i < 3; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "%03d.json", i);
+    const Json in_report = read_json(whole / "fields" / name);
+    ds::ReportFieldRequest request;
+    request.fields_file = mocks;
+    request.index = in_report["dataset_index"].get<std::size_t>();
+    records.push_back((dir / ("field-" + std::to_string(i) + ".json")).string());
+    const ds::ReportFieldResult r = ds::run_report_field(s, request, records.back());
+    const Json alone = read_json(records.back());
+    EXPECT_EQ(alone["posterior"], in_report["posterior"]) << "field " << request.index;
+    EXPECT_EQ(alone["truth"], in_report["truth"]);
+    EXPECT_EQ(alone["settings"], in_report["settings"]);
+    EXPECT_TRUE(alone["exact"].is_null()) << "no exact posterior for a lognormal field";
+    EXPECT_TRUE(in_report["exact"].is_null());
+    EXPECT_TRUE(r.has_truth);
+    EXPECT_FALSE(r.exact);
+    EXPECT_EQ(r.mean[0], in_report["posterior"]["parameters"][0]["mean"].get<double>());
+    EXPECT_EQ(r.truth[1], in_report["truth"][1].get<double>());
+  }
+  const fs::path merged = dir / "merged";
+  ds::write_calibration_report(records, merged.string(), "the three mocks", 6);
+  const Json again = read_json(merged / "report.json");
+  EXPECT_EQ(again["calibration"]["summary"], report["calibration"]["summary"]);
+  EXPECT_EQ(again["calibration"]["exact_comparison"], false);
+  EXPECT_EQ(again["settings"]["likelihood"], "vlb");
+
+  // Refusals: records of other settings, a record without truth, a plain .npy not said physical,
+  // the vlb likelihood without a model.
+  {
+    Json other = read_json(records[1]);
+    other["settings"]["t_max"] = 3;
+    std::ofstream(records[1]) << other.dump();
+    try {
+      ds::write_calibration_report(records, (dir / "bad").string(), "x", 6);
+      FAIL() << "merged records of other settings";
+    } catch (const ds::FileError& e) {
+      EXPECT_NE(std::string(e.what()).find("field-1.json: was computed with other settings"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  ds::ReportSettings no_model = s;
+  no_model.model.clear();
+  ds::ReportFieldRequest request;
+  request.fields_file = mocks;
+  try {
+    ds::run_report_field(no_model, request, (dir / "x.json").string());
+    FAIL() << "ran the vlb likelihood without a model";
+  } catch (const ds::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("--model M is required"), std::string::npos);
+  }
+  const std::string npy = (dir / "plain.npy").string();
+  {
+    const ds::Dataset d = ds::read_dataset_hdf5(mocks);
+    ds::write_npy(npy, {16, 16}, std::vector<double>(d.sample(0), d.sample(0) + 16 * 16));
+  }
+  request.fields_file = npy;
+  try {
+    ds::run_report_field(s, request, (dir / "x.json").string());
+    FAIL() << "scored a plain .npy as physical";
+  } catch (const ds::FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("give --physical"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir / "x.json"));
+}

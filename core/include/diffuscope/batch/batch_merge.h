@@ -3,11 +3,13 @@
 //
 // Layout of the merged file (written atomically):
 //   /fields/<index>     a copy of field <index>'s output (the grid scan, or the ArviZ groups
-//                       /posterior and /sample_stats of its chains), attributes included
+//                       /posterior and /sample_stats of its chains), attributes included; for
+//                       report-calibration a string dataset holding the field's JSON record
 //   /posterior/index    [K] int64, the merged fields in the run's order
 //   /posterior/mean, sd, lo68, hi68, lo95, hi95   [K, 2] float64, (Omega_m, sigma_8); the 68% and
 //                       95% central intervals (calibration.h for chains, grid_posterior.h for
-//                       grids under the flat prior on the grid)
+//                       grids under the flat prior on the grid, the record's final grid for
+//                       report-calibration)
 //   /posterior/r_hat, ess_bulk [K, 2], divergences [K]  (chains only)
 //   /posterior/truth, z [K, 2], inside68, inside95 [K, 2] int64 0/1   (when the fields file
 //                       carries truths, field_file.h)
@@ -47,7 +49,7 @@ void write_batch_merge(const std::string& path, const std::string& run_folder,
 // there too).
 struct BatchMergeFile {
   std::string path;
-  std::string task;         // vlb-grid | nuts | hmc
+  std::string task;         // vlb-grid | nuts | hmc | report-calibration
   bool chains = false;      // r_hat, ess_bulk and divergences are filled
   std::string fields_file;  // as planned (absolute)
   std::size_t fields_planned = 0;

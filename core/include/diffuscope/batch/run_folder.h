@@ -1,11 +1,13 @@
-// A batch run folder (issue 19, part 1): one task (a likelihood grid or a posterior sampler) run
-// over many fields of one file, as independent SLURM array tasks or local worker processes.
+// A batch run folder (issue 19, part 1): one task (a likelihood grid, a posterior sampler or the
+// validation report's calibration block) run over many fields of one file, as independent SLURM
+// array tasks or local worker processes.
 //
 // Layout of RUN/:
 //   manifest.json        every setting (BatchManifest), written once by `batch plan`
 //   array.sbatch         the SLURM array script (slurm_script.h)
 //   logs/                one log per array task (SLURM writes them; local runs too)
-//   out/field-<i>.<ext>  the complete output of field i (ext: h5 for grids, nc for chains),
+//   out/field-<i>.<ext>  the complete output of field i (ext: h5 for grids, nc for chains, json
+//                        for report calibration records),
 //                        renamed into place only once complete
 //   out/field-<i>.failed the error of the last failed attempt at field i (one line)
 //   out/.field-<i>.partial/  scratch of an attempt in progress, removed by the next attempt
@@ -23,16 +25,23 @@
 
 namespace ds {
 
-enum class BatchTask { VlbGrid, Nuts, Hmc };
-inline constexpr Registry<BatchTask, 3> kBatchTasks{
+enum class BatchTask { VlbGrid, Nuts, Hmc, ReportCalibration };
+inline constexpr Registry<BatchTask, 4> kBatchTasks{
     "batch task",
     {{{BatchTask::VlbGrid, "vlb-grid", "Likelihood grid",
        "truncated-VLB likelihood map over (Omega_m, sigma_8), as `vlb-grid`"},
       {BatchTask::Nuts, "nuts", "NUTS posterior", "NUTS chains of the VLB posterior, as `nuts`"},
-      {BatchTask::Hmc, "hmc", "HMC posterior", "HMC chains of the VLB posterior, as `hmc`"}}}};
+      {BatchTask::Hmc, "hmc", "HMC posterior", "HMC chains of the VLB posterior, as `hmc`"},
+      {BatchTask::ReportCalibration, "report-calibration", "Report calibration",
+       "the validation report's calibration block per field (refined grid posterior, z, rank; "
+       "the exact GRF posterior for GRF fields), as `report-calibration`"}}}};
 
-// The extension of a task's per-field output: "h5" (grid scan) or "nc" (ArviZ chains).
+// The extension of a task's per-field output: "h5" (grid scan), "nc" (ArviZ chains) or "json"
+// (a report's calibration field record, report/report.h run_report_field).
 std::string batch_output_extension(BatchTask task);
+// Whether a task's outputs are MCMC chains (nuts, hmc): the merged table then has R-hat, ESS and
+// divergences.
+bool batch_task_has_chains(BatchTask task);
 
 // SLURM resources of one array task; empty strings / 0 leave SLURM's defaults.
 struct SlurmResources {
@@ -52,7 +61,8 @@ struct BatchManifest {
   std::string fields_file;  // absolute path
   std::size_t fields_in_file = 0;
   BatchTask task = BatchTask::VlbGrid;
-  // Options of the task command (`vlb-grid` / `nuts` / `hmc`), paths made absolute; the batch adds
+  // Options of the task command (`vlb-grid` / `nuts` / `hmc` / `report-calibration`), paths made
+  // absolute; the batch adds
   // --field, --index, --seed and --out per field.
   std::vector<std::string> task_arguments;
   // Global options placed before the command (--device ...).

@@ -107,6 +107,42 @@ ReportResult run_report(const ReportSettings& settings, const std::string& out_d
 // The settings as JSON text (what settings.json holds; a rerun must match them).
 std::string report_settings_json(const ReportSettings& settings);
 
+// One calibration field of a file (the batch task report-calibration, `diffuscope-cli
+// report-calibration`): the calibration block of run_report for field `index` of `fields_file`,
+// read through read_observation (an HDF5 dataset or CAMELS stack: physical values, box and truth
+// as recorded; a plain .npy only with physical = true, box from the model or 25 Mpc/h, no truth).
+// Its posterior on a grid under settings.likelihood (vlb: settings.model, T_MAX, draws and the VLB
+// noise of run_report for this index under settings.seed; exact-grf; pk-baseline: the baseline in
+// pk_baseline_file) and, for a GRF field scored by another likelihood, the exact GRF posterior.
+// Writes out_path (the record of a report's fields/NNN.json, plus the settings it depends on)
+// atomically. Throws InvalidArgument / FileError naming the option, file and value before any
+// work; Cancelled when cancelled (nothing written).
+struct ReportFieldRequest {
+  std::string fields_file;
+  std::size_t index = 0;
+  bool physical = false;         // a plain .npy holds physical values
+  std::string pk_baseline_file;  // B.json (pk_baseline.h's JSON) for --likelihood pk-baseline
+};
+struct ReportFieldResult {
+  bool has_truth = false;
+  double truth[2] = {0.0, 0.0};
+  double mean[2] = {0.0, 0.0}, sd[2] = {0.0, 0.0};
+  bool exact = false;  // the exact GRF posterior was computed too
+  double seconds = 0.0;
+};
+ReportFieldResult run_report_field(const ReportSettings& settings,
+                                   const ReportFieldRequest& request, const std::string& out_path,
+                                   const JobContext& job = {});
+
+// A calibration report from field records written by run_report_field (`batch merge --report`):
+// report.json, report.md and csv/ under out_dir, as run_report writes them without the emulator
+// block (the figures are the GUI's, ui/report/report_figures.h). The records must agree on their
+// settings and carry truths; throws FileError naming the first record that does not.
+// fields_description names the fields in report.md; seed is the run's.
+ReportResult write_calibration_report(const std::vector<std::string>& field_files,
+                                      const std::string& out_dir,
+                                      const std::string& fields_description, std::uint64_t seed);
+
 // The paths and figure list of a finished report folder (for rendering its figures later).
 // Throws FileError when the folder holds no report.json.
 ReportResult rebuild_report(const std::string& out_dir);
