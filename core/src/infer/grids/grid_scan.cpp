@@ -333,7 +333,16 @@ GridScan scan_likelihood_grid(const LogDensity& likelihood, const GridScanSettin
     job.report(std::int64_t(known_count), std::int64_t(total), "likelihood grid: coarse pass");
     evaluate(coarse.data() + first, std::min(batch, coarse.size() - first));
   }
-  if (!coarse.empty() && on_update) on_update(update_for(GridScanStage::Coarse, 0, coarse));
+  // An update's `known` counts the points delivered so far (the coarse pass, then whole rows),
+  // not those evaluated: a batch of the fine pass may reach into a row not yet complete, whose
+  // points a partial file does not hold yet.
+  std::size_t delivered = 0;
+  if (!coarse.empty() && on_update) {
+    delivered = coarse.size();
+    GridScanUpdate u = update_for(GridScanStage::Coarse, 0, coarse);
+    u.known = delivered;
+    on_update(u);
+  }
 
   std::size_t next_row = 0;  // rows before it have been streamed
   auto stream_complete_rows = [&] {
@@ -346,8 +355,13 @@ GridScan scan_likelihood_grid(const LogDensity& likelihood, const GridScanSettin
       ++next_row;
       if (!on_update) continue;
       std::vector<std::size_t> points(n);
-      for (std::size_t j = 0; j < n; ++j) points[j] = row * n + j;
-      on_update(update_for(GridScanStage::Row, row, std::move(points)));
+      for (std::size_t j = 0; j < n; ++j) {
+        points[j] = row * n + j;
+        if (!(k > 1 && row % k == 0 && j % k == 0)) ++delivered;  // not a coarse point
+      }
+      GridScanUpdate u = update_for(GridScanStage::Row, row, std::move(points));
+      u.known = delivered;
+      on_update(u);
     }
   };
   stream_complete_rows();

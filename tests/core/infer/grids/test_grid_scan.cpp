@@ -126,11 +126,20 @@ TEST(GridScan, CoarseThenFineCoversEveryPointOnceWithTheDocumentedLayout) {
   s.batch_points = 5;
   std::vector<std::size_t> rows;
   std::size_t coarse_points = 0;
+  // What a partial file holds after each update (vlb-grid writes one): its known_points are the
+  // points it has, although a batch of the fine pass reaches into the next row (regression: a
+  // crash-safety test found a partial file claiming 48 points and holding 42).
+  ds::GridScan partial = ds::start_partial_grid_scan(density, s);
   const ds::GridScan scan =
       ds::scan_likelihood_grid(density, s, {}, [&](const ds::GridScanUpdate& u) {
         if (u.stage == ds::GridScanStage::Coarse) coarse_points = u.points.size();
         if (u.stage == ds::GridScanStage::Row) rows.push_back(u.row);
+        ds::apply_grid_update(partial, u);
+        const auto held = std::count_if(partial.log_like.begin(), partial.log_like.end(),
+                                         [](double v) { return !std::isnan(v); });
+        EXPECT_EQ(partial.known_points, std::size_t(held)) << "after row " << u.row;
       });
+  EXPECT_EQ(partial.known_points, 49u);
   EXPECT_EQ(coarse_points, 9u);  // rows and columns 0, 3, 6
   EXPECT_EQ(rows, (std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6}));
   ASSERT_EQ(density.points.size(), 49u);  // every point exactly once

@@ -124,7 +124,7 @@ struct GridScanUpdate {
   std::vector<double> log_like;     // [points]
   std::vector<double> terms;        // [points, terms_per_point]
   std::size_t terms_per_point = 0;
-  std::size_t known = 0, total = 0;  // points evaluated so far / n * n
+  std::size_t known = 0, total = 0;  // points delivered by this and earlier updates / n * n
 };
 
 // The ascending axes of a grid, [n] each: centre +- half_width clipped to the prior box, or the
