@@ -111,11 +111,15 @@ Action add_grf_command(CLI::App& app, const GlobalOptions& options) {
                               : (field.box_size > 0.0 ? field.box_size : ds::kDefaultFieldBoxSize);
       try {
         const ds::GrfLikelihood likelihood(field.values.data(), settings);
-        const ds::GrfLogLikelihood l = likelihood.evaluate(o->omega_m, o->sigma_8, o->gradient);
-        if (o->gradient)
-          std::printf("%.17g %.17g %.17g\n", l.value, l.gradient[0], l.gradient[1]);
-        else
-          std::printf("%.17g\n", l.value);
+        // The value from the P_2D table at Omega_m, the gradient from the likelihood's Omega_m
+        // series (grf_likelihood.h), so --gradient does not change the value printed.
+        const double value = likelihood.log_likelihood(o->omega_m, o->sigma_8);
+        if (o->gradient) {
+          const ds::GrfLogLikelihood l = likelihood.evaluate(o->omega_m, o->sigma_8, true);
+          std::printf("%.17g %.17g %.17g\n", value, l.gradient[0], l.gradient[1]);
+        } else {
+          std::printf("%.17g\n", value);
+        }
       } catch (const ds::InvalidArgument& e) {
         throw ds::FileError(o->file, e.what());  // size / value problems of this file's field
       }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <string>
 
 #include "diffuscope/error.h"
@@ -124,9 +125,40 @@ void GrfLikelihood::init(const double* delta) {
   const ProjectedPowerSpectrum table = grf_spectrum_2d(background_, settings_);
   stencils_.resize(bins);
   for (int b = 0; b < bins; ++b) stencils_[b] = table.stencil(k_[b]);
+
+  panels_ = std::make_shared<Panels>();
+  tables_ = std::make_shared<TableCache>();
 }
 
-void GrfLikelihood::log_spectrum(double omega_m, double sigma_8, std::vector<double>& out) const {
+// ln P_b(Omega_m, sigma_8 = 1) on panel p as a Chebyshev series, from the tables at the panel's
+// Chebyshev nodes: c_m = (2 / N) sum_j f(x_j) T_m(x_j) (c_0 halved).
+const std::vector<double>& GrfLikelihood::panel(int p) const {
+  Panels& panels = *panels_;
+  std::call_once(panels.once[p], [&] {
+    const int terms = kOmegaMTerms;
+    const std::size_t bins = stencils_.size();
+    const double width = prior_.omega_m.width() / kOmegaMPanels;
+    const double lo = prior_.omega_m.lo + p * width;
+    std::vector<std::vector<double>> node_values(terms);
+    for (int j = 0; j < terms; ++j) {
+      const double x = std::cos(M_PI * (j + 0.5) / terms);
+      log_spectrum_direct(lo + 0.5 * (x + 1.0) * width, 1.0, node_values[j]);
+    }
+    std::vector<double>& c = panels.coefficients[p];
+    c.assign(bins * terms, 0.0);
+    for (std::size_t b = 0; b < bins; ++b)
+      for (int m = 0; m < terms; ++m) {
+        double sum = 0.0;
+        for (int j = 0; j < terms; ++j)
+          sum += node_values[j][b] * std::cos(M_PI * m * (j + 0.5) / terms);
+        c[b * terms + m] = (m == 0 ? 1.0 : 2.0) * sum / terms;
+      }
+  });
+  return panels.coefficients[p];
+}
+
+void GrfLikelihood::log_spectrum_direct(double omega_m, double sigma_8,
+                                        std::vector<double>& out) const {
   Cosmology c = background_;
   c.omega_m = omega_m;
   c.sigma_8 = sigma_8;
@@ -135,24 +167,86 @@ void GrfLikelihood::log_spectrum(double omega_m, double sigma_8, std::vector<dou
   for (std::size_t b = 0; b < stencils_.size(); ++b) out[b] = table.log_value(stencils_[b]);
 }
 
+void GrfLikelihood::log_spectrum(double omega_m, double sigma_8, std::vector<double>& out,
+                                 std::vector<double>* d_omega_m) const {
+  // The panel, x in [-1, 1] on it, T_m(x) and T_m'(x) = m U_{m-1}(x), then one dot product per
+  // bin.
+  const int terms = kOmegaMTerms;
+  const double width = prior_.omega_m.width() / kOmegaMPanels;
+  const int p =
+      std::min(std::max(int((omega_m - prior_.omega_m.lo) / width), 0), kOmegaMPanels - 1);
+  const std::vector<double>& coefficients = panel(p);
+  const double x = 2.0 * (omega_m - prior_.omega_m.lo - p * width) / width - 1.0;
+  double t[kOmegaMTerms], dt[kOmegaMTerms];
+  double u_prev = 0.0, u = 1.0;  // U_{m-2}, U_{m-1}
+  t[0] = 1.0;
+  t[1] = x;
+  dt[0] = 0.0;
+  dt[1] = 1.0;
+  for (int m = 2; m < terms; ++m) {
+    t[m] = 2.0 * x * t[m - 1] - t[m - 2];
+    const double u_next = 2.0 * x * u - u_prev;  // U_{m-1}
+    u_prev = u;
+    u = u_next;
+    dt[m] = m * u;
+  }
+  const double scale = 2.0 / width;  // dx / dOmega_m
+  const double log_amplitude = 2.0 * std::log(sigma_8);
+  const std::size_t bins = stencils_.size();
+  out.resize(bins);
+  if (d_omega_m) d_omega_m->resize(bins);
+  for (std::size_t b = 0; b < bins; ++b) {
+    const double* c = coefficients.data() + b * terms;
+    double value = 0.0, slope = 0.0;
+    for (int m = 0; m < terms; ++m) {
+      value += c[m] * t[m];
+      slope += c[m] * dt[m];
+    }
+    out[b] = value + log_amplitude;
+    if (d_omega_m) (*d_omega_m)[b] = slope * scale;
+  }
+}
+
+std::shared_ptr<const std::vector<double>> GrfLikelihood::unit_spectrum(double omega_m) const {
+  TableCache& cache = *tables_;
+  {
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    const auto it = cache.tables.find(omega_m);
+    if (it != cache.tables.end()) return it->second;
+  }
+  auto table = std::make_shared<std::vector<double>>();
+  log_spectrum_direct(omega_m, 1.0, *table);
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  // A bounded cache: a grid revisits its columns; past the bound it starts afresh.
+  if ((cache.tables.size() + 1) * table->size() > kCachedTableValues) cache.tables.clear();
+  cache.tables.emplace(omega_m, table);
+  return table;
+}
+
+void GrfLikelihood::log_spectrum_tabulated(double omega_m, double sigma_8,
+                                           std::vector<double>& out) const {
+  const auto table = unit_spectrum(omega_m);
+  const double log_amplitude = 2.0 * std::log(sigma_8);
+  out.resize(table->size());
+  for (std::size_t b = 0; b < out.size(); ++b) out[b] = (*table)[b] + log_amplitude;
+}
+
 std::vector<double> GrfLikelihood::model_spectrum(double omega_m, double sigma_8) const {
   prior_.require_inside(omega_m, sigma_8);
   std::vector<double> log_p;
-  log_spectrum(omega_m, sigma_8, log_p);
+  log_spectrum_tabulated(omega_m, sigma_8, log_p);
   for (double& v : log_p) v = std::exp(v);
   return log_p;
 }
 
 GrfLogLikelihood GrfLikelihood::evaluate(double omega_m, double sigma_8, bool with_gradient) const {
   prior_.require_inside(omega_m, sigma_8);
-  std::vector<double> log_p, log_p_up, log_p_down;
-  log_spectrum(omega_m, sigma_8, log_p);
+  std::vector<double> log_p, d_log_p;
+  if (with_gradient)
+    log_spectrum(omega_m, sigma_8, log_p, &d_log_p);
+  else
+    log_spectrum_tabulated(omega_m, sigma_8, log_p);
   GrfLogLikelihood out;
-  if (with_gradient) {
-    // Omega_m +- step may leave the prior box by 1e-4 at its edges; the model is defined there.
-    log_spectrum(omega_m + kOmegaMStep, sigma_8, log_p_up);
-    log_spectrum(omega_m - kOmegaMStep, sigma_8, log_p_down);
-  }
   double value = 0.0, d_omega_m = 0.0, d_log = 0.0;
   for (std::size_t b = 0; b < log_p.size(); ++b) {
     const double ratio = power_[b] * std::exp(-log_p[b]);  // S_b / P_b
@@ -160,12 +254,12 @@ GrfLogLikelihood GrfLikelihood::evaluate(double omega_m, double sigma_8, bool wi
     if (with_gradient) {
       const double residual = ratio - weight_[b];
       d_log += residual;
-      d_omega_m += residual * (log_p_up[b] - log_p_down[b]);
+      d_omega_m += residual * d_log_p[b];
     }
   }
   out.value = value;
   if (with_gradient) {
-    out.gradient[0] = d_omega_m / (2.0 * kOmegaMStep);
+    out.gradient[0] = d_omega_m;
     out.gradient[1] = d_log * 2.0 / sigma_8;
   }
   return out;

@@ -1,5 +1,5 @@
 // Calibration (issue 6, item 6d): the deterministic choice of fields, the per-field checks on
-// draws with known quantiles, and coverage / z-scores of the exact GRF posterior on 20 GRF mocks
+// draws with known quantiles, and coverage / z-scores of the exact GRF posterior on 40 GRF mocks
 // of a Latin hypercube (a correct posterior with truths drawn from the prior: coverage 0.68 and
 // 0.95 up to binomial error, z-scores of mean 0 and sd 1).
 #include <gtest/gtest.h>
@@ -92,26 +92,27 @@ TEST(TestCalibration, FieldChecksUseTheCentralIntervalsOfThePooledDraws) {
   EXPECT_NEAR(s[0].width_ratio_mean, 2.0, 1e-12);
 }
 
-// 20 fields of a Latin hypercube of 32^2 GRF mocks over 1000 Mpc/h, exact posterior by NUTS with
+// 40 fields of a Latin hypercube of 32^2 GRF mocks over 1000 Mpc/h, exact posterior by NUTS with
 // a dense metric. Few draws per field (2 chains x 50 draws after 50 warm-up draws) keep the test
-// short: one exact-GRF gradient costs three P_2D tables (~1 ms), ~1.3 s of CPU per field (the two
-// chains' points are evaluated on two threads). Bounds: the 68% coverage within 2 nominal
-// binomial errors (0.104 for K = 20) of 0.68; the 95% coverage at least 15 of 20 (P(X <= 14) =
-// 3e-4 for a calibrated posterior); the mean z-score within 3 / sqrt(20) of 0, its sd in 0.6..1.5.
-// These 20 fields are unlucky in sigma_8 whatever the chain length: 68% coverage 10 of 20 and 95%
-// coverage 18 of 20 with 4 chains x 500 draws (16 of 20 here). 60 other fields (2 chains x 150
-// draws) gave 0.63 / 0.73 at 68%, 0.90 / 0.93 at 95%, z -0.01 +- 1.19 / 0.30 +- 0.87 for
-// Omega_m / sigma_8.
-TEST(TestCalibration, ExactGrfPosteriorIsCalibratedOnTwentyMocks) {
+// short (~0.25 s per field: the likelihood's Omega_m series makes a gradient a few dot products).
+// Bounds: the 68% coverage within 2 nominal binomial errors (0.147 for K = 40) of 0.68; the 95%
+// coverage at least 0.75 (30 of 40; P(X <= 29) < 1e-6 for a calibrated posterior); the mean
+// z-score within 3 / sqrt(K) of 0, its sd in 0.6..1.5. Measured: 68% coverage 0.65 / 0.65, 95%
+// coverage 0.93 / 0.95, z -0.01 +- 1.19 / 0.19 +- 0.94 for Omega_m / sigma_8. (The earlier 20
+// of these fields were unlucky in sigma_8 whatever the chain length, 68% coverage 10 of 20 with
+// 4 chains x 500 draws, so a change of the likelihood in its 1e-5th nat, which changes every
+// chain's path, moved that set across its bound: 40 fields make the check less of a coin flip.)
+TEST(TestCalibration, ExactGrfPosteriorIsCalibratedOnFortyMocks) {
+  constexpr std::size_t kFields = 40;
   ds::MockFieldSettings field;
   field.n = 32;
   field.box_size = 1000.0;
   ds::SetDesign design;
-  design.n_cosmo = 40;
+  design.n_cosmo = 2 * kFields;
   design.seed = 17;
   const ds::Dataset set = ds::generate_field_set(field, design);
   std::vector<ds::CalibrationField> fields;
-  for (std::size_t i : ds::choose_calibration_fields(set.count(), 20, 3))
+  for (std::size_t i : ds::choose_calibration_fields(set.count(), kFields, 3))
     fields.push_back({i, {set.param(i, 0), set.param(i, 1)}});
   const ds::PosteriorFactory exact = [&](const ds::CalibrationField& f) {
     return ds::exact_grf_posterior(
@@ -133,8 +134,8 @@ TEST(TestCalibration, ExactGrfPosteriorIsCalibratedOnTwentyMocks) {
   std::size_t streamed = 0;
   const ds::CalibrationResult r = ds::run_calibration(
       fields, exact, {}, settings, job, [&](const ds::FieldCalibration&) { ++streamed; });
-  EXPECT_EQ(streamed, 20u);
-  ASSERT_EQ(r.fields.size(), 20u);
+  EXPECT_EQ(streamed, kFields);
+  ASSERT_EQ(r.fields.size(), kFields);
   ASSERT_EQ(r.summary.size(), 2u);
   EXPECT_EQ(r.names, (std::vector<std::string>{"Omega_m", "sigma_8"}));
   ASSERT_FALSE(reported.empty());
@@ -148,7 +149,7 @@ TEST(TestCalibration, ExactGrfPosteriorIsCalibratedOnTwentyMocks) {
                 s.outer_nominal_se, s.z_mean, s.z_sd);
     EXPECT_LE(std::abs(s.inner_coverage - 0.68), 2.0 * s.inner_nominal_se) << s.name;
     EXPECT_GE(s.outer_coverage, 0.75) << s.name;
-    EXPECT_LT(std::abs(s.z_mean), 3.0 / std::sqrt(20.0)) << s.name;
+    EXPECT_LT(std::abs(s.z_mean), 3.0 / std::sqrt(double(kFields))) << s.name;
     EXPECT_GT(s.z_sd, 0.6) << s.name;
     EXPECT_LT(s.z_sd, 1.5) << s.name;
     EXPECT_TRUE(std::isnan(s.width_ratio_mean));
@@ -162,7 +163,7 @@ TEST(TestCalibration, ExactGrfPosteriorIsCalibratedOnTwentyMocks) {
   std::ifstream in(path);
   const nlohmann::json j = nlohmann::json::parse(in);
   EXPECT_EQ(j["settings"]["source"], "exact-grf");
-  EXPECT_EQ(j["fields"].size(), 20u);
+  EXPECT_EQ(j["fields"].size(), kFields);
   EXPECT_DOUBLE_EQ(j["summary"]["Omega_m"]["coverage_68"].get<double>(),
                    r.summary[0].inner_coverage);
   EXPECT_TRUE(j["summary"]["sigma_8"]["width_ratio_mean"].is_null());
