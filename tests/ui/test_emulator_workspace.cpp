@@ -96,9 +96,15 @@ class EmulatorWorkspaceTest : public QObject {
  private:
   std::unique_ptr<MainWindow> window_;
 
-  void openWindow() {
+  // halo_steps: ODE steps of the halo catalogues (the app's 50 where a test looks at the default
+  // start; fewer where the catalogue only feeds statistics and views, whose agreement with core
+  // does not depend on how finely the catalogue was integrated).
+  void openWindow(int halo_steps = 10) {
     window_ = std::make_unique<MainWindow>();
     window_->fieldWorkspace()->setEmulatorSchedule({2, 6, 200, 2});
+    HaloSchedule halos;
+    halos.refined_steps = halo_steps;
+    window_->haloWorkspace()->setSchedule(halos);
     window_->resize(1500, 950);
     window_->show();
     QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
@@ -128,7 +134,7 @@ class EmulatorWorkspaceTest : public QObject {
 
   void startsOnTheEmulatorWithItsHaloModel() {
     QSettings().clear();  // a fresh start: no settings at all
-    openWindow();
+    openWindow(HaloSchedule{}.refined_steps);
     FieldWorkspace* fields = window_->fieldWorkspace();
     QVERIFY(
         wait_for([fields] { return fields->snapshot() && fields->snapshot()->refined; }, 60000));
