@@ -23,7 +23,8 @@ foreach(line IN LISTS lines)
     endif()
     string(APPEND content
       "add_test([=[${suite}]=] [=[${TEST_EXECUTABLE}]=] [=[--gtest_filter=${suite}.*]=])\n"
-      "set_tests_properties([=[${suite}]=] PROPERTIES LABELS [=[${TEST_LABELS}]=])\n")
+      "set_tests_properties([=[${suite}]=] PROPERTIES LABELS [=[${TEST_LABELS}]=]"
+      " ENVIRONMENT [=[${TEST_ENVIRONMENT}]=])\n")
   endif()
 endforeach()
 file(WRITE "${OUTPUT}" "${content}")
