@@ -238,34 +238,6 @@ class EmulatorTest : public QObject {
     QVERIFY(s->refined);
   }
 
-  // The optional faithful refinement: the ancestral sampler through all T steps. Its field keeps
-  // the small-scale power that a few DDIM steps smooth away (assets/models/README.md).
-  void ancestralRefinementRunsAllStepsAndKeepsSmallScalePower() {
-    const auto p = parameters(0.3, 0.8, 5);
-    const auto ddim =
-        compute_emulated_snapshot(model_, p, kRefinedSteps, true, false, nullptr, 1, {}, {});
-    const auto ancestral =
-        compute_emulated_snapshot(model_, p, kRefinedSteps, true, true, ddim->reference, 1, {}, {});
-    QCOMPARE(ancestral->sampler_steps, model_->model->schedule.steps());
-    QVERIFY(ancestral->refined);
-    QVERIFY2(ancestral->source.contains(QStringLiteral("ancestral 1000")),
-             qPrintable(ancestral->source));
-    QVERIFY2(ddim->source.contains(QStringLiteral("DDIM 6")), qPrintable(ddim->source));
-    QCOMPARE(ancestral->nonfinite_pixels, 0);
-    const auto& a = ancestral->measured;
-    const auto& d = ddim->measured;
-    QCOMPARE(a.size(), d.size());
-    double power_a = 0.0, power_d = 0.0;
-    for (std::size_t i = a.size() / 2; i < a.size(); ++i) {
-      power_a += a.pk[i];
-      power_d += d.pk[i];
-    }
-    qInfo("upper half of the k bins: P ancestral / P DDIM %d = %.2f", kRefinedSteps,
-          power_a / power_d);
-    QVERIFY2(power_a > 1.2 * power_d,
-             qPrintable(QStringLiteral("%1 vs %2").arg(power_a).arg(power_d)));
-  }
-
   void emulatorSourcePreviewsThenRefines() {
     openWindow();
     QVERIFY(waitForQuiet());
