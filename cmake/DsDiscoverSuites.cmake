@@ -2,9 +2,11 @@
 # suites (--gtest_list_tests) and writes OUTPUT, a CTest include file with one test per suite
 # (--gtest_filter=Suite.*). A process per suite, not per case: the ~450 cases paid LibTorch's
 # start-up one by one (issue 14). Disabled suites and cases are left to GoogleTest (not run).
-#   -D TEST_EXECUTABLE=... -D TEST_LABELS=... -D OUTPUT=...
+#   -D TEST_EXECUTABLE=... -D TEST_LABELS=... -D TEST_ENVIRONMENT=... -D SLOW_SUITES=... (suites
+#   that also get the label slow) -D OUTPUT=...
 # Listing allocates almost nothing: the allocator policy (core/src/runtime.cpp) is left to the
 # test runs, so an ASan build (which refuses mallopt) lists its suites too.
+cmake_policy(SET CMP0057 NEW)  # if(... IN_LIST ...) in a -P script
 set(ENV{DIFFUSCOPE_MALLOC} system)
 execute_process(COMMAND "${TEST_EXECUTABLE}" --gtest_list_tests
                 OUTPUT_VARIABLE listing ERROR_VARIABLE errors RESULT_VARIABLE rc TIMEOUT 120)
@@ -21,9 +23,13 @@ foreach(line IN LISTS lines)
     if(suite MATCHES "^DISABLED_")
       continue()
     endif()
+    set(labels "${TEST_LABELS}")
+    if("${suite}" IN_LIST SLOW_SUITES)
+      list(APPEND labels slow)
+    endif()
     string(APPEND content
       "add_test([=[${suite}]=] [=[${TEST_EXECUTABLE}]=] [=[--gtest_filter=${suite}.*]=])\n"
-      "set_tests_properties([=[${suite}]=] PROPERTIES LABELS [=[${TEST_LABELS}]=]"
+      "set_tests_properties([=[${suite}]=] PROPERTIES LABELS [=[${labels}]=]"
       " ENVIRONMENT [=[${TEST_ENVIRONMENT}]=])\n")
   endif()
 endforeach()
