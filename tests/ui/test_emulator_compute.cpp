@@ -14,14 +14,6 @@ using namespace dsui;
 
 namespace {
 
-FieldParameters parameters(double omega_m, double sigma_8, std::uint64_t seed) {
-  FieldParameters p;
-  p.omega_m = omega_m;
-  p.sigma_8 = sigma_8;
-  p.seed = seed;
-  return p;
-}
-
 constexpr int kRefinedSteps = 6;  // the DDIM refinement it is compared with
 
 }  // namespace
@@ -36,7 +28,10 @@ class EmulatorComputeTest : public QObject {
   void initTestCase() { model_ = load_emulator_model(extract_embedded_model(), 256, 25.0); }
 
   void ancestralRefinementRunsAllStepsAndKeepsSmallScalePower() {
-    const auto p = parameters(0.3, 0.8, 5);
+    FieldParameters p;
+    p.omega_m = 0.3;
+    p.sigma_8 = 0.8;
+    p.seed = 5;
     const auto ddim =
         compute_emulated_snapshot(model_, p, kRefinedSteps, true, false, nullptr, 1, {}, {});
     const auto ancestral =
@@ -60,7 +55,6 @@ class EmulatorComputeTest : public QObject {
     QVERIFY2(power_a > 1.2 * power_d,
              qPrintable(QStringLiteral("%1 vs %2").arg(power_a).arg(power_d)));
   }
-
 };
 
 int main(int argc, char** argv) {

@@ -5,15 +5,11 @@
 #include <sstream>
 
 #include "diffuscope/error.h"
+#include "numerics/quadrature.h"
 
 namespace ds {
 
 namespace {
-
-constexpr std::array<double, 4> kGaussNodes{0.1834346424956498, 0.5255324099163290,
-                                            0.7966664774136267, 0.9602898564975363};
-constexpr std::array<double, 4> kGaussWeights{0.3626837833783620, 0.3137066458778873,
-                                              0.2223810344533745, 0.1012285362903763};
 
 void require_background(double omega_m, double z) {
   std::ostringstream msg;
@@ -39,19 +35,11 @@ double growth_integral(double omega_m, double a) {
   double sum = std::pow(a0, 2.5) / (2.5 * std::pow(omega_m, 1.5)) *
                (1.0 - 1.5 * omega_l / omega_m * std::pow(a0, 3) * 2.5 / 5.5);
   const double ln_lo = std::log(a0), ln_hi = std::log(a);
-  const int panels = 40;
-  const double width = (ln_hi - ln_lo) / panels;
-  double integral = 0.0;
-  for (int p = 0; p < panels; ++p) {
-    const double middle = ln_lo + (p + 0.5) * width;
-    for (std::size_t i = 0; i < kGaussNodes.size(); ++i)
-      for (double sign : {-1.0, 1.0}) {
-        const double x = std::exp(middle + sign * 0.5 * width * kGaussNodes[i]);
-        // da'/(a' E)^3 = dln a' / (a'^2 E^3)
-        integral += kGaussWeights[i] / (x * x * std::pow(e_squared(omega_m, x), 1.5));
-      }
-  }
-  return sum + 0.5 * width * integral;
+  // da'/(a' E)^3 = dln a' / (a'^2 E^3)
+  return sum + detail::gauss_legendre_panels(ln_lo, ln_hi, 40, [&](double ln_x) {
+           const double x = std::exp(ln_x);
+           return 1.0 / (x * x * std::pow(e_squared(omega_m, x), 1.5));
+         });
 }
 
 // D(a) normalised to a in matter domination.

@@ -5,18 +5,9 @@
 #include <string>
 
 #include "diffuscope/error.h"
+#include "numerics/quadrature.h"
 
 namespace ds {
-
-namespace {
-
-// 8-point Gauss-Legendre nodes and weights on [-1, 1] (symmetric halves).
-constexpr std::array<double, 4> kGaussNodes{0.1834346424956498, 0.5255324099163290,
-                                            0.7966664774136267, 0.9602898564975363};
-constexpr std::array<double, 4> kGaussWeights{0.3626837833783620, 0.3137066458778873,
-                                              0.2223810344533745, 0.1012285362903763};
-
-}  // namespace
 
 double top_hat_window(double x) {
   if (std::abs(x) < 1e-3) {
@@ -51,18 +42,12 @@ double LinearPowerSpectrum::sigma_r_unnormalised(double radius, int refinement) 
   // of W^2 (period pi / (kR) in ln k) wherever they carry weight.
   const double ln_lo = std::log(1e-5), ln_hi = std::log(500.0 / radius);
   const int panels = refinement * int(std::ceil((ln_hi - ln_lo) / 0.1));
-  const double width = (ln_hi - ln_lo) / panels;
-  double sum = 0.0;
-  for (int p = 0; p < panels; ++p) {
-    const double middle = ln_lo + (p + 0.5) * width;
-    for (std::size_t i = 0; i < kGaussNodes.size(); ++i)
-      for (double sign : {-1.0, 1.0}) {
-        const double k = std::exp(middle + sign * 0.5 * width * kGaussNodes[i]);
-        const double w = top_hat_window(k * radius);
-        sum += kGaussWeights[i] * k * k * k * unnormalised(k) * w * w;
-      }
-  }
-  return std::sqrt(0.5 * width * sum / (2.0 * M_PI * M_PI));
+  const double integral = detail::gauss_legendre_panels(ln_lo, ln_hi, panels, [&](double ln_k) {
+    const double k = std::exp(ln_k);
+    const double w = top_hat_window(k * radius);
+    return k * k * k * unnormalised(k) * w * w;
+  });
+  return std::sqrt(integral / (2.0 * M_PI * M_PI));
 }
 
 double LinearPowerSpectrum::sigma_r(double radius, int refinement) const {

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "diffuscope/error.h"
+#include "numerics/quadrature.h"
 
 namespace ds {
 
@@ -33,26 +34,13 @@ void for_each_slab_node(double d, const std::function<void(double q, double weig
     return w * w / M_PI;
   };
   node(0.0, q_min * window(0.0));
-  const int low_intervals = 512;
-  const double u_lo = std::log(q_min), du = (std::log(q_split) - u_lo) / low_intervals;
-  for (int i = 0; i <= low_intervals; ++i) {
-    const double q = std::exp(u_lo + i * du);
-    const double simpson = (i == 0 || i == low_intervals) ? 1.0 : (i % 2 ? 4.0 : 2.0);
-    node(q, simpson * du / 3.0 * q * window(q));  // dq = q du
-  }
+  detail::for_each_simpson_node(std::log(q_min), std::log(q_split), 512, [&](double u, double w) {
+    const double q = std::exp(u);
+    node(q, w * q * window(q));  // dq = q du
+  });
   const int high_intervals = 2 * int(std::ceil((q_max - q_split) / (q_split / 32.0) / 2.0));
-  const double dq = (q_max - q_split) / high_intervals;
-  for (int i = 0; i <= high_intervals; ++i) {
-    const double q = q_split + i * dq;
-    const double simpson = (i == 0 || i == high_intervals) ? 1.0 : (i % 2 ? 4.0 : 2.0);
-    node(q, simpson * dq / 3.0 * window(q));
-  }
-}
-
-// Cubic Lagrange weights on nodes 0..3 at position t (in units of the node spacing).
-std::array<double, 4> lagrange4(double t) {
-  return {-(t - 1.0) * (t - 2.0) * (t - 3.0) / 6.0, t * (t - 2.0) * (t - 3.0) / 2.0,
-          -t * (t - 1.0) * (t - 3.0) / 2.0, t * (t - 1.0) * (t - 2.0) / 6.0};
+  detail::for_each_simpson_node(q_split, q_max, high_intervals,
+                                [&](double q, double w) { node(q, w * window(q)); });
 }
 
 // P_2D at the table nodes as a linear map of P_lin sampled at kappa_m = exp(log_kappa_min +
@@ -87,7 +75,7 @@ std::shared_ptr<const ProjectionKernel> build_kernel(double d, double log_k_min,
     for (const auto& [q2, weight] : nodes) {
       const double x = (0.5 * std::log(k * k + q2) - kernel->log_kappa_min) / h;
       const int m = int(std::floor(x)) - 1;
-      const auto w = lagrange4(x - m);
+      const auto w = detail::cubic_lagrange_weights(x - m);
       for (int j = 0; j < 4; ++j) row[m + j] += weight * w[j];
       lo = std::min(lo, m);
       hi = std::max(hi, m + 3);
@@ -171,7 +159,7 @@ ProjectedPowerSpectrum::Stencil ProjectedPowerSpectrum::stencil(double k) const 
     s.weights = {0.0, 0.0, -t, 1.0 + t};
   } else {
     s.first = std::min(std::max(int(std::floor(x)) - 1, 0), last - 3);
-    s.weights = lagrange4(x - s.first);
+    s.weights = detail::cubic_lagrange_weights(x - s.first);
   }
   return s;
 }

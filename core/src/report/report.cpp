@@ -18,7 +18,6 @@
 #include "diffuscope/infer/grids/grid_posterior.h"
 #include "diffuscope/mock/field_set.h"
 #include "diffuscope/mock/sets.h"
-#include "diffuscope/pointcloud/point_model.h"
 #include "diffuscope/random.h"
 #include "diffuscope/report/calibration_summary.h"
 #include "diffuscope/runtime.h"
@@ -95,17 +94,7 @@ Inputs resolve_inputs(const ReportSettings& s) {
         "yet; use vlb, exact-grf or pk-baseline with a 2D field model");
   Json config = Json::object();
   if (!s.model.empty()) {
-    if (!fs::exists(s.model)) throw FileError(s.model, "no such model file");
-    if (PointCloudModel::is_point_model(s.model))
-      throw FileError(s.model,
-                      "is a point-cloud model: the report of point models (kNN-CDF, 2PCF, HMF, "
-                      "pairwise velocities, ELBO calibration) is not implemented yet; only 2D "
-                      "field models are supported");
-    in.model =
-        std::make_shared<const DiffusionModel2d>(DiffusionModel2d::load(s.model, s.device, s.ema));
-    if (in.model->parameter_count() != 2)
-      throw FileError(s.model, "the model takes " + std::to_string(in.model->parameter_count()) +
-                                   " parameters; the report needs (Omega_m, sigma_8)");
+    in.model = report_detail::load_report_model(s);
     config = model_config(*in.model);
   } else if (s.likelihood == LikelihoodKind::Vlb) {
     throw InvalidArgument(

@@ -63,6 +63,21 @@ Json posterior_json(const CalibrationField& field, const PosteriorGrid& grid) {
 
 }  // namespace
 
+std::shared_ptr<const DiffusionModel2d> report_detail::load_report_model(const ReportSettings& s) {
+  if (!fs::exists(s.model)) throw FileError(s.model, "no such model file");
+  if (PointCloudModel::is_point_model(s.model))
+    throw FileError(s.model,
+                    "is a point-cloud model: the report of point models (kNN-CDF, 2PCF, HMF, "
+                    "pairwise velocities, ELBO calibration) is not implemented yet; only 2D "
+                    "field models are supported");
+  auto model =
+      std::make_shared<const DiffusionModel2d>(DiffusionModel2d::load(s.model, s.device, s.ema));
+  if (model->parameter_count() != 2)
+    throw FileError(s.model, "the model takes " + std::to_string(model->parameter_count()) +
+                                 " parameters; the report needs (Omega_m, sigma_8)");
+  return model;
+}
+
 std::uint64_t report_detail::vlb_noise_seed(std::uint64_t seed, std::size_t index) {
   return mix_seed(seed, kVlbNoiseStream + index);
 }
@@ -141,16 +156,7 @@ ReportFieldResult run_report_field(const ReportSettings& s, const ReportFieldReq
       throw InvalidArgument(
           "report-calibration: --model M is required for the vlb likelihood (exact-grf and "
           "pk-baseline need none)");
-    if (!fs::exists(s.model)) throw FileError(s.model, "no such model file");
-    if (PointCloudModel::is_point_model(s.model))
-      throw FileError(s.model,
-                      "is a point-cloud model: the calibration report of point models is not "
-                      "implemented yet; only 2D field models are supported");
-    model =
-        std::make_shared<const DiffusionModel2d>(DiffusionModel2d::load(s.model, s.device, s.ema));
-    if (model->parameter_count() != 2)
-      throw FileError(s.model, "the model takes " + std::to_string(model->parameter_count()) +
-                                   " parameters; the report needs (Omega_m, sigma_8)");
+    model = report_detail::load_report_model(s);
   }
   std::shared_ptr<const PkBaseline> baseline;
   if (s.likelihood == LikelihoodKind::PkBaseline) {

@@ -118,6 +118,9 @@ Json calibration_field_record(const FieldRecordInput& in);
 // The settings a calibration field depends on (the record's "settings"; a merged batch run
 // checks that its fields agree on them).
 Json calibration_settings_json(const ReportSettings& s);
+// settings.model loaded (device, EMA) and checked: a 2D field model of (Omega_m, sigma_8). Throws
+// FileError naming the file: missing, a point-cloud model, other parameters.
+std::shared_ptr<const DiffusionModel2d> load_report_model(const ReportSettings& settings);
 // The seed of the VLB noise of dataset field `index` under the report seed.
 std::uint64_t vlb_noise_seed(std::uint64_t seed, std::size_t index);
 

@@ -8,6 +8,7 @@
 
 #include "diffuscope/error.h"
 #include "infer/mcmc/linear_algebra.h"
+#include "numerics/quadrature.h"
 
 namespace ds {
 
@@ -45,11 +46,9 @@ double gaussian_mass_in_box_2d(const std::vector<double>& mean, const std::vecto
                      normal_cdf((box[1].first - m) / conditional_sd);
     return std::exp(-0.5 * u * u) / (sx * std::sqrt(2.0 * M_PI)) * p;
   };
-  const int panels = 4000;  // even
-  const double h = (hi - lo) / panels;
-  double sum = integrand(lo) + integrand(hi);
-  for (int i = 1; i < panels; ++i) sum += (i % 2 ? 4.0 : 2.0) * integrand(lo + i * h);
-  return sum * h / 3.0;
+  double sum = 0.0;
+  detail::for_each_simpson_node(lo, hi, 4000, [&](double x, double w) { sum += w * integrand(x); });
+  return sum;
 }
 
 }  // namespace
