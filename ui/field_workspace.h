@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "diffuscope/data/field.h"
 #include "diffuscope/jobs/job.h"
 #include "diffuscope/registries.h"
 #include "diffuscope/stats/power_spectrum_2d.h"
@@ -158,7 +159,7 @@ class FieldWorkspace : public QObject {
   int resolution_ = 256;
   ds::MockFieldKind kind_ = ds::MockFieldKind::Grf;
   FieldSource source_ = FieldSource::Mock;
-  double box_size_ = 25.0;
+  double box_size_ = ds::kDefaultFieldBoxSize;
   bool running_ = false;
   bool pending_ = false;
   bool pending_refined_ = false;  // the queued emulator request is the refinement

@@ -6,6 +6,7 @@
 #include <QString>
 
 #include "diffuscope/cosmology/cosmology.h"
+#include "diffuscope/data/field.h"
 #include "diffuscope/registries.h"
 #include "ui/field_view/field_image.h"
 
@@ -20,7 +21,7 @@ struct AppSettings {
   QString model_path;                 // the emulator's model file; empty: the embedded default
   int ensemble_size = 8;              // emulated fields (and mocks) of the ensemble view
   int ensemble_steps = 25;            // DDIM steps of each ensemble member
-  double box_size = 25.0;             // Mpc/h, CAMELS maps
+  double box_size = ds::kDefaultFieldBoxSize;  // Mpc/h, CAMELS maps
   ds::Colormap colormap = ds::Colormap::Viridis;
   ds::FieldScaling scaling = ds::FieldScaling::Linear;
   bool teaching = false;       // teaching mode: larger text, a reduced deck, the guide panel

@@ -96,14 +96,17 @@ class EmulatorWorkspaceTest : public QObject {
  private:
   std::unique_ptr<MainWindow> window_;
 
-  // halo_steps: ODE steps of the halo catalogues (the app's 50 where a test looks at the default
-  // start; fewer where the catalogue only feeds statistics and views, whose agreement with core
-  // does not depend on how finely the catalogue was integrated).
-  void openWindow(int halo_steps = 10) {
+  // The halo catalogues a test needs: none (Quiet: the sliders never "rest" for the halo view,
+  // so neither a catalogue nor its statistics are computed beside the fields under test), ones of
+  // 10 ODE steps (Drawn: they feed statistics and views, whose agreement with core does not
+  // depend on how finely the catalogue was integrated), or the app's own (Default: 50 steps).
+  enum class Halos { Quiet, Drawn, Default };
+  void openWindow(Halos mode = Halos::Quiet) {
     window_ = std::make_unique<MainWindow>();
     window_->fieldWorkspace()->setEmulatorSchedule({2, 6, 200, 2});
     HaloSchedule halos;
-    halos.refined_steps = halo_steps;
+    if (mode == Halos::Drawn) halos.refined_steps = 10;
+    if (mode == Halos::Quiet) halos.rest_ms = 600000;
     window_->haloWorkspace()->setSchedule(halos);
     window_->resize(1500, 950);
     window_->show();
@@ -134,7 +137,7 @@ class EmulatorWorkspaceTest : public QObject {
 
   void startsOnTheEmulatorWithItsHaloModel() {
     QSettings().clear();  // a fresh start: no settings at all
-    openWindow(HaloSchedule{}.refined_steps);
+    openWindow(Halos::Default);
     FieldWorkspace* fields = window_->fieldWorkspace();
     QVERIFY(
         wait_for([fields] { return fields->snapshot() && fields->snapshot()->refined; }, 60000));
@@ -322,7 +325,7 @@ class EmulatorWorkspaceTest : public QObject {
   }
 
   void compareModePinsAFieldAndItsHaloStatisticsNextToTheLiveOnes() {
-    openWindow();
+    openWindow(Halos::Drawn);
     FieldWorkspace* fields = window_->fieldWorkspace();
     HaloStatistics* stats = window_->haloStatistics();
     QVERIFY(wait_for([&] { return fields->snapshot() && fields->snapshot()->refined; }, 60000));
@@ -424,7 +427,7 @@ class EmulatorWorkspaceTest : public QObject {
   }
 
   void haloStatisticsRespondToSigma8AndMatchTheCli() {
-    openWindow();
+    openWindow(Halos::Drawn);
     HaloStatistics* stats = window_->haloStatistics();
     QVERIFY(wait_for([stats] { return stats->snapshot() && !stats->isComputing(); }, 120000));
     const auto s = stats->snapshot();
@@ -621,7 +624,7 @@ class EmulatorWorkspaceTest : public QObject {
   }
 
   void exportedViewsAndCopiedCommandsReproduceWhatIsShown() {
-    openWindow();
+    openWindow(Halos::Drawn);
     FieldWorkspace* fields = window_->fieldWorkspace();
     HaloWorkspace* halos = window_->haloWorkspace();
     QVERIFY(wait_for([&] { return fields->snapshot() && fields->snapshot()->refined; }, 60000));

@@ -6,6 +6,7 @@
 #include <QString>
 #include <memory>
 
+#include "diffuscope/data/field.h"
 #include "diffuscope/diffusion/diffusion_model.h"
 #include "diffuscope/jobs/job.h"
 #include "diffuscope/model/model.h"
@@ -19,11 +20,11 @@ inline constexpr char kEmbeddedModelResource[] = ":/assets/models/zeldovich64.h5
 struct EmulatorModel {
   std::shared_ptr<const ds::Model> handle;  // what the model is (core's one model interface)
   std::shared_ptr<const ds::DiffusionModel2d> model;  // handle->field_model(): its sampler
-  QString name;              // shown in the toolbar: the file's base name, e.g. "zeldovich64"
-  QString path;              // the file that was loaded (the cache copy for the embedded model)
-  bool embedded = false;     // the built-in default rather than a file the user opened
-  int resolution = 64;       // pixels per side the fields are drawn at (the training resolution)
-  double box_size = 25.0;    // Mpc/h
+  QString name;           // shown in the toolbar: the file's base name, e.g. "zeldovich64"
+  QString path;           // the file that was loaded (the cache copy for the embedded model)
+  bool embedded = false;  // the built-in default rather than a file the user opened
+  int resolution = 64;    // pixels per side the fields are drawn at (the training resolution)
+  double box_size = ds::kDefaultFieldBoxSize;  // Mpc/h
   bool is_contrast = false;  // signed density contrasts rather than positive densities
   // The built-in mock the model was trained on (or imitates): its P(k) is the reference curve.
   ds::MockFieldKind reference_kind = ds::MockFieldKind::Zeldovich;

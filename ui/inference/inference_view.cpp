@@ -31,6 +31,7 @@
 #include <cmath>
 #include <functional>
 
+#include "diffuscope/data/field.h"
 #include "diffuscope/infer/chains/chain_files.h"
 #include "diffuscope/runtime.h"
 #include "ui/field_view/field_thumbnail.h"
@@ -206,7 +207,7 @@ QWidget* InferenceView::buildControls() {
   mock_n_->setValue(64);
   mock_box_ = new QDoubleSpinBox(obs);
   mock_box_->setRange(1, 1000);
-  mock_box_->setValue(25.0);
+  mock_box_->setValue(ds::kDefaultFieldBoxSize);
   mock_box_->setSuffix(QStringLiteral(" Mpc/h"));
   auto* res_row = new QHBoxLayout;
   res_row->addWidget(mock_n_);

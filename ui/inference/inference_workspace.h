@@ -64,7 +64,7 @@ struct MockRequest {
   int n_halos = 1000;
   Theta truth{0.3, 0.8};
   int n = 64;
-  double box_size = 25.0;
+  double box_size = ds::kDefaultFieldBoxSize;
   std::uint64_t seed = 1;
 };
 

@@ -22,7 +22,7 @@ namespace {
 
 struct SampleOptions {
   std::string model, sampler = "ddim", out;
-  double omega_m = 0.3, sigma_8 = 0.8, eta = 0.0, box = 25.0, clip = 0.0;
+  double omega_m = 0.3, sigma_8 = 0.8, eta = 0.0, box = ds::kDefaultFieldBoxSize, clip = 0.0;
   int n = 16, steps = 50, res = 64, batch = 16, n_points = 0;
   std::uint64_t seed = 0;
   bool model_space = false, ema = false;
