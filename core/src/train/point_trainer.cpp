@@ -130,13 +130,8 @@ class PointTrainer : public train::TrainingLoop {
 };
 
 void PointTrainer::prepare_data() {
-  origin_ = request_.data_path.empty() ? "dataset" : request_.data_path;
-  if (request_.data) {
-    data_ = request_.data;
-    data_->validate(origin_);
-  } else {
-    data_ = std::make_shared<Dataset>(read_dataset_hdf5(request_.data_path));
-  }
+  origin_ = data_origin();
+  data_ = training_data();
   const Dataset& d = *data_;
   if (d.kind != SampleKind::Points || d.shape.size() != 3)
     throw InvalidArgument(origin_ +

@@ -149,14 +149,9 @@ class Trainer : public train::TrainingLoop {
 };
 
 void Trainer::prepare_data() {
-  if (request_.data) {
-    data_ = request_.data;
-    data_->validate(request_.data_path.empty() ? "dataset" : request_.data_path);
-  } else {
-    data_ = std::make_shared<Dataset>(read_dataset_hdf5(request_.data_path));
-  }
+  data_ = training_data();
   const Dataset& d = *data_;
-  const std::string& origin = request_.data_path.empty() ? "dataset" : request_.data_path;
+  const std::string origin = data_origin();
   if (d.kind != SampleKind::Fields || d.shape.size() != 3 || d.shape[1] != d.shape[2])
     throw InvalidArgument(origin + ": training needs square 2D fields [M, N, N]");
   prepared_.n = int(d.shape[1]);

@@ -92,6 +92,12 @@ void set_state(const std::vector<std::string>& names, std::vector<torch::Tensor>
   }
 }
 
+std::shared_ptr<const Dataset> TrainingLoop::training_data() const {
+  if (!request_.data) return std::make_shared<Dataset>(read_dataset_hdf5(request_.data_path));
+  request_.data->validate(data_origin());
+  return request_.data;
+}
+
 void TrainingLoop::track_parameters(const std::vector<std::string>& names,
                                     const std::vector<torch::Tensor>& params) {
   names_ = names;

@@ -80,6 +80,12 @@ class TrainingLoop {
   // save() adds the optimiser state, EMA, losses and validations.
   virtual ModelCheckpoint model_checkpoint() = 0;
 
+  // The dataset of the request (in memory, validated; else read from data_path) and the name
+  // errors give it (data_path, or "dataset").
+  std::shared_ptr<const Dataset> training_data() const;
+  std::string data_origin() const {
+    return request_.data_path.empty() ? "dataset" : request_.data_path;
+  }
   // Takes the model's parameters: zero Adam moments and an EMA equal to the weights.
   void track_parameters(const std::vector<std::string>& names,
                         const std::vector<torch::Tensor>& params);
