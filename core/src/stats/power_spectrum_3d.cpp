@@ -6,6 +6,7 @@
 #include "diffuscope/error.h"
 #include "diffuscope/stats/mass_assignment.h"
 #include "numerics/fft.h"
+#include "stats/spectrum_bins.h"
 
 namespace ds {
 
@@ -21,15 +22,10 @@ PowerSpectrum power_spectrum_3d_of_contrast(const double* delta, int n, double b
 
   const int middle = n / 2;
   // 1 / W(m)^2 per signed mode index m (offset by middle): P is divided by prod_i W(k_i)^2.
-  std::vector<double> inverse_window2(std::size_t(n) + 1);
-  for (int m = -middle; m <= middle; ++m) {
-    const double w = mass_assignment_window(m, n, deconvolve);
-    inverse_window2[std::size_t(m + middle)] = 1.0 / (w * w);
-  }
+  const std::vector<double> inverse_window2 = detail::inverse_window_squared(n, deconvolve);
 
   const int bins = int(std::sqrt(3.0) * middle) + 1;  // bin 0 (DC) dropped below
-  std::vector<double> k_sum(bins, 0.0), p_sum(bins, 0.0);
-  std::vector<std::int64_t> count(bins, 0);
+  detail::SpectrumBins binned(bins);
   const std::complex<double>* modes = fft.complex();
   const int half = fft.half();
   for (int i = 0; i < n; ++i) {
@@ -47,23 +43,13 @@ PowerSpectrum power_spectrum_3d_of_contrast(const double* delta, int n, double b
           if ((kx == 0 || kx == middle) && ky < 0) continue;
         }
         const double k = std::sqrt(double(kx) * kx + double(ky) * ky + double(kz) * kz);
-        const int bin = int(k);
-        k_sum[bin] += k;
-        p_sum[bin] += std::norm(row[kz]) * wxy * inverse_window2[std::size_t(kz + middle)];
-        ++count[bin];
+        binned.add(k, std::norm(row[kz]) * wxy * inverse_window2[std::size_t(kz + middle)]);
       }
     }
   }
   const double k_fundamental = 2.0 * M_PI / box_size;
   const double norm = std::pow(box_size / (double(n) * n), 3);
-  PowerSpectrum out;
-  for (int b = 1; b < bins; ++b) {
-    if (count[b] == 0) continue;
-    out.k.push_back(k_fundamental * k_sum[b] / double(count[b]));
-    out.pk.push_back(norm * p_sum[b] / double(count[b]));
-    out.nmodes.push_back(count[b]);
-  }
-  return out;
+  return binned.finish(k_fundamental, norm);
 }
 
 PowerSpectrum power_spectrum_3d(const PointCloud& points, int n, MassAssignment scheme,
