@@ -1,5 +1,7 @@
 #include "data/hdf5_file.h"
 
+#include "data/hdf5_check.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -74,12 +76,16 @@ Hdf5File Hdf5File::create(const std::string& path) {
   silence_hdf5();
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) throw FileError(path, "cannot create HDF5 file");
-  return Hdf5File(path, id);
+  Hdf5File file(path, id);
+  file.created_ = true;
+  return file;
 }
 
 Hdf5File Hdf5File::open_read(const std::string& path) {
   silence_hdf5();
   if (!std::filesystem::exists(path)) throw FileError(path, "file does not exist");
+  // libhdf5 reads the file first in a process of its own (data/hdf5_check.h).
+  check_hdf5_file(path);
   if (H5Fis_hdf5(path.c_str()) <= 0) throw FileError(path, "not an HDF5 file (or corrupt)");
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (id < 0) throw FileError(path, "cannot open HDF5 file (corrupt or truncated?)");
@@ -96,7 +102,10 @@ void Hdf5File::fail(const std::string& what) const {
 
 void Hdf5File::close() {
   if (file_.valid() && H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) fail("flush failed");
+  const bool written = created_ && file_.valid();
   file_.reset();
+  // What this process wrote needs no check when it reads it back (unless it changes).
+  if (written) trust_hdf5_file(path_);
 }
 
 bool Hdf5File::exists(const std::string& name) const {

@@ -89,6 +89,7 @@ class Hdf5File {
   std::string path_;
   Hdf5Handle file_;
   std::uintmax_t file_size_ = 0;  // bytes on disk when opened for reading; 0 for created files
+  bool created_ = false;           // written by this process (Hdf5File::create)
 };
 
 }  // namespace ds::detail
