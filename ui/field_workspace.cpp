@@ -416,15 +416,19 @@ void FieldWorkspace::startEmulatorJob(int steps, bool refined) {
       sampler_label(ancestral, ancestral ? emulator->model->schedule.steps() : steps);
   const QString title =
       refined ? tr("Emulator, %1").arg(sampler) : tr("Emulator preview, %1").arg(sampler);
-  Job* job = runner_->start(title, [this, emulator, p, steps, refined, ancestral, reference, mocks,
-                                    on_denoise](const ds::JobContext& ctx) {
+  JobRunner::Work work = [this, emulator, p, steps, refined, ancestral, reference, mocks,
+                          on_denoise](const ds::JobContext& ctx) {
     auto snapshot = compute_emulated_snapshot(emulator, p, steps, refined, ancestral, reference,
                                               mocks, on_denoise, ctx);
     return JobRunner::Publish([this, snapshot] {
       reference_ = snapshot->reference;
       publish(snapshot);
     });
-  });
+  };
+  // A preview answers a slider at once, beside anything; the refined field is the most urgent
+  // job of the exclusive lane.
+  Job* job = refined ? runner_->startExclusive(title, JobRunner::Urgency::Field, std::move(work))
+                     : runner_->start(title, std::move(work));
   running_job_ = job;
   running_refined_ = refined;
   connect(job, &QObject::destroyed, this, [this] {

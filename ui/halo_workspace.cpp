@@ -143,51 +143,55 @@ void HaloWorkspace::startNext() {
   const std::uint64_t seed = seed_;
   const QString title = refined ? tr("Halo emulator, ODE %1").arg(steps)
                                 : tr("Halo emulator preview, ODE %1").arg(steps);
-  Job* job = runner_->start(
-      title, [this, model, name, om, s8, seed, steps, refined, n](const ds::JobContext& ctx) {
-        QElapsedTimer timer;
-        timer.start();
-        ds::PointSampleSettings settings;
-        settings.sampler = ds::PointSamplerKind::Ode;
-        settings.steps = steps;
-        settings.seed = seed;
-        // A refined cloud keeps its path: every particle after every step, for the scrubber.
-        std::shared_ptr<PointTrajectory> trajectory;
-        ds::PartialResultCallback<ds::PointTrajectoryStep> on_step;
-        if (refined) {
-          trajectory = std::make_shared<PointTrajectory>();
-          trajectory->total_steps = steps;
-          settings.trace.resize(std::size_t(n));
-          for (int i = 0; i < n; ++i) settings.trace[std::size_t(i)] = i;
-          on_step = [&](const ds::PointTrajectoryStep& s) {
-            trajectory->frames.push_back(to_point_set(*model, s.traced, n));
-            trajectory->steps.push_back(s.step);
-          };
-        }
-        const auto cloud = model->sample({om, s8}, 1, n, settings, on_step, ctx);
-        auto snapshot = std::make_shared<HaloSnapshot>();
-        snapshot->omega_m = om;
-        snapshot->sigma_8 = s8;
-        snapshot->seed = seed;
-        snapshot->steps = steps;
-        snapshot->refined = refined;
-        snapshot->model_name = name;
-        snapshot->points = to_point_set(*model, cloud, n);
-        if (trajectory && !trajectory->frames.empty()) {
-          trajectory->frames.back() = snapshot->points;  // the final frame is the catalogue
-          snapshot->trajectory = trajectory;
-        }
-        snapshot->cloud = std::make_shared<const std::vector<float>>(cloud);
-        snapshot->n_points = n;
-        snapshot->features = model->features();
-        snapshot->box_size = model->info().transform.box_size;
-        snapshot->compute_ms = double(timer.elapsed());
-        std::shared_ptr<const HaloSnapshot> done = snapshot;
-        return JobRunner::Publish([this, done] {
-          snapshot_ = done;
-          Q_EMIT snapshotChanged(done);
-        });
-      });
+  JobRunner::Work work = [this, model, name, om, s8, seed, steps, refined,
+                          n](const ds::JobContext& ctx) {
+    QElapsedTimer timer;
+    timer.start();
+    ds::PointSampleSettings settings;
+    settings.sampler = ds::PointSamplerKind::Ode;
+    settings.steps = steps;
+    settings.seed = seed;
+    // A refined cloud keeps its path: every particle after every step, for the scrubber.
+    std::shared_ptr<PointTrajectory> trajectory;
+    ds::PartialResultCallback<ds::PointTrajectoryStep> on_step;
+    if (refined) {
+      trajectory = std::make_shared<PointTrajectory>();
+      trajectory->total_steps = steps;
+      settings.trace.resize(std::size_t(n));
+      for (int i = 0; i < n; ++i) settings.trace[std::size_t(i)] = i;
+      on_step = [&](const ds::PointTrajectoryStep& s) {
+        trajectory->frames.push_back(to_point_set(*model, s.traced, n));
+        trajectory->steps.push_back(s.step);
+      };
+    }
+    const auto cloud = model->sample({om, s8}, 1, n, settings, on_step, ctx);
+    auto snapshot = std::make_shared<HaloSnapshot>();
+    snapshot->omega_m = om;
+    snapshot->sigma_8 = s8;
+    snapshot->seed = seed;
+    snapshot->steps = steps;
+    snapshot->refined = refined;
+    snapshot->model_name = name;
+    snapshot->points = to_point_set(*model, cloud, n);
+    if (trajectory && !trajectory->frames.empty()) {
+      trajectory->frames.back() = snapshot->points;  // the final frame is the catalogue
+      snapshot->trajectory = trajectory;
+    }
+    snapshot->cloud = std::make_shared<const std::vector<float>>(cloud);
+    snapshot->n_points = n;
+    snapshot->features = model->features();
+    snapshot->box_size = model->info().transform.box_size;
+    snapshot->compute_ms = double(timer.elapsed());
+    std::shared_ptr<const HaloSnapshot> done = snapshot;
+    return JobRunner::Publish([this, done] {
+      snapshot_ = done;
+      Q_EMIT snapshotChanged(done);
+    });
+  };
+  // The preview answers the sliders beside anything; the refined catalogue waits its turn in the
+  // exclusive lane (after a refined field and the ensemble).
+  Job* job = refined ? runner_->startExclusive(title, JobRunner::Urgency::Halos, std::move(work))
+                     : runner_->start(title, std::move(work));
   running_job_ = job;
   running_refined_ = refined;
   connect(job, &QObject::destroyed, this, [this] {

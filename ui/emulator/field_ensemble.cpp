@@ -199,23 +199,24 @@ void FieldEnsemble::request(std::shared_ptr<const EmulatorModel> emulator,
   requested_settings_ = settings_;
   const int id = ++request_id_;
   const EnsembleSettings settings = settings_;
-  Job* job = runner_->start(tr("Ensemble of %1 (DDIM %2)").arg(settings.size).arg(settings.steps),
-                            [this, id, emulator, parameters, settings](const ds::JobContext& ctx) {
-                              compute_field_ensemble(
-                                  emulator, parameters, settings,
-                                  [this, id](std::shared_ptr<const EnsembleSnapshot> s) {
-                                    JobRunner::post(this, [this, id, s] {
-                                      if (id != request_id_)
-                                        return;  // a later request is on its way
-                                      auto numbered = std::make_shared<EnsembleSnapshot>(*s);
-                                      numbered->generation = ++generation_;
-                                      snapshot_ = numbered;
-                                      Q_EMIT snapshotChanged(snapshot_);
-                                    });
-                                  },
-                                  ctx);
-                              return JobRunner::Publish([] {});
-                            });
+  Job* job = runner_->startExclusive(
+      tr("Ensemble of %1 (DDIM %2)").arg(settings.size).arg(settings.steps),
+      JobRunner::Urgency::Ensemble,
+      [this, id, emulator, parameters, settings](const ds::JobContext& ctx) {
+        compute_field_ensemble(
+            emulator, parameters, settings,
+            [this, id](std::shared_ptr<const EnsembleSnapshot> s) {
+              JobRunner::post(this, [this, id, s] {
+                if (id != request_id_) return;  // a later request is on its way
+                auto numbered = std::make_shared<EnsembleSnapshot>(*s);
+                numbered->generation = ++generation_;
+                snapshot_ = numbered;
+                Q_EMIT snapshotChanged(snapshot_);
+              });
+            },
+            ctx);
+        return JobRunner::Publish([] {});
+      });
   job_ = job;
   Q_EMIT computingChanged(true);
   connect(job, &QObject::destroyed, this, [this, id] {

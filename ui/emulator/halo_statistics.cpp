@@ -245,19 +245,19 @@ void HaloStatistics::request(std::shared_ptr<const HaloSnapshot> cloud) {
   const int id = ++request_id_;
   const auto band = band_;
   const HaloStatisticsSettings settings = settings_;
-  job_ = runner_->start(tr("Halo statistics"),
-                        [this, id, cloud, band, settings](const ds::JobContext& ctx) {
-                          std::shared_ptr<const HaloStatisticsSnapshot> s =
-                              compute_halo_statistics(cloud, settings, band, ctx);
-                          return JobRunner::Publish([this, id, s] {
-                            if (id != request_id_) return;
-                            band_ = s->mocks;
-                            auto numbered = std::make_shared<HaloStatisticsSnapshot>(*s);
-                            numbered->generation = ++generation_;
-                            snapshot_ = numbered;
-                            Q_EMIT snapshotChanged(snapshot_);
-                          });
-                        });
+  job_ = runner_->startExclusive(tr("Halo statistics"), JobRunner::Urgency::Statistics,
+                                 [this, id, cloud, band, settings](const ds::JobContext& ctx) {
+                                   std::shared_ptr<const HaloStatisticsSnapshot> s =
+                                       compute_halo_statistics(cloud, settings, band, ctx);
+                                   return JobRunner::Publish([this, id, s] {
+                                     if (id != request_id_) return;
+                                     band_ = s->mocks;
+                                     auto numbered = std::make_shared<HaloStatisticsSnapshot>(*s);
+                                     numbered->generation = ++generation_;
+                                     snapshot_ = numbered;
+                                     Q_EMIT snapshotChanged(snapshot_);
+                                   });
+                                 });
 }
 
 bool HaloStatistics::isComputing() const {

@@ -132,22 +132,23 @@ void OneP::start(std::shared_ptr<const EmulatorModel> emulator, const FieldParam
   cancel();
   if (!emulator) return;
   const int id = ++request_id_;
-  job_ = runner_->start(tr("1P comparison"),
-                        [this, id, emulator, fiducial, settings](const ds::JobContext& ctx) {
-                          compute_one_p(
-                              emulator, fiducial, settings,
-                              [this, id](std::shared_ptr<const OnePSnapshot> s) {
-                                JobRunner::post(this, [this, id, s] {
-                                  if (id != request_id_) return;
-                                  auto numbered = std::make_shared<OnePSnapshot>(*s);
-                                  numbered->generation = ++generation_;
-                                  snapshot_ = numbered;
-                                  Q_EMIT snapshotChanged(snapshot_);
-                                });
-                              },
-                              ctx);
-                          return JobRunner::Publish([] {});
-                        });
+  job_ =
+      runner_->startExclusive(tr("1P comparison"), JobRunner::Urgency::Statistics,
+                              [this, id, emulator, fiducial, settings](const ds::JobContext& ctx) {
+                                compute_one_p(
+                                    emulator, fiducial, settings,
+                                    [this, id](std::shared_ptr<const OnePSnapshot> s) {
+                                      JobRunner::post(this, [this, id, s] {
+                                        if (id != request_id_) return;
+                                        auto numbered = std::make_shared<OnePSnapshot>(*s);
+                                        numbered->generation = ++generation_;
+                                        snapshot_ = numbered;
+                                        Q_EMIT snapshotChanged(snapshot_);
+                                      });
+                                    },
+                                    ctx);
+                                return JobRunner::Publish([] {});
+                              });
   Q_EMIT computingChanged(true);
   connect(job_, &QObject::destroyed, this, [this, id] {
     if (id == request_id_) Q_EMIT computingChanged(false);

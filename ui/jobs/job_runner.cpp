@@ -29,11 +29,13 @@ void lower_worker_priority() {
 
 JobRunner::JobRunner(QObject* parent, int max_threads) : QObject(parent) {
   pool_.setMaxThreadCount(max_threads);
+  exclusive_.setMaxThreadCount(1);
 }
 
 JobRunner::~JobRunner() {
   cancelAll();
   pool_.waitForDone();
+  exclusive_.waitForDone();
   // The jobs are deleted with the runner (they are its children). Their owners listen to
   // `destroyed` to start queued work (the latest slider position): during shutdown that would
   // start a job on this half-destroyed runner. Nobody hears about jobs deleted from here on.
@@ -51,6 +53,14 @@ void JobRunner::post(QObject* receiver, std::function<void()> fn) {
 }
 
 Job* JobRunner::start(const QString& title, Work work) {
+  return submit(title, std::move(work), pool_, 0);
+}
+
+Job* JobRunner::startExclusive(const QString& title, Urgency urgency, Work work) {
+  return submit(title, std::move(work), exclusive_, int(urgency));
+}
+
+Job* JobRunner::submit(const QString& title, Work work, QThreadPool& pool, int priority) {
   auto* job = new Job(next_id_++, title, this);
   active_.append(job);
   Q_EMIT jobStarted(job);
@@ -72,39 +82,42 @@ Job* JobRunner::start(const QString& title, Work work) {
       Q_EMIT jobProgressed(handle);
     });
   };
-  pool_.start([this, handle, token, progress, work = std::move(work)] {
-    lower_worker_priority();
-    // Code deep in the job (a likelihood's network chunks) sees its token too.
-    const ds::CancellationScope scope(token);
-    const ds::JobContext context(progress, token);
-    Publish publish;
-    QString error;
-    bool cancelled = false;
-    try {
-      publish = work(context);
-    } catch (const ds::Cancelled&) {
-      cancelled = true;
-    } catch (const std::exception& e) {
-      error = QString::fromUtf8(e.what());
-    } catch (...) {
-      error = QStringLiteral("unknown error");
-    }
-    post(this, [this, handle, publish = std::move(publish), error, cancelled] {
-      if (!handle) return;
-      if (cancelled || handle->token().requested()) {
-        Q_EMIT jobCancelled(handle);
-      } else if (!error.isEmpty()) {
-        Q_EMIT jobFailed(handle->title(), error);
-      } else if (publish) {
+  pool.start(
+      [this, handle, token, progress, work = std::move(work)] {
+        lower_worker_priority();
+        // Code deep in the job (a likelihood's network chunks) sees its token too.
+        const ds::CancellationScope scope(token);
+        const ds::JobContext context(progress, token);
+        Publish publish;
+        QString error;
+        bool cancelled = false;
         try {
-          publish();
+          context.check_cancelled();  // cancelled while it waited in its queue: never runs
+          publish = work(context);
+        } catch (const ds::Cancelled&) {
+          cancelled = true;
         } catch (const std::exception& e) {
-          Q_EMIT jobFailed(handle->title(), QString::fromUtf8(e.what()));
+          error = QString::fromUtf8(e.what());
+        } catch (...) {
+          error = QStringLiteral("unknown error");
         }
-      }
-      finish(handle);
-    });
-  });
+        post(this, [this, handle, publish = std::move(publish), error, cancelled] {
+          if (!handle) return;
+          if (cancelled || handle->token().requested()) {
+            Q_EMIT jobCancelled(handle);
+          } else if (!error.isEmpty()) {
+            Q_EMIT jobFailed(handle->title(), error);
+          } else if (publish) {
+            try {
+              publish();
+            } catch (const std::exception& e) {
+              Q_EMIT jobFailed(handle->title(), QString::fromUtf8(e.what()));
+            }
+          }
+          finish(handle);
+        });
+      },
+      priority);
   return job;
 }
 
