@@ -130,16 +130,15 @@ void read_values(hid_t object, bool is_attribute, hid_t file_type, hsize_t count
     out_of_memory();
     return;
   }
-  const herr_t status =
-      is_attribute ? H5Aread(object, memory_type.id, buffer.data())
-                   : H5Dread(object, memory_type.id, memory_space, file_space, H5P_DEFAULT,
-                             buffer.data());
+  const herr_t status = is_attribute ? H5Aread(object, memory_type.id, buffer.data())
+                                     : H5Dread(object, memory_type.id, memory_space, file_space,
+                                               H5P_DEFAULT, buffer.data());
   if (status < 0) {
     after_failure();
     return;
   }
-  const bool variable = H5Tdetect_class(memory_type.id, H5T_VLEN) > 0 ||
-                        H5Tis_variable_str(memory_type.id) > 0;
+  const bool variable =
+      H5Tdetect_class(memory_type.id, H5T_VLEN) > 0 || H5Tis_variable_str(memory_type.id) > 0;
   if (variable) {
     hsize_t dims[1] = {count};
     Id space(memory_space == H5S_ALL ? H5Screate_simple(1, dims, nullptr) : H5Scopy(memory_space),

@@ -154,8 +154,9 @@ class Pipe {
 
 Outcome run_check(const std::string& program, const std::string& path) {
   Pipe out;
-  if (!out.ok()) throw FileError(path, "cannot check it: no pipe for the HDF5 check process (" +
-                                           std::string(std::strerror(errno)) + ")");
+  if (!out.ok())
+    throw FileError(path, "cannot check it: no pipe for the HDF5 check process (" +
+                              std::string(std::strerror(errno)) + ")");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -172,8 +173,8 @@ Outcome run_check(const std::string& program, const std::string& path) {
   posix_spawnattr_setsigmask(&attributes, &none);
   posix_spawnattr_setsigdefault(&attributes, &all);
   posix_spawnattr_setpgroup(&attributes, 0);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                            POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attributes,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<char*> argv = {const_cast<char*>(program.c_str()), const_cast<char*>(path.c_str()),
                              nullptr};
   pid_t pid = -1;
@@ -182,8 +183,8 @@ Outcome run_check(const std::string& program, const std::string& path) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (spawned != 0)
-    throw FileError(path, "cannot check it: cannot start " + program + " (" +
-                              std::strerror(spawned) + ")");
+    throw FileError(
+        path, "cannot check it: cannot start " + program + " (" + std::strerror(spawned) + ")");
   ++g_processes;
   out.close_write();
 
@@ -269,7 +270,8 @@ void run_and_judge(const std::string& program, const std::string& path) {
   const std::string limit = std::to_string(timeout_seconds());
   if (outcome.timed_out)
     throw FileError(path, "refused: libhdf5 did not finish reading " + where(step) + " within " +
-                              limit + " s in a separate check process (libhdf5 1.10 loops "
+                              limit +
+                              " s in a separate check process (libhdf5 1.10 loops "
                               "forever on some corrupt or crafted files)");
   if (WIFSIGNALED(outcome.status)) {
     const int signal = WTERMSIG(outcome.status);
@@ -306,6 +308,8 @@ void trust_hdf5_file(const std::string& path) {
   trusted().insert(id);
 }
 
-std::size_t hdf5_check_processes() { return g_processes.load(); }
+std::size_t hdf5_check_processes() {
+  return g_processes.load();
+}
 
 }  // namespace ds::detail

@@ -90,8 +90,9 @@ TEST(Hdf5Check, AFileThatHangsLibhdf5IsRefusedAtTheTimeLimit) {
   const std::string reason = dataset_refusal(hang);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_TRUE(contains(reason, "refused: libhdf5 did not finish reading attribute / set_kind "
-                               "within 1 s in a separate check process"))
+  EXPECT_TRUE(contains(reason,
+                       "refused: libhdf5 did not finish reading attribute / set_kind "
+                       "within 1 s in a separate check process"))
       << reason;
   RecordProperty("refused_after_seconds", std::to_string(seconds));
   std::printf("hang refused after %.2f s (limit 1 s)\n", seconds);
@@ -113,8 +114,9 @@ TEST(Hdf5Check, AnAbsurdAllocationIsRefusedInsteadOfMade) {
   } catch (const ds::FileError& e) {
     reason = e.reason();
   }
-  EXPECT_TRUE(contains(reason, "refused: reading attribute / format makes libhdf5 ask for more "
-                               "than 4 GiB of memory"))
+  EXPECT_TRUE(contains(reason,
+                       "refused: reading attribute / format makes libhdf5 ask for more "
+                       "than 4 GiB of memory"))
       << reason;
   EXPECT_EQ(ds::model_file_modality(attribute), "");  // never throws
 }
@@ -185,8 +187,9 @@ TEST(Hdf5Check, AMissingCheckProgramIsNamedAndNothingIsRead) {
   const std::string own = (dir / "own.h5").string();
   ds::write_dataset_hdf5(own, tiny_dataset());
   const std::string reason = dataset_refusal(foreign_copy(own, dir, "foreign.h5"));
-  EXPECT_TRUE(contains(reason, "cannot check it: the HDF5 check program diffuscope-hdf5-check "
-                               "is missing (looked in /nonexistent/diffuscope-hdf5-check)"))
+  EXPECT_TRUE(contains(reason,
+                       "cannot check it: the HDF5 check program diffuscope-hdf5-check "
+                       "is missing (looked in /nonexistent/diffuscope-hdf5-check)"))
       << reason;
   EXPECT_TRUE(contains(reason, "DIFFUSCOPE_HDF5_ISOLATION=off")) << reason;
 }
