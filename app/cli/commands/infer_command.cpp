@@ -27,6 +27,7 @@
 #include "diffuscope/infer/diagnostics/diagnostics.h"
 #include "diffuscope/infer/mcmc/hmc.h"
 #include "diffuscope/infer/mcmc/nuts.h"
+#include "diffuscope/infer/mcmc/surrogate_hmc.h"
 #include "diffuscope/infer/mcmc/svi.h"
 #include "diffuscope/infer/mcmc/targets.h"
 #include "model_input.h"
@@ -54,6 +55,10 @@ struct InferOptions {
   double target_accept = 0.8;
   std::string boundary = "auto";
   double step_jitter = -1.0;  // negative: the sampler's automatic choice
+  // Surrogate HMC.
+  int min_leapfrog = 6, max_leapfrog = 18;
+  std::size_t design_rounds = 3;
+  double length_scale = 1.0;
   // SVI.
   std::size_t steps = 2000, draws = 1000, per_step = 16;
   double learning_rate = 0.05;
@@ -107,6 +112,10 @@ LoadedDensity load_density(const InferOptions& o, const std::string& command, st
   if (o.exact_grf.empty()) {
     ModelInputOptions options = o.model;
     options.index = o.index;
+    if (command == "surrogate-hmc" && options.noise == "fresh")
+      throw ds::InvalidArgument(
+          "surrogate-hmc: --noise fresh makes the VLB a different function at every "
+          "evaluation; delayed acceptance needs the deterministic one (--noise common)");
     LikelihoodInput input =
         load_likelihood_input(options, seed, device, default_vlb_noise(command));
     return {input.likelihood.posterior, input.likelihood.description};
@@ -266,7 +275,7 @@ void print_summary(const ds::Chains& chains, double seconds, const std::string& 
                  summary.acceptance_rate.value_or(std::nan("")));
 }
 
-enum class Command { Hmc, Nuts, Svi, Posterior };
+enum class Command { Hmc, Nuts, Svi, Posterior, SurrogateHmc };
 
 int run_command(Command which, const InferOptions& o, std::uint64_t seed,
                 const GlobalOptions& options, const std::string& name) {
@@ -307,6 +316,25 @@ int run_command(Command which, const InferOptions& o, std::uint64_t seed,
     ds::McmcResult r = ds::sample_nuts(*loaded.density, s, job, in_progress->callback());
     chains = std::move(r.chains);
     seconds = r.seconds;
+  } else if (which == Command::SurrogateHmc) {
+    ds::SurrogateHmcSettings s;
+    s.run = mcmc_run(o, seed, name);
+    if (o.step > 0.0) s.step_size = o.step;
+    s.min_leapfrog = o.min_leapfrog;
+    s.max_leapfrog = o.max_leapfrog;
+    s.design_rounds = o.design_rounds;
+    s.length_scale = o.length_scale;
+    start_chains_in_progress(in_progress, o.out, loaded, s.run, "surrogate_hmc");
+    ds::SurrogateHmcReport report;
+    ds::McmcResult r =
+        ds::sample_surrogate_hmc(*loaded.density, s, job, in_progress->callback(), &report);
+    chains = std::move(r.chains);
+    seconds = r.seconds;
+    std::fprintf(stderr,
+                 "surrogate-hmc: %zu exact evaluations (%zu for the design), value only; stage 1 "
+                 "accepted %.3f, stage 2 %.3f of the kept transitions; surrogate of %zu points\n",
+                 report.exact_evaluations, report.design_evaluations, report.stage1_acceptance,
+                 report.stage2_acceptance, report.surrogate_points);
   } else {
     ds::SviSettings s;
     const auto starts = parse_starts(o.start);
@@ -357,6 +385,37 @@ Action add_infer_commands(CLI::App& app, const GlobalOptions& options) {
       ->check(CLI::Range(1, 30));
   add_output_options(nuts, *o);
 
+  CLI::App* surrogate = app.add_subcommand(
+      "surrogate-hmc",
+      "delayed-acceptance HMC: trajectories on a cheap surrogate of log p (a fitted quadratic, "
+      "Gaussian-process residuals, a defensive Student-t tail), each proposal the surrogate "
+      "accepts screened once by the exact density, value only; exact draws for at most one "
+      "density evaluation per iteration and chain (the surrogate is fitted during burn-in, then "
+      "frozen); for smooth, deterministic densities: a model's VLB with --noise common");
+  add_source_options(surrogate, *o, true, true, "surrogate-hmc");
+  add_chain_options(surrogate, *o);
+  surrogate->add_option("--step", o->step,
+                        "surrogate leapfrog step in fitted standard deviations (default 0.2)");
+  surrogate
+      ->add_option("--min-leapfrog", o->min_leapfrog,
+                   "fewest leapfrog steps of a trajectory (default 6)")
+      ->check(CLI::Range(1, 100000));
+  surrogate
+      ->add_option("--max-leapfrog", o->max_leapfrog,
+                   "most leapfrog steps of a trajectory (default 18)")
+      ->check(CLI::Range(1, 100000));
+  surrogate
+      ->add_option("--design-rounds", o->design_rounds,
+                   "rounds of exact evaluations that place the surrogate before the chains "
+                   "start (default 3)")
+      ->check(CLI::Range(1, 20));
+  surrogate
+      ->add_option("--length-scale", o->length_scale,
+                   "correlation length of the surrogate's Gaussian process in standard "
+                   "deviations (default 1)")
+      ->check(CLI::PositiveNumber);
+  add_output_options(surrogate, *o);
+
   CLI::App* svi = app.add_subcommand(
       "svi", "variational fit of a full-rank Gaussian (reparameterised ELBO, Adam); writes draws");
   add_source_options(svi, *o, true, true, "svi", "--noise-draws");
@@ -387,6 +446,8 @@ Action add_infer_commands(CLI::App& app, const GlobalOptions& options) {
     if (hmc->parsed()) return run_command(Command::Hmc, *o, seed_of(hmc), options, "hmc");
     if (nuts->parsed()) return run_command(Command::Nuts, *o, seed_of(nuts), options, "nuts");
     if (svi->parsed()) return run_command(Command::Svi, *o, seed_of(svi), options, "svi");
+    if (surrogate->parsed())
+      return run_command(Command::SurrogateHmc, *o, seed_of(surrogate), options, "surrogate-hmc");
     if (posterior->parsed()) {
       if (o->exact_grf.empty() && !o->pk.enabled)
         throw ds::InvalidArgument(

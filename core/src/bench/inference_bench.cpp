@@ -16,6 +16,7 @@
 #include "diffuscope/infer/grids/grid_scan.h"
 #include "diffuscope/infer/mcmc/hmc.h"
 #include "diffuscope/infer/mcmc/nuts.h"
+#include "diffuscope/infer/mcmc/surrogate_hmc.h"
 #include "diffuscope/mock/gaussian_field.h"
 
 namespace ds {
@@ -175,7 +176,7 @@ McmcResult run_with_budget(const LogDensity& density, double budget, const JobCo
 
 void run_model_inference_bench(const BenchInputs& in, const JobContext& job,
                                BenchSuiteResult& result) {
-  const int steps = 6;
+  const int steps = 7;
   job.report(0, steps, "model: loading and drawing the field");
   const DiffusionModel2d model = DiffusionModel2d::load(in.model);
   std::string origin;
@@ -275,12 +276,41 @@ void run_model_inference_bench(const BenchInputs& in, const JobContext& job,
                 nuts_stopped ? ", stopped at the time budget with the draws kept so far" : "");
   adapted.note += lengths;
   ms.push_back(adapted);
+
+  // (c) delayed-acceptance HMC on a surrogate, common noise: at most one exact VLB value (no
+  // gradient) per iteration and chain, all chains in one network call.
+  job.check_cancelled();
+  job.report(4, steps, "model: surrogate HMC (delayed acceptance)");
+  SurrogateHmcSettings da;
+  da.run = hmc.run;
+  const std::size_t da_iterations = std::clamp<std::size_t>(
+      static_cast<std::size_t>(in.sampler_seconds / std::max(4.0 * per_point, 1e-9)), 60, 2000);
+  da.run.warmup = std::min<std::size_t>(100, da_iterations / 3);
+  da.run.draws = da_iterations - da.run.warmup;
+  bool da_stopped = false;
+  SurrogateHmcReport da_report;
+  const McmcResult c = run_with_budget(
+      *common_posterior, in.sampler_seconds, job, da_stopped,
+      [&](const LogDensity& d, const JobContext& j, const McmcIterationCallback& cb) {
+        return sample_surrogate_hmc(d, da, j, cb, &da_report);
+      });
+  BenchMeasurement surrogate = per_effective_sample("model/surrogate_hmc/common", c);
+  surrogate.target_ratio = 0.1;
+  std::snprintf(lengths, sizeof lengths,
+                "; 4 chains x %zu iterations (%zu warm-up, after a design of %zu points), stage "
+                "2 acceptance %.2f%s",
+                da_iterations, da.run.warmup, da_report.design_evaluations,
+                da_report.stage2_acceptance,
+                da_stopped ? ", stopped at the time budget with the draws kept so far" : "");
+  surrogate.note += lengths;
+  ms.push_back(surrogate);
   set_reference(ms, sampler_first);
+  note_gain(ms[ms.size() - 2]);
   note_gain(ms.back());
 
   // The likelihood grid.
   job.check_cancelled();
-  job.report(4, steps, "model: likelihood grid");
+  job.report(5, steps, "model: likelihood grid");
   const int n = in.grid_size;
   const double budget = 2.0 * in.sampler_seconds;
   const double estimate = per_point * n * n;

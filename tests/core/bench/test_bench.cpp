@@ -50,7 +50,7 @@ TEST(Bench, InferenceModelPartMeasuresSamplersGridAndBatchingOnTheTinyModel) {
   ds::run_model_inference_bench(inputs, {}, result);
   for (const auto& x : result.measurements)
     std::printf("%s: %.4g s; %s\n", x.name.c_str(), x.seconds, x.note.c_str());
-  ASSERT_EQ(result.measurements.size(), 5u);
+  ASSERT_EQ(result.measurements.size(), 6u);
   const auto& m = result.measurements;
   EXPECT_EQ(m[0].name, "model/vlb_gradient/tmax=2/unbatched");
   EXPECT_EQ(m[1].name, "model/vlb_gradient/tmax=2/batched");
@@ -63,8 +63,14 @@ TEST(Bench, InferenceModelPartMeasuresSamplersGridAndBatchingOnTheTinyModel) {
   EXPECT_EQ(m[3].reference, m[2].name);
   EXPECT_DOUBLE_EQ(m[3].target_ratio, 0.1);
   EXPECT_NE(m[3].note.find("ESS per second"), std::string::npos);
-  EXPECT_EQ(m[4].name, "model/vlb_grid/4x4/tmax=2");
-  EXPECT_NE(m[4].note.find("measured"), std::string::npos) << m[4].note;
+  EXPECT_EQ(m[4].name, "model/surrogate_hmc/common");
+  EXPECT_EQ(m[4].reference, m[2].name);
+  EXPECT_DOUBLE_EQ(m[4].ratio, m[4].seconds / m[2].seconds);
+  EXPECT_DOUBLE_EQ(m[4].target_ratio, 0.1);
+  EXPECT_NE(m[4].note.find("ESS per second"), std::string::npos) << m[4].note;
+  EXPECT_NE(m[4].note.find("stage 2 acceptance"), std::string::npos) << m[4].note;
+  EXPECT_EQ(m[5].name, "model/vlb_grid/4x4/tmax=2");
+  EXPECT_NE(m[5].note.find("measured"), std::string::npos) << m[5].note;
   for (const auto& x : m) {
     EXPECT_TRUE(std::isfinite(x.seconds) && x.seconds > 0.0) << x.name;
     EXPECT_TRUE(std::isfinite(x.ratio)) << x.name;

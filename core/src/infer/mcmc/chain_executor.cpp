@@ -16,10 +16,10 @@ class ChainExecutor::DirectEvaluator : public PointEvaluator {
   double evaluate(const double* theta, double* gradient) override {
     const std::size_t d = owner_.dimension_;
     theta_.assign(theta, theta + d);
-    owner_.density_.evaluate(theta_, 1, values_, &gradients_);
+    owner_.density_.evaluate(theta_, 1, values_, gradient != nullptr ? &gradients_ : nullptr);
     ++owner_.calls_;
     ++owner_.points_;
-    std::copy_n(gradients_.begin(), d, gradient);
+    if (gradient != nullptr) std::copy_n(gradients_.begin(), d, gradient);
     return values_[0];
   }
 
@@ -38,6 +38,7 @@ class ChainExecutor::BatchedEvaluator : public PointEvaluator {
     if (o.abort_) throw Aborted{};
     std::copy_n(theta, d, &o.thetas_[chain_ * d]);
     o.pending_[chain_] = 1;
+    o.wants_gradient_[chain_] = gradient != nullptr ? 1 : 0;
     ++o.waiting_;
     const std::uint64_t round = o.round_;
     if (o.waiting_ == o.running_) o.wake_main_.notify_one();
@@ -48,7 +49,7 @@ class ChainExecutor::BatchedEvaluator : public PointEvaluator {
       o.wake_main_.notify_one();
       throw Aborted{};
     }
-    std::copy_n(&o.gradients_[chain_ * d], d, gradient);
+    if (gradient != nullptr) std::copy_n(&o.gradients_[chain_ * d], d, gradient);
     return o.values_[chain_];
   }
 
@@ -65,6 +66,7 @@ ChainExecutor::ChainExecutor(const LogDensity& density, std::size_t chains, bool
   if (!lockstep_) return;
   if (const CancellationToken* token = CancellationScope::current()) job_token_ = *token;
   pending_.assign(chains_, 0);
+  wants_gradient_.assign(chains_, 0);
   thetas_.assign(chains_ * dimension_, 0.0);
   values_.assign(chains_, 0.0);
   gradients_.assign(chains_ * dimension_, 0.0);
@@ -113,16 +115,18 @@ void ChainExecutor::evaluate_round(std::unique_lock<std::mutex>& lock) {
   const std::size_t d = dimension_;
   std::vector<std::size_t> members;
   std::vector<double> batch;
+  bool gradients_wanted = false;
   for (std::size_t c = 0; c < chains_; ++c) {
     if (!pending_[c]) continue;
     members.push_back(c);
+    gradients_wanted = gradients_wanted || wants_gradient_[c];
     batch.insert(batch.end(), &thetas_[c * d], &thetas_[c * d] + d);
   }
   lock.unlock();
   std::vector<double> values, gradients;
   std::exception_ptr failure;
   try {
-    density_.evaluate(batch, members.size(), values, &gradients);
+    density_.evaluate(batch, members.size(), values, gradients_wanted ? &gradients : nullptr);
   } catch (...) {
     failure = std::current_exception();
   }
@@ -136,7 +140,7 @@ void ChainExecutor::evaluate_round(std::unique_lock<std::mutex>& lock) {
     for (std::size_t i = 0; i < members.size(); ++i) {
       const std::size_t c = members[i];
       values_[c] = values[i];
-      std::copy_n(&gradients[i * d], d, &gradients_[c * d]);
+      if (gradients_wanted) std::copy_n(&gradients[i * d], d, &gradients_[c * d]);
       pending_[c] = 0;
     }
     waiting_ = 0;

@@ -28,7 +28,9 @@ namespace ds::detail {
 class PointEvaluator {
  public:
   virtual ~PointEvaluator() = default;
-  // log p at theta (D values) and, into gradient (D values), its gradient.
+  // log p at theta (D values) and, into gradient (D values), its gradient; gradient null: the
+  // value alone (a round of chains that all ask for values alone calls the density without
+  // gradients, which a network evaluates far more cheaply).
   virtual double evaluate(const double* theta, double* gradient) = 0;
 };
 
@@ -70,7 +72,7 @@ class ChainExecutor {
   std::size_t waiting_ = 0;       // chains with a posted request
   bool abort_ = false, shutdown_ = false;
   std::exception_ptr error_;
-  std::vector<char> pending_;
+  std::vector<char> pending_, wants_gradient_;
   std::vector<double> thetas_, values_, gradients_;  // [chain, D], [chain], [chain, D]
   std::vector<std::thread> threads_;
   // The job the constructing thread works for (CancellationScope), handed on to the workers.

@@ -121,9 +121,6 @@ double find_reasonable_step_size(ChainState& chain, PointEvaluator& evaluate) {
   return eps;
 }
 
-namespace {
-
-// The start of every chain: given, shared, or drawn in the central half of the support box.
 std::vector<std::vector<double>> chain_starts(const LogDensity& density, const McmcRun& run) {
   const std::size_t d = density.dimension();
   std::vector<std::vector<double>> starts;
@@ -161,6 +158,25 @@ std::string point_text(const std::vector<double>& x) {
   for (std::size_t i = 0; i < x.size(); ++i) s += (i ? ", " : "") + std::to_string(x[i]);
   return s + ")";
 }
+
+void check_starts_in_support(const LogDensity& density,
+                             const std::vector<std::vector<double>>& starts) {
+  const auto support = density.ranges();
+  const auto names = density.names();
+  const std::size_t d = density.dimension();
+  for (std::size_t c = 0; c < starts.size(); ++c)
+    for (std::size_t i = 0; i < d && i < support.size(); ++i) {
+      const double x = starts[c][i];
+      if (!(x >= support[i].first && x <= support[i].second))
+        throw InvalidArgument("the start " + point_text(starts[c]) + " of chain " +
+                              std::to_string(c) + " lies outside the support of " +
+                              (i < names.size() ? names[i] : "parameter " + std::to_string(i)) +
+                              " [" + std::to_string(support[i].first) + ", " +
+                              std::to_string(support[i].second) + "]: start inside the support");
+    }
+}
+
+namespace {
 
 nlohmann::json metric_json(const Metric& m) {
   const char* kinds[] = {"unit", "diagonal", "dense"};
@@ -200,18 +216,7 @@ McmcResult run_hamiltonian_chains(const LogDensity& density, const DriverSetting
 
   // A start outside the support's bounding box is refused before any (possibly slow) evaluation,
   // so that such bad input fails at once, before the progress begins.
-  const auto support = density.ranges();
-  const auto names = density.names();
-  for (std::size_t c = 0; c < run.chains; ++c)
-    for (std::size_t i = 0; i < d && i < support.size(); ++i) {
-      const double x = starts[c][i];
-      if (!(x >= support[i].first && x <= support[i].second))
-        throw InvalidArgument("the start " + point_text(starts[c]) + " of chain " +
-                              std::to_string(c) + " lies outside the support of " +
-                              (i < names.size() ? names[i] : "parameter " + std::to_string(i)) +
-                              " [" + std::to_string(support[i].first) + ", " +
-                              std::to_string(support[i].second) + "]: start inside the support");
-    }
+  check_starts_in_support(density, starts);
   // Progress from the very start: on a model's VLB the starts and their initial step sizes take
   // several seconds (about 10 s at T_MAX = 20 on 2 cores) before the first iteration begins.
   job.report(0, std::int64_t(run.warmup + run.draws),

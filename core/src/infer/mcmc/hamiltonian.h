@@ -63,6 +63,15 @@ StepStatus leapfrog_step(PointEvaluator& evaluate, const Metric& metric, double 
 // acceptance of one leapfrog step from the current point crosses 0.8. Returns the step size.
 double find_reasonable_step_size(ChainState& chain, PointEvaluator& evaluate);
 
+// The start of every chain: given, shared, or drawn in the central half of the support box
+// (McmcRun::starts). InvalidArgument for a wrong count or dimension, or no box to draw in.
+std::vector<std::vector<double>> chain_starts(const LogDensity& density, const McmcRun& run);
+// Refuses, before any evaluation, a start outside the support's bounding box (naming it).
+void check_starts_in_support(const LogDensity& density,
+                             const std::vector<std::vector<double>>& starts);
+// "(x, y)".
+std::string point_text(const std::vector<double>& x);
+
 // A sampler's transition from chain.z with chain.step_size / chain.metric; updates chain.z.
 using TransitionKernel = std::function<Transition(ChainState& chain, PointEvaluator& evaluate)>;
 
