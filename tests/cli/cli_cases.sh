@@ -671,6 +671,33 @@ case "$case_name" in
     awk '!/^#/ { if ($3 < 0.1 || $3 > 0.5 || $4 < 0.6 || $4 > 1.0) bad = 1 } END { exit bad }' \
       "$work"/b/box_*.txt || fail "a draw outside the box"
     ;;
+  infer_surrogate_hmc)
+    # Delayed-acceptance HMC on a surrogate: an analytic target's chains (GetDist), diagnosed by
+    # `diagnose`; the tiny model's VLB with common noise; fresh noise refused.
+    g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
+    run 0 --quiet surrogate-hmc --target "$g/hmc_targets_a.json:correlated_gaussian" \
+      --samples 700 --burn-in 100 --seed 5 --out "$work/s/g"
+    [ "$(grep -vc '^#' "$work/s/g_1.txt")" -eq 600 ] || fail "g_1.txt does not hold 600 draws"
+    contains err "surrogate_hmc: 4 chains x 600 draws"
+    contains err "exact evaluations (.* for the design), value only; stage 1 accepted"
+    contains err "^  x  *mean 0\.[23]"
+    run 0 --quiet diagnose "$work/s/g"
+    contains out "x"
+    d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"
+    write_npy_f8 "$work/f.npy" "(8, 8)" 64
+    run 0 --quiet --threads 1 surrogate-hmc --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" \
+      --tmax 2 --chains 2 --samples 40 --burn-in 10 --seed 3 --formats csv --out "$work/m"
+    [ "$(wc -l <"$work/m.csv")" -eq 61 ] || fail "m.csv does not hold 2 x 30 draws"
+    contains err "common noise"
+    run 1 --quiet surrogate-hmc --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" --tmax 2 \
+      --noise fresh --out "$work/x"
+    one_line_error
+    contains err "delayed acceptance needs the deterministic one (--noise common)"
+    run 1 --quiet surrogate-hmc --target "$g/hmc_targets_a.json:correlated_gaussian" \
+      --min-leapfrog 9 --max-leapfrog 3 --out "$work/y"
+    one_line_error
+    contains err "min (9) <= max (3)"
+    ;;
   infer_nuts_svi_target)
     g="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/goldens"
     run 0 --quiet nuts --target "$g/hmc_targets_a.json:correlated_gaussian" --samples 700 \

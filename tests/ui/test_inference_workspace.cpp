@@ -232,6 +232,57 @@ class InferenceWorkspaceTest : public QObject {
     QVERIFY(std::abs(file.parameters[1].mean - 0.8) < 5 * file.parameters[1].sd);
   }
 
+  // Surrogate HMC (delayed acceptance) on the exact GRF posterior: the same posterior as NUTS
+  // within Monte Carlo error, its chains in every view; refused on a fresh-noise VLB.
+  void surrogateHmcAgreesWithNutsAndNeedsADeterministicLikelihood() {
+    drawGrfMock(0.3, 0.8, 9, 64);
+    view_->setLikelihoodKind(ds::LikelihoodKind::ExactGrf);
+    workspace_->clearStarts();
+    workspace_->randomStarts(2, 4);
+    const auto run = [&](SamplerChoice sampler) {
+      view_->setSampler(sampler, 150, 1500);
+      workspace_->startChains(view_->chainSettings());
+      [&] { QVERIFY(wait_for([&] { return workspace_->chains()->finished; }, 120000)); }();
+      return workspace_->chains();
+    };
+    const auto surrogate = run(SamplerChoice::SurrogateHmc);
+    QCOMPARE(QString::fromStdString(surrogate->kept.sampler), QStringLiteral("surrogate_hmc"));
+    QCOMPARE(int(surrogate->kept.draws), 1500);
+    QVERIFY(surrogate->source.startsWith(QStringLiteral("Surrogate HMC")));
+    QVERIFY(view_->tracePlot()->pointsShown() > 0);
+    QVERIFY(view_->cornerPlot()->drawsShown() > 0);
+    const ds::ChainsSummary a = ds::summarize(surrogate->kept);
+    QTableWidget* table = view_->diagnosticsTable();
+    QCOMPARE(table->item(0, 5)->text(), QString::number(a.parameters[0].r_hat, 'g', 4));
+    const auto nuts = run(SamplerChoice::Nuts);
+    const ds::ChainsSummary b = ds::summarize(nuts->kept);
+    for (std::size_t p = 0; p < 2; ++p) {
+      const auto& x = a.parameters[p];
+      const auto& y = b.parameters[p];
+      qInfo(
+          "param %zu: surrogate HMC mean %.5f sd %.5f (ESS %.0f, R-hat %.3f); NUTS mean %.5f "
+          "sd %.5f (ESS %.0f)",
+          p, x.mean, x.sd, x.ess_bulk, x.r_hat, y.mean, y.sd, y.ess_bulk);
+      QVERIFY(x.r_hat < 1.05);  // a broad posterior cut by the prior box: ESS ~250 here
+      const double mcse = std::hypot(x.sd / std::sqrt(x.ess_bulk), y.sd / std::sqrt(y.ess_bulk));
+      QVERIFY2(std::abs(x.mean - y.mean) < 4.0 * mcse, qPrintable(QString::number(p)));
+      QVERIFY(std::abs(x.sd / y.sd - 1.0) < 0.15);
+    }
+
+    // Fresh VLB noise: a different function at every call, refused with the reason.
+    LikelihoodSettings fresh;
+    fresh.kind = ds::LikelihoodKind::Vlb;
+    fresh.t_max = 2;
+    fresh.common_noise = false;
+    workspace_->setLikelihood(fresh);
+    last_error_.clear();
+    view_->setSampler(SamplerChoice::SurrogateHmc, 5, 5);
+    workspace_->startChains(view_->chainSettings());
+    QVERIFY(wait_for([&] { return !last_error_.isEmpty(); }, 60000));
+    QVERIFY2(last_error_.contains(QStringLiteral("needs a deterministic likelihood")),
+             qPrintable(last_error_));
+  }
+
   void vlbMapStreamsRowsAndCancelStops() {
     MockRequest r;
     r.kind = ds::MockFieldKind::Zeldovich;

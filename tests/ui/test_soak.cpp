@@ -158,7 +158,8 @@ class SoakTest : public QObject {
           w->clearStarts();
           w->randomStarts(1 + pick(3), std::uint64_t(pick(1000)));
           ChainSettings c;
-          c.sampler = SamplerChoice(pick(3));
+          c.sampler = SamplerChoice(pick(4));
+          if (c.sampler == SamplerChoice::SurrogateHmc) c.step_size = 0.2;
           c.warmup = 20 + std::size_t(pick(50));
           c.draws = 20 + std::size_t(pick(100));
           if (c.sampler == SamplerChoice::PublishedHmc) c.step_size = 0.01;

@@ -385,8 +385,8 @@ QWidget* InferenceView::buildControls() {
   auto* chainbox = new QGroupBox(tr("Chains"), panel);
   auto* cf = new QFormLayout(chainbox);
   sampler_ = new QComboBox(chainbox);
-  for (SamplerChoice s :
-       {SamplerChoice::PublishedHmc, SamplerChoice::AdaptedHmc, SamplerChoice::Nuts})
+  for (SamplerChoice s : {SamplerChoice::PublishedHmc, SamplerChoice::AdaptedHmc,
+                          SamplerChoice::Nuts, SamplerChoice::SurrogateHmc})
     sampler_->addItem(sampler_label(s), int(s));
   cf->addRow(tr("Sampler"), sampler_);
   warmup_ = new QSpinBox(chainbox);
@@ -413,10 +413,12 @@ QWidget* InferenceView::buildControls() {
   cf->addRow(tr("Step ε, leapfrog L"), sl);
   connect(sampler_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) {
     const auto s = SamplerChoice(sampler_->itemData(i).toInt());
-    leapfrog_->setEnabled(s != SamplerChoice::Nuts);
+    leapfrog_->setEnabled(s == SamplerChoice::PublishedHmc || s == SamplerChoice::AdaptedHmc);
     if (s == SamplerChoice::PublishedHmc) step_size_->setValue(5e-4), leapfrog_->setValue(5);
     if (s == SamplerChoice::Nuts) step_size_->setValue(0.0);  // Stan's initial heuristic
     if (s == SamplerChoice::AdaptedHmc) step_size_->setValue(0.01), leapfrog_->setValue(10);
+    // In standard deviations of the fitted surrogate; 6-18 steps per trajectory.
+    if (s == SamplerChoice::SurrogateHmc) step_size_->setValue(0.2);
   });
   chain_seed_ = new QSpinBox(chainbox);
   chain_seed_->setRange(0, 1 << 30);

@@ -18,6 +18,7 @@
 #include "diffuscope/infer/chains/chain_files.h"
 #include "diffuscope/infer/mcmc/hmc.h"
 #include "diffuscope/infer/mcmc/nuts.h"
+#include "diffuscope/infer/mcmc/surrogate_hmc.h"
 #include "diffuscope/mock/field_set.h"
 #include "diffuscope/mock/halo_catalogue.h"
 #include "diffuscope/mock/sets.h"
@@ -59,7 +60,9 @@ void rebuild_kept(ChainsSnapshot& s) {
   if (chains == 0) draws = 0;
   ds::Chains k = empty_chains(chains);
   k.draws = draws;
-  k.sampler = s.settings.sampler == SamplerChoice::Nuts ? "nuts" : "hmc";
+  k.sampler = s.settings.sampler == SamplerChoice::Nuts           ? "nuts"
+              : s.settings.sampler == SamplerChoice::SurrogateHmc ? "surrogate_hmc"
+                                                                  : "hmc";
   k.seed = s.settings.seed;
   for (std::size_t c = 0; c < chains; ++c)
     for (std::size_t d = 0; d < draws; ++d) {
@@ -108,6 +111,8 @@ QString sampler_label(SamplerChoice s) {
       return QStringLiteral("HMC, adapted step size and metric");
     case SamplerChoice::Nuts:
       return QStringLiteral("NUTS");
+    case SamplerChoice::SurrogateHmc:
+      return QStringLiteral("Surrogate HMC (delayed acceptance: exact, one value per step)");
   }
   return QString();
 }
@@ -827,7 +832,16 @@ void InferenceWorkspace::startChains(const ChainSettings& settings) {
         run.seed = settings.seed;
         for (const Theta& s : starts) run.starts.push_back({s[0], s[1]});
         ds::McmcResult result;
-        if (settings.sampler == SamplerChoice::Nuts) {
+        if (settings.sampler == SamplerChoice::SurrogateHmc) {
+          if (ls.kind == ds::LikelihoodKind::Vlb && !ls.common_noise)
+            throw ds::InvalidArgument(
+                "Surrogate HMC needs a deterministic likelihood: fresh VLB noise makes log L a "
+                "different function at every evaluation; choose common noise");
+          ds::SurrogateHmcSettings d;
+          d.run = run;
+          if (settings.step_size > 0.0) d.step_size = settings.step_size;
+          result = ds::sample_surrogate_hmc(*observed, d, job, on_iteration);
+        } else if (settings.sampler == SamplerChoice::Nuts) {
           ds::NutsSettings n;
           n.run = run;
           n.step_size = settings.step_size;  // 0: Stan's heuristic

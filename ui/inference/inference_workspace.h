@@ -99,14 +99,16 @@ struct MapLayer {
   double seconds = 0.0;  // since Start (complete: the scan's time)
 };
 
-enum class SamplerChoice { PublishedHmc, AdaptedHmc, Nuts };
+// SurrogateHmc: delayed-acceptance HMC on a fitted surrogate (infer/mcmc/surrogate_hmc.h): exact
+// draws for one likelihood value per iteration and chain; needs a deterministic likelihood.
+enum class SamplerChoice { PublishedHmc, AdaptedHmc, Nuts, SurrogateHmc };
 QString sampler_label(SamplerChoice s);
 
 struct ChainSettings {
   SamplerChoice sampler = SamplerChoice::PublishedHmc;
   std::size_t warmup = 100, draws = 200;
-  double step_size = 5e-4;                     // HMC (published 5e-4); NUTS: 0 = Stan's heuristic
-  int leapfrog_steps = 5;                      // HMC
+  double step_size = 5e-4;  // HMC (published 5e-4); NUTS: 0 = Stan's heuristic; surrogate: sds
+  int leapfrog_steps = 5;   // HMC
   std::vector<double> inverse_mass{1.0, 5.0};  // diag
   std::uint64_t seed = 1;
   int delay_ms = 0;  // pause after each iteration (teaching speed); 0 = full speed
