@@ -296,12 +296,17 @@ void run_model_inference_bench(const BenchInputs& in, const JobContext& job,
       });
   BenchMeasurement surrogate = per_effective_sample("model/surrogate_hmc/common", c);
   surrogate.target_ratio = 0.1;
-  std::snprintf(lengths, sizeof lengths,
-                "; 4 chains x %zu iterations (%zu warm-up, after a design of %zu points), stage "
-                "2 acceptance %.2f%s",
-                da_iterations, da.run.warmup, da_report.design_evaluations,
-                da_report.stage2_acceptance,
-                da_stopped ? ", stopped at the time budget with the draws kept so far" : "");
+  if (da_stopped)
+    std::snprintf(lengths, sizeof lengths,
+                  "; 4 chains x %zu iterations (%zu warm-up), stopped at the time budget with the "
+                  "draws kept so far",
+                  da_iterations, da.run.warmup);
+  else
+    std::snprintf(lengths, sizeof lengths,
+                  "; 4 chains x %zu iterations (%zu warm-up, after a design of %zu points), "
+                  "stage 2 acceptance %.2f",
+                  da_iterations, da.run.warmup, da_report.design_evaluations,
+                  da_report.stage2_acceptance);
   surrogate.note += lengths;
   ms.push_back(surrogate);
   set_reference(ms, sampler_first);
