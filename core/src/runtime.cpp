@@ -3,6 +3,7 @@
 #include "diffuscope/runtime.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <fftw3.h>
 #include <hdf5.h>
 #include <torch/cuda.h>
@@ -72,6 +73,19 @@ void set_thread_count(int n) {
   }
   at::set_num_threads(n);
   g_threads = n;
+}
+
+void set_calling_thread_count(int n) {
+  // LibTorch sets a thread's OpenMP team size from its global count the first time that thread
+  // runs parallel work: do that first, then override it for this thread.
+  (void)at::get_num_threads();
+  // The OpenMP runtime LibTorch was built with (Debian's libgomp, or the renamed copy a PyTorch
+  // LibTorch bundles), looked up among the libraries already loaded rather than linked: linking
+  // another libgomp would set that runtime's thread count, not LibTorch's.
+  using SetThreads = void (*)(int);
+  static const auto omp_set_num_threads =
+      reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  if (omp_set_num_threads != nullptr) omp_set_num_threads(n > 0 ? n : thread_count());
 }
 
 int thread_count() {

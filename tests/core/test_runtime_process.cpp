@@ -1,11 +1,13 @@
 // runtime.h's process-level services: the allocator policy every executable applies, CPU times,
 // and where the shipped models are found.
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <malloc.h>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "diffuscope/bench/bench.h"
@@ -91,4 +93,29 @@ TEST(Runtime, ShippedModelsAreFoundFromTheBuildTreeAndTheEnvironment) {
   EXPECT_EQ(ds::find_shipped_model("zeldovich64.h5"),
             (std::filesystem::path(folder) / "zeldovich64.h5").string());
   unsetenv("DIFFUSCOPE_MODELS");
+}
+
+// A worker can run its parallel work on one core while the others keep theirs (the GUI's shared
+// workers do, so that one OpenMP team runs at a time: runtime.h).
+TEST(Runtime, CallingThreadCountIsPerThread) {
+  ds::set_thread_count(2);
+  int one = 0, untouched = 0, all = 0;
+  std::thread a([&] {
+    ds::set_calling_thread_count(1);
+    one = at::get_num_threads();
+  });
+  a.join();
+  std::thread b([&] { untouched = at::get_num_threads(); });
+  b.join();
+  std::thread c([&] {
+    ds::set_calling_thread_count(1);
+    ds::set_calling_thread_count(0);
+    all = at::get_num_threads();
+  });
+  c.join();
+  EXPECT_EQ(one, 1);
+  EXPECT_EQ(untouched, 2);
+  EXPECT_EQ(all, 2);
+  EXPECT_EQ(at::get_num_threads(), 2);
+  ds::set_thread_count(0);
 }

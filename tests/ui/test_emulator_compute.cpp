@@ -5,9 +5,12 @@
 #include <QApplication>
 #include <QStandardPaths>
 #include <QTest>
+#include <QThread>
+#include <cmath>
 
 #include "ui/application.h"
 #include "ui/emulator/emulator_model.h"
+#include "ui/emulator/field_ensemble.h"
 #include "ui/field_workspace.h"
 
 using namespace dsui;
@@ -26,6 +29,33 @@ class EmulatorComputeTest : public QObject {
 
  private Q_SLOTS:
   void initTestCase() { model_ = load_emulator_model(extract_embedded_model(), 256, 25.0); }
+
+  // The default ensemble (8 DDIM-25 fields of the default 64^2 model and 8 mocks) as the app's
+  // exclusive lane computes it, without a window: first the mocks, then one member, then the
+  // other seven in one batch. Logs its time (ctest runs this test with one thread beside others).
+  void defaultEnsembleComputesProgressivelyWithoutAWindow() {
+    const auto model = load_emulator_model(extract_embedded_model(), 64, 25.0);
+    FieldParameters p;
+    p.omega_m = 0.3;
+    p.sigma_8 = 0.8;
+    p.seed = 1;
+    std::vector<std::shared_ptr<const EnsembleSnapshot>> seen;
+    compute_field_ensemble(
+        model, p, EnsembleSettings{},
+        [&](std::shared_ptr<const EnsembleSnapshot> s) { seen.push_back(std::move(s)); }, {});
+    QCOMPARE(int(seen.size()), 3);
+    QCOMPARE(int(seen[0]->emulated.size()), 0);
+    QCOMPARE(int(seen[1]->emulated.size()), 1);
+    const auto& last = *seen.back();
+    QVERIFY(last.complete);
+    QCOMPARE(int(last.emulated.size()), 8);
+    QCOMPARE(int(last.mocks.size()), 8);
+    QCOMPARE(last.nonfinite_members, 0);
+    QVERIFY(std::isfinite(last.comparison.reduced_chi2));
+    qInfo("default ensemble without a window (%d threads): mocks %.0f ms, first member %.0f ms, "
+          "all %.0f ms",
+          QThread::idealThreadCount(), seen[0]->compute_ms, seen[1]->compute_ms, last.compute_ms);
+  }
 
   void ancestralRefinementRunsAllStepsAndKeepsSmallScalePower() {
     FieldParameters p;

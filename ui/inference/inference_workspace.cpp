@@ -567,7 +567,8 @@ void InferenceWorkspace::startMap(const ds::GridScanSettings& settings) {
                                              .arg(scan.n())
                                              .arg(scan.seconds, 0, 'f', 2));
             });
-      });
+      },
+      JobRunner::Cores::All);
 }
 
 void InferenceWorkspace::openGridFile(const QString& path) {
@@ -760,8 +761,9 @@ void InferenceWorkspace::startChains(const ChainSettings& settings) {
   publishChains(initial);
 
   chain_job_ = runner_->start(
-      tr("Chains: %1").arg(initial->source), [self, this, gate, observation, ls, starts, settings,
-                                              generation, initial](const ds::JobContext& job) {
+      tr("Chains: %1").arg(initial->source),
+      [self, this, gate, observation, ls, starts, settings, generation,
+       initial](const ds::JobContext& job) {
         const auto likelihood = buildLikelihood(ls, *observation, job);
         auto posterior = std::make_shared<ds::BoxPrior>(likelihood, ds::kDefaultPrior);
 
@@ -875,7 +877,8 @@ void InferenceWorkspace::startChains(const ChainSettings& settings) {
                                          .arg(done->kept.draws)
                                          .arg(done->seconds, 0, 'f', 1));
         });
-      });
+      },
+      JobRunner::Cores::All);
 }
 
 void InferenceWorkspace::openChainFile(const QString& path) {

@@ -1,5 +1,7 @@
 #include "ui/jobs/job_runner.h"
 
+#include "diffuscope/runtime.h"
+
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QMetaObject>
@@ -52,15 +54,16 @@ void JobRunner::post(QObject* receiver, std::function<void()> fn) {
       Qt::QueuedConnection);
 }
 
-Job* JobRunner::start(const QString& title, Work work) {
-  return submit(title, std::move(work), pool_, 0);
+Job* JobRunner::start(const QString& title, Work work, Cores cores) {
+  return submit(title, std::move(work), pool_, 0, cores);
 }
 
 Job* JobRunner::startExclusive(const QString& title, Urgency urgency, Work work) {
-  return submit(title, std::move(work), exclusive_, int(urgency));
+  return submit(title, std::move(work), exclusive_, int(urgency), Cores::All);
 }
 
-Job* JobRunner::submit(const QString& title, Work work, QThreadPool& pool, int priority) {
+Job* JobRunner::submit(const QString& title, Work work, QThreadPool& pool, int priority,
+                       Cores cores) {
   auto* job = new Job(next_id_++, title, this);
   active_.append(job);
   Q_EMIT jobStarted(job);
@@ -83,8 +86,9 @@ Job* JobRunner::submit(const QString& title, Work work, QThreadPool& pool, int p
     });
   };
   pool.start(
-      [this, handle, token, progress, work = std::move(work)] {
+      [this, handle, token, progress, cores, work = std::move(work)] {
         lower_worker_priority();
+        ds::set_calling_thread_count(cores == Cores::All ? 0 : 1);
         // Code deep in the job (a likelihood's network chunks) sees its token too.
         const ds::CancellationScope scope(token);
         const ds::JobContext context(progress, token);

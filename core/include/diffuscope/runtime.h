@@ -32,6 +32,15 @@ int hardware_thread_count();
 void set_thread_count(int n);
 int thread_count();
 
+// The threads that parallel work started BY THE CALLING THREAD uses (its OpenMP team; other threads
+// keep theirs); n <= 0: thread_count(). A program whose worker threads each run OpenMP teams should
+// give all cores to one of them and one thread to the others: libgomp counts every team thread of
+// every thread in the process, and once they outnumber the cores it cuts its spin-wait to ~100
+// iterations in EVERY team, whose threads then sleep and wake at each of the network's many small
+// parallel regions (measured: the GUI's default ensemble 3.3 s on a worker beside the other
+// workers' teams, 2.1 s with one team in the process). ui/jobs/job_runner.h does that.
+void set_calling_thread_count(int n);
+
 // How the C library's allocator keeps freed memory (issue 15). LibTorch frees and reallocates
 // tensors of megabytes on every network call; with glibc's defaults each such block is mmap'd,
 // unmapped on free and faulted in again page by page on the next call (measured: 40-75% of a
