@@ -275,6 +275,29 @@ class EmulatorTest : public QObject {
     QVERIFY(!mock->emulator);
     QVERIFY(mock->source.startsWith(QStringLiteral("Lognormal")));
     QVERIFY(window_->fieldWorkspace()->emulator());
+    // Slider to first emulated preview: a slider move on a resting emulator until the field of
+    // the new position is published (logged: the target is 0.5 s on 2 cores).
+    window_->useEmulator();
+    QVERIFY(waitForQuiet());
+    {
+      FieldParameters moved = window_->fieldWorkspace()->parameters();
+      moved.omega_m = 0.35;
+      const int before = int(published_.size());
+      QElapsedTimer latency;
+      latency.start();
+      Q_EMIT window_->fieldViewport()->parametersEdited(moved);
+      QVERIFY(dstest::wait_for(
+          [&] {
+            for (int i = before; i < published_.size(); ++i)
+              if (published_[i]->emulator && published_[i]->parameters &&
+                  published_[i]->parameters->omega_m == 0.35)
+                return true;
+            return false;
+          },
+          30000));
+      qInfo("slider to first emulated preview: %lld ms", latency.elapsed());
+      QVERIFY(waitForQuiet());
+    }
   }
 
   void sliderDragCancelsRefinementAndLastPositionWins() {
