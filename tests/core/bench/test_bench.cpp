@@ -68,7 +68,10 @@ TEST(Bench, InferenceModelPartMeasuresSamplersGridAndBatchingOnTheTinyModel) {
   EXPECT_DOUBLE_EQ(m[4].ratio, m[4].seconds / m[2].seconds);
   EXPECT_DOUBLE_EQ(m[4].target_ratio, 0.1);
   EXPECT_NE(m[4].note.find("ESS per second"), std::string::npos) << m[4].note;
-  EXPECT_NE(m[4].note.find("stage 2 acceptance"), std::string::npos) << m[4].note;
+  // Its design and acceptance, unless the (1 s) budget stopped it first (a slow build).
+  EXPECT_TRUE(m[4].note.find("stage 2 acceptance") != std::string::npos ||
+              m[4].note.find("stopped at the time budget") != std::string::npos)
+      << m[4].note;
   EXPECT_EQ(m[5].name, "model/vlb_grid/4x4/tmax=2");
   EXPECT_NE(m[5].note.find("measured"), std::string::npos) << m[5].note;
   for (const auto& x : m) {
