@@ -4,7 +4,8 @@
 #
 #   scripts/sanitize-tests.sh [ctest arguments...]     e.g. -L unit, -R 'test_core_data|npy'
 #
-# With no arguments the whole suite runs (long: every test is 2-5x slower under ASan).
+# With no arguments the whole suite runs (long: every test is 2-5x slower under ASan); `-j2` runs
+# the non-GUI tests two at a time (the GUI tests run one at a time in any case).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-asan"
@@ -19,9 +20,19 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # ASan replaces malloc and refuses mallopt: the tests' allocator-policy check would abort.
 export DIFFUSCOPE_MALLOC=system
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0}"
-run=(ctest --test-dir "$build" --output-on-failure -j1 "$@")
+# Two passes. The non-GUI tests keep LeakSanitizer's check at exit. The GUI tests run without it:
+# Qt's X11 and GL stack (libdbus's session connection, Mesa's swrast DRI driver, which is unloaded
+# before the check) leaves a few allocations at exit whose stacks end in libraries already gone,
+# which LeakSanitizer can neither attribute nor suppress by library; every GUI test reported
+# 112-1144 bytes of them and nothing else. Memory errors and undefined behaviour are still fatal
+# there, and the GUI soak (scripts/soak.sh) measures the app's memory growth instead.
+status=0
+ctest --test-dir "$build" --output-on-failure -j1 -LE gui "$@" || status=$?
 if command -v xvfb-run >/dev/null; then
-  xvfb-run -a -s "-screen 0 1600x1000x24" "${run[@]}"
+  ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" xvfb-run -a -s "-screen 0 1600x1000x24" \
+    ctest --test-dir "$build" --output-on-failure -j1 -L gui "$@" || status=$?
 else
-  "${run[@]}"
+  echo "sanitize-tests: xvfb-run not found, GUI tests skipped" >&2
+  status=1
 fi
+exit $status

@@ -355,7 +355,14 @@ class EmulatorTest : public QObject {
         "drag: %lld snapshots; between UI timer ticks at most %.1f ms of UI-thread CPU, "
         "%lld ms wall clock",
         qint64(published_.size() - before), worst_cpu, worst);
-    QVERIFY2(worst_cpu < 30,
+    // One DDIM step is tens of milliseconds of CPU; drawing a frame a few. Under AddressSanitizer
+    // our drawing code runs 2-5x slower (30.2 ms measured once), so the bound is wider there.
+#if defined(__SANITIZE_ADDRESS__)
+    constexpr double kMaxUiCpuMs = 90;
+#else
+    constexpr double kMaxUiCpuMs = 30;
+#endif
+    QVERIFY2(worst_cpu < kMaxUiCpuMs,
              qPrintable(QStringLiteral("UI thread computed for %1 ms").arg(worst_cpu)));
   }
 
