@@ -185,6 +185,49 @@ nlohmann::json metric_json(const Metric& m) {
 
 }  // namespace
 
+McmcResult empty_result(const LogDensity& density, const McmcRun& run, const std::string& sampler) {
+  McmcResult result;
+  Chains& out = result.chains;
+  out.names = density.names();
+  out.labels = density.labels();
+  out.ranges = density.ranges();
+  out.chains = run.chains;
+  out.draws = run.draws;
+  out.sampler = sampler;
+  out.seed = run.seed;
+  const std::size_t n = run.chains * run.draws;
+  out.values.assign(n * density.dimension(), 0.0);
+  out.lp.assign(n, 0.0);
+  out.acceptance_rate.assign(n, 0.0);
+  out.step_size.assign(n, 0.0);
+  out.energy.assign(n, 0.0);
+  out.energy_error.assign(n, 0.0);
+  out.n_steps.assign(n, 0);
+  out.tree_depth.assign(n, 0);
+  out.diverging.assign(n, 0);
+  return result;
+}
+
+void record_kept(McmcResult& result, const McmcIteration& iteration, std::size_t draw) {
+  Chains& out = result.chains;
+  const std::size_t d = out.values.size() / std::max<std::size_t>(1, out.chains * out.draws);
+  for (std::size_t c = 0; c < iteration.chains.size(); ++c) {
+    const Transition& t = iteration.chains[c];
+    const std::size_t k = c * out.draws + draw;
+    std::copy(t.position.begin(), t.position.end(), out.values.begin() + std::ptrdiff_t(k * d));
+    out.lp[k] = t.lp;
+    out.acceptance_rate[k] = t.acceptance_rate;
+    out.step_size[k] = t.step_size;
+    out.energy[k] = t.energy;
+    out.energy_error[k] = t.energy_error;
+    out.n_steps[k] = t.n_steps;
+    out.tree_depth[k] = t.tree_depth;
+    out.diverging[k] = t.diverging ? 1 : 0;
+    result.divergences += t.diverging ? 1 : 0;
+    result.support_exits += t.left_support ? 1 : 0;
+  }
+}
+
 McmcResult run_hamiltonian_chains(const LogDensity& density, const DriverSettings& settings,
                                   const TransitionKernel& kernel, const JobContext& job,
                                   const McmcIterationCallback& on_iteration) {
@@ -239,25 +282,8 @@ McmcResult run_hamiltonian_chains(const LogDensity& density, const DriverSetting
   const WindowSchedule windows(run.warmup, settings.adaptation);
   const bool adapt_metric = settings.adapt && settings.adaptation.adapt_metric;
   const std::size_t total = run.warmup + run.draws;
-  McmcResult result;
+  McmcResult result = empty_result(density, run, settings.sampler);
   Chains& out = result.chains;
-  out.names = density.names();
-  out.labels = density.labels();
-  out.ranges = density.ranges();
-  out.chains = run.chains;
-  out.draws = run.draws;
-  out.sampler = settings.sampler;
-  out.seed = run.seed;
-  const std::size_t n = run.chains * run.draws;
-  out.values.assign(n * d, 0.0);
-  out.lp.assign(n, 0.0);
-  out.acceptance_rate.assign(n, 0.0);
-  out.step_size.assign(n, 0.0);
-  out.energy.assign(n, 0.0);
-  out.energy_error.assign(n, 0.0);
-  out.n_steps.assign(n, 0);
-  out.tree_depth.assign(n, 0);
-  out.diverging.assign(n, 0);
 
   McmcIteration iteration;
   iteration.total = total;
@@ -283,24 +309,7 @@ McmcResult run_hamiltonian_chains(const LogDensity& density, const DriverSetting
     });
     iteration.iteration = it;
     iteration.warmup = warmup;
-    if (!warmup) {
-      const std::size_t draw = it - run.warmup;
-      for (std::size_t c = 0; c < run.chains; ++c) {
-        const Transition& t = iteration.chains[c];
-        const std::size_t k = c * run.draws + draw;
-        std::copy(t.position.begin(), t.position.end(), out.values.begin() + k * d);
-        out.lp[k] = t.lp;
-        out.acceptance_rate[k] = t.acceptance_rate;
-        out.step_size[k] = t.step_size;
-        out.energy[k] = t.energy;
-        out.energy_error[k] = t.energy_error;
-        out.n_steps[k] = t.n_steps;
-        out.tree_depth[k] = t.tree_depth;
-        out.diverging[k] = t.diverging ? 1 : 0;
-        result.divergences += t.diverging ? 1 : 0;
-        result.support_exits += t.left_support ? 1 : 0;
-      }
-    }
+    if (!warmup) record_kept(result, iteration, it - run.warmup);
     if (on_iteration) on_iteration(iteration);
     job.report(
         std::int64_t(it + 1), std::int64_t(total),

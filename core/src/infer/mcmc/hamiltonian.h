@@ -72,6 +72,12 @@ void check_starts_in_support(const LogDensity& density,
 // "(x, y)".
 std::string point_text(const std::vector<double>& x);
 
+// A result for run.chains x run.draws kept draws of density's parameters, every statistic zero.
+McmcResult empty_result(const LogDensity& density, const McmcRun& run, const std::string& sampler);
+// Copies the transitions of one iteration into kept draw `draw` of every chain, counting its
+// divergences and support exits.
+void record_kept(McmcResult& result, const McmcIteration& iteration, std::size_t draw);
+
 // A sampler's transition from chain.z with chain.step_size / chain.metric; updates chain.z.
 using TransitionKernel = std::function<Transition(ChainState& chain, PointEvaluator& evaluate)>;
 

@@ -241,25 +241,8 @@ McmcResult sample_surrogate_hmc(const LogDensity& density, const SurrogateHmcSet
   }
   Metric metric = Metric::dense(surrogate.covariance());
 
-  McmcResult result;
+  McmcResult result = detail::empty_result(density, run, "surrogate_hmc");
   Chains& out = result.chains;
-  out.names = density.names();
-  out.labels = density.labels();
-  out.ranges = ranges;
-  out.chains = run.chains;
-  out.draws = run.draws;
-  out.sampler = "surrogate_hmc";
-  out.seed = run.seed;
-  const std::size_t n_out = run.chains * run.draws;
-  out.values.assign(n_out * d, 0.0);
-  out.lp.assign(n_out, 0.0);
-  out.acceptance_rate.assign(n_out, 0.0);
-  out.step_size.assign(n_out, 0.0);
-  out.energy.assign(n_out, 0.0);
-  out.energy_error.assign(n_out, 0.0);
-  out.n_steps.assign(n_out, 0);
-  out.tree_depth.assign(n_out, 0);
-  out.diverging.assign(n_out, 0);
 
   detail::ChainExecutor executor(density, run.chains, run.lockstep);
   McmcIteration iteration;
@@ -344,23 +327,7 @@ McmcResult sample_surrogate_hmc(const LogDensity& density, const SurrogateHmcSet
     }
     iteration.iteration = it;
     iteration.warmup = warmup;
-    if (!warmup) {
-      const std::size_t draw = it - run.warmup;
-      for (std::size_t c = 0; c < run.chains; ++c) {
-        const Transition& t = iteration.chains[c];
-        const std::size_t k = c * run.draws + draw;
-        std::copy(t.position.begin(), t.position.end(), out.values.begin() + std::ptrdiff_t(k * d));
-        out.lp[k] = t.lp;
-        out.acceptance_rate[k] = t.acceptance_rate;
-        out.step_size[k] = t.step_size;
-        out.energy[k] = t.energy;
-        out.energy_error[k] = t.energy_error;
-        out.n_steps[k] = t.n_steps;
-        out.diverging[k] = t.diverging ? 1 : 0;
-        result.divergences += t.diverging ? 1 : 0;
-        result.support_exits += t.left_support ? 1 : 0;
-      }
-    }
+    if (!warmup) detail::record_kept(result, iteration, it - run.warmup);
     if (on_iteration) on_iteration(iteration);
     job.report(
         std::int64_t(it + 1), std::int64_t(total),
