@@ -292,6 +292,10 @@ void run_and_judge(const std::string& program, const std::string& path) {
                                 "the file claims it: a corrupt or crafted file)");
     case 4:
       throw FileError(path, "cannot open HDF5 file (corrupt or truncated?)");
+    case 6:  // last line "corrupt WHAT"
+      throw FileError(path, "refused: libhdf5 cannot list " +
+                                (step.size() > 8 ? step.substr(8) : std::string("its structure")) +
+                                " (a corrupt or crafted file)");
     default:
       throw FileError(path, "refused: the HDF5 check process ended with status " +
                                 std::to_string(code) + " reading " + where(step) +

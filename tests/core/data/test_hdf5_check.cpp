@@ -14,6 +14,7 @@
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/model_file.h"
 #include "diffuscope/error.h"
+#include "diffuscope/infer/grids/grid_scan.h"
 #include "diffuscope/jobs/job.h"
 
 namespace fs = std::filesystem;
@@ -119,6 +120,23 @@ TEST(Hdf5Check, AnAbsurdAllocationIsRefusedInsteadOfMade) {
                        "than 4 GiB of memory"))
       << reason;
   EXPECT_EQ(ds::model_file_modality(attribute), "");  // never throws
+}
+
+// A grid file (fuzz_grid_scan, the first 10-minute run with the check) whose root cannot list
+// its attributes, while opening its `format` attribute by name and reading it loops in libhdf5's
+// global-heap reader: the check refuses a file whose attributes cannot be listed.
+TEST(Hdf5Check, AHeaderThatCannotListItsAttributesIsRefused) {
+  const std::string path = dstest::fuzz_regression("hdf5_unlisted_attribute_heap_hang.h5");
+  std::string reason;
+  try {
+    ds::read_grid_scan(path);
+    ADD_FAILURE() << "no FileError for " << path;
+  } catch (const ds::FileError& e) {
+    reason = e.reason();
+  }
+  EXPECT_TRUE(contains(reason, "refused: libhdf5 cannot list the attributes of / (a corrupt or "
+                               "crafted file)"))
+      << reason;
 }
 
 // Over-reads that do not crash a normal libhdf5 (seen by AddressSanitizer only) and a 1 TiB
