@@ -431,6 +431,7 @@ void FieldWorkspace::startEmulatorJob(int steps, bool refined) {
                      : runner_->start(title, std::move(work));
   running_job_ = job;
   running_refined_ = refined;
+  if (refined) Q_EMIT refinementQueued(emulator, p);
   connect(job, &QObject::destroyed, this, [this] {
     running_ = false;
     if (pending_) {

@@ -147,6 +147,10 @@ class FieldWorkspace : public QObject {
   // The x_0 the network predicts while a field is being denoised, when the field on screen is
   // not an earlier one of the same model and seed (a new seed or model, not a slider drag).
   void denoisingProgress(std::shared_ptr<const dsui::FieldImage> image, const QString& status);
+  // The sliders rested and the refined field of this emulator and position is queued: work that
+  // follows it (the ensemble) can queue now, ahead of less urgent work in the exclusive lane.
+  void refinementQueued(std::shared_ptr<const dsui::EmulatorModel> emulator,
+                        const dsui::FieldParameters& parameters);
 
  private:
   void startNext();

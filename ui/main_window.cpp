@@ -745,7 +745,13 @@ void MainWindow::buildEnsembleDock() {
     }
     one_p_->start(workspace_->emulator(), settings_.field, s);
   });
-  // An ensemble follows every refined emulated field: the sliders rested.
+  // An ensemble follows every refined emulated field: the sliders rested. It is queued with the
+  // refinement, so that the exclusive lane runs it next (before the halo catalogue that the same
+  // rest queued), and again when the refined field arrives (a no-op unless that one was dropped).
+  connect(workspace_, &FieldWorkspace::refinementQueued, this,
+          [this](std::shared_ptr<const EmulatorModel> emulator, const FieldParameters& p) {
+            ensemble_->request(std::move(emulator), p);
+          });
   connect(workspace_, &FieldWorkspace::snapshotChanged, this,
           [this](const std::shared_ptr<const FieldSnapshot>& s) {
             if (s->trajectory) denoising_panel_->setTrajectory(s->trajectory);
