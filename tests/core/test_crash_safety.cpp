@@ -201,10 +201,12 @@ TEST_F(CrashSafety, GridScanKilledWhileSavingLeavesItsPointsInAReadablePartialFi
   const ds::GridScan full = ds::read_grid_scan(out.string());
   EXPECT_TRUE(full.complete);
   EXPECT_EQ(full.known_points, 144u);
-  for (std::size_t p = 0; p < left.log_like.size(); ++p)
-    if (std::isfinite(left.log_like[p]))
+  for (std::size_t p = 0; p < left.log_like.size(); ++p) {
+    if (std::isfinite(left.log_like[p])) {
       EXPECT_NEAR(left.log_like[p], full.log_like[p], 1e-6 * std::abs(full.log_like[p]) + 1e-9)
           << "point " << p;
+    }
+  }
   std::printf("grid scan killed while saving: %zu of 144 points survived\n", left.known_points);
 }
 

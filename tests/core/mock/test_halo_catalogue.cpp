@@ -59,7 +59,9 @@ TEST(HaloCatalogue, CountBoxOrderAndAbundanceFollowTheMassFunction) {
       ASSERT_GE(halos.positions[h][a], 0.0);
       ASSERT_LT(halos.positions[h][a], 1000.0);
     }
-    if (h) ASSERT_GE(halos.masses[h - 1], halos.masses[h]) << "not heaviest first at " << h;
+    if (h) {
+      ASSERT_GE(halos.masses[h - 1], halos.masses[h]) << "not heaviest first at " << h;
+    }
   }
   // The 5000 heaviest of (1 Gpc/h)^3: masses ~1e14 to 1e15.5 Msun/h.
   EXPECT_GT(halos.masses.back(), 5e13);

@@ -305,9 +305,11 @@ TEST(PointTrainer, ResumeSaysWhichSettingsChanged) {
   lines.clear();
   request.config.steps = 6;
   ds::train_point_model(request, {}, [&](const std::string& l) { lines.push_back(l); });
-  for (const auto& l : lines)
-    if (l.find("resume: settings differ") != std::string::npos)
+  for (const auto& l : lines) {
+    if (l.find("resume: settings differ") != std::string::npos) {
       EXPECT_EQ(l.find("lr "), std::string::npos) << l;
+    }
+  }
 }
 
 TEST(PointTrainer, InterruptedAndResumedRunIsBitIdentical) {

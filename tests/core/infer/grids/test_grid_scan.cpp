@@ -340,7 +340,9 @@ TEST(GridScan, AdaptiveScanIsExactInsideThreeSigmaWithFarFewerEvaluations) {
   EXPECT_EQ(stages.back(), ds::GridScanStage::Refine);
   std::size_t inside = 0;
   for (std::size_t p = 0; p < 2500; ++p) {
-    if (a.evaluated[p]) EXPECT_EQ(a.log_like[p], full.log_like[p]);
+    if (a.evaluated[p]) {
+      EXPECT_EQ(a.log_like[p], full.log_like[p]);
+    }
     if (full.delta_chi2[p] <= 11.83) {
       ++inside;
       EXPECT_EQ(a.evaluated[p], 1) << "point " << p << " inside 3 sigma was interpolated";
