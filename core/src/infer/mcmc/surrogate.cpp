@@ -58,10 +58,16 @@ void symmetric_eigen(std::vector<double> a, std::size_t d, std::vector<double>& 
   for (std::size_t i = 0; i < d; ++i) w[i] = a[i * d + i];
 }
 
-double quadratic_form(const std::vector<double>& m, std::size_t d, const double* x) {
+// x^T M x for a [d, d] matrix M; when mx is not null, also M x into it (d values).
+double quadratic_form(const std::vector<double>& m, std::size_t d, const double* x,
+                      double* mx = nullptr) {
   double s = 0.0;
-  for (std::size_t i = 0; i < d; ++i)
-    for (std::size_t j = 0; j < d; ++j) s += x[i] * m[i * d + j] * x[j];
+  for (std::size_t i = 0; i < d; ++i) {
+    double row = 0.0;
+    for (std::size_t j = 0; j < d; ++j) row += m[i * d + j] * x[j];
+    if (mx) mx[i] = row;
+    s += x[i] * row;
+  }
   return s;
 }
 
@@ -241,13 +247,7 @@ double LogDensitySurrogate::tail(const double* u, double* grad_u) const {
   const double dof = kTailDof + double(d);
   std::vector<double> diff(d), p_diff(d);
   for (std::size_t k = 0; k < d; ++k) diff[k] = u[k] - mode_u_[k];
-  double x = 0.0;
-  for (std::size_t k = 0; k < d; ++k) {
-    double pd = 0.0;
-    for (std::size_t l = 0; l < d; ++l) pd += precision_[k * d + l] * diff[l];
-    p_diff[k] = pd;
-    x += diff[k] * pd;
-  }
+  const double x = quadratic_form(precision_, d, diff.data(), p_diff.data());
   if (grad_u)
     for (std::size_t k = 0; k < d; ++k) grad_u[k] = -p_diff[k] / (1.0 + x / dof);
   return peak_ + std::log(kTailWeight) - 0.5 * dof * std::log1p(x / dof);
@@ -266,23 +266,15 @@ double LogDensitySurrogate::evaluate(const double* theta, double* gradient, bool
   std::vector<double> u(d), grad_u(d, 0.0), diff(d), m_diff(d);
   for (std::size_t k = 0; k < d; ++k) u[k] = (theta[k] - center_[k]) / scale_[k];
   double value = c_;
+  value += 0.5 * quadratic_form(a_, d, u.data(), grad_u.data());  // grad_u = A u here
   for (std::size_t k = 0; k < d; ++k) {
     value += b_[k] * u[k];
-    double au = 0.0;
-    for (std::size_t l = 0; l < d; ++l) au += a_[k * d + l] * u[l];
-    value += 0.5 * u[k] * au;
-    grad_u[k] = b_[k] + au;
+    grad_u[k] += b_[k];
   }
   const std::size_t n = alpha_.size();
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t k = 0; k < d; ++k) diff[k] = u[k] - nodes_[i * d + k];
-    double r2 = 0.0;
-    for (std::size_t k = 0; k < d; ++k) {
-      double md = 0.0;
-      for (std::size_t l = 0; l < d; ++l) md += metric_[k * d + l] * diff[l];
-      m_diff[k] = md;
-      r2 += diff[k] * md;
-    }
+    const double r2 = quadratic_form(metric_, d, diff.data(), m_diff.data());
     const double term = alpha_[i] * std::exp(-0.5 * r2);
     value += term;
     if (gradient)
