@@ -136,6 +136,12 @@ case "$case_name" in
       || fail "points suite or its reference missing: $(head -c 600 "$work/flat")"
     grep -q '"name":"stats"' "$work/flat" || fail "stats suite missing"
     grep -q '"all_targets_met":' "$work/flat" || fail "all_targets_met missing"
+    # The machine's peaks, and the FFT rows stated against the float64 one.
+    grep -q '"machine_peak":{"conv3x3_fp32_gflops":[0-9.e+-]*,"dgemm_fp64_gflops":[0-9.e+-]*' \
+      "$work/flat" || fail "machine_peak missing"
+    grep -q '"name":"power_spectrum_2d/n=256","note":"[^"]*","peak":"dgemm_fp64","peak_fraction":0\.[0-9]' \
+      "$work/flat" || fail "pk2d row without its peak fraction: $(grep -o '"name":"power_spectrum_2d/n=256[^}]*' "$work/flat")"
+    contains err "machine peak: sgemm_fp32"
     ;;
   bench_bad_out)
     run 1 --quiet bench --suite points --out "$work/no/such/dir/b.json"
@@ -1123,10 +1129,23 @@ case "$case_name" in
     run 0 --quiet --threads 1 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" \
       --tmax 2 --grid 13 --full-prior --noise common --draws 1 --seed 4 --adaptive \
       --out "$work/adaptive.h5"
-    contains out "^adaptive: [0-9]* of 169 points evaluated, the rest interpolated"
+    contains out "^adaptive (region): [0-9]* of 169 points evaluated, the rest interpolated"
     grep -aq "evaluated" "$work/adaptive.h5" || fail "adaptive.h5 lacks /evaluated"
     [ "$(grep "^maximum" "$work/out" | sed 's/.* at /at /')" = "$(cat "$work/full13")" ] ||
       fail "the adaptive maximum differs: $(grep "^maximum" "$work/out") vs $(cat "$work/full13")"
+    # Contour refinement: said in the output and the file, the same maximum.
+    run 0 --quiet --threads 1 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" \
+      --tmax 2 --grid 13 --full-prior --noise common --draws 1 --seed 4 --adaptive \
+      --refine contours --out "$work/contours.h5"
+    contains out "^adaptive (contours): [0-9]* of 169 points evaluated, the rest interpolated"
+    grep -aq "contours" "$work/contours.h5" || fail "contours.h5 does not name its refine target"
+    [ "$(grep "^maximum" "$work/out" | sed 's/.* at /at /')" = "$(cat "$work/full13")" ] ||
+      fail "the contour-adaptive maximum differs: $(grep "^maximum" "$work/out")"
+    run 1 --quiet vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" --tmax 2 \
+      --grid 13 --refine contours --out "$work/no.h5"
+    contains err "need --adaptive"
+    run 2 --quiet vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" --tmax 2 \
+      --grid 13 --adaptive --refine edges --out "$work/no.h5"
     ;;
   vlb_grid_bad_inputs)
     d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"

@@ -10,6 +10,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QProcess>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardItemModel>
@@ -158,6 +159,41 @@ class InferenceWorkspaceTest : public QObject {
                 ->text()
                 .contains(QStringLiteral("interpolated")));
     qInfo("adaptive exact-GRF map 50 x 50: %zu of 2500 points evaluated", adaptive.exact_points());
+
+    // The paper's window: "at maximum" centres it on the map's maximum; with only the contours
+    // exact, the 1- and 2-sigma regions and the maximum are those of the full map of the window.
+    const ds::GridMaximum peak = workspace_->currentMap()->scan.maximum;
+    QPushButton* at_max = nullptr;
+    for (auto* b : view_->findChildren<QPushButton*>())
+      if (b->text() == QStringLiteral("at maximum")) at_max = b;
+    QVERIFY(at_max);
+    QTest::mouseClick(at_max, Qt::LeftButton);
+    QCOMPARE(view_->mapSettings().full_prior, false);
+    QCOMPARE(view_->mapSettings().center_omega_m, std::round(peak.omega_m * 1000) / 1000);
+    QCOMPARE(view_->mapSettings().center_sigma_8, std::round(peak.sigma_8 * 1000) / 1000);
+    view_->setMapWindow(view_->mapSettings().center_omega_m, view_->mapSettings().center_sigma_8,
+                        0.06);
+    view_->setMapGrid(50, false);
+    view_->startMap();
+    QVERIFY(wait_for_map(*workspace_, 60000));
+    const ds::GridScan window = workspace_->currentMap()->scan;
+    view_->setMapGrid(50, false, true, ds::GridScanSettings::RefineTarget::Contours);
+    QCOMPARE(view_->mapSettings().refine_target, ds::GridScanSettings::RefineTarget::Contours);
+    view_->startMap();
+    QVERIFY(wait_for_map(*workspace_, 60000));
+    const ds::GridScan& contours = workspace_->currentMap()->scan;
+    QCOMPARE(contours.settings.refine_target, ds::GridScanSettings::RefineTarget::Contours);
+    QCOMPARE(contours.omega_m, window.omega_m);
+    QVERIFY(contours.exact_points() < 2500);
+    for (std::size_t p = 0; p < 2500; ++p) {
+      if (contours.evaluated[p]) QCOMPARE(contours.log_like[p], window.log_like[p]);
+      for (double level : {ds::kOneSigmaDeltaChi2, ds::kTwoSigmaDeltaChi2})
+        QCOMPARE(contours.delta_chi2[p] <= level, window.delta_chi2[p] <= level);
+    }
+    QCOMPARE(contours.maximum.row, window.maximum.row);
+    QCOMPARE(contours.maximum.column, window.maximum.column);
+    qInfo("contour-adaptive exact-GRF map, 50 x 50 window +-0.06: %zu of 2500 points evaluated",
+          contours.exact_points());
   }
 
   void nutsFromTwoClickedStartsStreamsToEveryView() {

@@ -269,7 +269,7 @@ void LikelihoodMapPlot::redraw() {
     const bool is_current = layer == current_;
     const std::vector<double> d2 = delta_chi2_of(*layer, is_current ? timestep_ : -1);
     bool named = false;
-    for (double level : {ds::kOneSigmaDeltaChi2, kTwoSigmaDeltaChi2}) {
+    for (double level : {ds::kOneSigmaDeltaChi2, ds::kTwoSigmaDeltaChi2}) {
       const auto lines = ds::contour_lines(d2, layer->scan.omega_m, layer->scan.sigma_8, level);
       QPen pen(layer_colour(layer->kind), level < 3 ? 2.0 : 1.4,
                level < 3 ? Qt::SolidLine : Qt::DashLine);

@@ -27,9 +27,6 @@ QColor chain_colour(std::size_t chain);
 // One colour per likelihood layer (contours on the map and the corner plot).
 QColor layer_colour(ds::LikelihoodKind kind);
 
-// -2 Delta ln L of the 1-sigma and 2-sigma regions of two parameters.
-inline constexpr double kTwoSigmaDeltaChi2 = 6.17;
-
 class LikelihoodMapPlot : public QWidget {
   Q_OBJECT
  public:

@@ -28,6 +28,7 @@
 #include <QStandardItemModel>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -337,18 +338,31 @@ QWidget* InferenceView::buildControls() {
   auto* c_row = new QHBoxLayout;
   c_row->addWidget(center_om_);
   c_row->addWidget(center_s8_);
+  auto* window_at_max = new QPushButton(tr("at maximum"), mapbox);
+  window_at_max->setToolTip(
+      tr("centre the window on the maximum of the map shown (then Start: "
+         "the paper's ±0.06 window around it)"));
+  connect(window_at_max, &QPushButton::clicked, this, [this] { centreWindowOnMaximum(); });
+  c_row->addWidget(window_at_max);
   mf->addRow(tr("Window centre"), c_row);
   half_width_ = new QDoubleSpinBox(mapbox);
   half_width_->setRange(0.001, 0.2);
   half_width_->setDecimals(3);
   half_width_->setValue(0.06);
   mf->addRow(tr("Half-width"), half_width_);
-  adaptive_ = new QCheckBox(tr("adaptive: evaluate only near the posterior"), mapbox);
+  adaptive_ = new QComboBox(mapbox);
+  adaptive_->addItem(tr("every grid point"), 0);
+  adaptive_->addItem(tr("adaptive: the 3σ region exact"), 1);
+  adaptive_->addItem(tr("adaptive: the 1σ/2σ contours exact"), 2);
   adaptive_->setToolTip(
-      tr("a coarse grid, then cells within the 3σ region refined down to the "
-         "grid step; the rest interpolated (drawn faint). The 1σ/2σ contours "
-         "stay exact."));
-  mf->addRow(adaptive_);
+      tr("Every grid point: exact everywhere.\n"
+         "3σ region: a coarse grid, then cells within the 3σ region refined down to the grid "
+         "step; the rest interpolated (drawn faint).\n"
+         "Contours: cells refined only where the 1σ or 2σ contour or the maximum can lie, "
+         "judged with the interpolation error measured at each cell size; inside and outside "
+         "interpolated (drawn faint). The contours and the maximum are those of the full grid; "
+         "the fastest way to the paper's ±0.06 window."));
+  mf->addRow(tr("Evaluate"), adaptive_);
   colouring_ = new QComboBox(mapbox);
   colouring_->addItems({tr("−2 Δ ln L"), tr("posterior density (normalised)")});
   connect(colouring_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) {
@@ -525,7 +539,9 @@ ds::GridScanSettings InferenceView::mapSettings() const {
   s.center_omega_m = center_om_->value();
   s.center_sigma_8 = center_s8_->value();
   s.half_width = half_width_->value();
-  s.adaptive = adaptive_->isChecked();
+  s.adaptive = adaptive_->currentData().toInt() != 0;
+  if (adaptive_->currentData().toInt() == 2)
+    s.refine_target = ds::GridScanSettings::RefineTarget::Contours;
   return s;
 }
 
@@ -543,10 +559,30 @@ ChainSettings InferenceView::chainSettings() const {
   return c;
 }
 
-void InferenceView::setMapGrid(int n, bool full_prior, bool adaptive) {
+void InferenceView::setMapGrid(int n, bool full_prior, bool adaptive,
+                               ds::GridScanSettings::RefineTarget target) {
   grid_n_->setValue(n);
   full_prior_->setChecked(full_prior);
-  adaptive_->setChecked(adaptive);
+  const int choice = !adaptive ? 0 : target == ds::GridScanSettings::RefineTarget::Contours ? 2 : 1;
+  adaptive_->setCurrentIndex(adaptive_->findData(choice));
+}
+
+bool InferenceView::centreWindowOnMaximum() {
+  const auto map = workspace_->currentMap();
+  if (!map || std::none_of(map->scan.log_like.begin(), map->scan.log_like.end(),
+                           [](double v) { return std::isfinite(v); }))
+    return false;
+  full_prior_->setChecked(false);
+  center_om_->setValue(map->scan.maximum.omega_m);
+  center_s8_->setValue(map->scan.maximum.sigma_8);
+  return true;
+}
+
+void InferenceView::setMapWindow(double omega_m, double sigma_8, double half_width) {
+  full_prior_->setChecked(false);
+  center_om_->setValue(omega_m);
+  center_s8_->setValue(sigma_8);
+  half_width_->setValue(half_width);
 }
 
 void InferenceView::setSampler(SamplerChoice s, std::size_t warmup, std::size_t draws) {
@@ -666,14 +702,20 @@ void InferenceView::refreshMaps() {
     else if (current->from_file)
       map_status_->setText(tr("%1 (opened)").arg(current->label));
     else
-      map_status_->setText(tr("%1: %2 x %2 complete in %3 s%4")
-                               .arg(current->label)
-                               .arg(current->scan.n())
-                               .arg(current->seconds, 0, 'f', 2)
-                               .arg(current->scan.evaluated.empty()
-                                        ? QString()
-                                        : tr(" (%1 points evaluated, the rest interpolated: faint)")
-                                              .arg(current->scan.exact_points())));
+      map_status_->setText(
+          tr("%1: %2 x %2 complete in %3 s%4")
+              .arg(current->label)
+              .arg(current->scan.n())
+              .arg(current->seconds, 0, 'f', 2)
+              .arg(current->scan.evaluated.empty()
+                       ? QString()
+                       : tr(" (%1 points evaluated, %2 exact, the rest "
+                            "interpolated: faint)")
+                             .arg(current->scan.exact_points())
+                             .arg(current->scan.settings.refine_target ==
+                                          ds::GridScanSettings::RefineTarget::Contours
+                                      ? tr("the 1σ/2σ contours and maximum")
+                                      : tr("the 3σ region"))));
   }
   updateButtons();
 }

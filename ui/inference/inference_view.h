@@ -47,7 +47,13 @@ class InferenceView : public QWidget {
   LikelihoodSettings likelihoodSettings() const;
   ds::GridScanSettings mapSettings() const;
   ChainSettings chainSettings() const;
-  void setMapGrid(int n, bool full_prior, bool adaptive = false);
+  void setMapGrid(
+      int n, bool full_prior, bool adaptive = false,
+      ds::GridScanSettings::RefineTarget target = ds::GridScanSettings::RefineTarget::Region);
+  // A window centre +- half_width (what dragging a window on the map sets).
+  void setMapWindow(double omega_m, double sigma_8, double half_width);
+  // Centres the window on the shown map's maximum (the "at maximum" button); false without one.
+  bool centreWindowOnMaximum();
   void setSampler(SamplerChoice s, std::size_t warmup, std::size_t draws);
   void setLikelihoodKind(ds::LikelihoodKind kind);
 
@@ -126,7 +132,7 @@ class InferenceView : public QWidget {
   // map
   QSpinBox* grid_n_;
   QCheckBox* full_prior_;
-  QCheckBox* adaptive_;
+  QComboBox* adaptive_;  // every point / adaptive region / adaptive contours
   QDoubleSpinBox* center_om_;
   QDoubleSpinBox* center_s8_;
   QDoubleSpinBox* half_width_;

@@ -62,17 +62,26 @@ Action add_bench_command(CLI::App& app, const GlobalOptions& options) {
     std::vector<std::string> names = opts->suites;
     if (names.empty())
       for (const auto& s : ds::bench_suites()) names.push_back(s.name);
+    // The machine's peaks first, in the same process and threads: every counted measurement is
+    // stated as a fraction of them.
+    const ds::MachinePeaks peaks = ds::measure_machine_peaks();
     std::vector<ds::BenchSuiteResult> results;
     for (const auto& name : names) {
       const auto& suite = ds::bench_suite(name);
       results.push_back(suite.run(progress_context(options, "bench " + name), opts->inputs));
     }
-    const std::string json = ds::bench_results_to_json(results);
+    const std::string json = ds::bench_results_to_json(results, &peaks);
     ds::write_file_atomically(opts->out, [&](std::ostream& out) { out << json; });
+    std::fprintf(stderr,
+                 "machine peak: sgemm_fp32 %.1f GFLOP/s, dgemm_fp64 %.1f, conv3x3_fp32 %.1f\n",
+                 peaks.sgemm_fp32, peaks.dgemm_fp64, peaks.conv3x3_fp32);
     for (const auto& r : results)
-      for (const auto& m : r.measurements)
-        std::fprintf(stderr, "%-34s %10.3f ms  ratio %7.2f%s\n", m.name.c_str(), m.seconds * 1e3,
-                     m.ratio, m.meets_target() ? "" : "  (above target)");
+      for (const auto& m : r.measurements) {
+        const std::string efficiency = ds::efficiency_text(m, peaks);
+        std::fprintf(stderr, "%-34s %10.3f ms  ratio %7.2f%s%s%s\n", m.name.c_str(),
+                     m.seconds * 1e3, m.ratio, m.meets_target() ? "" : "  (above target)",
+                     efficiency.empty() ? "" : "  ", efficiency.c_str());
+      }
     for (const auto& r : results)
       for (const auto& note : r.notes)
         std::fprintf(stderr, "%s: %s\n", r.suite.c_str(), note.c_str());

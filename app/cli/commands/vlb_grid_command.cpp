@@ -32,6 +32,8 @@ struct GridOptions {
   double half_width = 0.06;
   bool full_prior = false;
   bool adaptive = false;
+  std::string refine = "region";
+  double contour_safety = 2.0;
   int coarse_stride = 0;
   std::size_t batch = 0;
   std::uint64_t seed = 0;
@@ -140,6 +142,15 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
                 "3-sigma region (-2 Delta ln L <= 11.83) refined level by level down to the grid "
                 "step; the rest interpolated and marked in /evaluated (1- and 2-sigma contours "
                 "stay exact)");
+  cmd->add_option("--refine", o->refine,
+                  "what --adaptive makes exact: region (every point of the 3-sigma region; "
+                  "default) or contours (the 1- and 2-sigma contours and the maximum: cells are "
+                  "halved while a contour level can cross them, judged with the interpolation "
+                  "error measured at each cell size; inside and outside interpolated)")
+      ->check(CLI::IsMember({"region", "contours"}));
+  cmd->add_option("--contour-safety", o->contour_safety,
+                  "with --refine contours: the measured interpolation error is multiplied by this "
+                  "(>= 1, default 2) before a cell is judged clear of a contour");
   cmd->add_option("--coarse-stride", o->coarse_stride,
                   "k of the coarse first pass (every k-th row and column; default max(2, n/10); "
                   "1: rows only)")
@@ -164,6 +175,10 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
     settings.half_width = o->half_width;
     settings.full_prior = o->full_prior;
     settings.adaptive = o->adaptive;
+    settings.refine_target = ds::parse_refine_target(o->refine);
+    settings.contour_safety = o->contour_safety;
+    if ((cmd->count("--refine") || cmd->count("--contour-safety")) && !o->adaptive)
+      throw ds::InvalidArgument("--refine and --contour-safety need --adaptive");
     settings.coarse_stride = o->coarse_stride;
     settings.batch_points = o->batch;
     ds::validate_grid_settings(settings);  // before loading anything
@@ -196,8 +211,8 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
                 scan.maximum.log_like, scan.maximum.omega_m, scan.maximum.sigma_8, scan.maximum.row,
                 scan.maximum.column);
     if (!scan.evaluated.empty())
-      std::printf("adaptive: %zu of %zu points evaluated, the rest interpolated\n",
-                  scan.exact_points(), n * n);
+      std::printf("adaptive (%s): %zu of %zu points evaluated, the rest interpolated\n",
+                  ds::refine_target_name(scan.settings.refine_target), scan.exact_points(), n * n);
     const ds::GridContourExtent e = ds::grid_contour_extent(scan);
     std::printf(
         "1-sigma (-2 Delta ln L <= %.2f): Omega_m [%.6g, %.6g] sigma_8 [%.6g, %.6g], %zu "

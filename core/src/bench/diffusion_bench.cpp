@@ -1,6 +1,7 @@
 #include "bench/diffusion_bench.h"
 
 #include <ATen/autocast_mode.h>
+#include <ATen/record_function.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -50,19 +51,22 @@ void time_network(const NetworkSize& size, BenchSuiteResult& result, bool backwa
   const auto t = torch::full({1}, 500, torch::kInt64);
   const auto theta = torch::full({1, 2}, 0.5f);
   const std::string shape = std::to_string(size.n) + "x" + std::to_string(size.n);
-  auto forward = time_call(
-      std::string("unet_") + size.name + "/forward/" + shape,
-      [&] {
-        torch::InferenceMode inference;
-        network->forward(x, t, theta);
-      },
-      0.2, min_repetitions);
+  const auto run_forward = [&] {
+    torch::InferenceMode inference;
+    network->forward(x, t, theta);
+  };
+  auto forward = time_call(std::string("unet_") + size.name + "/forward/" + shape, run_forward, 0.2,
+                           min_repetitions);
   forward.note = millions(net.parameter_count()) + ", batch 1, inference mode";
+  forward.flops = count_network_flops(run_forward);
+  forward.peak = "sgemm_fp32";
   result.measurements.push_back(forward);
   if (!backward) return;
-  auto both = time_call(std::string("unet_") + size.name + "/forward+backward/" + shape,
-                        [&] { network->forward(x, t, theta).square().mean().backward(); });
+  const auto run_both = [&] { network->forward(x, t, theta).square().mean().backward(); };
+  auto both = time_call(std::string("unet_") + size.name + "/forward+backward/" + shape, run_both);
   both.note = "loss on eps_hat, gradients of all weights (a training step without the update)";
+  both.flops = count_network_flops(run_both);
+  both.peak = "sgemm_fp32";
   result.measurements.push_back(both);
 }
 
@@ -82,7 +86,109 @@ class CpuBf16Autocast {
   CpuBf16Autocast& operator=(const CpuBf16Autocast&) = delete;
 };
 
+// count_network_flops' observer: a thread-local sum, added to by the ops' start callbacks.
+thread_local double t_counted_flops = 0.0;
+
+double product(c10::IntArrayRef sizes, std::size_t from = 0) {
+  double p = 1.0;
+  for (std::size_t i = from; i < sizes.size(); ++i) p *= double(sizes[i]);
+  return p;
+}
+
+// A convolution's forward flops from its input and weight shapes (aten::convolution's arguments).
+double convolution_flops(c10::IntArrayRef input, c10::IntArrayRef weight,
+                         const std::vector<std::int64_t>& stride,
+                         const std::vector<std::int64_t>& padding,
+                         const std::vector<std::int64_t>& dilation, bool transposed) {
+  if (input.size() < 3 || weight.size() != input.size()) return 0.0;
+  const double kernel = product(weight, 2);
+  if (transposed)  // weight [C_in, C_out / groups, k...]: each input element feeds C_out/g k
+    return 2.0 * product(input) * double(weight[1]) * kernel;
+  // A one-element list applies to every spatial dimension (as aten::convolution expands it).
+  const auto at = [](const std::vector<std::int64_t>& v, std::size_t i, std::int64_t fallback) {
+    return i < v.size() ? v[i] : v.size() == 1 ? v[0] : fallback;
+  };
+  double out = double(input[0]) * double(weight[0]);  // N x C_out
+  for (std::size_t d = 2; d < input.size(); ++d) {
+    const std::size_t i = d - 2;
+    const std::int64_t s = at(stride, i, 1), p = at(padding, i, 0), dl = at(dilation, i, 1);
+    out *= double((input[d] + 2 * p - dl * (weight[d] - 1) - 1) / s + 1);
+  }
+  return 2.0 * out * double(weight[1]) * kernel;
+}
+
+std::unique_ptr<at::ObserverContext> count_op(const at::RecordFunction& fn) {
+  const char* raw = fn.name();
+  if (!raw) return nullptr;
+  const std::string name = raw;
+  const auto in = fn.inputs();
+  const auto sizes = [&](std::size_t i) {
+    return i < in.size() && in[i].isTensor() ? in[i].toTensor().sizes() : c10::IntArrayRef();
+  };
+  try {
+    if (name == "aten::convolution" && in.size() >= 9) {
+      t_counted_flops +=
+          convolution_flops(sizes(0), sizes(1), in[3].toIntVector(), in[4].toIntVector(),
+                            in[5].toIntVector(), in[6].toBool());
+    } else if (name == "aten::convolution_backward" && in.size() >= 11) {
+      const double forward =
+          convolution_flops(sizes(1), sizes(2), in[4].toIntVector(), in[5].toIntVector(),
+                            in[6].toIntVector(), in[7].toBool());
+      const auto mask = in[10].toBoolList();
+      t_counted_flops += forward * (double(mask.get(0)) + double(mask.get(1)));
+    } else if (name == "aten::mm" || name == "aten::addmm") {
+      const auto a = sizes(name == "aten::mm" ? 0 : 1), b = sizes(name == "aten::mm" ? 1 : 2);
+      if (a.size() == 2 && b.size() == 2) t_counted_flops += 2.0 * a[0] * a[1] * double(b[1]);
+    } else if (name == "aten::bmm" || name == "aten::baddbmm") {
+      const auto a = sizes(name == "aten::bmm" ? 0 : 1), b = sizes(name == "aten::bmm" ? 1 : 2);
+      if (a.size() == 3 && b.size() == 3)
+        t_counted_flops += 2.0 * a[0] * a[1] * double(a[2]) * double(b[2]);
+    }
+  } catch (const c10::Error&) {
+    // An argument of another type than expected: the op is not counted.
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+double count_network_flops(const std::function<void()>& fn) {
+  t_counted_flops = 0.0;
+  const auto handle = at::addThreadLocalCallback(
+      at::RecordFunctionCallback(count_op).needsInputs(true).scopes({at::RecordScope::FUNCTION}));
+  try {
+    fn();
+  } catch (...) {
+    at::removeCallback(handle);
+    throw;
+  }
+  at::removeCallback(handle);
+  return t_counted_flops;
+}
+
+MachinePeaks measure_machine_peaks() {
+  torch::InferenceMode inference;
+  MachinePeaks peaks;
+  const auto gflops = [](double flops, const BenchMeasurement& m) {
+    return flops / m.seconds / 1e9;
+  };
+  const std::int64_t n = 2048;
+  const auto a = torch::randn({n, n}), b = torch::randn({n, n});
+  peaks.sgemm_fp32 = gflops(2.0 * n * n * n, time_call(
+                                                 "sgemm", [&] { torch::mm(a, b); }, 0.3));
+  const auto ad = a.to(torch::kFloat64), bd = b.to(torch::kFloat64);
+  peaks.dgemm_fp64 = gflops(2.0 * n * n * n, time_call(
+                                                 "dgemm", [&] { torch::mm(ad, bd); }, 0.3));
+  const auto x = torch::randn({8, 64, 64, 64}), w = torch::randn({64, 64, 3, 3});
+  const double conv = 2.0 * 8 * 64 * 64 * 64 * 64 * 9;
+  peaks.conv3x3_fp32 = gflops(conv, time_call(
+                                        "conv", [&] { torch::conv2d(x, w, {}, 1, 1); }, 0.3));
+  peaks.how =
+      "torch::mm 2048 x 2048 x 2048 in float32 and float64; torch::conv2d 3x3, 64 -> 64 "
+      "channels, 64x64, batch 8, float32; median of repeated calls, " +
+      std::to_string(thread_count()) + " threads";
+  return peaks;
+}
 
 BenchSuiteResult run_diffusion_bench(const JobContext& job) {
   BenchSuiteResult result{
@@ -105,6 +211,7 @@ BenchSuiteResult run_diffusion_bench(const JobContext& job) {
   BenchMeasurement ancestral = result.measurements.back();
   ancestral.name = "ancestral1000/paper/256x256/estimated";
   ancestral.seconds *= 1000.0;
+  ancestral.flops *= 1000.0;
   ancestral.user_seconds *= 1000.0;  // CPU times per call, scaled like the wall time
   ancestral.system_seconds *= 1000.0;
   ancestral.repetitions = 0;
@@ -121,9 +228,12 @@ BenchSuiteResult run_diffusion_bench(const JobContext& job) {
   const auto predictor = make_noise_predictor(model.net, {0.5f, 0.5f}, 64);
   DiffusionSamplerSettings ddim;
   ddim.steps = 25;
-  auto field = time_call(
-      "ddim25/default/64x64",
-      [&] { sample_diffusion(model.schedule, predictor, ddim, 1, 1, 64, 1, {0}); }, 0.2, 2);
+  const auto run_field = [&] {
+    sample_diffusion(model.schedule, predictor, ddim, 1, 1, 64, 1, {0});
+  };
+  auto field = time_call("ddim25/default/64x64", run_field, 0.2, 2);
+  field.flops = count_network_flops(run_field);
+  field.peak = "sgemm_fp32";
   char note[160];
   std::snprintf(note, sizeof note,
                 "one field, 25 network calls; absolute target < 500 ms (%s: %.0f ms)",
@@ -144,9 +254,12 @@ BenchSuiteResult run_diffusion_bench(const JobContext& job) {
     settings.max_batch = batched ? 0 : 1;
     TruncatedVlb vlb(model, x0, 64, settings);
     const std::vector<double> theta{0.3, 0.8};
-    vlb_runs[batched] = time_call(
-        std::string("vlb/default/64x64/tmax=20/") + (batched ? "batched" : "unbatched"),
-        [&] { vlb.evaluate(theta, true); }, 0.2, 2);
+    const auto run_vlb = [&] { vlb.evaluate(theta, true); };
+    vlb_runs[batched] =
+        time_call(std::string("vlb/default/64x64/tmax=20/") + (batched ? "batched" : "unbatched"),
+                  run_vlb, 0.2, 2);
+    vlb_runs[batched].flops = count_network_flops(run_vlb);
+    vlb_runs[batched].peak = "sgemm_fp32";
     std::snprintf(note, sizeof note, "value + gradient, %s: %.2f evaluations/s",
                   batched ? "automatic chunks (all timesteps per call on a GPU, 8 rows on a CPU)"
                           : "one network call per timestep",
@@ -191,6 +304,11 @@ BenchSuiteResult run_diffusion_bench(const JobContext& job) {
     const double rel = (bf16_out - fp32_out).norm().item<double>() /
                        std::max(fp32_out.norm().item<double>(), 1e-30);
     fp32.note = "reference of the bf16 row";
+    fp32.flops = bf16.flops = count_network_flops([&] {
+      torch::InferenceMode inference;
+      network->forward(x, t, theta);
+    });
+    fp32.peak = bf16.peak = "sgemm_fp32";  // bf16: the same operations, against the fp32 peak
     std::snprintf(note, sizeof note,
                   "eps_hat relative to fp32: |bf16 - fp32| / |fp32| = %.2e (random weights)", rel);
     bf16.note = note;
@@ -212,6 +330,8 @@ BenchSuiteResult run_diffusion_bench(const JobContext& job) {
           reduced = vlb.evaluate(point, true);
         },
         0.2, 2);
+    vlb_bf16.flops = vlb_runs[1].flops;
+    vlb_bf16.peak = "sgemm_fp32";
     vlb_bf16.reference = vlb_runs[1].name;
     vlb_bf16.ratio = vlb_bf16.seconds / vlb_runs[1].seconds;
     const double dlog = std::fabs(reduced.log_likelihood[0] - exact.log_likelihood[0]);

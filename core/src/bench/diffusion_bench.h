@@ -1,6 +1,8 @@
 // The `diffusion2d` bench suite (registered in bench/suites.cpp; private to core).
 #pragma once
 
+#include <functional>
+
 #include "diffuscope/bench/bench.h"
 
 namespace ds {
@@ -13,5 +15,12 @@ namespace ds {
 // on a 64x64 field, one network call per timestep (unbatched, the reference of its ratio) and all
 // 20 timesteps in one call (batched).
 BenchSuiteResult run_diffusion_bench(const JobContext& job);
+
+// The floating-point operations LibTorch runs in fn (called once, on this thread): every
+// convolution (2 x output elements x input channels per group x kernel area; transposed ones
+// from their input; backward twice the forward per gradient it computes) and every matrix
+// product (mm, addmm, bmm, baddbmm: 2 M N K per product), counted from the shapes seen by a
+// RecordFunction observer. Element-wise work (norms, activations, additions) is not counted.
+double count_network_flops(const std::function<void()>& fn);
 
 }  // namespace ds

@@ -19,6 +19,8 @@ BenchSuiteResult run_mock_bench(const JobContext& job) {
   std::uint64_t seed = 0;
   auto reference = time_call("grf_map/n=64", [&] { grf_generator->draw(++seed); });
   reference.note = "reference: one 64x64 GRF map, prepared generator";
+  reference.flops = 2.0 * fft_flops(64.0 * 64);  // forward and inverse FFT
+  reference.peak = "dgemm_fp64";
   result.measurements.push_back(reference);
   const double ref = reference.seconds;
 

@@ -1,5 +1,7 @@
 #include "bench/pointcloud_bench.h"
 
+#include "bench/diffusion_bench.h"
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -109,9 +111,10 @@ BenchSuiteResult run_pointcloud_bench(const JobContext& job, const BenchInputs& 
   sample.sampler = PointSamplerKind::Ode;
   sample.steps = 100;
   sample.seed = 3;
-  auto sampling = time_once("sample/points=1000,ode,steps=100", [&] {
-    model.sample({0.3, 0.8}, 1, 1000, sample);
-  });
+  const auto run_sample = [&] { model.sample({0.3, 0.8}, 1, 1000, sample); };
+  auto sampling = time_once("sample/points=1000,ode,steps=100", run_sample);
+  sampling.flops = count_network_flops(run_sample);  // the network's products (kNN uncounted)
+  sampling.peak = "sgemm_fp32";
   sampling.target_ratio = 5.0 / result.measurements.front().seconds;
   std::snprintf(line, sizeof line,
                 "one 1000-halo cloud, probability-flow ODE (Heun), %d threads: %.2f s (absolute "

@@ -56,6 +56,10 @@ TEST(Bench, InferenceModelPartMeasuresSamplersGridAndBatchingOnTheTinyModel) {
   EXPECT_EQ(m[1].name, "model/vlb_gradient/tmax=2/batched");
   EXPECT_EQ(m[1].reference, m[0].name);
   EXPECT_DOUBLE_EQ(m[1].ratio, m[1].seconds / m[0].seconds);
+  // The network work of a VLB value + gradient is counted, the same whatever the batching.
+  EXPECT_GT(m[0].flops, 0.0);
+  EXPECT_DOUBLE_EQ(m[1].flops, m[0].flops);
+  EXPECT_EQ(m[1].peak, "sgemm_fp32");
   EXPECT_EQ(m[2].name, "model/hmc_published/fresh");
   EXPECT_DOUBLE_EQ(m[2].ratio, 1.0);
   EXPECT_NE(m[2].note.find("4 chains x "), std::string::npos) << m[2].note;
@@ -82,4 +86,44 @@ TEST(Bench, InferenceModelPartMeasuresSamplersGridAndBatchingOnTheTinyModel) {
   EXPECT_NE(result.notes[0].find("8^2 field sampled from the model"), std::string::npos);
   const auto json = nlohmann::json::parse(ds::bench_results_to_json({result}));
   EXPECT_EQ(json["suites"][0]["notes"][0], result.notes[0]);
+}
+
+// Every counted measurement is stated as GFLOP/s and as a fraction of the machine peak it names,
+// measured in the same run; uncounted ones carry neither.
+TEST(Bench, PeakFractionIsTheMeasuredRateOverTheNamedPeak) {
+  ds::MachinePeaks peaks;
+  peaks.sgemm_fp32 = 100.0;
+  peaks.dgemm_fp64 = 50.0;
+  peaks.conv3x3_fp32 = 80.0;
+  ds::BenchSuiteResult r{"x", "y", {}, {}};
+  ds::BenchMeasurement counted;
+  counted.name = "counted";
+  counted.seconds = 0.5;
+  counted.flops = 10e9;  // 20 GFLOP/s
+  counted.peak = "dgemm_fp64";
+  ds::BenchMeasurement plain;
+  plain.name = "plain";
+  plain.seconds = 0.1;
+  r.measurements = {counted, plain};
+  const auto json = nlohmann::json::parse(ds::bench_results_to_json({r}, &peaks));
+  EXPECT_DOUBLE_EQ(json["machine_peak"]["dgemm_fp64_gflops"].get<double>(), 50.0);
+  const auto& m = json["suites"][0]["measurements"];
+  EXPECT_DOUBLE_EQ(m[0]["gflops"].get<double>(), 20.0);
+  EXPECT_EQ(m[0]["peak"], "dgemm_fp64");
+  EXPECT_DOUBLE_EQ(m[0]["peak_fraction"].get<double>(), 0.4);
+  EXPECT_FALSE(m[1].contains("gflops"));
+  EXPECT_FALSE(m[1].contains("peak_fraction"));
+  EXPECT_EQ(ds::efficiency_text(counted, peaks), "20.00 GFLOP/s, 40.0% of dgemm_fp64");
+  EXPECT_EQ(ds::efficiency_text(plain, peaks), "");
+  // Without peaks (an old caller): the rate, no fraction.
+  const auto bare = nlohmann::json::parse(ds::bench_results_to_json({r}));
+  EXPECT_FALSE(bare.contains("machine_peak"));
+  EXPECT_FALSE(bare["suites"][0]["measurements"][0].contains("peak_fraction"));
+  EXPECT_DOUBLE_EQ(ds::fft_flops(1024.0), 2.5 * 1024 * 10);
+
+  const ds::MachinePeaks measured = ds::measure_machine_peaks();
+  for (double g : {measured.sgemm_fp32, measured.dgemm_fp64, measured.conv3x3_fp32})
+    EXPECT_TRUE(std::isfinite(g) && g > 0.1) << g;
+  EXPECT_GT(measured.sgemm_fp32, measured.dgemm_fp64 * 0.5);  // float32 is not slower than half
+  EXPECT_NE(measured.how.find("threads"), std::string::npos);
 }

@@ -21,8 +21,28 @@ struct BenchMeasurement {
   double ratio = 1.0;         // seconds / reference seconds
   double target_ratio = 0.0;  // the ratio this measurement should stay below (0 = none)
   std::string note;           // what the ratio is expected to follow
+  // Floating-point operations of one call (0: not counted) and the machine peak they are set
+  // against (a MachinePeaks name: "sgemm_fp32", "dgemm_fp64"): the JSON then gives GFLOP/s and
+  // the fraction of that peak, measured in the same run. Networks count their convolutions and
+  // matrix products (count_network_flops); FFT work counts FFTW's nominal 2.5 N log2 N per
+  // real transform of N points (fft_flops); element-wise work is not counted.
+  double flops = 0.0;
+  std::string peak;
   bool meets_target() const { return target_ratio <= 0.0 || ratio <= target_ratio; }
 };
+
+// This machine's measured peaks, in the same process and with the same threads as the suites:
+// the GFLOP/s of large matrix products (LibTorch's BLAS) in float32 and float64, and of a large
+// 3x3 convolution in float32 (LibTorch's oneDNN / native kernels): what a kernel can reach here.
+struct MachinePeaks {
+  double sgemm_fp32 = 0.0, dgemm_fp64 = 0.0, conv3x3_fp32 = 0.0;  // GFLOP/s
+  std::string how;                                                // the sizes measured
+  double gflops(const std::string& name) const;                   // by name; 0 for an unknown one
+};
+MachinePeaks measure_machine_peaks();
+
+// Nominal FFT flops: 2.5 N log2 N for a real transform of N points (FFTW's convention).
+double fft_flops(double points);
 
 struct BenchSuiteResult {
   std::string suite;
@@ -60,6 +80,11 @@ BenchMeasurement time_call(const std::string& name, const std::function<void()>&
 
 // The whole result as JSON (schema in README.md), with library versions, thread count and the
 // allocator policy (runtime.h).
-std::string bench_results_to_json(const std::vector<BenchSuiteResult>& results);
+// With peaks: a top-level "machine_peak" object and, for every measurement with flops, "flops",
+// "gflops", "peak" and "peak_fraction" (of that peak).
+std::string bench_results_to_json(const std::vector<BenchSuiteResult>& results,
+                                  const MachinePeaks* peaks = nullptr);
+// "12.3 GFLOP/s, 8.1% of sgemm_fp32" for a measurement with flops; "" otherwise.
+std::string efficiency_text(const BenchMeasurement& m, const MachinePeaks& peaks);
 
 }  // namespace ds

@@ -31,9 +31,6 @@
 
 namespace ds {
 
-// -2 Delta ln L of the 95.4% (2-sigma) region of two parameters.
-inline constexpr double kTwoSigmaDeltaChi2 = 6.18;
-
 struct PosteriorGridSettings {
   // Defaults sized for the default model's report on 2 CPU cores (a VLB point at T_MAX 20 costs
   // about 0.3 s): a window's step is 5.5 / 8 = 0.69 sd, so a window sized from a good sd estimate

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 
 #include "diffuscope/error.h"
 #include "diffuscope/runtime.h"
@@ -72,10 +73,23 @@ class BatchEvaluator {
 
 }  // namespace
 
+const char* refine_target_name(GridScanSettings::RefineTarget target) {
+  return target == GridScanSettings::RefineTarget::Contours ? "contours" : "region";
+}
+
+GridScanSettings::RefineTarget parse_refine_target(const std::string& text) {
+  if (text == "region") return GridScanSettings::RefineTarget::Region;
+  if (text == "contours") return GridScanSettings::RefineTarget::Contours;
+  throw InvalidArgument("grid scan: refine target '" + text + "'; choose region or contours");
+}
+
 void validate_grid_settings(const GridScanSettings& s) {
   if (s.n < 2 || s.n > 4096)
     throw InvalidArgument("grid scan: " + std::to_string(s.n) +
                           " points per axis; choose between 2 and 4096");
+  if (!(s.contour_safety >= 1.0) || !std::isfinite(s.contour_safety))
+    throw InvalidArgument("grid scan: contour safety factor " + number(s.contour_safety) +
+                          " must be finite and at least 1");
   if (s.coarse_stride < 0)
     throw InvalidArgument("grid scan: coarse stride " + std::to_string(s.coarse_stride) +
                           " must be >= 0");
@@ -108,14 +122,16 @@ std::vector<double> grid_axis_sigma_8(const GridScanSettings& settings) {
 
 namespace {
 
-// The adaptive scan of grid_scan.h: coarse sub-grid, then cells near the best value halved level
-// by level, the rest interpolated. `evaluate` and `update_for` are scan_likelihood_grid's.
+// The adaptive scan of grid_scan.h: coarse sub-grid, then cells halved level by level where the
+// target asks (Region: near the best value; Contours: where a contour level or the maximum can
+// lie), the rest interpolated. `evaluate` and `update_for` are scan_likelihood_grid's.
 template <class Evaluate, class UpdateFor>
 void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size_t batch,
                      std::vector<char>& known, std::size_t& known_count, Evaluate& evaluate,
                      UpdateFor& update_for, const JobContext& job,
                      const PartialResultCallback<GridScanUpdate>& on_update) {
   const std::size_t n = scan.n(), total = n * n, tp = scan.terms_per_point;
+  const bool contours = settings.refine_target == GridScanSettings::RefineTarget::Contours;
   std::size_t stride = 2;
   while (stride * 2 <= (n - 1) / 6) stride *= 2;
   std::vector<std::size_t> marks;  // coarse indices per axis
@@ -124,6 +140,7 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
 
   struct Cell {
     std::size_t i0, i1, j0, j1;  // rows i0..i1, columns j0..j1 (corners included)
+    std::size_t size() const { return std::max(i1 - i0, j1 - j0); }
   };
   std::vector<Cell> cells, leaves;
   for (std::size_t a = 0; a + 1 < marks.size(); ++a)
@@ -144,19 +161,94 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
     for (std::size_t j : marks) points.push_back(i * n + j);
   run(points, GridScanStage::Coarse, "adaptive likelihood grid: coarse pass");
 
-  while (!cells.empty()) {
+  // Contours: the largest |exact - bilinear| in -2 Delta ln L measured inside cells of each size
+  // (by Cell::size()), times the safety factor; absent until cells of that size were halved.
+  std::map<std::size_t, double> tolerance;
+  const auto bilinear = [&](const Cell& c, std::size_t i, std::size_t j) {
+    const double di = double(c.i1 - c.i0), dj = double(c.j1 - c.j0);
+    const double u = di > 0 ? double(i - c.i0) / di : 0.0;
+    const double v = dj > 0 ? double(j - c.j0) / dj : 0.0;
+    const auto& m = scan.log_like;
+    return (1 - u) * ((1 - v) * m[c.i0 * n + c.j0] + v * m[c.i0 * n + c.j1]) +
+           u * ((1 - v) * m[c.i1 * n + c.j0] + v * m[c.i1 * n + c.j1]);
+  };
+  const double levels[] = {kOneSigmaDeltaChi2, kTwoSigmaDeltaChi2};
+  const auto best_known = [&] {
     double best = -std::numeric_limits<double>::infinity();
     for (std::size_t p = 0; p < total; ++p)
       if (known[p] && std::isfinite(scan.log_like[p])) best = std::max(best, scan.log_like[p]);
-    std::vector<Cell> next;
-    points.clear();
-    // A cell is refined when a corner lies within refine_level, or when it shares a corner with
-    // such a cell: the one-cell margin catches ridges narrower than a cell that pass between the
-    // corners of a neighbour of the cells they are seen in.
+    return best;
+  };
+  // Measures bilinear interpolation in cell c at the 3 x 3 points (corners, edge midpoints,
+  // centre), all known, into tolerance[c.size()]; only cells reaching refine_level count (the
+  // error far out on the likelihood's flanks says nothing about the contours).
+  const auto measure = [&](const Cell& c, double best) {
+    const std::size_t im = (c.i0 + c.i1) / 2, jm = (c.j0 + c.j1) / 2;
+    double worst = 0.0, closest = std::numeric_limits<double>::infinity();
+    for (std::size_t i : {c.i0, im, c.i1})
+      for (std::size_t j : {c.j0, jm, c.j1}) {
+        const double exact = scan.log_like[i * n + j], guess = bilinear(c, i, j);
+        if (!std::isfinite(exact) || !std::isfinite(guess)) continue;
+        worst = std::max(worst, 2.0 * std::abs(exact - guess));
+        closest = std::min(closest, 2.0 * (best - exact));
+      }
+    if (closest <= settings.refine_level) {
+      double& tol = tolerance[c.size()];
+      tol = std::max(tol, settings.contour_safety * worst);
+    }
+  };
+  // The coarse grid measures its own error first: cells two coarse steps wide predict the coarse
+  // points at their midpoints, so the first level is judged like the later ones.
+  if (contours) {
+    const double best = best_known();
+    for (std::size_t a = 0; a + 2 < marks.size(); ++a)
+      for (std::size_t b = 0; b + 2 < marks.size(); ++b) {
+        const Cell c{marks[a], marks[a + 2], marks[b], marks[b + 2]};
+        if (c.i1 - c.i0 == 2 * stride && c.j1 - c.j0 == 2 * stride) measure(c, best);
+      }
+  }
+
+  while (!cells.empty()) {
+    const double best = best_known();
+    // Region (and a cell size not measured yet): a cell is refined when a corner lies within
+    // refine_level, or when it shares a corner with such a cell: the one-cell margin catches
+    // ridges narrower than a cell that pass between the corners of a neighbour of the cells they
+    // are seen in. Contours, size measured: when the corners' range, widened by the size's
+    // tolerance, reaches a contour level or the maximum.
     std::vector<char> near(total, 0);
-    std::vector<char> flagged(cells.size(), 0);
+    std::vector<char> flagged(cells.size(), 0), by_region(cells.size(), 0);
     for (std::size_t k = 0; k < cells.size(); ++k) {
       const Cell& c = cells[k];
+      // A size not halved yet takes the error measured at the next larger size, scaled by the
+      // square of the ratio of sizes (how the bilinear interpolation error of a smooth function
+      // shrinks). Once cells of the size are halved their own error replaces it, and the cells
+      // of that size left whole are judged again with it at the next level.
+      const auto measured = tolerance.lower_bound(c.size());
+      if (contours && measured != tolerance.end()) {
+        double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+        bool any_finite = false, all_finite = true;
+        for (std::size_t i : {c.i0, c.i1})
+          for (std::size_t j : {c.j0, c.j1}) {
+            const double v = scan.log_like[i * n + j];
+            if (!std::isfinite(v)) {
+              all_finite = false;
+              continue;
+            }
+            any_finite = true;
+            lo = std::min(lo, 2.0 * (best - v));
+            hi = std::max(hi, 2.0 * (best - v));
+          }
+        if (!any_finite) continue;
+        const double ratio = double(c.size()) / double(measured->first);
+        const double tol = measured->second * ratio * ratio;
+        bool reach = lo - tol <= 0.0;  // the maximum may lie inside
+        for (double level : levels) reach = reach || (lo - tol <= level && level <= hi + tol);
+        // A cell with a non-finite corner cannot be interpolated: refined when near.
+        if (!all_finite) reach = lo <= settings.refine_level;
+        flagged[k] = reach ? 1 : 0;
+        continue;
+      }
+      by_region[k] = 1;
       for (std::size_t i : {c.i0, c.i1})
         for (std::size_t j : {c.j0, c.j1}) {
           const double v = scan.log_like[i * n + j];
@@ -166,6 +258,8 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
         for (std::size_t i : {c.i0, c.i1})
           for (std::size_t j : {c.j0, c.j1}) near[i * n + j] = 1;
     }
+    std::vector<Cell> next, halved;
+    points.clear();
     for (std::size_t k = 0; k < cells.size(); ++k) {
       const Cell& c = cells[k];
       if (c.i1 - c.i0 <= 1 && c.j1 - c.j0 <= 1) {
@@ -173,12 +267,15 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
         continue;
       }
       bool refine = flagged[k] != 0;
-      for (std::size_t i : {c.i0, c.i1})
-        for (std::size_t j : {c.j0, c.j1}) refine = refine || near[i * n + j];
+      if (by_region[k])
+        for (std::size_t i : {c.i0, c.i1})
+          for (std::size_t j : {c.j0, c.j1}) refine = refine || near[i * n + j];
       if (!refine) {
-        leaves.push_back(c);
+        // Region: final. Contours: checked again at the next level against its best value.
+        (contours ? next : leaves).push_back(c);
         continue;
       }
+      halved.push_back(c);
       const std::size_t im = (c.i0 + c.i1) / 2, jm = (c.j0 + c.j1) / 2;
       std::vector<std::pair<std::size_t, std::size_t>> rows{{c.i0, c.i1}}, columns{{c.j0, c.j1}};
       if (c.i1 - c.i0 >= 2) rows = {{c.i0, im}, {im, c.i1}};
@@ -191,7 +288,14 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
               if (!known[i * n + j]) points.push_back(i * n + j);
         }
     }
+    if (halved.empty()) {  // Contours: nothing left to refine
+      for (const Cell& c : next) leaves.push_back(c);
+      break;
+    }
     run(points, GridScanStage::Refine, "adaptive likelihood grid: refining");
+    // Measure the interpolation error of each halved size at the points it gained.
+    const double measured_best = best_known();
+    for (const Cell& c : halved) measure(c, measured_best);
     cells = std::move(next);
   }
 

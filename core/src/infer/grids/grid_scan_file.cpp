@@ -79,6 +79,8 @@ void write_grid_scan(const std::string& path, const GridScan& scan) {
     file.set_attribute("/", "coarse_stride", std::uint64_t(grid_coarse_stride(s)));
     file.set_attribute("/", "adaptive", std::uint64_t(s.adaptive ? 1 : 0));
     file.set_attribute("/", "refine_level", s.refine_level);
+    file.set_attribute("/", "refine_target", std::string(refine_target_name(s.refine_target)));
+    file.set_attribute("/", "contour_safety", s.contour_safety);
     file.set_attribute("/", "batch_points", std::uint64_t(s.batch_points > 0 ? s.batch_points : n));
     file.set_attribute("/", "prior_omega_m_lo", s.prior.omega_m.lo);
     file.set_attribute("/", "prior_omega_m_hi", s.prior.omega_m.hi);
@@ -166,6 +168,13 @@ GridScan read_grid_scan(const std::string& path) {
   s.batch_points = std::size_t(whole("batch_points", 0));
   s.adaptive = whole("adaptive", 0) != 0;
   s.refine_level = real("refine_level", s.refine_level);
+  try {
+    s.refine_target =
+        parse_refine_target(text("refine_target").empty() ? "region" : text("refine_target"));
+  } catch (const InvalidArgument& e) {
+    throw FileError(path, std::string("attribute refine_target: ") + e.what());
+  }
+  s.contour_safety = real("contour_safety", s.contour_safety);
   s.prior.omega_m = {real("prior_omega_m_lo", kDefaultPrior.omega_m.lo),
                      real("prior_omega_m_hi", kDefaultPrior.omega_m.hi)};
   s.prior.sigma_8 = {real("prior_sigma_8_lo", kDefaultPrior.sigma_8.lo),

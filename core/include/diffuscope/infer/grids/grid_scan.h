@@ -25,6 +25,21 @@
 // corners and marked so (GridScan::evaluated = 0): every point inside the 3-sigma region of the map
 // is an exact evaluation, so its 1- and 2-sigma contours are exact. (A peak narrower than a coarse
 // cell whose corners all lie beyond refine_level is missed: choose a smaller stride for such maps.)
+//
+// refine_target = Contours asks less: exact values where the 1- and 2-sigma contours run and at
+// the maximum, interpolated values inside and outside them. After the coarse level (refined as
+// above), a cell is halved when its corners' -2 Delta ln L, widened by the interpolation error
+// measured for cells of its size, could reach a contour level (2.30 or 6.18) or the maximum
+// (the widened range reaches 0). That error is measured, not assumed: whenever cells of a size
+// are halved, each new point's exact value is compared with the bilinear interpolation of its
+// parent cell's corners, and the largest difference (times contour_safety) is that size's
+// tolerance. Every cell not yet at single grid steps is checked again at each level against the
+// current best value, so a better maximum found later re-opens cells. A cell left whole then
+// lies entirely on one side of each level by more than the measured interpolation error, so the
+// contours drawn from the map (marching squares on the grid) are those of the full scan, and
+// its maximum is the full scan's, unless the likelihood bends faster between grid points than
+// anywhere it was measured. The per-timestep maps (the sum up to t) of such a scan are exact
+// only where they were evaluated.
 // Each level is streamed as one partial result (stage Refine). Cancellation is checked between
 // batches (throws Cancelled, nothing is returned). -2 Delta ln L = 2 (max log L - log L) >= 0, 0 at
 // the maximum; the 68.3% region of two parameters is -2 Delta ln L <= 2.30.
@@ -60,7 +75,21 @@ struct GridScanSettings {
   // best -2 Delta ln L.
   bool adaptive = false;
   double refine_level = 11.83;
+  // What an adaptive scan makes exact: every point within refine_level (Region), or the 1- and
+  // 2-sigma contours and the maximum (Contours; see above), with contour_safety times the
+  // measured interpolation error as margin.
+  enum class RefineTarget { Region, Contours };
+  RefineTarget refine_target = RefineTarget::Region;
+  double contour_safety = 2.0;
 };
+
+// "region" | "contours"; parse_refine_target throws InvalidArgument naming other text.
+const char* refine_target_name(GridScanSettings::RefineTarget target);
+GridScanSettings::RefineTarget parse_refine_target(const std::string& text);
+
+// -2 Delta ln L of the 95.45% (2-sigma) region for two parameters (-2 ln 0.0455; the paper's
+// figures and many codes round it to 6.17).
+inline constexpr double kTwoSigmaDeltaChi2 = 6.18;
 
 // Where a likelihood came from, written next to the maps. The scan fills t_max, noise, draws and
 // seed from a VlbLogLikelihood; the caller fills the paths.
@@ -165,9 +194,9 @@ GridContourExtent grid_contour_extent(const GridScan& scan, double level = kOneS
 // T_terms = 0; attribute names "L_0", ...), /log_like [n, n], /delta_chi2 [n, n] (float64), and
 // root attributes: format "diffuscope-likelihood-grid", map_layout, version, every setting
 // (grid_size, full_prior, center_omega_m, center_sigma_8, half_width, coarse_stride,
-// batch_points, adaptive, refine_level, the prior box), /evaluated [n, n] (int64 0/1, adaptive
-// scans only), the provenance (model, field, index, t_max, prior_term, noise,
-// draws, seed, added_noise_sigma), contour_level 2.30 with a note, the maximum and seconds;
+// batch_points, adaptive, refine_level, refine_target, contour_safety, the prior box), /evaluated
+// [n, n] (int64 0/1, adaptive scans only), the provenance (model, field, index, t_max, prior_term,
+// noise, draws, seed, added_noise_sigma), contour_level 2.30 with a note, the maximum and seconds;
 // complete (1, or 0 for a scan in progress) and known_points.
 void write_grid_scan(const std::string& path, const GridScan& scan);
 // Reads what write_grid_scan wrote; FileError naming the file and the missing or malformed item.
