@@ -17,6 +17,11 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
       ->check(CLI::IsMember(ds::kDevices.names()));
   app.add_option("--threads", options.threads, "CPU threads (default: number of cores)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--precision", options.precision,
+                 "arithmetic of the 2D diffusion networks (sampling and the VLB): fp32 (default) "
+                 "or bf16 (autocast to bfloat16: 10-20% faster on CPUs with AVX-512 BF16; moves "
+                 "VLB log-likelihood differences by up to ~3 nats, see the README)")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
   app.add_option("--seed", options.seed, "random seed (default 0)");
   app.add_flag("--quiet,-q", options.quiet, "no progress bar on stderr");
 }
@@ -24,6 +29,7 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
 void apply_global_options(const GlobalOptions& options) {
   ds::require_device(options.parsed_device());
   ds::set_thread_count(options.threads);
+  ds::set_network_precision(ds::parse_precision(options.precision));
 }
 
 std::vector<double> parse_numbers(const std::string& text, const std::string& flag) {

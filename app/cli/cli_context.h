@@ -13,6 +13,7 @@ namespace dscli {
 
 struct GlobalOptions {
   std::string device = "cpu";
+  std::string precision = "fp32";
   int threads = 0;  // 0: number of cores (or OMP_NUM_THREADS)
   std::uint64_t seed = 0;
   bool quiet = false;

@@ -9,6 +9,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <sstream>
 #include <thread>
@@ -90,6 +91,28 @@ void set_calling_thread_count(int n) {
 
 int thread_count() {
   return g_threads > 0 ? g_threads : at::get_num_threads();
+}
+
+namespace {
+std::atomic<int> g_network_precision{int(Precision::Fp32)};
+}  // namespace
+
+void set_network_precision(Precision precision) {
+  g_network_precision = int(precision);
+}
+
+Precision network_precision() {
+  return Precision(g_network_precision.load());
+}
+
+const char* precision_name(Precision precision) {
+  return precision == Precision::Bf16 ? "bf16" : "fp32";
+}
+
+Precision parse_precision(const std::string& text) {
+  if (text == "fp32") return Precision::Fp32;
+  if (text == "bf16") return Precision::Bf16;
+  throw InvalidArgument("precision '" + text + "': choose fp32 or bf16");
 }
 
 }  // namespace ds

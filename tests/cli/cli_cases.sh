@@ -1146,6 +1146,13 @@ case "$case_name" in
     contains err "need --adaptive"
     run 2 --quiet vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" --tmax 2 \
       --grid 13 --adaptive --refine edges --out "$work/no.h5"
+    # bf16 networks: an option (it moves the values), refused under another name.
+    run 0 --quiet --precision bf16 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" \
+      --tmax 2 --grid 3 --full-prior --noise common --draws 1 --seed 4 --out "$work/bf16.h5"
+    contains out "^maximum log_like"
+    run 2 --quiet --precision fp16 vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" \
+      --tmax 2 --grid 3 --out "$work/no.h5"
+    contains err "precision"
     ;;
   vlb_grid_bad_inputs)
     d="${DS_TESTDATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/testdata}/dhmc_tiny"

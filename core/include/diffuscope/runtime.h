@@ -32,6 +32,17 @@ int hardware_thread_count();
 void set_thread_count(int n);
 int thread_count();
 
+// The arithmetic of the 2D score networks' forward passes (sampling and the truncated VLB, CPU or
+// CUDA), process-wide: Fp32 (the default) or Bf16 (LibTorch's autocast to bfloat16 for the
+// convolutions and matrix products, float32 elsewhere). Bf16 is an option, never the default: on
+// the CPU it is 10-20% faster and moves log-likelihood differences by up to a few nats (README,
+// "Reduced precision"). Point-cloud networks always run in float32.
+enum class Precision { Fp32, Bf16 };
+void set_network_precision(Precision precision);
+Precision network_precision();
+const char* precision_name(Precision precision);     // "fp32" | "bf16"
+Precision parse_precision(const std::string& text);  // InvalidArgument naming other text
+
 // The threads that parallel work started BY THE CALLING THREAD uses (its OpenMP team; other threads
 // keep theirs); n <= 0: thread_count(). A program whose worker threads each run OpenMP teams should
 // give all cores to one of them and one thread to the others: libgomp counts every team thread of

@@ -1,6 +1,5 @@
 #include "bench/diffusion_bench.h"
 
-#include <ATen/autocast_mode.h>
 #include <ATen/record_function.h>
 #include <torch/torch.h>
 
@@ -70,20 +69,17 @@ void time_network(const NetworkSize& size, BenchSuiteResult& result, bool backwa
   result.measurements.push_back(both);
 }
 
-// CPU autocast to bfloat16 (oneDNN's AVX-512 BF16 kernels where the CPU has them) for the
-// convolutions and matrix products, while the object lives; fp32 elsewhere (norms, softmax).
-class CpuBf16Autocast {
+// The network precision set to bf16 while it lives (runtime.h; the VLB and samplers then autocast
+// their network calls), restored after.
+class Bf16Networks {
  public:
-  CpuBf16Autocast() {
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-  }
-  ~CpuBf16Autocast() {
-    at::autocast::set_cpu_enabled(false);
-    at::autocast::clear_cache();
-  }
-  CpuBf16Autocast(const CpuBf16Autocast&) = delete;
-  CpuBf16Autocast& operator=(const CpuBf16Autocast&) = delete;
+  Bf16Networks() : before_(network_precision()) { set_network_precision(Precision::Bf16); }
+  ~Bf16Networks() { set_network_precision(before_); }
+  Bf16Networks(const Bf16Networks&) = delete;
+  Bf16Networks& operator=(const Bf16Networks&) = delete;
+
+ private:
+  Precision before_;
 };
 
 // count_network_flops' observer: a thread-local sum, added to by the ops' start callbacks.
@@ -298,7 +294,8 @@ BenchSuiteResult run_diffusion_bench(const JobContext& job) {
     });
     auto bf16 = time_call("unet_default/forward/64x64/batch8/bf16-autocast", [&] {
       torch::InferenceMode inference;
-      CpuBf16Autocast autocast;
+      Bf16Networks bf16_networks;
+      nets::NetworkPrecisionScope autocast(torch::kCPU);
       bf16_out = network->forward(x, t, theta).to(torch::kFloat32);
     });
     const double rel = (bf16_out - fp32_out).norm().item<double>() /
@@ -326,7 +323,7 @@ BenchSuiteResult run_diffusion_bench(const JobContext& job) {
     auto vlb_bf16 = time_call(
         "vlb/default/64x64/tmax=20/batched/bf16-autocast",
         [&] {
-          CpuBf16Autocast autocast;
+          Bf16Networks bf16_networks;
           reduced = vlb.evaluate(point, true);
         },
         0.2, 2);
@@ -370,7 +367,7 @@ BenchSuiteResult run_diffusion_bench(const JobContext& job) {
       std::vector<double> fp, bf;
       for (const auto& p : points) {
         fp.push_back(trained_vlb.evaluate(p, false).log_likelihood[0]);
-        CpuBf16Autocast autocast;
+        Bf16Networks bf16_networks;
         bf.push_back(trained_vlb.evaluate(p, false).log_likelihood[0]);
       }
       for (std::size_t i = 1; i < points.size(); ++i) {

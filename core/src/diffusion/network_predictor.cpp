@@ -40,6 +40,7 @@ NoisePredictor make_noise_predictor(const ScoreNet2d& net, std::vector<float> th
         torch::full({rows}, t, torch::TensorOptions().dtype(torch::kInt64)).to(device);
     torch::Tensor out;
     try {
+      nets::NetworkPrecisionScope precision(device);  // bf16 autocast when chosen (runtime.h)
       out = network->forward(x, steps, theta);
     } catch (const c10::Error& e) {
       const std::string what = e.what_without_backtrace();

@@ -247,7 +247,12 @@ VlbEvaluation TruncatedVlb::evaluate(const std::vector<double>& theta_raw, bool 
 
     torch::AutoGradMode grad_mode(gradient);
     const auto theta01 = ((theta - lo) / width).to(torch::kFloat32).index_select(0, b_dev);
-    const auto eps_hat = s.network->forward(x_t, t_dev, theta01).to(torch::kFloat64);
+    torch::Tensor eps_hat;
+    {
+      nets::NetworkPrecisionScope precision(x_t.device());  // bf16 autocast when chosen
+      eps_hat = s.network->forward(x_t, t_dev, theta01);
+    }
+    eps_hat = eps_hat.to(torch::kFloat64);
     const auto x0_hat = per_row(s.sra) * x_td - per_row(s.srm1) * eps_hat;
     const auto mean_p = per_row(s.c1) * x0_hat + per_row(s.c2) * x_td;
     const auto mean_q = per_row(s.c1) * s.x0 + per_row(s.c2) * x_td;

@@ -1,6 +1,7 @@
 // The ScoreNet2d facade and the TorchScript adapter.
 #include "diffuscope/nets/score_net.h"
 
+#include <ATen/autocast_mode.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -350,5 +351,40 @@ std::vector<float> ScoreNet2d::predict_noise(const std::vector<float>& x,
   eps = eps.to(torch::kCPU).to(torch::kFloat32).contiguous();
   return std::vector<float>(eps.data_ptr<float>(), eps.data_ptr<float>() + eps.numel());
 }
+
+namespace nets {
+
+void set_cuda_bf16_autocast(bool on) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  at::autocast::set_autocast_enabled(at::kCUDA, on);
+  if (on) at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+#else
+  at::autocast::set_enabled(on);
+  if (on) at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+#endif
+  if (!on) at::autocast::clear_cache();
+}
+
+NetworkPrecisionScope::NetworkPrecisionScope(torch::Device device) {
+  if (network_precision() != Precision::Bf16) return;
+  if (device.is_cuda()) {
+    set_cuda_bf16_autocast(true);
+    cuda_ = true;
+  } else {
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+    cpu_ = true;
+  }
+}
+
+NetworkPrecisionScope::~NetworkPrecisionScope() {
+  if (cuda_) set_cuda_bf16_autocast(false);
+  if (cpu_) {
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+}
+
+}  // namespace nets
 
 }  // namespace ds

@@ -23,4 +23,21 @@ class ScoreNetwork {
   virtual std::vector<torch::Tensor> parameters() = 0;
 };
 
+// While it lives, on this thread: autocast to bfloat16 on `device` when the process-wide network
+// precision is Bf16 (runtime.h), nothing otherwise. Wrap score-network forward passes in it.
+class NetworkPrecisionScope {
+ public:
+  explicit NetworkPrecisionScope(torch::Device device);
+  ~NetworkPrecisionScope();
+  NetworkPrecisionScope(const NetworkPrecisionScope&) = delete;
+  NetworkPrecisionScope& operator=(const NetworkPrecisionScope&) = delete;
+
+ private:
+  bool cpu_ = false, cuda_ = false;
+};
+
+// bf16 autocast on CUDA on or off for this thread (the trainer's mixed precision; LibTorch 2.4
+// replaced the CUDA-only switches of 1.x by per-device ones).
+void set_cuda_bf16_autocast(bool on);
+
 }  // namespace ds::nets

@@ -1,6 +1,5 @@
 #include "diffuscope/train/trainer.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -24,18 +23,6 @@
 namespace ds {
 
 namespace {
-
-// bf16 autocast on CUDA. LibTorch 2.4 replaced the CUDA-only switches of 1.x by per-device ones.
-void set_cuda_autocast(bool on) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-  at::autocast::set_autocast_enabled(at::kCUDA, on);
-  if (on) at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-#else
-  at::autocast::set_enabled(on);
-  if (on) at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-#endif
-  if (!on) at::autocast::clear_cache();
-}
 
 using json = nlohmann::json;
 
@@ -308,9 +295,9 @@ double Trainer::train_step(std::int64_t step) {
   net_->set_training(true);
   torch::Tensor eps_hat;
   if (config_.mixed_precision) {
-    set_cuda_autocast(true);
+    nets::set_cuda_bf16_autocast(true);
     eps_hat = net_->forward(x_t, t, theta).to(torch::kFloat32);
-    set_cuda_autocast(false);
+    nets::set_cuda_bf16_autocast(false);
   } else {
     eps_hat = net_->forward(x_t, t, theta);
   }

@@ -3,6 +3,7 @@
 // documented, L_T has its closed form.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "diffuscope/diffusion/vlb_log_density.h"
 #include "diffuscope/error.h"
 #include "diffuscope/infer/mcmc/hmc.h"
+#include "diffuscope/runtime.h"
 
 namespace {
 
@@ -177,3 +179,37 @@ TEST(VlbPosterior, IsTheVlbTimesTheFlatPriorAndDrivesHmc) {
 }
 
 }  // namespace
+
+// The network precision (runtime.h): bf16 changes the VLB's terms (the network runs in bfloat16)
+// but only by a little relative to their size, gives gradients still, and fp32 afterwards is
+// bit for bit what it was; the setting's names are parsed and bad ones named.
+TEST(TruncatedVlb, Bf16PrecisionIsAnOptionThatChangesTheValuesAndIsUndone) {
+  Fixture f;
+  ds::TruncatedVlb vlb(f.model, f.x0, 32, common_settings(4, 1));
+  const std::vector<double> theta{0.3, 0.8};
+  const auto before = vlb.evaluate(theta, true);
+  ASSERT_EQ(ds::network_precision(), ds::Precision::Fp32);
+  ds::set_network_precision(ds::Precision::Bf16);
+  const auto reduced = vlb.evaluate(theta, true);
+  ds::set_network_precision(ds::Precision::Fp32);
+  const auto after = vlb.evaluate(theta, true);
+  EXPECT_EQ(after.terms, before.terms);
+  EXPECT_EQ(after.gradient, before.gradient);
+  double changed = 0.0;
+  for (std::size_t t = 0; t < before.terms.size(); ++t) {
+    changed = std::max(changed, std::abs(reduced.terms[t] - before.terms[t]));
+    EXPECT_NEAR(reduced.terms[t], before.terms[t], 0.05 * std::abs(before.terms[t]) + 1.0) << t;
+  }
+  EXPECT_GT(changed, 0.0) << "bf16 left every term unchanged: the network did not run in bf16";
+  ASSERT_EQ(reduced.gradient.size(), 2u);
+  for (double g : reduced.gradient) EXPECT_TRUE(std::isfinite(g));
+
+  EXPECT_EQ(ds::parse_precision("bf16"), ds::Precision::Bf16);
+  EXPECT_STREQ(ds::precision_name(ds::Precision::Fp32), "fp32");
+  try {
+    ds::parse_precision("fp16");
+    ADD_FAILURE() << "fp16 accepted";
+  } catch (const ds::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("'fp16'"), std::string::npos) << e.what();
+  }
+}
