@@ -4,12 +4,18 @@
 #include <QStringList>
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <limits>
+#include <mutex>
+#include <thread>
 
 #include "diffuscope/cosmology/cosmology.h"
 #include "diffuscope/error.h"
 #include "diffuscope/mock/halo_catalogue.h"
+#include "diffuscope/runtime.h"
 #include "diffuscope/stats/hmf.h"
 #include "diffuscope/stats/knn_cdf.h"
 #include "diffuscope/stats/pairwise_velocity.h"
@@ -39,28 +45,56 @@ struct Measured {
 };
 
 // log10_mass and velocities: empty when the catalogue has none.
+// `threads`: of the kNN, pair and velocity loops (the mocks run one per thread, the emulated
+// catalogue alone with all of them).
 Measured measure(const ds::PointCloud& points, const std::vector<double>& log10_mass,
                  const std::vector<std::array<double, 3>>& velocities, const HaloMockBand& bins,
-                 const HaloStatisticsSettings& settings, const ds::JobContext& job) {
+                 const HaloStatisticsSettings& settings, const ds::JobContext& job,
+                 int threads = 1) {
   Measured m;
   const auto queries =
       ds::uniform_queries(std::size_t(settings.queries), points.box_size, settings.query_seed);
   job.check_cancelled();
-  // One thread: the statistics run beside the emulators, and the UI thread needs a core.
-  ds::PointStatisticsOptions one_thread;
-  one_thread.threads = 1;
-  m.knn = ds::knn_cdf(ds::knn_distances(points, queries, settings.ks, one_thread), bins.radii);
+  ds::PointStatisticsOptions options;
+  options.threads = std::max(1, threads);
+  m.knn = ds::knn_cdf(ds::knn_distances(points, queries, settings.ks, options), bins.radii);
   job.check_cancelled();
-  m.xi = ds::two_point_correlation(points, bins.xi_edges, one_thread).xi;
+  m.xi = ds::two_point_correlation(points, bins.xi_edges, options).xi;
   if (!log10_mass.empty() && bins.logm_edges.size() > 1)
     m.n_greater =
         ds::cumulative_mass_function(log10_mass, bins.logm_edges, std::pow(points.box_size, 3))
             .n_greater;
   if (!velocities.empty() && bins.v12_edges.size() > 1) {
     job.check_cancelled();
-    m.v12 = ds::pairwise_velocity(points, velocities, bins.v12_edges, one_thread).v12;
+    m.v12 = ds::pairwise_velocity(points, velocities, bins.v12_edges, options).v12;
   }
   return m;
+}
+
+// fn(0) .. fn(count - 1) on `threads` threads, the calling one included (it alone calls
+// `progress`, after each item it ran); the first exception is rethrown after all have stopped.
+void for_each_in_parallel(int count, int threads, const std::function<void(int)>& fn,
+                          const std::function<void(int)>& progress) {
+  std::atomic<int> next{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  const auto work = [&](bool caller) {
+    for (int i = next++; i < count; i = next++) {
+      try {
+        fn(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next = count;  // the others stop at their next item
+      }
+      if (caller && progress) progress(i);
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (int t = 1; t < std::min(threads, count); ++t) helpers.emplace_back(work, false);
+  work(true);
+  for (auto& h : helpers) h.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 MockStatistic band_of(ds::SampleSet set) {
@@ -156,28 +190,46 @@ std::shared_ptr<HaloMockBand> compute_halo_mock_band(const HaloSnapshot& cloud,
   mock.n_halos = int(cloud.n_points);
   mock.box_size = cloud.box_size;
   const ds::LognormalHaloModel model(cosmology, mock);
-  std::vector<ds::HaloCatalogue> catalogues;
+  // The mocks are independent: drawn, then measured, one per core (the job runs in the exclusive
+  // lane, which has the cores to itself). Helper threads see the job's cancellation, not its
+  // progress callback.
+  const int threads = std::max(1, ds::thread_count());
+  const ds::JobContext helper_job({}, job.token());
+  const int mocks = settings.mocks, steps = 2 * mocks + 1;
+  int done = 0;
+  std::vector<ds::HaloCatalogue> catalogues(static_cast<std::size_t>(mocks));
+  for_each_in_parallel(
+      mocks, threads,
+      [&](int i) {
+        helper_job.check_cancelled();
+        catalogues[std::size_t(i)] = model.draw(std::uint64_t(i) + 1, helper_job);
+      },
+      [&](int i) { job.report(++done, steps, "lognormal mock " + std::to_string(i + 1)); });
   double m_lo = HUGE_VAL, m_hi = -HUGE_VAL;
-  for (int i = 0; i < settings.mocks; ++i) {
-    job.check_cancelled();
-    job.report(i, settings.mocks + 1, "lognormal mock " + std::to_string(i + 1));
-    catalogues.push_back(model.draw(std::uint64_t(i) + 1, job));
-    for (double m : catalogues.back().masses) {
+  for (const auto& c : catalogues)
+    for (double m : c.masses) {
       m_lo = std::min(m_lo, std::log10(m));
       m_hi = std::max(m_hi, std::log10(m));
     }
-  }
   for (int b = 0; b <= kMassBins; ++b)
     band->logm_edges.push_back(m_lo + (m_hi - m_lo) * double(b) / kMassBins);
+  std::vector<Measured> measured(static_cast<std::size_t>(mocks));
+  for_each_in_parallel(
+      mocks, threads,
+      [&](int i) {
+        const auto& c = catalogues[std::size_t(i)];
+        ds::PointCloud points;
+        points.box_size = cloud.box_size;
+        points.positions = c.positions;
+        std::vector<double> logm;
+        for (double m : c.masses) logm.push_back(std::log10(m));
+        measured[std::size_t(i)] = measure(points, logm, c.velocities, *band, settings, helper_job);
+      },
+      [&](int i) { job.report(++done, steps, "statistics of mock " + std::to_string(i + 1)); });
+  job.check_cancelled();
   std::vector<ds::SampleSet> knn(settings.ks.size());
   ds::SampleSet xi, n_greater, v12;
-  for (const auto& c : catalogues) {
-    ds::PointCloud points;
-    points.box_size = cloud.box_size;
-    points.positions = c.positions;
-    std::vector<double> logm;
-    for (double m : c.masses) logm.push_back(std::log10(m));
-    const Measured m = measure(points, logm, c.velocities, *band, settings, job);
+  for (const Measured& m : measured) {
     for (std::size_t k = 0; k < knn.size(); ++k) knn[k].push_back(m.knn[k]);
     xi.push_back(m.xi);
     n_greater.push_back(m.n_greater);
@@ -226,7 +278,8 @@ std::shared_ptr<HaloStatisticsSnapshot> compute_halo_statistics(
     if (out->has_mass) logm.push_back(p[6]);
     if (out->has_velocity) velocities.push_back({double(p[3]), double(p[4]), double(p[5])});
   }
-  const Measured m = measure(points, logm, velocities, *band, settings, job);
+  const Measured m =
+      measure(points, logm, velocities, *band, settings, job, std::max(1, ds::thread_count()));
   out->knn = m.knn;
   out->xi = m.xi;
   out->n_greater = m.n_greater;
