@@ -1012,6 +1012,18 @@ case "$case_name" in
     [ "$(wc -l <"$work/rep.rows")" -eq 2 ] || fail "no calibration table: $(cat "$work/rep/report.md")"
     cmp -s "$work/rep.rows" "$work/whole.rows" ||
       fail "batch and report calibration differ: $(cat "$work/rep.rows") vs $(cat "$work/whole.rows")"
+    # NUTS on request: the record's posterior from the draws, merged as such.
+    run 0 --quiet batch plan --fields "$work/g.h5" --task report-calibration \
+      --likelihood exact-grf --nuts --nuts-chains 2 --nuts-warmup 60 --nuts-draws 80 --seed 9 \
+      --out "$work/nuts"
+    run 0 --quiet --threads 1 batch run "$work/nuts" --all --jobs 2
+    grep -q '"method": "nuts"' "$work/nuts/out/field-0.json" || fail "the --nuts record has no NUTS posterior"
+    grep -q '"grid_posterior"' "$work/nuts/out/field-0.json" || fail "the --nuts record lost its grid"
+    run 0 batch merge "$work/nuts" --out "$work/nuts.h5"
+    contains out "merged 3 of 3 fields of report-calibration into $work/nuts.h5"
+    run 1 --quiet report-calibration --likelihood exact-grf --field "$work/g.h5" --index 0 \
+      --nuts-draws 50 --out "$work/x.json"
+    contains err "need --nuts"
     # The vlb likelihood: a batch field against the command run by hand.
     run 0 --quiet mock fields --kind lognormal --set lh --n-cosmo 2 --per-cosmo 1 --res 16 \
       --seed 3 --out "$work/l.h5"

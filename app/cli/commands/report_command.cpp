@@ -59,6 +59,17 @@ void add_calibration_options(CLI::App* cmd, ReportOptions& o) {
   cmd->add_option("--max-levels", s.grid.max_levels,
                   "posterior grid: at most this many windows (4)")
       ->check(CLI::Range(1, 20));
+  cmd->add_flag("--nuts", s.nuts,
+                "each field's posterior from NUTS (likelihood x flat prior, chains started at "
+                "the grid's maximum) instead of the grid: intervals, z and ranks from the draws, "
+                "with R-hat, ESS and divergences in the record (costly with the vlb likelihood "
+                "on a CPU: a GPU node's job)");
+  cmd->add_option("--nuts-chains", s.nuts_chains, "with --nuts: chains per field (default 4)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--nuts-warmup", s.nuts_warmup, "with --nuts: warm-up iterations (default 300)")
+      ->check(CLI::Range(10, 100000));
+  cmd->add_option("--nuts-draws", s.nuts_draws, "with --nuts: kept draws per chain (default 500)")
+      ->check(CLI::Range(10, 1000000));
   cmd->add_flag("--ema", s.ema, "use the model's EMA weights");
   cmd->add_option("--seed", o.seed,
                   "seed of every mock, sample and noise (default: the global --seed)");
@@ -73,6 +84,9 @@ ds::ReportSettings parsed_settings(const CLI::App* cmd, const ReportOptions& o,
   s.likelihood = ds::kLikelihoodKinds.from_string(o.likelihood);
   s.sampler.kind = ds::kDiffusionSamplers.from_string(o.sampler);
   s.emulator = !o.no_emulator;
+  if (!s.nuts &&
+      (cmd->count("--nuts-chains") || cmd->count("--nuts-warmup") || cmd->count("--nuts-draws")))
+    throw ds::InvalidArgument("--nuts-chains, --nuts-warmup and --nuts-draws need --nuts");
   return s;
 }
 

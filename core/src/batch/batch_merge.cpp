@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "data/hdf5_file.h"
@@ -59,6 +60,43 @@ GridScan record_grid(const std::string& path) {
   return scan;
 }
 
+// A record whose posterior came from NUTS (report-calibration --nuts): its checks from the
+// recorded draws' summaries, against `field`'s truth (NaN: none). Empty for a grid record.
+std::optional<FieldCalibration> record_nuts_check(const std::string& path,
+                                                  const CalibrationField& field) {
+  try {
+    const nlohmann::json record = nlohmann::json::parse(read_text(path));
+    const nlohmann::json& posterior = record.at("posterior");
+    if (posterior.value("method", std::string()) != "nuts") return std::nullopt;
+    const auto number = [](const nlohmann::json& v) {
+      return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+    };
+    FieldCalibration out;
+    out.index = field.index;
+    out.divergences = posterior.at("divergences").get<std::size_t>();
+    for (std::size_t p = 0; p < 2; ++p) {
+      const nlohmann::json& pj = posterior.at("parameters").at(p);
+      ParameterCheck c;
+      c.truth = field.truth[p];
+      c.mean = number(pj.at("mean"));
+      c.sd = number(pj.at("sd"));
+      c.z = (c.mean - c.truth) / c.sd;
+      c.inner_lo = number(pj.at("inner").at(0));
+      c.inner_hi = number(pj.at("inner").at(1));
+      c.outer_lo = number(pj.at("outer").at(0));
+      c.outer_hi = number(pj.at("outer").at(1));
+      c.inside_inner = c.truth >= c.inner_lo && c.truth <= c.inner_hi;
+      c.inside_outer = c.truth >= c.outer_lo && c.truth <= c.outer_hi;
+      c.r_hat = number(pj.at("r_hat"));
+      c.ess_bulk = number(pj.at("ess_bulk"));
+      out.parameters.push_back(c);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    throw FileError(path, std::string("is not a calibration field record: ") + e.what());
+  }
+}
+
 }  // namespace
 
 BatchMerge summarize_batch_run(const std::string& run_folder, const BatchManifest& manifest,
@@ -95,7 +133,10 @@ BatchMerge summarize_batch_run(const std::string& run_folder, const BatchManifes
       continue;
     }
     if (manifest.task == BatchTask::ReportCalibration) {
-      merge.fields.push_back(check_grid(field, record_grid(path)));
+      if (auto nuts = record_nuts_check(path, field))
+        merge.fields.push_back(std::move(*nuts));
+      else
+        merge.fields.push_back(check_grid(field, record_grid(path)));
       continue;
     }
     const Chains chains = read_arviz_netcdf(path);

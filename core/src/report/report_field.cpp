@@ -7,9 +7,13 @@
 #include <limits>
 
 #include "diffuscope/data/observation.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/error.h"
+#include "diffuscope/infer/baselines/calibration.h"
+#include "diffuscope/infer/diagnostics/diagnostics.h"
 #include "diffuscope/infer/field_likelihood.h"
 #include "diffuscope/infer/grids/grid_posterior.h"
+#include "diffuscope/infer/mcmc/nuts.h"
 #include "diffuscope/pointcloud/point_model.h"
 #include "diffuscope/random.h"
 #include "diffuscope/report/posterior_grid.h"
@@ -61,6 +65,56 @@ Json posterior_json(const CalibrationField& field, const PosteriorGrid& grid) {
   return j;
 }
 
+// The stream of a field's NUTS chains (added to its dataset index).
+constexpr std::uint64_t kNutsStream = 1u << 21;
+
+// NUTS on request (ReportSettings::nuts): the posterior of the record from the pooled draws, with
+// the same keys as posterior_json's (what the summary reads) plus the sampler's diagnostics.
+Json nuts_posterior_json(const CalibrationField& field, const LogDensity& likelihood,
+                         const PosteriorGrid& grid, const ReportSettings& s,
+                         const report_detail::FieldRecordInput& in) {
+  const auto posterior = std::make_shared<const BoxPrior>(
+      std::shared_ptr<const LogDensity>(&likelihood, [](const LogDensity*) {}), kDefaultPrior);
+  NutsSettings nuts;
+  nuts.run.chains = std::size_t(s.nuts_chains);
+  nuts.run.warmup = std::size_t(s.nuts_warmup);
+  nuts.run.draws = std::size_t(s.nuts_draws);
+  nuts.run.seed = mix_seed(s.seed, kNutsStream + in.dataset_index);
+  nuts.run.starts = {{grid.scan.maximum.omega_m, grid.scan.maximum.sigma_8}};
+  const McmcResult r = sample_nuts(*posterior, nuts, in.cancel);
+  const FieldCalibration check = check_field(field, r.chains, nullptr);
+  Json j;
+  j["method"] = "nuts";
+  j["chains"] = s.nuts_chains;
+  j["warmup"] = s.nuts_warmup;
+  j["draws"] = s.nuts_draws;
+  j["divergences"] = check.divergences;
+  j["density_points"] = r.density_points;
+  j["parameters"] = Json::array();
+  for (std::size_t p = 0; p < 2; ++p) {
+    const ParameterCheck& c = check.parameters[p];
+    const std::vector<double> v = parameter_draws(r.chains, p).values;
+    std::size_t below = 0;
+    for (double x : v) below += x < c.truth ? 1 : 0;
+    Json pj;
+    pj["name"] = kParameterNames[p];
+    pj["truth"] = c.truth;
+    pj["mean"] = c.mean;
+    pj["sd"] = c.sd;
+    pj["z"] = c.z;
+    pj["rank"] =
+        v.empty() ? std::numeric_limits<double>::quiet_NaN() : double(below) / double(v.size());
+    pj["inner"] = {c.inner_lo, c.inner_hi};
+    pj["outer"] = {c.outer_lo, c.outer_hi};
+    pj["inside_inner"] = c.inside_inner;
+    pj["inside_outer"] = c.inside_outer;
+    pj["r_hat"] = c.r_hat;
+    pj["ess_bulk"] = c.ess_bulk;
+    j["parameters"].push_back(pj);
+  }
+  return j;
+}
+
 }  // namespace
 
 std::shared_ptr<const DiffusionModel2d> report_detail::load_report_model(const ReportSettings& s) {
@@ -96,6 +150,8 @@ Json report_detail::calibration_settings_json(const ReportSettings& s) {
                {"window_sigmas", s.grid.window_sigmas},
                {"cells_per_sd", s.grid.cells_per_sd},
                {"max_levels", s.grid.max_levels}};
+  if (s.nuts)
+    j["nuts"] = {{"chains", s.nuts_chains}, {"warmup", s.nuts_warmup}, {"draws", s.nuts_draws}};
   return j;
 }
 
@@ -129,7 +185,12 @@ Json report_detail::calibration_field_record(const FieldRecordInput& in) {
   fj["dataset_index"] = in.dataset_index;
   fj["truth"] = truth.truth;
   fj["likelihood"] = kLikelihoodKinds.name(s.likelihood);
-  fj["posterior"] = posterior_json(truth, grid);
+  if (s.nuts) {
+    fj["posterior"] = nuts_posterior_json(truth, *likelihood, grid, s, in);
+    fj["grid_posterior"] = posterior_json(truth, grid);
+  } else {
+    fj["posterior"] = posterior_json(truth, grid);
+  }
   if (in.grf && s.likelihood != LikelihoodKind::ExactGrf) {
     const auto exact = exact_grf_likelihood(in.field, in.origin, s.slab);
     fj["exact"] = posterior_json(truth, refine_posterior_grid(*exact, s.grid, in.cancel));

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "../test_helpers.h"
 #include "data/hdf5_file.h"
@@ -307,3 +308,65 @@ TEST(TestBatchMerge, ReportCalibrationRecordsMergeAsTheirGrids) {
         << e.what();
   }
 }
+
+namespace {
+
+// Records of report-calibration --nuts: the posterior's summaries of the draws, no grid.
+TEST(TestBatchMerge, NutsRecordsMergeAsTheirRecordedSummaries) {
+  const fs::path run = dstest::scratch_dir("batch-merge-nuts");
+  const ds::BatchManifest m = manifest(write_fields(run), ds::BatchTask::ReportCalibration);
+  ds::write_batch_manifest(run.string(), m);
+  fs::create_directories(run / "out");
+  const auto record = [](std::size_t index) {
+    nlohmann::json post;
+    post["method"] = "nuts";
+    post["divergences"] = index;
+    for (std::size_t p = 0; p < 2; ++p) {
+      const double centre = (p == 0 ? 0.2 + 0.05 * index : 0.7 + 0.02 * index) + 0.01;
+      post["parameters"].push_back({{"mean", centre},
+                                    {"sd", 0.02},
+                                    {"inner", {centre - 0.02, centre + 0.02}},
+                                    {"outer", {centre - 0.004, centre + 0.004}},
+                                    {"r_hat", 1.002},
+                                    {"ess_bulk", 300.0 + double(index)}});
+    }
+    return nlohmann::json{{"posterior", post}};
+  };
+  for (const auto& f : m.fields)
+    std::ofstream(ds::batch_output_path(run.string(), m, f.index)) << record(f.index).dump();
+  const ds::BatchMerge merged = ds::summarize_batch_run(run.string(), m, false);
+  ASSERT_EQ(merged.fields.size(), 3u);
+  for (std::size_t k = 0; k < 3; ++k) {
+    const std::size_t index = m.fields[k].index;
+    const ds::FieldCalibration& f = merged.fields[k];
+    EXPECT_EQ(f.divergences, index);
+    for (std::size_t p = 0; p < 2; ++p) {
+      const ds::ParameterCheck& c = f.parameters[p];
+      const double truth = p == 0 ? 0.2 + 0.05 * index : 0.7 + 0.02 * index;
+      EXPECT_DOUBLE_EQ(c.truth, truth);  // the manifest's fields file, not the record
+      EXPECT_NEAR(c.z, 0.5, 1e-9);       // (truth + 0.01 - truth) / 0.02
+      EXPECT_TRUE(c.inside_inner);       // within 0.02 of the mean
+      EXPECT_FALSE(c.inside_outer);      // the recorded 95% interval is (deliberately) narrower
+      EXPECT_DOUBLE_EQ(c.ess_bulk, 300.0 + double(index));
+      EXPECT_DOUBLE_EQ(c.r_hat, 1.002);
+    }
+  }
+  ASSERT_EQ(merged.summary.size(), 2u);
+  EXPECT_DOUBLE_EQ(merged.summary[0].inner_coverage, 1.0);
+  EXPECT_DOUBLE_EQ(merged.summary[0].outer_coverage, 0.0);
+
+  nlohmann::json broken = record(2);
+  broken["posterior"]["parameters"][1].erase("outer");
+  std::ofstream(ds::batch_output_path(run.string(), m, 2)) << broken.dump();
+  try {
+    ds::summarize_batch_run(run.string(), m, false);
+    FAIL() << "merged a NUTS record without its 95% interval";
+  } catch (const ds::FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("field-2.json: is not a calibration field record"),
+              std::string::npos)
+        << e.what();
+  }
+  fs::remove_all(run);
+}
+
+}  // namespace

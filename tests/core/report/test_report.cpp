@@ -166,6 +166,59 @@ TEST(Report, CoverageAndZOfTheReportFollowFromItsPerFieldIntervals) {
   EXPECT_NE(md.find("68% intervals cover the truth"), std::string::npos);
 }
 
+// NUTS on request: each record's posterior from the draws (method "nuts", converged chains), close
+// to the grid posterior kept beside it; the summary follows from the records' NUTS intervals; the
+// sampler settings are part of the report's settings (a rerun without --nuts is refused).
+TEST(Report, NutsOnRequestGivesTheRecordsPosteriorFromConvergedDraws) {
+  const fs::path dir = dstest::scratch_dir("report-nuts");
+  const int K = 5;
+  ds::ReportSettings settings = exact_grf_settings(K);
+  settings.nuts = true;
+  settings.nuts_chains = 2;
+  settings.nuts_warmup = 150;
+  settings.nuts_draws = 250;
+  ds::run_report(settings, dir.string());
+  const Json report = read_json(dir / "report.json");
+  const Json& fields = report["calibration"]["fields"];
+  ASSERT_EQ(fields.size(), std::size_t(K));
+  for (std::size_t p = 0; p < 2; ++p) {
+    int in68 = 0, in95 = 0;
+    for (const auto& f : fields) {
+      const Json& post = f["posterior"];
+      ASSERT_EQ(post["method"], "nuts");
+      EXPECT_EQ(post["chains"], 2);
+      EXPECT_EQ(post["draws"], 250);
+      const Json& q = post["parameters"][p];
+      const Json& g = f["grid_posterior"]["parameters"][p];
+      const double truth = q["truth"], mean = q["mean"], sd = q["sd"], ess = q["ess_bulk"];
+      EXPECT_LT(q["r_hat"].get<double>(), 1.05) << f["field"];
+      EXPECT_GT(ess, 50.0) << f["field"];
+      // The same posterior as the grid's, within Monte Carlo error and a little discretisation.
+      EXPECT_NEAR(mean, g["mean"].get<double>(), 5.0 * sd / std::sqrt(ess) + 0.1 * sd)
+          << "field " << f["field"] << " parameter " << p;
+      EXPECT_NEAR(sd, g["sd"].get<double>(), 0.25 * g["sd"].get<double>())
+          << "field " << f["field"] << " parameter " << p;
+      const double rank = q["rank"];
+      EXPECT_TRUE(rank >= 0.0 && rank <= 1.0);
+      EXPECT_NEAR(q["z"].get<double>(), (mean - truth) / sd, 1e-12);
+      in68 += truth >= q["inner"][0].get<double>() && truth <= q["inner"][1].get<double>();
+      in95 += truth >= q["outer"][0].get<double>() && truth <= q["outer"][1].get<double>();
+    }
+    const Json& s = report["calibration"]["summary"][p];
+    EXPECT_DOUBLE_EQ(s["coverage_68"].get<double>(), double(in68) / K);
+    EXPECT_DOUBLE_EQ(s["coverage_95"].get<double>(), double(in95) / K);
+  }
+  EXPECT_EQ(read_json(dir / "settings.json")["nuts"]["warmup"], 150);
+  settings.nuts = false;
+  try {
+    ds::run_report(settings, dir.string());
+    ADD_FAILURE() << "a report folder made with NUTS was reused without it";
+  } catch (const ds::FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("nuts"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
 TEST(Report, ACancelledReportResumesToTheSameResult) {
   const fs::path whole = dstest::scratch_dir("report-whole");
   const fs::path resumed = dstest::scratch_dir("report-resumed");

@@ -74,6 +74,13 @@ struct ReportSettings {
   int t_max = 20;     // VLB terms
   int vlb_draws = 1;  // common-noise draws of the VLB (the noise of field i from (seed, i))
   PosteriorGridSettings grid;
+  // NUTS on request: each field's posterior from NUTS on likelihood x flat prior over the prior
+  // box, its chains started at the grid's maximum (the grid is still made, and kept in the
+  // record as "grid_posterior"); intervals, z and rank from the pooled draws
+  // (infer/baselines/calibration.h check_field), with R-hat, bulk ESS and divergences. Chains
+  // of field i are seeded with mix_seed(seed, 2^21 + i). Off: the grid posterior alone.
+  bool nuts = false;
+  int nuts_chains = 4, nuts_warmup = 300, nuts_draws = 500;
   int rank_bins = 10;
   std::vector<double> coverage_levels;  // credibility levels of the expected-coverage curve
                                         // (empty: 0.05, 0.10, ..., 0.95, 0.99)
