@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "diffuscope/runtime.h"
 #include "ui/jobs/job_runner.h"
 
 using dsui::Job;
@@ -125,6 +126,55 @@ class TestJobRunner : public QObject {
     QVERIFY(runner.waitForIdle(20000));
     QVERIFY(!ran.load());
     QCOMPARE(cancelled.count(), 1);
+  }
+
+  // All-cores jobs running together share the cores; one alone has them all, and a one-core job
+  // does not count.
+  void allCoresJobsShareTheCoresWhileTheyRunTogether() {
+    ds::set_thread_count(4);  // as on a 4-core machine, whatever this one has
+    JobRunner runner(nullptr, 3);
+    QCOMPARE(runner.coresPerAllCoresJob(), 4);
+    Gate first_gate, second_gate;
+    std::atomic<int> alone{0}, together{0}, after{0};
+    std::atomic<bool> second_started{false};
+    runner.start(
+        QStringLiteral("map"),
+        [&](const ds::JobContext&) {
+          alone = runner.coresPerAllCoresJob();
+          first_gate.wait();  // the test starts the second job meanwhile
+          while (!second_started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          together = runner.coresPerAllCoresJob();
+          second_gate.open = true;
+          return JobRunner::Publish();
+        },
+        JobRunner::Cores::All);
+    runner.start(QStringLiteral("preview"), [&](const ds::JobContext&) {
+      return JobRunner::Publish();
+    });  // Cores::One: not counted
+    while (!first_gate.reached) QTest::qWait(1);
+    runner.start(
+        QStringLiteral("chains"),
+        [&](const ds::JobContext&) {
+          second_started = true;
+          second_gate.wait();
+          return JobRunner::Publish();
+        },
+        JobRunner::Cores::All);
+    first_gate.open = true;
+    QVERIFY(runner.waitForIdle(20000));
+    runner.start(
+        QStringLiteral("map again"),
+        [&](const ds::JobContext&) {
+          after = runner.coresPerAllCoresJob();
+          return JobRunner::Publish();
+        },
+        JobRunner::Cores::All);
+    QVERIFY(runner.waitForIdle(20000));
+    QCOMPARE(alone.load(), 4);
+    QCOMPARE(together.load(), 2);
+    QCOMPARE(after.load(), 4);
+    QCOMPARE(runner.coresPerAllCoresJob(), 4);
+    ds::set_thread_count(0);
   }
 };
 

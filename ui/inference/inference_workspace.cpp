@@ -348,6 +348,31 @@ void InferenceWorkspace::openObservationFile(const QString& path, long index) {
 }
 
 namespace {
+
+// A likelihood whose evaluations share the cores with the other all-cores jobs running at the
+// time (a map and chains together, or either beside the emulator's lane): before each call the
+// calling thread's OpenMP team is sized to JobRunner::coresPerAllCoresJob(), so the teams
+// together never outnumber the cores (libgomp throttles every team when they do).
+class CoreSharingDensity : public ds::LogDensity {
+ public:
+  CoreSharingDensity(std::shared_ptr<const ds::LogDensity> inner, const JobRunner* runner)
+      : inner_(std::move(inner)), runner_(runner) {}
+  std::size_t dimension() const override { return inner_->dimension(); }
+  void evaluate(const std::vector<double>& thetas, std::size_t batch, std::vector<double>& values,
+                std::vector<double>* gradients) const override {
+    ds::set_calling_thread_count(runner_->coresPerAllCoresJob());
+    inner_->evaluate(thetas, batch, values, gradients);
+  }
+  std::vector<std::string> names() const override { return inner_->names(); }
+  std::vector<std::string> labels() const override { return inner_->labels(); }
+  std::vector<std::pair<double, double>> ranges() const override { return inner_->ranges(); }
+  const ds::StepTerms* step_terms() const override { return inner_->step_terms(); }
+
+ private:
+  std::shared_ptr<const ds::LogDensity> inner_;
+  const JobRunner* runner_;  // outlives its jobs (it waits for them when destroyed)
+};
+
 JobRunner::Publish publish_observation(QPointer<InferenceWorkspace> self,
                                        std::shared_ptr<Observation> o, int generation) {
   return [self, o, generation] {
@@ -528,7 +553,8 @@ void InferenceWorkspace::startMap(const ds::GridScanSettings& settings) {
   map_job_ = runner_->start(
       tr("Likelihood map: %1").arg(layer->label),
       [self, this, observation, ls, settings, generation, timer](const ds::JobContext& job) {
-        const auto likelihood = buildLikelihood(ls, *observation, job);
+        const auto likelihood =
+            std::make_shared<CoreSharingDensity>(buildLikelihood(ls, *observation, job), runner_);
         job.check_cancelled();
         ds::GridScan scan = ds::scan_likelihood_grid(
             *likelihood, settings, job,
@@ -764,7 +790,8 @@ void InferenceWorkspace::startChains(const ChainSettings& settings) {
       tr("Chains: %1").arg(initial->source),
       [self, this, gate, observation, ls, starts, settings, generation,
        initial](const ds::JobContext& job) {
-        const auto likelihood = buildLikelihood(ls, *observation, job);
+        const auto likelihood =
+            std::make_shared<CoreSharingDensity>(buildLikelihood(ls, *observation, job), runner_);
         auto posterior = std::make_shared<ds::BoxPrior>(likelihood, ds::kDefaultPrior);
 
         // Worker-side state, copied to the UI at most every kPostIntervalMs.

@@ -6,6 +6,7 @@
 #include <QElapsedTimer>
 #include <QMetaObject>
 #include <QThread>
+#include <algorithm>
 #include <exception>
 
 #ifdef __linux__
@@ -88,7 +89,15 @@ Job* JobRunner::submit(const QString& title, Work work, QThreadPool& pool, int p
   pool.start(
       [this, handle, token, progress, cores, work = std::move(work)] {
         lower_worker_priority();
-        ds::set_calling_thread_count(cores == Cores::All ? 0 : 1);
+        // Counted while it runs, so that the all-cores jobs running together share the cores.
+        struct AllCores {
+          std::atomic<int>* running;
+          ~AllCores() {
+            if (running) --*running;
+          }
+        } counted{cores == Cores::All ? &all_cores_running_ : nullptr};
+        if (counted.running) ++*counted.running;
+        ds::set_calling_thread_count(cores == Cores::All ? coresPerAllCoresJob() : 1);
         // Code deep in the job (a likelihood's network chunks) sees its token too.
         const ds::CancellationScope scope(token);
         const ds::JobContext context(progress, token);
@@ -123,6 +132,11 @@ Job* JobRunner::submit(const QString& title, Work work, QThreadPool& pool, int p
       },
       priority);
   return job;
+}
+
+int JobRunner::coresPerAllCoresJob() const {
+  const int running = std::max(1, all_cores_running_.load());
+  return std::max(1, ds::thread_count() / running);
 }
 
 void JobRunner::finish(Job* job) {

@@ -71,6 +71,12 @@ class JobRunner : public QObject {
   // can and none comes later than before. A job cancelled while it waits never runs.
   Job* startExclusive(const QString& title, Urgency urgency, Work work);
 
+  // The cores each running all-cores job (Cores::All, the exclusive lane's included) should use
+  // now: the hardware threads shared among them, at least one. Two such jobs that kept a full
+  // OpenMP team each would outnumber the cores, and libgomp then cuts every team's spin-wait
+  // (runtime.h); a job whose work comes in many calls re-reads this before each (CoreSharing).
+  int coresPerAllCoresJob() const;
+
   // Runs fn on the UI thread later, unless receiver was destroyed meanwhile. Safe from any
   // thread: how workers deliver partial results (a heatmap row, a chain draw).
   static void post(QObject* receiver, std::function<void()> fn);
@@ -97,6 +103,7 @@ class JobRunner : public QObject {
 
   QThreadPool pool_;
   QThreadPool exclusive_;  // one thread: the exclusive lane
+  std::atomic<int> all_cores_running_{0};
   int next_id_ = 1;
   QList<Job*> active_;
 };
