@@ -157,7 +157,9 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
   cmd->add_option("--sampler", o->sampler, "emulator sampler: ddim (default), ancestral, ode");
   cmd->add_option("--steps", s.sampler.steps, "DDIM/ODE steps (default 50)")
       ->check(CLI::Range(1, 1000));
-  cmd->add_option("--clip", s.sampler.clip_x0, "clip predicted x0 to +-this (default 1; 0: off)")
+  cmd->add_option("--clip", s.sampler.clip_x0,
+                  "clip predicted x0 to +-this (0: off; default: 1 for a log10-minmax model, whose "
+                  "maps live in [-1, 1], off for others)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", o->out, "DIR: the report folder (created; a rerun resumes)")->required();
   cmd->add_flag("--figures-only", o->figures_only,

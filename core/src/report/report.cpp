@@ -217,7 +217,7 @@ std::string report_settings_json(const ReportSettings& s) {
   j["sampler"] = {{"kind", kDiffusionSamplers.name(s.sampler.kind)},
                   {"steps", s.sampler.steps},
                   {"eta", s.sampler.eta},
-                  {"clip_x0", s.sampler.clip_x0}};
+                  {"clip_x0", s.sampler.clip_x0 < 0.0 ? Json("auto") : Json(s.sampler.clip_x0)}};
   j["fields"] = s.fields;
   j["likelihood"] = kLikelihoodKinds.name(s.likelihood);
   j["t_max"] = s.t_max;

@@ -45,6 +45,13 @@ std::vector<float> generate(const EmulatorContext& c, const std::vector<double>&
   request.fixed_seed = fixed_seed;
   request.physical = true;
   request.sampler = c.settings->sampler;
+  // clip_x0 < 0: automatic, the model's data range. A log10-minmax model's maps live in [-1, 1],
+  // so clipping the predicted x0 there only removes overshoots; an affine (standardised) or
+  // identity model's values have no such bound, and a clip at 1 would cut a GRF's tails (a GRF
+  // model's emulated P(k) came out at half the mocks').
+  if (request.sampler.clip_x0 < 0.0)
+    request.sampler.clip_x0 =
+        c.model->transform.kind == FieldTransformKind::Log10MinMax ? 1.0 : 0.0;
   return sample_fields(*c.model, request, {}, c.cancel);
 }
 

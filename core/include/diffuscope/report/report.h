@@ -92,7 +92,7 @@ struct ReportSettings {
   ReportSettings() {
     sampler.kind = DiffusionSamplerKind::Ddim;
     sampler.steps = 50;
-    sampler.clip_x0 = 1.0;
+    sampler.clip_x0 = -1.0;  // automatic: 1 for a log10-minmax model, off otherwise
   }
 };
 
