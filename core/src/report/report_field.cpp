@@ -36,6 +36,23 @@ Json grid_json(const GridScan& scan) {
   return Json{{"omega_m", scan.omega_m}, {"sigma_8", scan.sigma_8}, {"log_like", scan.log_like}};
 }
 
+// One parameter's posterior as the summary reads it (report_assembly.cpp read_parameter): the
+// checks and the posterior CDF at the truth (rank).
+Json parameter_json(std::size_t p, const ParameterCheck& c, double rank) {
+  Json pj;
+  pj["name"] = kParameterNames[p];
+  pj["truth"] = c.truth;
+  pj["mean"] = c.mean;
+  pj["sd"] = c.sd;
+  pj["z"] = c.z;
+  pj["rank"] = rank;
+  pj["inner"] = {c.inner_lo, c.inner_hi};
+  pj["outer"] = {c.outer_lo, c.outer_hi};
+  pj["inside_inner"] = c.inside_inner;
+  pj["inside_outer"] = c.inside_outer;
+  return pj;
+}
+
 Json posterior_json(const CalibrationField& field, const PosteriorGrid& grid) {
   const FieldCalibration check = check_grid(field, grid.scan);
   Json j;
@@ -46,17 +63,7 @@ Json posterior_json(const CalibrationField& field, const PosteriorGrid& grid) {
   for (std::size_t p = 0; p < 2; ++p) {
     const ParameterCheck& c = check.parameters[p];
     const GridMarginal m = grid_marginal(grid.scan, p);
-    Json pj;
-    pj["name"] = kParameterNames[p];
-    pj["truth"] = c.truth;
-    pj["mean"] = c.mean;
-    pj["sd"] = c.sd;
-    pj["z"] = c.z;
-    pj["rank"] = grid_marginal_cdf(m, c.truth);
-    pj["inner"] = {c.inner_lo, c.inner_hi};
-    pj["outer"] = {c.outer_lo, c.outer_hi};
-    pj["inside_inner"] = c.inside_inner;
-    pj["inside_outer"] = c.inside_outer;
+    Json pj = parameter_json(p, c, grid_marginal_cdf(m, c.truth));
     pj["grid_step"] = (m.axis.back() - m.axis.front()) / double(m.axis.size() - 1);
     pj["marginal"] = m.weights;
     j["parameters"].push_back(pj);
@@ -96,18 +103,9 @@ Json nuts_posterior_json(const CalibrationField& field, const LogDensity& likeli
     const std::vector<double> v = parameter_draws(r.chains, p).values;
     std::size_t below = 0;
     for (double x : v) below += x < c.truth ? 1 : 0;
-    Json pj;
-    pj["name"] = kParameterNames[p];
-    pj["truth"] = c.truth;
-    pj["mean"] = c.mean;
-    pj["sd"] = c.sd;
-    pj["z"] = c.z;
-    pj["rank"] =
-        v.empty() ? std::numeric_limits<double>::quiet_NaN() : double(below) / double(v.size());
-    pj["inner"] = {c.inner_lo, c.inner_hi};
-    pj["outer"] = {c.outer_lo, c.outer_hi};
-    pj["inside_inner"] = c.inside_inner;
-    pj["inside_outer"] = c.inside_outer;
+    Json pj = parameter_json(
+        p, c,
+        v.empty() ? std::numeric_limits<double>::quiet_NaN() : double(below) / double(v.size()));
     pj["r_hat"] = c.r_hat;
     pj["ess_bulk"] = c.ess_bulk;
     j["parameters"].push_back(pj);
