@@ -34,6 +34,7 @@ struct ReportOptions {
   std::string likelihood = "vlb", sampler = "ddim", out;
   std::uint64_t seed = 0;
   bool figures_only = false, no_emulator = false;
+  int draws = 0;  // --draws: VLB or ELBO draws (0: each bound's default)
   // report-calibration
   ds::ReportFieldRequest field;
 };
@@ -42,12 +43,17 @@ struct ReportOptions {
 void add_calibration_options(CLI::App* cmd, ReportOptions& o) {
   ds::ReportSettings& s = o.settings;
   cmd->add_option("--likelihood", o.likelihood,
-                  "vlb|exact-grf|pk-baseline: the likelihood calibrated (default vlb; exact-grf "
-                  "and pk-baseline need no model)");
+                  "vlb|elbo|exact-grf|pk-baseline: the likelihood calibrated (default: the "
+                  "model's bound, the VLB of a field model, the ELBO of a point-cloud model; "
+                  "exact-grf and pk-baseline need no model)");
   cmd->add_option("--t-max,--tmax", s.t_max, "VLB terms T_MAX (default 20)")
       ->check(CLI::Range(1, 1000));
-  cmd->add_option("--draws", s.vlb_draws, "VLB common-noise draws (default 1)")
+  cmd->add_option("--draws", o.draws,
+                  "common-noise draws of the bound: VLB (default 1) or ELBO (default 8)")
       ->check(CLI::Range(1, 64));
+  cmd->add_option("--elbo-steps", s.elbo_steps,
+                  "Riemann steps S of a point-cloud model's ELBO (default 50, as published)")
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--slab", s.slab, "slab thickness of mocks and exact GRF likelihood (5 Mpc/h)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--coarse", s.grid.coarse_points,
@@ -82,6 +88,11 @@ ds::ReportSettings parsed_settings(const CLI::App* cmd, const ReportOptions& o,
   s.device = options.parsed_device();
   s.seed = cmd->count("--seed") ? o.seed : options.seed;
   s.likelihood = ds::kLikelihoodKinds.from_string(o.likelihood);
+  if (o.draws > 0) s.vlb_draws = s.elbo_draws = o.draws;
+  // The sampler names of both kinds: a field model takes ddim|ancestral|ode, a point-cloud model
+  // ancestral|ode (its default when --sampler is not given).
+  if (cmd->count("--sampler")) s.cloud_sampler = o.sampler;
+  if (cmd->count("--steps")) s.cloud_steps = s.sampler.steps;
   s.sampler.kind = ds::kDiffusionSamplers.from_string(o.sampler);
   s.emulator = !o.no_emulator;
   if (!s.nuts &&
@@ -121,12 +132,13 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
   ds::ReportSettings& s = o->settings;
   CLI::App* cmd = app.add_subcommand(
       "report",
-      "validation report of a 2D field model: emulated P(k), one-point PDF, 1P and CV statistics "
-      "against mocks; coverage, z-scores, rank histograms and expected coverage of the "
-      "likelihood's posterior over K mock fields (grid posteriors); for GRF mocks the posterior "
-      "against the exact one. Writes DIR/report.json, report.md, csv/ and figures/ (PNG, PDF); "
-      "resumable and deterministic for a seed");
-  cmd->add_option("--model", s.model, "M: the 2D field model (point-cloud models: not yet)");
+      "validation report of a model. A 2D field model: emulated P(k), one-point PDF, 1P and CV "
+      "statistics against mocks; a point-cloud model: kNN-CDF, 2PCF, mass function and pairwise "
+      "velocity of generated catalogues against lognormal halo mocks. Both: coverage, z-scores, "
+      "rank histograms and expected coverage of the likelihood's posterior over K mocks (grid "
+      "posteriors); for GRF mocks the posterior against the exact one. Writes DIR/report.json, "
+      "report.md, csv/ and figures/ (PNG, PDF); resumable and deterministic for a seed");
+  cmd->add_option("--model", s.model, "M: the model (a 2D field or point-cloud model)");
   cmd->add_option(
       "--mocks", s.mocks,
       "REF.h5: mock fields with parameters (emulator: its cosmologies with >= 3 fields; "
@@ -153,9 +165,18 @@ Action add_report_command(CLI::App& app, const GlobalOptions& options) {
                   "CV mocks at the fiducial (default 32; 0: no CV block)");
   cmd->add_option("--cv-generated", s.cv_generated, "generated CV fields (default 32)");
   cmd->add_flag("--no-emulator", o->no_emulator, "skip the emulator block (calibration only)");
+  cmd->add_option("--halo-mesh", s.halo_mesh,
+                  "lognormal mesh per axis of the halo mocks of a point-cloud model (default 128)")
+      ->check(CLI::Range(16, 256));
+  cmd->add_option("--queries", s.halo_queries,
+                  "uniform query points of the kNN-CDFs of a point-cloud model (default 10000)")
+      ->check(CLI::Range(100, 10000000));
   add_calibration_options(cmd, *o);
-  cmd->add_option("--sampler", o->sampler, "emulator sampler: ddim (default), ancestral, ode");
-  cmd->add_option("--steps", s.sampler.steps, "DDIM/ODE steps (default 50)")
+  cmd->add_option("--sampler", o->sampler,
+                  "emulator sampler: ddim (default), ancestral, ode; a point-cloud model: "
+                  "ancestral or ode (default: the model's)");
+  cmd->add_option("--steps", s.sampler.steps,
+                  "sampler steps (default 50; a point-cloud model: the model's default)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--clip", s.sampler.clip_x0,
                   "clip predicted x0 to +-this (0: off; default: 1 for a log10-minmax model, whose "

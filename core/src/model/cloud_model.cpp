@@ -58,8 +58,12 @@ class CloudModel final : public Model {
     d.transform = "per-feature standardisation: " + info.transform.to_json();
     d.schedule = format_text("learned linear log-SNR, gamma(0) = %.4g, gamma(1) = %.4g",
                              info.gamma0, info.gamma1);
-    d.training_data = training_data_text(config, info.step);
-    d.mock_kind = json_text(config.value("dataset", json()), "generator");
+    // The point trainer records its data under "data" (the field trainer under "dataset").
+    json recorded = config;
+    if (!recorded.contains("dataset") && recorded.contains("data"))
+      recorded["dataset"] = recorded["data"];
+    d.training_data = training_data_text(recorded, info.step);
+    d.mock_kind = json_text(recorded.value("dataset", json()), "generator");
     d.default_sampler = "ancestral";
     d.default_steps = 100;
     d.likelihood = "ELBO";

@@ -6,6 +6,7 @@
 
 #include "diffuscope/error.h"
 #include "diffuscope/stats/ensemble.h"
+#include "diffuscope/stats/halo_statistics.h"
 #include "diffuscope/stats/knn_cdf.h"
 #include "diffuscope/stats/two_point.h"
 
@@ -41,13 +42,12 @@ CloudStatistics measure(const float* cloud, std::size_t n, std::size_t f, double
   points.box_size = box;
   points.positions.reserve(n);
   for (std::size_t i = 0; i < n; ++i)
-    points.positions.push_back({double(cloud[i * f]), double(cloud[i * f + 1]),
-                                double(cloud[i * f + 2])});
+    points.positions.push_back(
+        {double(cloud[i * f]), double(cloud[i * f + 1]), double(cloud[i * f + 2])});
   CloudStatistics s;
   const auto radii = knn_radii();
-  const auto distances =
-      knn_distances(points, uniform_queries(std::size_t(settings.queries), box, query_seed),
-                    settings.ks);
+  const auto distances = knn_distances(
+      points, uniform_queries(std::size_t(settings.queries), box, query_seed), settings.ks);
   const auto cdfs = knn_cdf(distances, radii);
   for (std::size_t i = 0; i < cdfs.size(); ++i) {
     s.knn.insert(s.knn.end(), cdfs[i].begin(), cdfs[i].end());
@@ -70,39 +70,11 @@ CloudStatistics measure(const float* cloud, std::size_t n, std::size_t f, double
   return s;
 }
 
-// Bins where the mocks scatter even with any one of them left out (leave-one-out needs it): a
-// kNN-CDF that is 0 or 1 in almost every mock has no variance to divide by.
-SampleSet informative_bins(const SampleSet& set, const SampleSet& reference) {
-  const std::size_t bins = reference.empty() ? 0 : reference.front().size();
-  SampleSet out(set.size());
-  for (std::size_t b = 0; b < bins; ++b) {
-    bool scatters = true;
-    for (std::size_t left_out = 0; left_out < reference.size() && scatters; ++left_out) {
-      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-      for (std::size_t i = 0; i < reference.size(); ++i) {
-        if (i == left_out) continue;
-        lo = std::min(lo, reference[i][b]);
-        hi = std::max(hi, reference[i][b]);
-      }
-      scatters = hi - lo > 1e-12;
-    }
-    if (scatters)
-      for (std::size_t i = 0; i < set.size(); ++i) out[i].push_back(set[i][b]);
-  }
-  return out;
-}
-
 void chi2_pair(const SampleSet& generated, const SampleSet& mocks, double& chi2_generated,
                double& chi2_loo) {
-  double sd = 0.0;
-  reduced_chi2_mean_sd(leave_one_out_chi2_diagonal(informative_bins(mocks, mocks)), chi2_loo, sd);
-  if (generated.empty()) {
-    chi2_generated = std::numeric_limits<double>::infinity();
-    return;
-  }
-  reduced_chi2_mean_sd(
-      chi2_diagonal(informative_bins(generated, mocks), informative_bins(mocks, mocks)),
-      chi2_generated, sd);
+  const EmulatorChi2 c = emulator_chi2(generated, mocks);
+  chi2_generated = c.chi2;
+  chi2_loo = c.loo;
 }
 
 }  // namespace
@@ -112,7 +84,8 @@ std::vector<PointCheckRow> check_point_emulator(const PointCloudModel& model,
                                                 const PointCheckSettings& settings,
                                                 const JobContext& job) {
   if (reference.kind != SampleKind::Points || reference.shape.size() != 3)
-    throw InvalidArgument("point emulator check: the reference set must hold point clouds [M, N, F]");
+    throw InvalidArgument(
+        "point emulator check: the reference set must hold point clouds [M, N, F]");
   const std::size_t n = reference.shape[1], f = reference.shape[2];
   const std::size_t fm = std::size_t(model.features());
   if (f < 3) throw InvalidArgument("point emulator check: the reference clouds have no positions");

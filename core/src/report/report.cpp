@@ -90,8 +90,8 @@ Inputs resolve_inputs(const ReportSettings& s) {
     throw InvalidArgument("report: the CV set needs >= 4 mocks and >= 4 generated fields, or 0");
   if (s.likelihood == LikelihoodKind::PointElbo)
     throw InvalidArgument(
-        "report: --likelihood elbo is for point-cloud models, whose report is not implemented "
-        "yet; use vlb, exact-grf or pk-baseline with a 2D field model");
+        "report: --likelihood elbo is the bound of point-cloud models; give one with --model, "
+        "or use vlb, exact-grf or pk-baseline with a 2D field model");
   Json config = Json::object();
   if (!s.model.empty()) {
     in.model = report_detail::load_report_model(s);
@@ -232,6 +232,13 @@ std::string report_settings_json(const ReportSettings& s) {
     j["nuts"] = {{"chains", s.nuts_chains}, {"warmup", s.nuts_warmup}, {"draws", s.nuts_draws}};
   j["rank_bins"] = s.rank_bins;
   j["coverage_levels"] = s.coverage_levels.empty() ? default_coverage_levels() : s.coverage_levels;
+  if (s.likelihood == LikelihoodKind::PointElbo) {  // absent for fields, so older reports match
+    j["elbo"] = {{"steps", s.elbo_steps}, {"draws", s.elbo_draws}};
+    j["clouds"] = {{"sampler", s.cloud_sampler.empty() ? Json("default") : Json(s.cloud_sampler)},
+                   {"steps", s.cloud_steps},
+                   {"halo_mesh", s.halo_mesh},
+                   {"queries", s.halo_queries}};
+  }
   j["pk_baseline"] = {{"cosmologies", s.pk_cosmologies},
                       {"per_cosmology", s.pk_per_cosmology},
                       {"covariance_mocks", s.pk_covariance_mocks}};
@@ -245,26 +252,11 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
   if (out_dir.empty()) throw InvalidArgument("report: --out DIR is required");
   if (fs::exists(out_dir) && !fs::is_directory(out_dir))
     throw FileError(out_dir, "exists and is not a directory");
+  if (report_detail::is_point_report(s)) return report_detail::run_point_report(s, out_dir, job);
   const Inputs in = resolve_inputs(s);
   const Json settings = Json::parse(report_settings_json(s));
-
-  // The folder: new, or a report of the same settings (resumed).
   const fs::path dir(out_dir);
-  fs::create_directories(dir / "fields");
-  fs::create_directories(dir / "emulator");
-  const std::string settings_path = (dir / "settings.json").string();
-  Json previous;
-  if (report_detail::read_json(settings_path, previous) && previous != settings) {
-    std::string key = "?";
-    for (auto it = settings.begin(); it != settings.end(); ++it)
-      if (!previous.contains(it.key()) || previous[it.key()] != it.value()) {
-        key = it.key();
-        break;
-      }
-    throw FileError(out_dir, "holds a report made with other settings (first difference: '" + key +
-                                 "'); choose another --out or remove the folder");
-  }
-  report_detail::write_json(settings_path, settings);
+  report_detail::prepare_report_folder(out_dir, settings);
 
   Json inputs;
   inputs["model"] = s.model.empty() ? Json() : Json(s.model);
@@ -476,6 +468,32 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
   result.markdown_path = written.markdown_path;
   result.figures = written.figures;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report_detail::write_timings(out_dir, result, field_files);
+  job.report(total, total, "done");
+  return result;
+}
+
+void report_detail::prepare_report_folder(const std::string& out_dir, const Json& settings) {
+  const fs::path dir(out_dir);
+  fs::create_directories(dir / "fields");
+  fs::create_directories(dir / "emulator");
+  const std::string settings_path = (dir / "settings.json").string();
+  Json previous;
+  if (report_detail::read_json(settings_path, previous) && previous != settings) {
+    std::string key = "?";
+    for (auto it = settings.begin(); it != settings.end(); ++it)
+      if (!previous.contains(it.key()) || previous[it.key()] != it.value()) {
+        key = it.key();
+        break;
+      }
+    throw FileError(out_dir, "holds a report made with other settings (first difference: '" + key +
+                                 "'); choose another --out or remove the folder");
+  }
+  report_detail::write_json(settings_path, settings);
+}
+
+void report_detail::write_timings(const std::string& out_dir, const ReportResult& result,
+                                  const std::vector<std::string>& field_files) {
   Json timings;
   timings["seconds"] = result.seconds;
   timings["field_seconds"] = Json::array();  // of the run that computed each field
@@ -489,9 +507,7 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
   timings["blocks_reused"] = result.blocks_reused;
   timings["fields_computed"] = result.fields_computed;
   timings["fields_reused"] = result.fields_reused;
-  report_detail::write_json((dir / "timings.json").string(), timings);
-  job.report(total, total, "done");
-  return result;
+  report_detail::write_json((fs::path(out_dir) / "timings.json").string(), timings);
 }
 
 ReportResult rebuild_report(const std::string& out_dir) {

@@ -106,11 +106,12 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
   std::vector<std::string> headlines;
 
   // Emulator.
-  std::vector<Json> lh;
+  std::vector<Json> lh, halo;
   Json one_p, cv;
   for (const auto& path : emulator_files) {
     Json j = load_required(path);
     const std::string kind = j.value("block", std::string());
+    if (kind == "halo_lh") halo.push_back(std::move(j));
     if (kind == "lh") lh.push_back(std::move(j));
     if (kind == "1p") one_p = std::move(j);
     if (kind == "cv") cv = std::move(j);
@@ -255,6 +256,7 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
     }
     figures.push_back(hist.finish(dir));
   }
+  if (!halo.empty()) report_detail::halo_emulator_section(dir, halo, r, figures, headlines);
   if (!one_p.is_null()) {
     r["one_p"] = one_p;
     FigureBuilder f("one_p", "1P: P(k) relative to the fiducial",
@@ -332,7 +334,7 @@ Assembled assemble(const std::string& dir, const Json& settings, const Json& inp
     std::vector<Json> fields;
     for (const auto& path : field_files) {
       fields.push_back(load_required(path));
-      fields.back().erase("seconds");  // wall time: timings.json (report.json is reproducible)
+      fields.back().erase("seconds");   // wall time: timings.json (report.json is reproducible)
       fields.back().erase("settings");  // the report's own settings hold them
     }
     Json c;
@@ -506,7 +508,9 @@ std::string markdown(const Json& r) {
          << report_detail::fixed(num(s["bias"]), 4) << " |\n";
     md << "\n(+- : binomial error of the nominal coverage, sqrt(q (1 - q) / K).)\n";
   }
-  if (r.contains("emulator")) {
+  if (r.contains("emulator") && r["emulator"].contains("statistics")) {
+    md << report_detail::halo_emulator_markdown(r["emulator"]);
+  } else if (r.contains("emulator")) {
     md << "\n## Emulator\n\n| Omega_m | sigma_8 | reduced chi^2 generated | leave-one-out mocks |\n"
           "|---|---|---|---|\n";
     for (const auto& c : r["emulator"]["cosmologies"])

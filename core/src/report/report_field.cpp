@@ -119,9 +119,9 @@ std::shared_ptr<const DiffusionModel2d> report_detail::load_report_model(const R
   if (!fs::exists(s.model)) throw FileError(s.model, "no such model file");
   if (PointCloudModel::is_point_model(s.model))
     throw FileError(s.model,
-                    "is a point-cloud model: the report of point models (kNN-CDF, 2PCF, HMF, "
-                    "pairwise velocities, ELBO calibration) is not implemented yet; only 2D "
-                    "field models are supported");
+                    "is a point-cloud model: `report --model` makes its report (kNN-CDF, 2PCF, "
+                    "HMF, pairwise velocities, ELBO calibration); report-calibration of one "
+                    "catalogue is for 2D field models only");
   auto model =
       std::make_shared<const DiffusionModel2d>(DiffusionModel2d::load(s.model, s.device, s.ema));
   if (model->parameter_count() != 2)
@@ -150,6 +150,8 @@ Json report_detail::calibration_settings_json(const ReportSettings& s) {
                {"max_levels", s.grid.max_levels}};
   if (s.nuts)
     j["nuts"] = {{"chains", s.nuts_chains}, {"warmup", s.nuts_warmup}, {"draws", s.nuts_draws}};
+  if (s.likelihood == LikelihoodKind::PointElbo)
+    j["elbo"] = {{"steps", s.elbo_steps}, {"draws", s.elbo_draws}};
   return j;
 }
 
@@ -175,7 +177,10 @@ Json report_detail::calibration_field_record(const FieldRecordInput& in) {
       likelihood = pk_baseline_likelihood(in.baseline, in.field, in.origin);
       break;
     case LikelihoodKind::PointElbo:
-      throw InvalidArgument("report: the elbo likelihood is for point-cloud models");
+      if (!in.likelihood)
+        throw InvalidArgument("report: the elbo likelihood is for point-cloud models");
+      likelihood = in.likelihood;
+      break;
   }
   const PosteriorGrid grid = refine_posterior_grid(*likelihood, s.grid, in.cancel);
   Json fj;

@@ -15,6 +15,7 @@
 
 #include "diffuscope/data/dataset.h"
 #include "diffuscope/data/field.h"
+#include "diffuscope/density/log_density.h"
 #include "diffuscope/diffusion/diffusion_model.h"
 #include "diffuscope/infer/baselines/pk_baseline.h"
 #include "diffuscope/report/report.h"
@@ -104,10 +105,11 @@ Json emulator_cv_block(const EmulatorContext& c, const Dataset& mocks, int gener
 // once. The record is the report's fields/NNN.json.
 struct FieldRecordInput {
   const ReportSettings* settings = nullptr;
-  const DiffusionModel2d* model = nullptr;     // the vlb likelihood
-  std::shared_ptr<const PkBaseline> baseline;  // the pk-baseline likelihood
-  Field2D field;                               // physical units
-  std::string origin;                          // names the field in errors
+  const DiffusionModel2d* model = nullptr;       // the vlb likelihood
+  std::shared_ptr<const PkBaseline> baseline;    // the pk-baseline likelihood
+  std::shared_ptr<const LogDensity> likelihood;  // the elbo likelihood (a point model's, made)
+  Field2D field;                                 // physical units
+  std::string origin;                            // names the field in errors
   std::size_t field_number = 0, dataset_index = 0;
   std::array<double, 2> truth{};  // NaN when the file records none
   bool grf = false;               // also the exact GRF posterior (a GRF field)
@@ -123,6 +125,26 @@ Json calibration_settings_json(const ReportSettings& s);
 std::shared_ptr<const DiffusionModel2d> load_report_model(const ReportSettings& settings);
 // The seed of the VLB noise of dataset field `index` under the report seed.
 std::uint64_t vlb_noise_seed(std::uint64_t seed, std::size_t index);
+
+// The report folder out_dir: created (with fields/ and emulator/), or one of the same settings
+// (resumed); settings.json written. Throws FileError when it holds a report of other settings.
+void prepare_report_folder(const std::string& out_dir, const Json& settings);
+// DIR/timings.json: the run's wall time and each field's (of the run that computed it).
+void write_timings(const std::string& out_dir, const ReportResult& result,
+                   const std::vector<std::string>& field_files);
+
+// The report of a point-cloud model (report_points.cpp); is_point_report: settings.model names
+// one.
+bool is_point_report(const ReportSettings& settings);
+ReportResult run_point_report(const ReportSettings& settings, const std::string& out_dir,
+                              const JobContext& job);
+
+// The emulator section of a point-cloud model's report from its halo_lh blocks: report.json's
+// "emulator" (the blocks and a summary per statistic), the headlines and the figures (halo_knn,
+// halo_xi, halo_hmf, halo_v12, halo_chi2) appended; report.md's table.
+void halo_emulator_section(const std::string& dir, const std::vector<Json>& blocks, Json& report,
+                           Json& figures, std::vector<std::string>& headlines);
+std::string halo_emulator_markdown(const Json& emulator);
 
 // report.json, the CSV tables and report.md from the block files (emulator_files) and the
 // calibration field files of a report folder, written atomically (report_assembly.cpp).

@@ -107,6 +107,11 @@ TEST(ModelInterface, DescribesTheDefaultHaloModelFromItsFile) {
   EXPECT_EQ(d.default_steps, 100);
   EXPECT_EQ(d.likelihood, "ELBO");
   EXPECT_EQ(d.schedule, "learned linear log-SNR, gamma(0) = 13.71, gamma(1) = -12.44");
+  // The point trainer records its data under "data" (the report makes mocks of this generator).
+  EXPECT_EQ(d.mock_kind, "lognormal-halos");
+  EXPECT_EQ(d.training_data,
+            ".stage/data/halos_lh800_1000.h5 (lognormal-halos lh set, 800 samples; fingerprint "
+            "c1e3b37b72400c2b), 40000 training steps");
   EXPECT_TRUE(contains(d.transform, "per-feature standardisation: {\"box_size\":1000.0"));
   EXPECT_EQ(model->field_model(), nullptr);
   EXPECT_NE(model->point_model(), nullptr);

@@ -1,5 +1,5 @@
-// The validation report of a field model (issue 17): can its emulated fields and its posterior be
-// trusted? One call writes everything under an output folder:
+// The validation report of a model (issue 17): can its emulated fields (or halo catalogues) and
+// its posterior be trusted? One call writes everything under an output folder:
 //
 //   DIR/report.json     every number (below), and the list of figures with the CSV behind each
 //   DIR/report.md       the headline figures in words, the figures embedded (DIR/figures/*.png)
@@ -24,6 +24,16 @@
 //    summary per parameter (report/calibration_summary.h).
 //  - exact comparison (GRF mocks, a likelihood other than exact-grf): each field's exact GRF
 //    posterior on its own grid, and the model posterior against it.
+//
+// A point-cloud (halo) model gets the same report with its own statistics (report_points.cpp):
+//  - emulator: at N validation cosmologies (a Latin hypercube, or those of --mocks, a Points set),
+//    kNN-CDFs (k = 1, 5, 9), the 2PCF, the cumulative mass function and the pairwise velocity
+//    v12(r) of generated catalogues against lognormal halo mocks: envelopes and the reduced chi^2
+//    of each statistic next to the mocks' leave-one-out value (stats/halo_statistics.h). No 1P,
+//    CV or one-point blocks.
+//  - calibration: K mock catalogues with known truth, each's posterior on a grid of the model's
+//    ELBO (S = elbo_steps, K = elbo_draws common draws), summarised as for fields.
+//  The likelihood is the ELBO whatever `likelihood` says (vlb or elbo; others are refused).
 //
 // Resumable: a finished block or field is written atomically (temporary + rename) to its own
 // file and read back on a rerun with the same settings, so a killed report continues where it
@@ -84,6 +94,16 @@ struct ReportSettings {
   int rank_bins = 10;
   std::vector<double> coverage_levels;  // credibility levels of the expected-coverage curve
                                         // (empty: 0.05, 0.10, ..., 0.95, 0.99)
+  // A point-cloud model (the halo report): its ELBO with S Riemann steps and K common draws (the
+  // draws of catalogue i from (seed, i)); generated catalogues from the model's default sampler
+  // and steps unless given; lognormal halo mocks on a mesh of halo_mesh^3; kNN-CDFs from
+  // halo_queries uniform query points.
+  int elbo_steps = 50, elbo_draws = 8;
+  std::string cloud_sampler;  // "": the model's default (ancestral | ode)
+  int cloud_steps = 0;        // 0: the model's default
+  int halo_mesh = 128;
+  int halo_queries = 10000;
+
   // pk-baseline likelihood: mocks generated here of the mock kind (infer/baselines/pk_baseline.h).
   int pk_cosmologies = 60, pk_per_cosmology = 4, pk_covariance_mocks = 150;
 
