@@ -50,9 +50,16 @@ case "$case_name" in
     run 1 report --likelihood exact-grf --mock-kind zeldovich --out "$work/r"
     one_line_error
     contains err "exact-grf needs GRF mocks"
-    run 1 report --model "$src/assets/models/halos1000.h5" --out "$work/r"
+    run 1 report --model "$src/assets/models/halos1000.h5" --likelihood exact-grf --out "$work/r"
     one_line_error
-    contains err "halos1000.h5: is a point-cloud model"
+    contains err "halos1000.h5 is a point-cloud model: its likelihood is its ELBO"
+    run 1 report --model "$src/assets/models/halos1000.h5" --fields 1 --out "$work/r"
+    one_line_error
+    contains err "K >= 2 catalogues"
+    run 1 report-calibration --model "$src/assets/models/halos1000.h5" --field "$work/none.h5" \
+      --out "$work/f.json"
+    one_line_error
+    contains err "report-calibration of one catalogue is for 2D field models only"
     run 1 report --model "$src/assets/models/zeldovich64.h5" --res 30 --out "$work/r"
     one_line_error
     contains err "--res 30"
@@ -121,6 +128,43 @@ case "$case_name" in
     rm -r "$work/r/figures"
     run 0 report --figures-only --out "$work/r"
     [ "$(ls "$work/r/figures" | grep -c '\.png$')" -eq "$listed" ] || fail "--figures-only rendered too few"
+    ;;
+  report_points)
+    # A point-cloud model trained for 2 steps on tiny lognormal halo catalogues: the options of a
+    # point model's report reach it (ELBO steps and draws, mesh, queries, sampler and steps), and
+    # every statistic's figure is listed and rendered.
+    run 0 --quiet --threads 1 mock halos --set lh --n-cosmo 6 --n-halos 64 --mesh 16 \
+      --features all --seed 2 --out "$work/h.h5"
+    printf '{"network": {"kind": "transformer", "d_model": 16, "heads": 2, "layers": 1,
+      "mlp_width": 32, "cond_mlp": [8, 8], "time_embedding": 8, "theta_embedding": 4},
+      "batch_size": 2, "steps": 2, "warmup": 1, "validate_every": 0, "validation_fraction": 0}' \
+      >"$work/c.json"
+    run 0 --quiet --threads 1 train --data "$work/h.h5" --config "$work/c.json" --out "$work/m.h5"
+    run 0 --threads 1 report --model "$work/m.h5" --cosmologies 2 --mocks-per-cosmo 3 \
+      --generated-per-cosmo 2 --fields 3 --elbo-steps 3 --draws 2 --halo-mesh 16 --queries 300 \
+      --sampler ode --steps 3 --coarse 3 --window 5 --max-levels 1 --seed 1 --out "$work/r"
+    contains out "3 calibration fields computed, 0 reused; 2 emulator blocks computed"
+    contains_file() { grep -q -- "$2" "$1" || fail "$1 lacks '$2'"; }
+    contains_file "$work/r/settings.json" '"steps": 3'
+    contains_file "$work/r/settings.json" '"draws": 2'
+    contains_file "$work/r/settings.json" '"halo_mesh": 16'
+    contains_file "$work/r/settings.json" '"queries": 300'
+    contains_file "$work/r/settings.json" '"sampler": "ode"'
+    contains_file "$work/r/emulator/halo-000.json" '"sampler": "2 cloud(s)'
+    contains_file "$work/r/report.md" "kNN-CDF (k = 1, 5, 9)"
+    for name in halo_knn halo_xi halo_hmf halo_v12 halo_chi2 calibration_coverage; do
+      contains_file "$work/r/report.json" "\"name\": \"$name\""
+    done
+    if ! grep -q "figures not rendered" "$work/err"; then
+      for name in halo_knn halo_xi halo_hmf halo_v12 halo_chi2; do
+        [ -s "$work/r/figures/$name.png" ] || fail "figures/$name.png missing"
+      done
+    fi
+    # A rerun resumes everything.
+    run 0 --threads 1 report --model "$work/m.h5" --cosmologies 2 --mocks-per-cosmo 3 \
+      --generated-per-cosmo 2 --fields 3 --elbo-steps 3 --draws 2 --halo-mesh 16 --queries 300 \
+      --sampler ode --steps 3 --coarse 3 --window 5 --max-levels 1 --seed 1 --out "$work/r"
+    contains out "0 calibration fields computed, 3 reused; 0 emulator blocks computed, 2 reused"
     ;;
   *)
     fail "unknown case"

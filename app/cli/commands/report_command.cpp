@@ -91,8 +91,12 @@ ds::ReportSettings parsed_settings(const CLI::App* cmd, const ReportOptions& o,
   if (o.draws > 0) s.vlb_draws = s.elbo_draws = o.draws;
   // The sampler names of both kinds: a field model takes ddim|ancestral|ode, a point-cloud model
   // ancestral|ode (its default when --sampler is not given).
-  if (cmd->count("--sampler")) s.cloud_sampler = o.sampler;
-  if (cmd->count("--steps")) s.cloud_steps = s.sampler.steps;
+  const auto given = [cmd](const char* name) {  // report-calibration has no sampler options
+    const CLI::Option* option = cmd->get_option_no_throw(name);
+    return option != nullptr && option->count() > 0;
+  };
+  if (given("--sampler")) s.cloud_sampler = o.sampler;
+  if (given("--steps")) s.cloud_steps = s.sampler.steps;
   s.sampler.kind = ds::kDiffusionSamplers.from_string(o.sampler);
   s.emulator = !o.no_emulator;
   if (!s.nuts &&

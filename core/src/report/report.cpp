@@ -40,12 +40,6 @@ constexpr std::uint64_t kLhMocksStream = 101, kOnePMocksStream = 303, kCvMocksSt
                         kPkBaselineStream = 707,
                         kLhModelStream = 1000;  // VLB noise: report_field.cpp
 
-std::string three_digits(std::size_t i) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%03zu", i);
-  return buf;
-}
-
 // Everything the blocks need, resolved from the settings and checked.
 struct Inputs {
   std::shared_ptr<const DiffusionModel2d> model;
@@ -280,44 +274,22 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
   std::vector<std::vector<std::size_t>> lh_members;  // indices into --mocks
   std::shared_ptr<Dataset> lh_set;
   if (emulator) {
-    if (in.mocks) {
-      for (const auto& [theta, members] : group_by_parameters(*in.mocks, 2)) {
-        if (members.size() < 3) continue;
-        if (int(lh_thetas.size()) >= s.cosmologies) break;
-        lh_thetas.push_back(theta);
-        lh_members.push_back(members);
-      }
-      if (lh_thetas.empty())
-        throw FileError(s.mocks,
-                        "no cosmology has 3 or more fields, so the emulator block has no mocks to "
-                        "compare with (make a set with `mock fields --set lh --per-cosmo 10`)");
-    } else {
-      SetDesign d;
-      d.kind = SetKind::LatinHypercube;
-      d.n_cosmo = s.cosmologies;
-      d.per_cosmo = s.mocks_per_cosmology;
-      d.seed = mix_seed(s.seed, kLhMocksStream);
-      const auto samples = make_set(d);
-      for (int c = 0; c < s.cosmologies; ++c) {
-        const auto& smp = samples[std::size_t(c * s.mocks_per_cosmology)];
-        lh_thetas.push_back({smp.omega_m, smp.sigma_8});
-        std::vector<std::size_t> m;
-        for (int i = 0; i < s.mocks_per_cosmology; ++i)
-          m.push_back(std::size_t(c * s.mocks_per_cosmology + i));
-        lh_members.push_back(m);
-      }
-    }
+    report_detail::validation_cosmologies(in.mocks.get(), s.mocks, "fields", "fields", s,
+                                          mix_seed(s.seed, kLhMocksStream), lh_thetas, lh_members);
     for (std::size_t c = 0; c < lh_thetas.size(); ++c)
-      emulator_files.push_back((dir / "emulator" / ("lh-" + three_digits(c) + ".json")).string());
+      emulator_files.push_back(
+          (dir / "emulator" / ("lh-" + report_detail::three_digits(c) + ".json")).string());
     if (s.one_p_values > 0 && !in.mock_kind.empty())
       emulator_files.push_back((dir / "emulator" / "1p.json").string());
     if (s.cv_mocks > 0 && !in.mock_kind.empty())
       emulator_files.push_back((dir / "emulator" / "cv.json").string());
   }
   for (int i = 0; i < s.fields; ++i)
-    field_files.push_back((dir / "fields" / (three_digits(std::size_t(i)) + ".json")).string());
-  const std::int64_t total = std::int64_t(emulator_files.size() + field_files.size());
-  std::int64_t done = 0;
+    field_files.push_back(
+        (dir / "fields" / (report_detail::three_digits(std::size_t(i)) + ".json")).string());
+  report_detail::ReportProgress progress;
+  progress.job = &job;
+  progress.total = std::int64_t(emulator_files.size() + field_files.size());
 
   // Emulator blocks.
   if (emulator) {
@@ -329,45 +301,42 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
     ctx.kind = in.field_kind;
     ctx.cancel = cancel_only(job);
     const Dataset* source = in.mocks.get();
-    for (std::size_t c = 0; c < lh_thetas.size(); ++c) {
-      job.check_cancelled();
-      const std::string& path = emulator_files[c];
-      if (fs::exists(path)) {
-        ++result.blocks_reused;
-        job.report(++done, total, "emulator cosmology " + std::to_string(c + 1) + " (done before)");
-        continue;
-      }
-      job.report(
-          done, total,
-          "emulator: cosmology " + std::to_string(c + 1) + "/" + std::to_string(lh_thetas.size()));
-      if (!source && !lh_set) {
-        SetDesign d;
-        d.kind = SetKind::LatinHypercube;
-        d.n_cosmo = s.cosmologies;
-        d.per_cosmo = s.mocks_per_cosmology;
-        d.seed = mix_seed(s.seed, kLhMocksStream);
-        lh_set = std::make_shared<Dataset>(generate_field_set(mock_settings(in, s), d, ctx.cancel));
-      }
-      const Dataset& set = source ? *source : *lh_set;
-      std::vector<const float*> mocks;
-      for (std::size_t i : lh_members[c]) mocks.push_back(set.sample(i));
-      Json block = report_detail::emulator_lh_block(ctx, lh_thetas[c], mocks,
-                                                    mix_seed(s.seed, kLhModelStream + c));
-      block = tagged(Json{{"block", "lh"}, {"index", c}}, block);
-      report_detail::write_json(path, block);
-      ++result.blocks_computed;
-      job.report(++done, total);
-    }
+    const std::vector<std::string> lh_files(emulator_files.begin(),
+                                            emulator_files.begin() + long(lh_thetas.size()));
+    report_detail::write_missing(
+        lh_files,
+        [&](std::size_t c) {
+          if (!source && !lh_set) {
+            SetDesign d;
+            d.kind = SetKind::LatinHypercube;
+            d.n_cosmo = s.cosmologies;
+            d.per_cosmo = s.mocks_per_cosmology;
+            d.seed = mix_seed(s.seed, kLhMocksStream);
+            lh_set =
+                std::make_shared<Dataset>(generate_field_set(mock_settings(in, s), d, ctx.cancel));
+          }
+          const Dataset& set = source ? *source : *lh_set;
+          std::vector<const float*> mocks;
+          for (std::size_t i : lh_members[c]) mocks.push_back(set.sample(i));
+          const Json block = report_detail::emulator_lh_block(ctx, lh_thetas[c], mocks,
+                                                              mix_seed(s.seed, kLhModelStream + c));
+          return tagged(Json{{"block", "lh"}, {"index", c}}, block);
+        },
+        [&](std::size_t c) {
+          return "emulator: cosmology " + std::to_string(c + 1) + "/" +
+                 std::to_string(lh_thetas.size());
+        },
+        progress, result.blocks_reused, result.blocks_computed);
     for (std::size_t e = lh_thetas.size(); e < emulator_files.size(); ++e) {
       job.check_cancelled();
       const std::string& path = emulator_files[e];
       const bool is_one_p = fs::path(path).filename() == "1p.json";
       if (fs::exists(path)) {
         ++result.blocks_reused;
-        job.report(++done, total);
+        job.report(++progress.done, progress.total);
         continue;
       }
-      job.report(done, total, is_one_p ? "emulator: 1P set" : "emulator: CV set");
+      job.report(progress.done, progress.total, is_one_p ? "emulator: 1P set" : "emulator: CV set");
       SetDesign d;
       Json block;
       if (is_one_p) {
@@ -391,7 +360,7 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
       }
       report_detail::write_json(path, block);
       ++result.blocks_computed;
-      job.report(++done, total);
+      job.report(++progress.done, progress.total);
     }
   }
 
@@ -405,16 +374,7 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
     for (int i = 0; i < s.fields; ++i) calibration_index.push_back(std::size_t(i));
   }
   std::shared_ptr<const PkBaseline> baseline;
-  for (int i = 0; i < s.fields; ++i) {
-    job.check_cancelled();
-    const std::string& path = field_files[std::size_t(i)];
-    if (fs::exists(path)) {
-      ++result.fields_reused;
-      job.report(++done, total, "field " + std::to_string(i + 1) + " (done before)");
-      continue;
-    }
-    job.report(done, total,
-               "calibration: field " + std::to_string(i + 1) + "/" + std::to_string(s.fields));
+  const auto calibration_field = [&](std::size_t i) {
     if (in.mocks) {
       calibration_set = in.mocks;
     } else if (!calibration_set) {
@@ -427,7 +387,7 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
           std::make_shared<Dataset>(generate_field_set(mock_settings(in, s), d, cancel_only(job)));
       calibration_set->units = in.units;
     }
-    const std::size_t index = calibration_index[std::size_t(i)];
+    const std::size_t index = calibration_index[i];
     if (s.likelihood == LikelihoodKind::PkBaseline && !baseline) {
       const std::string bpath = (dir / "pk_baseline.json").string();
       if (fs::exists(bpath)) {
@@ -450,27 +410,88 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
     record.baseline = baseline;
     record.field = dataset_field(*calibration_set, index);
     record.origin = (in.mocks ? s.mocks : "calibration mock") + " field " + std::to_string(index);
-    record.field_number = std::size_t(i);
+    record.field_number = i;
     record.dataset_index = index;
     record.truth = {calibration_set->param(index, 0), calibration_set->param(index, 1)};
     record.grf = in.grf;
     record.vlb_seed = report_detail::vlb_noise_seed(s.seed, index);
     record.cancel = cancel_only(job);
-    const Json fj = report_detail::calibration_field_record(record);
-    report_detail::write_json(path, fj);
-    ++result.fields_computed;
-    job.report(++done, total);
-  }
+    return report_detail::calibration_field_record(record);
+  };
+  report_detail::write_missing(
+      field_files, calibration_field,
+      [&](std::size_t i) {
+        return "calibration: field " + std::to_string(i + 1) + "/" + std::to_string(s.fields);
+      },
+      progress, result.fields_reused, result.fields_computed);
 
-  const ReportResult written =
-      report_detail::write_report_outputs(out_dir, settings, inputs, emulator_files, field_files);
-  result.json_path = written.json_path;
-  result.markdown_path = written.markdown_path;
-  result.figures = written.figures;
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  report_detail::write_timings(out_dir, result, field_files);
-  job.report(total, total, "done");
+  report_detail::finish_report(out_dir, settings, inputs, emulator_files, field_files, start,
+                               result);
+  job.report(progress.total, progress.total, "done");
   return result;
+}
+
+void report_detail::write_missing(const std::vector<std::string>& files,
+                                  const std::function<Json(std::size_t)>& compute,
+                                  const std::function<std::string(std::size_t)>& what,
+                                  ReportProgress& progress, std::size_t& reused,
+                                  std::size_t& computed) {
+  const JobContext& job = *progress.job;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    job.check_cancelled();
+    if (fs::exists(files[i])) {
+      ++reused;
+      job.report(++progress.done, progress.total, what(i) + " (done before)");
+      continue;
+    }
+    job.report(progress.done, progress.total, what(i));
+    report_detail::write_json(files[i], compute(i));
+    ++computed;
+    job.report(++progress.done, progress.total);
+  }
+}
+
+std::string report_detail::three_digits(std::size_t i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%03zu", i);
+  return buf;
+}
+
+void report_detail::validation_cosmologies(const Dataset* mocks, const std::string& mocks_path,
+                                           const std::string& samples, const std::string& command,
+                                           const ReportSettings& s, std::uint64_t design_seed,
+                                           std::vector<std::vector<double>>& thetas,
+                                           std::vector<std::vector<std::size_t>>& members) {
+  thetas.clear();
+  members.clear();
+  if (mocks) {
+    for (const auto& [theta, group] : group_by_parameters(*mocks, 2)) {
+      if (group.size() < 3) continue;
+      if (int(thetas.size()) >= s.cosmologies) break;
+      thetas.push_back(theta);
+      members.push_back(group);
+    }
+    if (thetas.empty())
+      throw FileError(mocks_path, "no cosmology has 3 or more " + samples +
+                                      ", so the emulator block has no mocks to compare with "
+                                      "(make a set with `mock " +
+                                      command + " --set lh --per-cosmo 10`)");
+    return;
+  }
+  SetDesign d;
+  d.kind = SetKind::LatinHypercube;
+  d.n_cosmo = s.cosmologies;
+  d.per_cosmo = s.mocks_per_cosmology;
+  d.seed = design_seed;
+  const auto design = make_set(d);
+  for (int c = 0; c < s.cosmologies; ++c) {
+    const auto& smp = design[std::size_t(c * s.mocks_per_cosmology)];
+    thetas.push_back({smp.omega_m, smp.sigma_8});
+    std::vector<std::size_t> m;
+    for (int i = 0; i < s.mocks_per_cosmology; ++i)
+      m.push_back(std::size_t(c * s.mocks_per_cosmology + i));
+    members.push_back(m);
+  }
 }
 
 void report_detail::prepare_report_folder(const std::string& out_dir, const Json& settings) {
@@ -492,8 +513,18 @@ void report_detail::prepare_report_folder(const std::string& out_dir, const Json
   report_detail::write_json(settings_path, settings);
 }
 
-void report_detail::write_timings(const std::string& out_dir, const ReportResult& result,
-                                  const std::vector<std::string>& field_files) {
+void report_detail::finish_report(const std::string& out_dir, const Json& settings,
+                                  const Json& inputs,
+                                  const std::vector<std::string>& emulator_files,
+                                  const std::vector<std::string>& field_files,
+                                  std::chrono::steady_clock::time_point start,
+                                  ReportResult& result) {
+  const ReportResult written =
+      report_detail::write_report_outputs(out_dir, settings, inputs, emulator_files, field_files);
+  result.json_path = written.json_path;
+  result.markdown_path = written.markdown_path;
+  result.figures = written.figures;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   Json timings;
   timings["seconds"] = result.seconds;
   timings["field_seconds"] = Json::array();  // of the run that computed each field

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -126,12 +128,42 @@ std::shared_ptr<const DiffusionModel2d> load_report_model(const ReportSettings& 
 // The seed of the VLB noise of dataset field `index` under the report seed.
 std::uint64_t vlb_noise_seed(std::uint64_t seed, std::size_t index);
 
+std::string three_digits(std::size_t i);  // "007": the names of block and field files
+
+// The validation cosmologies of the emulator block and the mocks of each: with `mocks` (a --mocks
+// file, mocks_path), its first s.cosmologies cosmologies with >= 3 samples (FileError naming the
+// file when none has; `samples` and `command` word the message: "fields", "fields"); without, a
+// Latin hypercube of s.cosmologies x s.mocks_per_cosmology drawn with design_seed, as make_set
+// orders it.
+void validation_cosmologies(const Dataset* mocks, const std::string& mocks_path,
+                            const std::string& samples, const std::string& command,
+                            const ReportSettings& s, std::uint64_t design_seed,
+                            std::vector<std::vector<double>>& thetas,
+                            std::vector<std::vector<std::size_t>>& members);
+
+// Progress of a report's resumable work: one unit per block or field file.
+struct ReportProgress {
+  const JobContext* job = nullptr;
+  std::int64_t done = 0, total = 0;
+};
+// For i in [0, files.size()) in order: a file that exists is reused (counted in `reused`), else
+// compute(i) is written to it atomically (counted in `computed`); what(i) names item i in the
+// progress ("emulator: cosmology 3/10"). Cancellation is checked before each item.
+void write_missing(const std::vector<std::string>& files,
+                   const std::function<Json(std::size_t)>& compute,
+                   const std::function<std::string(std::size_t)>& what, ReportProgress& progress,
+                   std::size_t& reused, std::size_t& computed);
+
 // The report folder out_dir: created (with fields/ and emulator/), or one of the same settings
 // (resumed); settings.json written. Throws FileError when it holds a report of other settings.
 void prepare_report_folder(const std::string& out_dir, const Json& settings);
-// DIR/timings.json: the run's wall time and each field's (of the run that computed it).
-void write_timings(const std::string& out_dir, const ReportResult& result,
-                   const std::vector<std::string>& field_files);
+// The end of a run: report.json, the CSVs and report.md (write_report_outputs) and
+// DIR/timings.json (the run's wall time from `start`, each field's of the run that computed it);
+// result's paths, figures and seconds filled in.
+void finish_report(const std::string& out_dir, const Json& settings, const Json& inputs,
+                   const std::vector<std::string>& emulator_files,
+                   const std::vector<std::string>& field_files,
+                   std::chrono::steady_clock::time_point start, ReportResult& result);
 
 // The report of a point-cloud model (report_points.cpp); is_point_report: settings.model names
 // one.

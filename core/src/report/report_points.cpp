@@ -35,12 +35,6 @@ namespace {
 constexpr std::uint64_t kHaloLhMocksStream = 111, kHaloCalibrationStream = 212,
                         kHaloLhModelStream = 5000, kHaloQueryStream = 9000;
 
-std::string three_digits(std::size_t i) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%03zu", i);
-  return buf;
-}
-
 struct PointInputs {
   std::shared_ptr<const Model> model;
   std::int64_t n = 0;  // halos per catalogue
@@ -273,66 +267,40 @@ ReportResult report_detail::run_point_report(const ReportSettings& given,
   std::vector<std::vector<double>> lh_thetas;
   std::vector<std::vector<std::size_t>> lh_members;
   if (s.emulator) {
-    if (in.mocks) {
-      for (const auto& [theta, members] : group_by_parameters(*in.mocks, 2)) {
-        if (members.size() < 3) continue;
-        if (int(lh_thetas.size()) >= s.cosmologies) break;
-        lh_thetas.push_back(theta);
-        lh_members.push_back(members);
-      }
-      if (lh_thetas.empty())
-        throw FileError(s.mocks,
-                        "no cosmology has 3 or more catalogues, so the emulator block has no "
-                        "mocks to compare with (make a set with `mock halos --set lh --per-cosmo "
-                        "10`)");
-    } else {
-      SetDesign d;
-      d.n_cosmo = s.cosmologies;
-      d.per_cosmo = s.mocks_per_cosmology;
-      d.seed = mix_seed(s.seed, kHaloLhMocksStream);
-      const auto samples = make_set(d);
-      for (int c = 0; c < s.cosmologies; ++c) {
-        const auto& smp = samples[std::size_t(c * s.mocks_per_cosmology)];
-        lh_thetas.push_back({smp.omega_m, smp.sigma_8});
-        std::vector<std::size_t> m;
-        for (int i = 0; i < s.mocks_per_cosmology; ++i)
-          m.push_back(std::size_t(c * s.mocks_per_cosmology + i));
-        lh_members.push_back(m);
-      }
-    }
+    report_detail::validation_cosmologies(in.mocks.get(), s.mocks, "catalogues", "halos", s,
+                                          mix_seed(s.seed, kHaloLhMocksStream), lh_thetas,
+                                          lh_members);
     for (std::size_t c = 0; c < lh_thetas.size(); ++c)
-      emulator_files.push_back((dir / "emulator" / ("halo-" + three_digits(c) + ".json")).string());
+      emulator_files.push_back(
+          (dir / "emulator" / ("halo-" + report_detail::three_digits(c) + ".json")).string());
   }
   for (int i = 0; i < s.fields; ++i)
-    field_files.push_back((dir / "fields" / (three_digits(std::size_t(i)) + ".json")).string());
-  const std::int64_t total = std::int64_t(emulator_files.size() + field_files.size());
-  std::int64_t done = 0;
+    field_files.push_back(
+        (dir / "fields" / (report_detail::three_digits(std::size_t(i)) + ".json")).string());
+  report_detail::ReportProgress progress;
+  progress.job = &job;
+  progress.total = std::int64_t(emulator_files.size() + field_files.size());
 
   std::shared_ptr<Dataset> lh_set;
-  for (std::size_t c = 0; c < lh_thetas.size(); ++c) {
-    job.check_cancelled();
-    const std::string& path = emulator_files[c];
-    if (fs::exists(path)) {
-      ++result.blocks_reused;
-      job.report(++done, total, "emulator cosmology " + std::to_string(c + 1) + " (done before)");
-      continue;
-    }
-    job.report(
-        done, total,
-        "emulator: cosmology " + std::to_string(c + 1) + "/" + std::to_string(lh_thetas.size()));
-    if (!in.mocks && !lh_set)
-      lh_set = std::make_shared<Dataset>(halo_mocks(in, s, SetKind::LatinHypercube, s.cosmologies,
-                                                    s.mocks_per_cosmology,
-                                                    mix_seed(s.seed, kHaloLhMocksStream), cancel));
-    const Dataset& set = in.mocks ? *in.mocks : *lh_set;
-    Json block = halo_lh_block(in, s, lh_thetas[c], set, lh_members[c],
-                               mix_seed(s.seed, kHaloLhModelStream + c), cancel);
-    Json tagged{{"block", "halo_lh"}, {"index", c}};
-    for (auto it = block.begin(); it != block.end(); ++it) tagged[it.key()] = it.value();
-    report_detail::write_json(path, tagged);
-    ++result.blocks_computed;
-    job.report(++done, total);
-  }
+  report_detail::write_missing(
+      emulator_files,
+      [&](std::size_t c) {
+        if (!in.mocks && !lh_set)
+          lh_set = std::make_shared<Dataset>(
+              halo_mocks(in, s, SetKind::LatinHypercube, s.cosmologies, s.mocks_per_cosmology,
+                         mix_seed(s.seed, kHaloLhMocksStream), cancel));
+        const Dataset& set = in.mocks ? *in.mocks : *lh_set;
+        const Json block = halo_lh_block(in, s, lh_thetas[c], set, lh_members[c],
+                                         mix_seed(s.seed, kHaloLhModelStream + c), cancel);
+        Json tagged{{"block", "halo_lh"}, {"index", c}};
+        for (auto it = block.begin(); it != block.end(); ++it) tagged[it.key()] = it.value();
+        return tagged;
+      },
+      [&](std::size_t c) {
+        return "emulator: cosmology " + std::to_string(c + 1) + "/" +
+               std::to_string(lh_thetas.size());
+      },
+      progress, result.blocks_reused, result.blocks_computed);
 
   std::vector<std::size_t> calibration_index;
   if (in.mocks)
@@ -341,54 +309,44 @@ ReportResult report_detail::run_point_report(const ReportSettings& given,
   else
     for (int i = 0; i < s.fields; ++i) calibration_index.push_back(std::size_t(i));
   std::shared_ptr<Dataset> calibration_set = in.mocks;
-  for (int i = 0; i < s.fields; ++i) {
-    job.check_cancelled();
-    const std::string& path = field_files[std::size_t(i)];
-    if (fs::exists(path)) {
-      ++result.fields_reused;
-      job.report(++done, total, "catalogue " + std::to_string(i + 1) + " (done before)");
-      continue;
-    }
-    job.report(done, total,
-               "calibration: catalogue " + std::to_string(i + 1) + "/" + std::to_string(s.fields));
-    if (!calibration_set)
-      calibration_set =
-          std::make_shared<Dataset>(halo_mocks(in, s, SetKind::LatinHypercube, s.fields, 1,
-                                               mix_seed(s.seed, kHaloCalibrationStream), cancel));
-    const std::size_t index = calibration_index[std::size_t(i)];
-    const std::size_t per = calibration_set->shape[1] * calibration_set->shape[2];
-    ObservationData observation;
-    observation.cloud = std::make_shared<const std::vector<float>>(
-        calibration_set->sample(index), calibration_set->sample(index) + per);
-    observation.n_points = std::int64_t(calibration_set->shape[1]);
-    observation.features = int(calibration_set->shape[2]);
-    observation.origin = (in.mocks ? s.mocks : std::string("calibration mock")) + " catalogue " +
-                         std::to_string(index);
-    LikelihoodSettings ls;
-    ls.elbo_steps = s.elbo_steps;
-    ls.draws = s.elbo_draws;
-    ls.seed = report_detail::vlb_noise_seed(s.seed, index);
-    report_detail::FieldRecordInput record;
-    record.settings = &s;
-    record.likelihood = in.model->likelihood(observation, ls);
-    record.origin = observation.origin;
-    record.field_number = std::size_t(i);
-    record.dataset_index = index;
-    record.truth = {calibration_set->param(index, 0), calibration_set->param(index, 1)};
-    record.cancel = cancel;
-    report_detail::write_json(path, report_detail::calibration_field_record(record));
-    ++result.fields_computed;
-    job.report(++done, total);
-  }
+  report_detail::write_missing(
+      field_files,
+      [&](std::size_t i) {
+        if (!calibration_set)
+          calibration_set = std::make_shared<Dataset>(
+              halo_mocks(in, s, SetKind::LatinHypercube, s.fields, 1,
+                         mix_seed(s.seed, kHaloCalibrationStream), cancel));
+        const std::size_t index = calibration_index[i];
+        const std::size_t per = calibration_set->shape[1] * calibration_set->shape[2];
+        ObservationData observation;
+        observation.cloud = std::make_shared<const std::vector<float>>(
+            calibration_set->sample(index), calibration_set->sample(index) + per);
+        observation.n_points = std::int64_t(calibration_set->shape[1]);
+        observation.features = int(calibration_set->shape[2]);
+        observation.origin = (in.mocks ? s.mocks : std::string("calibration mock")) +
+                             " catalogue " + std::to_string(index);
+        LikelihoodSettings ls;
+        ls.elbo_steps = s.elbo_steps;
+        ls.draws = s.elbo_draws;
+        ls.seed = report_detail::vlb_noise_seed(s.seed, index);
+        report_detail::FieldRecordInput record;
+        record.settings = &s;
+        record.likelihood = in.model->likelihood(observation, ls);
+        record.origin = observation.origin;
+        record.field_number = i;
+        record.dataset_index = index;
+        record.truth = {calibration_set->param(index, 0), calibration_set->param(index, 1)};
+        record.cancel = cancel;
+        return report_detail::calibration_field_record(record);
+      },
+      [&](std::size_t i) {
+        return "calibration: catalogue " + std::to_string(i + 1) + "/" + std::to_string(s.fields);
+      },
+      progress, result.fields_reused, result.fields_computed);
 
-  const ReportResult written =
-      report_detail::write_report_outputs(out_dir, settings, inputs, emulator_files, field_files);
-  result.json_path = written.json_path;
-  result.markdown_path = written.markdown_path;
-  result.figures = written.figures;
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  report_detail::write_timings(out_dir, result, field_files);
-  job.report(total, total, "done");
+  report_detail::finish_report(out_dir, settings, inputs, emulator_files, field_files, start,
+                               result);
+  job.report(progress.total, progress.total, "done");
   return result;
 }
 
