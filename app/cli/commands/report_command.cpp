@@ -62,6 +62,10 @@ void add_calibration_options(CLI::App* cmd, ReportOptions& o) {
   cmd->add_option("--window", s.grid.window_points,
                   "posterior grid: points per axis of each window around the maximum (default 9)")
       ->check(CLI::Range(5, 400));
+  cmd->add_flag("--climb", s.grid.climb,
+                "posterior grid: climb to the maximum (pattern search) before the first window; "
+                "for likelihoods far sharper than the coarse scan (always on for a point-cloud "
+                "model's ELBO)");
   cmd->add_option("--max-levels", s.grid.max_levels,
                   "posterior grid: at most this many windows (4)")
       ->check(CLI::Range(1, 20));

@@ -118,6 +118,75 @@ RegionExtent region_extent(const GridScan& scan, const Prior& prior, double leve
   return r;
 }
 
+// The climb of PosteriorGridSettings::climb: the maximum found, its -2 ln L curvature as marginal
+// sds (NaN when the last stencil is not concave) and the last stencil's spacing.
+struct Climb {
+  std::array<double, 2> centre{}, sd{}, h{};
+  std::size_t evaluations = 0;
+};
+
+Climb climb_to_maximum(const LogDensity& likelihood, std::array<double, 2> centre, double value,
+                       std::array<double, 2> h, const PosteriorGridSettings& s,
+                       const JobContext& job) {
+  const Interval box[2] = {s.prior.omega_m, s.prior.sigma_8};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Climb out;
+  std::array<double, 9> stencil{};  // [(dj + 1) * 3 + (di + 1)]: dj along sigma_8
+  bool peaked = false;              // the centre beat its whole last stencil
+  for (int iteration = 0; iteration < s.climb_iterations; ++iteration) {
+    job.check_cancelled();
+    std::vector<double> thetas, values;
+    std::vector<std::array<int, 2>> offsets;
+    for (int dj = -1; dj <= 1; ++dj)
+      for (int di = -1; di <= 1; ++di) {
+        if (di == 0 && dj == 0) continue;
+        const double x = centre[0] + di * h[0], y = centre[1] + dj * h[1];
+        if (x < box[0].lo || x > box[0].hi || y < box[1].lo || y > box[1].hi) continue;
+        thetas.push_back(x);
+        thetas.push_back(y);
+        offsets.push_back({di, dj});
+      }
+    likelihood.evaluate(thetas, offsets.size(), values, nullptr);
+    out.evaluations += offsets.size();
+    stencil.fill(nan);
+    stencil[4] = value;
+    std::size_t best = offsets.size();
+    double best_value = value;
+    double spread = 0.0;  // largest -2 Delta ln L of a neighbour
+    for (std::size_t k = 0; k < offsets.size(); ++k) {
+      const double v = std::isfinite(values[k]) ? values[k] : -HUGE_VAL;
+      stencil[std::size_t((offsets[k][1] + 1) * 3 + offsets[k][0] + 1)] = v;
+      spread = std::max(spread, 2.0 * (value - v));
+      if (v > best_value) best = k, best_value = v;
+    }
+    if (best < offsets.size()) {  // move, same spacing
+      centre = {centre[0] + offsets[best][0] * h[0], centre[1] + offsets[best][1] * h[1]};
+      value = best_value;
+      continue;
+    }
+    peaked = true;
+    if (spread < 8.0 ||
+        (h[0] < 1e-5 * (box[0].hi - box[0].lo) && h[1] < 1e-5 * (box[1].hi - box[1].lo)))
+      break;
+    h = {0.5 * h[0], 0.5 * h[1]};
+  }
+  out.centre = centre;
+  out.h = h;
+  out.sd = {nan, nan};
+  // The quadratic of the last stencil (complete only away from the box's edges).
+  const auto L = [&](int di, int dj) { return stencil[std::size_t((dj + 1) * 3 + di + 1)]; };
+  bool complete = peaked;
+  for (double v : stencil) complete = complete && std::isfinite(v) && v > -HUGE_VAL;
+  if (complete) {
+    const double axx = (L(1, 0) + L(-1, 0) - 2 * L(0, 0)) / (h[0] * h[0]);
+    const double ayy = (L(0, 1) + L(0, -1) - 2 * L(0, 0)) / (h[1] * h[1]);
+    const double axy = (L(1, 1) - L(1, -1) - L(-1, 1) + L(-1, -1)) / (4 * h[0] * h[1]);
+    const double det = axx * ayy - axy * axy;
+    if (axx < 0 && ayy < 0 && det > 0) out.sd = {std::sqrt(-ayy / det), std::sqrt(-axx / det)};
+  }
+  return out;
+}
+
 }  // namespace
 
 GridMarginal grid_marginal(const GridScan& scan, std::size_t parameter) {
@@ -161,18 +230,45 @@ PosteriorGrid refine_posterior_grid(const LogDensity& likelihood, const Posterio
     throw InvalidArgument("posterior grid: the likelihood must have 2 parameters, not " +
                           std::to_string(likelihood.dimension()));
   if (s.coarse_points < 3 || s.window_points < 5 || s.max_levels < 1 || !(s.window_sigmas > 0) ||
-      !(s.cells_per_sd > 0))
+      !(s.cells_per_sd > 0) || s.climb_iterations < 1)
     throw InvalidArgument(
-        "posterior grid: need coarse_points >= 3, window_points >= 5, max_levels >= 1 and "
-        "positive window_sigmas and cells_per_sd");
+        "posterior grid: need coarse_points >= 3, window_points >= 5, max_levels >= 1, "
+        "climb_iterations >= 1 and positive window_sigmas and cells_per_sd");
   const Prior& prior = s.prior;
   PosteriorGrid out;
   out.scan =
       evaluate_grid(likelihood, linspace(prior.omega_m.lo, prior.omega_m.hi, s.coarse_points),
                     linspace(prior.sigma_8.lo, prior.sigma_8.hi, s.coarse_points), job);
   out.evaluations = std::size_t(s.coarse_points) * s.coarse_points;
+  int first_level = 0;
+  if (s.climb) {
+    const GridScan& coarse = out.scan;
+    const Climb c = climb_to_maximum(
+        likelihood, {coarse.maximum.omega_m, coarse.maximum.sigma_8}, coarse.maximum.log_like,
+        {0.5 * step_of(coarse.omega_m), 0.5 * step_of(coarse.sigma_8)}, s, job);
+    out.climb_evaluations = c.evaluations;
+    out.evaluations += c.evaluations;
+    const Interval box[2] = {prior.omega_m, prior.sigma_8};
+    std::vector<double> axes[2];
+    for (std::size_t p = 0; p < 2; ++p) {
+      // The fitted sd (a marginal sd along a ridge may be many stencil spacings), at least a
+      // quarter of the last spacing; the spacing when the stencil was not concave.
+      const double sd = std::isfinite(c.sd[p])
+                            ? std::clamp(c.sd[p], 0.25 * c.h[p], 0.5 * (box[p].hi - box[p].lo))
+                            : c.h[p];
+      const double half = std::max(s.window_sigmas * sd, 1e-6 * (box[p].hi - box[p].lo));
+      double lo = std::max(box[p].lo, c.centre[p] - half);
+      double hi = std::min(box[p].hi, c.centre[p] + half);
+      if (lo == box[p].lo) hi = std::min(box[p].hi, lo + 2.0 * half);
+      if (hi == box[p].hi) lo = std::max(box[p].lo, hi - 2.0 * half);
+      axes[p] = linspace(lo, hi, s.window_points);
+    }
+    out.scan = evaluate_grid(likelihood, axes[0], axes[1], job);
+    out.evaluations += std::size_t(s.window_points) * s.window_points;
+    out.levels = first_level = 1;
+  }
   const CalibrationField no_truth{0, {}};
-  for (int level = 0;; ++level) {
+  for (int level = first_level;; ++level) {
     const GridScan& scan = out.scan;
     const FieldCalibration moments = check_grid(no_truth, scan);
     const std::array<double, 2> steps{step_of(scan.omega_m), step_of(scan.sigma_8)};

@@ -222,6 +222,8 @@ std::string report_settings_json(const ReportSettings& s) {
                {"window_sigmas", s.grid.window_sigmas},
                {"cells_per_sd", s.grid.cells_per_sd},
                {"max_levels", s.grid.max_levels}};
+  if (s.grid.climb)  // absent when off, so reports made before the climb existed still match
+    j["grid"]["climb"] = {{"iterations", s.grid.climb_iterations}};
   if (s.nuts)  // absent when off, so reports made before NUTS existed still match
     j["nuts"] = {{"chains", s.nuts_chains}, {"warmup", s.nuts_warmup}, {"draws", s.nuts_draws}};
   j["rank_bins"] = s.rank_bins;

@@ -58,6 +58,7 @@ Json posterior_json(const CalibrationField& field, const PosteriorGrid& grid) {
   Json j;
   j["levels"] = grid.levels;
   j["evaluations"] = grid.evaluations;
+  if (grid.climb_evaluations > 0) j["climb_evaluations"] = grid.climb_evaluations;
   j["resolved"] = grid.resolved;
   j["parameters"] = Json::array();
   for (std::size_t p = 0; p < 2; ++p) {
@@ -148,6 +149,8 @@ Json report_detail::calibration_settings_json(const ReportSettings& s) {
                {"window_sigmas", s.grid.window_sigmas},
                {"cells_per_sd", s.grid.cells_per_sd},
                {"max_levels", s.grid.max_levels}};
+  if (s.grid.climb)  // absent when off, so reports made before the climb existed still match
+    j["grid"]["climb"] = {{"iterations", s.grid.climb_iterations}};
   if (s.nuts)
     j["nuts"] = {{"chains", s.nuts_chains}, {"warmup", s.nuts_warmup}, {"draws", s.nuts_draws}};
   if (s.likelihood == LikelihoodKind::PointElbo)

@@ -247,6 +247,9 @@ ReportResult report_detail::run_point_report(const ReportSettings& given,
                           "' is for 2D fields");
   ReportSettings s = given;
   s.likelihood = LikelihoodKind::PointElbo;  // the model's own bound
+  // An ELBO is far sharper than the coarse scan's step and quadratic only near its peak: climb
+  // to the maximum before the windows (posterior_grid.h).
+  s.grid.climb = true;
   const PointInputs in = resolve_point_inputs(s);
   const Json settings = Json::parse(report_settings_json(s));
   const fs::path dir(out_dir);

@@ -52,6 +52,61 @@ TEST(ReportPosteriorGrid, PosteriorAtThePriorEdgeStaysInsideTheBox) {
   EXPECT_DOUBLE_EQ(grid.scan.sigma_8.back(), 1.0);
 }
 
+// A thin ridge along the Omega_m-sigma_8 degeneracy, 0.003 across and 0.03 along near its peak,
+// whose log L grows only linearly with the distance far from it (-2 ln L = 2 k (sqrt(1 + q / k)
+// - 1) for the Gaussian's quadratic form q, k = 15): the shape of a halo model's ELBO, which is
+// quadratic only within a few sd. A 3 x 3 quadratic fitted on the coarse scan's scale then points
+// the first window past the peak.
+class LinearTailRidge : public ds::LogDensity {
+ public:
+  LinearTailRidge(double om, double s8) : centre_{om, s8} {
+    const double ux = 1.0 / std::sqrt(1.49), uy = -0.7 / std::sqrt(1.49);
+    const double along = 1.0 / (0.03 * 0.03), across = 1.0 / (0.003 * 0.003);
+    // The precision matrix: along u, across v = (-uy, ux).
+    p_[0] = along * ux * ux + across * uy * uy;
+    p_[1] = along * ux * uy - across * uy * ux;
+    p_[2] = along * uy * uy + across * ux * ux;
+  }
+  std::size_t dimension() const override { return 2; }
+  void evaluate(const std::vector<double>& thetas, std::size_t batch, std::vector<double>& values,
+                std::vector<double>* gradients) const override {
+    values.resize(batch);
+    for (std::size_t b = 0; b < batch; ++b) {
+      const double dx = thetas[2 * b] - centre_[0], dy = thetas[2 * b + 1] - centre_[1];
+      const double q = p_[0] * dx * dx + 2 * p_[1] * dx * dy + p_[2] * dy * dy;
+      values[b] = -kTail * (std::sqrt(1.0 + q / kTail) - 1.0);
+    }
+    if (gradients) gradients->assign(2 * batch, 0.0);
+  }
+
+ private:
+  static constexpr double kTail = 15.0;
+  double centre_[2];
+  double p_[3];
+};
+
+TEST(ReportPosteriorGrid, ClimbFindsTheMaximumOfAThinRidgeTheCoarseScanMisses) {
+  const double truth[2] = {0.3237, 0.8581};
+  const LinearTailRidge target(truth[0], truth[1]);
+  ds::PosteriorGridSettings settings;
+  settings.max_levels = 6;
+  const ds::PosteriorGrid plain = ds::refine_posterior_grid(target, settings);
+  settings.climb = true;
+  const ds::PosteriorGrid climbed = ds::refine_posterior_grid(target, settings);
+  const ds::FieldCalibration a = ds::check_grid({0, {truth[0], truth[1]}}, plain.scan);
+  const ds::FieldCalibration b = ds::check_grid({0, {truth[0], truth[1]}}, climbed.scan);
+  for (int p = 0; p < 2; ++p)
+    std::printf(
+        "parameter %d: without climb mean %.5f sd %.5f z %.2f (resolved %d, %zu points); "
+        "with climb mean %.5f sd %.5f z %.2f (resolved %d, %zu points, %zu climbing)\n",
+        p, a.parameters[p].mean, a.parameters[p].sd, a.parameters[p].z, int(plain.resolved),
+        plain.evaluations, b.parameters[p].mean, b.parameters[p].sd, b.parameters[p].z,
+        int(climbed.resolved), climbed.evaluations, climbed.climb_evaluations);
+  EXPECT_TRUE(climbed.resolved);
+  EXPECT_GT(climbed.climb_evaluations, 0u);
+  for (int p = 0; p < 2; ++p) EXPECT_LT(std::abs(b.parameters[p].z), 0.1);
+}
+
 TEST(ReportPosteriorGrid, CancelsBetweenRowsAndRefusesBadSettings) {
   const ds::GaussianTarget target({0.3, 0.8}, {1e-4, 0.0, 0.0, 1e-4});
   ds::CancellationToken token;
@@ -60,6 +115,10 @@ TEST(ReportPosteriorGrid, CancelsBetweenRowsAndRefusesBadSettings) {
   ds::PosteriorGridSettings bad;
   bad.coarse_points = 2;
   EXPECT_THROW(ds::refine_posterior_grid(target, bad), ds::InvalidArgument);
+  ds::PosteriorGridSettings no_climb;
+  no_climb.climb = true;
+  no_climb.climb_iterations = 0;
+  EXPECT_THROW(ds::refine_posterior_grid(target, no_climb), ds::InvalidArgument);
 }
 
 TEST(ReportCalibrationSummary, CountsCoverageZRanksAndOverlap) {
