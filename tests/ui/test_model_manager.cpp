@@ -119,6 +119,35 @@ void TestModelManager::listsUsesAndRemovesModels() {
   }
   QVERIFY(manager.detailsText().contains(QStringLiteral("parameters")));
   QVERIFY(manager.detailsText().contains(QString::number(field->parameter_count)));
+
+  // The halo model's report: each statistic's chi^2 and the ELBO's coverage, as report.json has
+  // them.
+  manager.select(halo->path);
+  const ReportSummary* halo_summary = manager.reportSummary(*halo);
+  QVERIFY(halo_summary);
+  QFile halo_json(QStringLiteral(DS_HALO_REPORT_JSON));
+  QVERIFY(halo_json.open(QIODevice::ReadOnly));
+  const QJsonObject halo_report = QJsonDocument::fromJson(halo_json.readAll()).object();
+  const QJsonObject statistics = halo_report["emulator"].toObject()["statistics"].toObject();
+  QCOMPARE(halo_summary->statistics.size(), statistics.size());
+  QVERIFY(statistics.size() == 4);  // kNN-CDF, 2PCF, mass function, pairwise velocity
+  for (const auto& key : statistics.keys()) {
+    const QJsonObject st = statistics[key].toObject();
+    const QString shown = QStringLiteral("%1 %2 (%3)")
+                              .arg(st["title"].toString())
+                              .arg(st["reduced_chi2_mean"].toDouble(), 0, 'f', 2)
+                              .arg(st["loo_reduced_chi2_mean"].toDouble(), 0, 'f', 2);
+    QVERIFY2(manager.detailsText().contains(shown), qPrintable(manager.detailsText()));
+  }
+  const QJsonArray halo_calibration = halo_report["calibration"].toObject()["summary"].toArray();
+  QCOMPARE(halo_summary->coverage.size(), halo_calibration.size());
+  for (int i = 0; i < halo_calibration.size(); ++i) {
+    const double c68 = halo_calibration[i].toObject()["coverage_68"].toDouble();
+    QCOMPARE(halo_summary->coverage[i].coverage_68, c68);
+    QVERIFY(manager.detailsText().contains(QString::number(c68, 'f', 3)));
+  }
+  QVERIFY2(manager.detailsText().contains(QStringLiteral("Calibration of the ELBO posterior")),
+           qPrintable(manager.detailsText()));
   // Inference's likelihoods start on the embedded defaults.
   QVERIFY(manager.usedBy(*field).contains(QStringLiteral("Inference (VLB)")));
   QVERIFY(manager.usedBy(*halo).contains(QStringLiteral("Inference (ELBO)")));

@@ -163,14 +163,18 @@ void ModelManager::inspectEmbeddedModels() {
         extract_embedded_model(QString::fromLatin1(kEmbeddedHaloModelResource));
     ctx.check_cancelled();
     const auto halo = ds::Model::load(out->embedded_halo_path.toStdString());
-    out->records.push_back(model_record(*halo, out->embedded_halo_path, true));
-    const QString report = QString::fromLatin1(kEmbeddedModelReport);
-    try {  // a report that does not read still leaves the models listed
-      out->reports.insert(report, read_report_summary(report));
-      if (!out->reports[report].coverage_figure.isEmpty())
-        out->figures.insert(report, QImage(out->reports[report].coverage_figure));
-    } catch (const ds::FileError& e) {
-      out->report_error = QString::fromUtf8(e.what());
+    ModelRecord halo_record = model_record(*halo, out->embedded_halo_path, true);
+    halo_record.report = QString::fromLatin1(kEmbeddedHaloModelReport);
+    out->records.push_back(halo_record);
+    for (const char* folder : {kEmbeddedModelReport, kEmbeddedHaloModelReport}) {
+      const QString report = QString::fromLatin1(folder);
+      try {  // a report that does not read still leaves the models listed
+        out->reports.insert(report, read_report_summary(report));
+        if (!out->reports[report].coverage_figure.isEmpty())
+          out->figures.insert(report, QImage(out->reports[report].coverage_figure));
+      } catch (const ds::FileError& e) {
+        out->report_error = QString::fromUtf8(e.what());
+      }
     }
     return JobRunner::Publish([self, out] {
       if (!self) return;
@@ -256,8 +260,10 @@ void ModelManager::upsert(const ModelRecord& record) {
     merged.embedded = merged.embedded || records_[i].embedded;
     if (merged.embedded && merged.kind == ModelKind::Field2d)
       merged.report = QString::fromLatin1(kEmbeddedModelReport);
-    if (merged.embedded && merged.kind == ModelKind::HaloCatalogue)
+    if (merged.embedded && merged.kind == ModelKind::HaloCatalogue) {
       merged.name = QStringLiteral("halos1000");
+      merged.report = QString::fromLatin1(kEmbeddedHaloModelReport);
+    }
     records_[i] = merged;
   } else {
     records_.push_back(record);
@@ -328,13 +334,30 @@ void ModelManager::showDetails() {
   row(tr("schedule"), r->schedule);
   text += QStringLiteral("</table>");
   if (const ReportSummary* s = reportSummary(*r)) {
-    text += tr("<h4>Validation report</h4><p>Emulator P(k): reduced chi^2 of generated fields "
-               "against the mocks %1 (the mocks' own leave-one-out value %2), mean over %3 "
-               "cosmologies.</p><table cellspacing=\"4\"><tr><th>parameter</th><th>fields</th>"
-               "<th>68% coverage</th><th>95% coverage</th><th>mean |z|</th></tr>")
-                .arg(s->reduced_chi2_mean, 0, 'f', 2)
-                .arg(s->loo_reduced_chi2_mean, 0, 'f', 2)
-                .arg(s->cosmologies);
+    if (s->statistics.isEmpty()) {
+      text += tr("<h4>Validation report</h4><p>Emulator P(k): reduced chi^2 of generated fields "
+                 "against the mocks %1 (the mocks' own leave-one-out value %2), mean over %3 "
+                 "cosmologies.</p>")
+                  .arg(s->reduced_chi2_mean, 0, 'f', 2)
+                  .arg(s->loo_reduced_chi2_mean, 0, 'f', 2)
+                  .arg(s->cosmologies);
+    } else {
+      text += tr("<h4>Validation report</h4><p>Emulator: reduced chi^2 of generated catalogues "
+                 "against lognormal halo mocks (the mocks' own leave-one-out value), mean over "
+                 "%1 cosmologies: ")
+                  .arg(s->cosmologies);
+      QStringList parts;
+      for (const auto& st : s->statistics)
+        parts << QStringLiteral("%1 %2 (%3)")
+                     .arg(html(st.title))
+                     .arg(st.reduced_chi2_mean, 0, 'f', 2)
+                     .arg(st.loo_reduced_chi2_mean, 0, 'f', 2);
+      text += parts.join(QStringLiteral("; ")) + QStringLiteral(".</p>");
+    }
+    text += tr("<p>Calibration of the %1 posterior:</p><table cellspacing=\"4\"><tr><th>"
+               "parameter</th><th>fields</th><th>68% coverage</th><th>95% coverage</th>"
+               "<th>mean |z|</th></tr>")
+                .arg(html(s->likelihood.toUpper()));
     for (const auto& c : s->coverage)
       text += QStringLiteral(
                   "<tr><td>%1</td><td>%2</td><td>%3 &plusmn; %4</td><td>%5 &plusmn; %6</td>"
@@ -355,14 +378,9 @@ void ModelManager::showDetails() {
           figure.scaled(460, 340, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
   } else if (!r->report.isEmpty()) {
     text += tr("<p>Reading the validation report...</p>");
-  } else if (r->kind == ModelKind::Field2d) {
+  } else {
     text += tr("<h4>Validation report</h4><p>No report: run<br><code>%1</code></p>")
                 .arg(html(report_command(*r)));
-  } else {
-    text += tr("<h4>Validation report</h4><p>No report (reports cover field models); quality "
-               "figures: <code>%1</code></p>")
-                .arg(html(QStringLiteral("diffuscope-cli model check --model '%1' --mocks HALOS.h5")
-                              .arg(r->path)));
   }
   details_->setHtml(text);
 }

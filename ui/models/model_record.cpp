@@ -67,6 +67,20 @@ ReportSummary read_report_summary(const QString& folder) {
   s.reduced_chi2_mean = number(summary, "reduced_chi2_mean");
   s.loo_reduced_chi2_mean = number(summary, "loo_reduced_chi2_mean");
   s.cosmologies = int(emulator.value(QStringLiteral("cosmologies")).toArray().size());
+  s.likelihood = report.value(QStringLiteral("settings"))
+                     .toObject()
+                     .value(QStringLiteral("likelihood"))
+                     .toString();
+  const QJsonObject statistics = emulator.value(QStringLiteral("statistics")).toObject();
+  for (const char* key : {"knn", "xi", "hmf", "v12"}) {  // the report's order
+    const QJsonObject o = statistics.value(QLatin1String(key)).toObject();
+    if (o.isEmpty()) continue;
+    ReportSummary::Statistic st;
+    st.title = o.value(QStringLiteral("title")).toString();
+    st.reduced_chi2_mean = number(o, "reduced_chi2_mean");
+    st.loo_reduced_chi2_mean = number(o, "loo_reduced_chi2_mean");
+    s.statistics.push_back(st);
+  }
   const QJsonArray calibration = report.value(QStringLiteral("calibration"))
                                      .toObject()
                                      .value(QStringLiteral("summary"))
@@ -89,12 +103,16 @@ ReportSummary read_report_summary(const QString& folder) {
     return QFileInfo::exists(png) ? png : QString();
   };
   s.coverage_figure = figure("calibration_coverage");
-  s.chi2_figure = figure("emulator_chi2");
+  s.chi2_figure = figure(s.statistics.isEmpty() ? "emulator_chi2" : "halo_chi2");
   return s;
 }
 
 QString report_command(const ModelRecord& record) {
-  if (record.kind != ModelKind::Field2d) return QString();
+  if (record.kind != ModelKind::Field2d)
+    return QStringLiteral(
+               "diffuscope-cli report --model '%1' --fields 20 --elbo-steps 10 --draws 1 "
+               "--max-levels 6 --out '%2-report'")
+        .arg(record.path, record.name);
   return QStringLiteral("diffuscope-cli report --model '%1' --fields 30 --out '%2-report'")
       .arg(record.path, record.name);
 }

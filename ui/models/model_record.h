@@ -39,13 +39,20 @@ ModelRecord model_record(const ds::Model& model, const QString& path, bool embed
 // A field model as the Fields workspace loaded it: its name, and the built-in model's report.
 ModelRecord field_model_record(const EmulatorModel& model);
 
-// The validation report of the embedded field model (assets/models/reports/zeldovich64, compiled
-// in as resources).
+// The validation reports of the embedded models (assets/models/reports/zeldovich64 and halos1000,
+// compiled in as resources).
 inline constexpr char kEmbeddedModelReport[] = ":/assets/models/reports/zeldovich64";
+inline constexpr char kEmbeddedHaloModelReport[] = ":/assets/models/reports/halos1000";
 
-// The figures of report.json the dialog shows: the emulator's P(k) chi^2 and the calibration of the
-// likelihood per parameter.
+// The figures of report.json the dialog shows: the emulator's chi^2 (P(k) of a field model; each
+// halo statistic of a point-cloud model) and the calibration of the likelihood per parameter.
 struct ReportSummary {
+  struct Statistic {  // a point-cloud model's report: one per halo statistic
+    QString title;    // "kNN-CDF (k = 1, 5, 9)", "2PCF", ...
+    double reduced_chi2_mean = 0.0, loo_reduced_chi2_mean = 0.0;
+  };
+  QVector<Statistic> statistics;  // empty for a field model's report
+  QString likelihood;             // "vlb", "elbo", ...
   struct Coverage {
     QString parameter;
     int fields = 0;
@@ -58,15 +65,16 @@ struct ReportSummary {
   int cosmologies = 0;
   QVector<Coverage> coverage;
   QString coverage_figure;  // path of figures/calibration_coverage.png; empty when absent
-  QString chi2_figure;      // figures/emulator_chi2.png
+  QString chi2_figure;      // figures/emulator_chi2.png (halo_chi2.png for a point model)
 };
 
 // Reads `folder`/report.json. Throws ds::FileError naming the file when it cannot be read or is not
 // a Diffuscope report.
 ReportSummary read_report_summary(const QString& folder);
 
-// The command that writes a report for a field model, e.g. "diffuscope-cli report --model 'M'
-// --mock-kind zeldovich --fields 30 --out 'M-report'" (app/cli/commands/report_command.cpp).
+// The command that writes a report for a model, e.g. "diffuscope-cli report --model 'M'
+// --fields 30 --out 'M-report'" (app/cli/commands/report_command.cpp); for a point-cloud model
+// with the cheaper ELBO of the shipped halo report (S = 10, K = 1) and 20 catalogues.
 QString report_command(const ModelRecord& record);
 
 }  // namespace dsui

@@ -425,7 +425,7 @@ void report_detail::halo_emulator_section(const std::string& dir, const std::vec
     for (std::size_t c : show) {
       const Json& b = blocks[c];
       f.panel(cosmology_label(b), "r [Mpc/h]", "CDF", true, false);
-      f.legend("bottom_right");
+      f.legend("top_left");  // the CDFs rise to the right
       const auto ks = b["knn"]["k"];
       for (std::size_t k = 0; k < ks.size(); ++k) {
         const std::string tag = "c" + std::to_string(c) + "_k" + std::to_string(ks[k].get<int>());
@@ -452,24 +452,26 @@ void report_detail::halo_emulator_section(const std::string& dir, const std::vec
     const char* x_label;
     const char* y_label;
     bool log_x, log_y;
+    const char* legend;  // the corner the curves leave free
   };
   const Curve curves[] = {
       {"xi", "halo_xi", "Two-point correlation function",
        "xi(r) of the mocks (16-84% band and mean, solid) and of the generated catalogues (mean, "
        "dashed), one colour per validation cosmology.",
-       "r [Mpc/h]", "xi(r)", true, false},
+       "r [Mpc/h]", "xi(r)", true, false, "top_right"},
       {"hmf", "halo_hmf", "Cumulative mass function",
        "Number density of halos above M: mocks (band and mean, solid) and generated catalogues "
        "(dashed).",
-       "log10 M [Msun/h]", "n(>M) [(Mpc/h)^-3]", false, true},
+       "log10 M [Msun/h]", "n(>M) [(Mpc/h)^-3]", false, true, "top_right"},
       {"v12", "halo_v12", "Mean pairwise radial velocity",
        "v12(r), the mean radial velocity of halo pairs (negative: approaching): mocks (band and "
        "mean, solid) and generated catalogues (dashed).",
-       "r [Mpc/h]", "v12 [km/s]", true, false}};
+       "r [Mpc/h]", "v12 [km/s]", true, false, "bottom_right"}};
   for (const Curve& cv : curves) {
     if (!blocks[0].contains(cv.key)) continue;
     FigureBuilder f(cv.name, cv.title, cv.caption);
     f.panel("", cv.x_label, cv.y_label, cv.log_x, cv.log_y);
+    f.legend(cv.legend);
     for (std::size_t c : show) {
       const Json& b = blocks[c][cv.key];
       const std::string tag = "c" + std::to_string(c);
