@@ -14,7 +14,8 @@ for path in ./usr/bin/diffuscope-cli ./usr/bin/diffuscope ./usr/libexec/diffusco
             ./usr/share/applications/diffuscope.desktop \
             ./usr/share/icons/hicolor/scalable/apps/diffuscope.svg \
             ./usr/share/metainfo/io.diffuscope.Diffuscope.metainfo.xml \
-            ./usr/share/diffuscope/models/halos1000.h5 ./usr/share/diffuscope/models/zeldovich64.h5; do
+            ./usr/share/diffuscope/models/halos1000.h5 ./usr/share/diffuscope/models/zeldovich64.h5 \
+            ./usr/share/diffuscope/models/grf32.h5; do
   grep -q " $path\$" "$out/contents" || { echo "missing $path in package:"; cat "$out/contents"; exit 1; }
 done
 depends=$(dpkg-deb -f "$deb" Depends)

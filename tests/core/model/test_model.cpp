@@ -119,6 +119,36 @@ TEST(ModelInterface, DescribesTheDefaultHaloModelFromItsFile) {
   EXPECT_TRUE(contains(model->info_json(), "\"modality\": \"points\""));
 }
 
+TEST(ModelInterface, DescribesTheShippedGrfModelFromItsFile) {
+  // The model of the exact comparison (issue 17): GRF density contrasts, 32 x 32 pixels of a
+  // 1000 Mpc/h box, affine transform, the EMA weights of step 12000.
+  const auto model = ds::Model::load(default_model("grf32.h5"));
+  const ds::ModelDescription& d = model->description();
+  EXPECT_EQ(model->modality(), ds::Modality::Field2d);
+  EXPECT_EQ(d.trainable_numbers, 605967);
+  EXPECT_EQ(d.resolution, 32);
+  EXPECT_DOUBLE_EQ(d.box_size, 1000.0);
+  EXPECT_EQ(d.mock_kind, "grf");
+  EXPECT_TRUE(d.contrast);
+  EXPECT_EQ(d.training_steps, 12000);
+  EXPECT_TRUE(contains(d.transform, "affine")) << d.transform;
+  // Its samples are density contrasts of the training scale (sd 0.62), not bounded to [-1, 1].
+  ds::ModelSampleSettings settings;
+  settings.steps = 10;
+  settings.seed = 1;
+  const ds::ModelSamples s = model->sample({0.3, 0.8}, 2, settings);
+  ASSERT_EQ(s.data.shape, (std::vector<std::size_t>{2, 32, 32}));
+  double mean = 0.0, square = 0.0;
+  const std::size_t n = 2 * 32 * 32;
+  for (std::size_t i = 0; i < n; ++i) {
+    mean += s.data.samples[i] / double(n);
+    square += double(s.data.samples[i]) * s.data.samples[i] / double(n);
+  }
+  EXPECT_NEAR(mean, 0.0, 0.2);
+  EXPECT_GT(std::sqrt(square - mean * mean), 0.2);
+  EXPECT_LT(std::sqrt(square - mean * mean), 2.0);
+}
+
 TEST(ModelInterface, ModalityIsReadWithoutTheWeights) {
   EXPECT_EQ(ds::model_modality(default_model("zeldovich64.h5")), ds::Modality::Field2d);
   EXPECT_EQ(ds::model_modality(default_model("halos1000.h5")), ds::Modality::PointCloud);
