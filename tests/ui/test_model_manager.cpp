@@ -148,6 +148,8 @@ void TestModelManager::listsUsesAndRemovesModels() {
   }
   QVERIFY2(manager.detailsText().contains(QStringLiteral("Calibration of the ELBO posterior")),
            qPrintable(manager.detailsText()));
+  QTest::qWait(200);
+  QVERIFY(QFile::exists(dstest::save_screenshot(manager.grab().toImage(), "model_manager_halo")));
   // Inference's likelihoods start on the embedded defaults.
   QVERIFY(manager.usedBy(*field).contains(QStringLiteral("Inference (VLB)")));
   QVERIFY(manager.usedBy(*halo).contains(QStringLiteral("Inference (ELBO)")));
