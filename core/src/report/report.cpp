@@ -69,17 +69,10 @@ bool is_built_in_kind(const std::string& kind) {
 
 Inputs resolve_inputs(const ReportSettings& s) {
   Inputs in;
-  if (s.fields < 2)
-    throw InvalidArgument("report: --fields " + std::to_string(s.fields) +
-                          " is too few: calibration needs K >= 2 fields (30 by default)");
-  if (s.cosmologies < 1)
-    throw InvalidArgument("report: --cosmologies " + std::to_string(s.cosmologies) +
-                          " must be at least 1 (10 for a full report)");
+  report_detail::check_counts(s, "fields");
   if (s.one_p_values != 0 && (s.one_p_values < 3 || s.one_p_values % 2 == 0))
     throw InvalidArgument("report: 1P values " + std::to_string(s.one_p_values) +
                           " must be odd and >= 3 (the middle one is the fiducial), or 0");
-  if (s.mocks_per_cosmology < 3 || s.generated_per_cosmology < 2)
-    throw InvalidArgument("report: need >= 3 mocks and >= 2 generated fields per cosmology");
   if (s.cv_mocks != 0 && (s.cv_mocks < 4 || s.cv_generated < 4))
     throw InvalidArgument("report: the CV set needs >= 4 mocks and >= 4 generated fields, or 0");
   if (s.likelihood == LikelihoodKind::PointElbo)
@@ -451,6 +444,18 @@ void report_detail::write_missing(const std::vector<std::string>& files,
     ++computed;
     job.report(++progress.done, progress.total);
   }
+}
+
+void report_detail::check_counts(const ReportSettings& s, const std::string& samples) {
+  if (s.fields < 2)
+    throw InvalidArgument("report: --fields " + std::to_string(s.fields) +
+                          " is too few: calibration needs K >= 2 " + samples + " (30 by default)");
+  if (s.cosmologies < 1)
+    throw InvalidArgument("report: --cosmologies " + std::to_string(s.cosmologies) +
+                          " must be at least 1 (10 for a full report)");
+  if (s.mocks_per_cosmology < 3 || s.generated_per_cosmology < 2)
+    throw InvalidArgument("report: need >= 3 mocks and >= 2 generated " + samples +
+                          " per cosmology");
 }
 
 std::string report_detail::three_digits(std::size_t i) {

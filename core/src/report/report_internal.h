@@ -128,7 +128,12 @@ std::shared_ptr<const DiffusionModel2d> load_report_model(const ReportSettings& 
 // The seed of the VLB noise of dataset field `index` under the report seed.
 std::uint64_t vlb_noise_seed(std::uint64_t seed, std::size_t index);
 
-std::string three_digits(std::size_t i);  // "007": the names of block and field files
+std::string three_digits(std::size_t i);
+
+// The counts every report needs (K >= 2, >= 1 cosmology, >= 3 mocks and >= 2 generated samples per
+// cosmology); InvalidArgument naming the option, `samples` wording the message ("fields").
+void check_counts(const ReportSettings& s,
+                  const std::string& samples);  // "007": the names of block and field files
 
 // The validation cosmologies of the emulator block and the mocks of each: with `mocks` (a --mocks
 // file, mocks_path), its first s.cosmologies cosmologies with >= 3 samples (FileError naming the

@@ -45,14 +45,7 @@ struct PointInputs {
 
 PointInputs resolve_point_inputs(const ReportSettings& s) {
   PointInputs in;
-  if (s.fields < 2)
-    throw InvalidArgument("report: --fields " + std::to_string(s.fields) +
-                          " is too few: calibration needs K >= 2 catalogues");
-  if (s.cosmologies < 1)
-    throw InvalidArgument("report: --cosmologies " + std::to_string(s.cosmologies) +
-                          " must be at least 1 (10 for a full report)");
-  if (s.mocks_per_cosmology < 3 || s.generated_per_cosmology < 2)
-    throw InvalidArgument("report: need >= 3 mocks and >= 2 generated catalogues per cosmology");
+  report_detail::check_counts(s, "catalogues");
   if (s.nuts)
     throw InvalidArgument(
         "report: --nuts is for field models here; a point-cloud model's calibration uses grid "
