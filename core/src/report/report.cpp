@@ -40,6 +40,13 @@ constexpr std::uint64_t kLhMocksStream = 101, kOnePMocksStream = 303, kCvMocksSt
                         kPkBaselineStream = 707,
                         kLhModelStream = 1000;  // VLB noise: report_field.cpp
 
+// "007": the numbers of block and field files.
+std::string three_digits(std::size_t i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%03zu", i);
+  return buf;
+}
+
 // Everything the blocks need, resolved from the settings and checked.
 struct Inputs {
   std::shared_ptr<const DiffusionModel2d> model;
@@ -271,17 +278,14 @@ ReportResult run_report(const ReportSettings& s, const std::string& out_dir,
   if (emulator) {
     report_detail::validation_cosmologies(in.mocks.get(), s.mocks, "fields", "fields", s,
                                           mix_seed(s.seed, kLhMocksStream), lh_thetas, lh_members);
-    for (std::size_t c = 0; c < lh_thetas.size(); ++c)
-      emulator_files.push_back(
-          (dir / "emulator" / ("lh-" + report_detail::three_digits(c) + ".json")).string());
+    emulator_files =
+        report_detail::numbered_files((dir / "emulator").string(), "lh-", lh_thetas.size());
     if (s.one_p_values > 0 && !in.mock_kind.empty())
       emulator_files.push_back((dir / "emulator" / "1p.json").string());
     if (s.cv_mocks > 0 && !in.mock_kind.empty())
       emulator_files.push_back((dir / "emulator" / "cv.json").string());
   }
-  for (int i = 0; i < s.fields; ++i)
-    field_files.push_back(
-        (dir / "fields" / (report_detail::three_digits(std::size_t(i)) + ".json")).string());
+  field_files = report_detail::numbered_files((dir / "fields").string(), "", std::size_t(s.fields));
   report_detail::ReportProgress progress;
   progress.job = &job;
   progress.total = std::int64_t(emulator_files.size() + field_files.size());
@@ -458,10 +462,13 @@ void report_detail::check_counts(const ReportSettings& s, const std::string& sam
                           " per cosmology");
 }
 
-std::string report_detail::three_digits(std::size_t i) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%03zu", i);
-  return buf;
+std::vector<std::string> report_detail::numbered_files(const std::string& folder,
+                                                       const std::string& prefix,
+                                                       std::size_t count) {
+  std::vector<std::string> files;
+  for (std::size_t i = 0; i < count; ++i)
+    files.push_back((fs::path(folder) / (prefix + three_digits(i) + ".json")).string());
+  return files;
 }
 
 void report_detail::validation_cosmologies(const Dataset* mocks, const std::string& mocks_path,

@@ -128,7 +128,9 @@ std::shared_ptr<const DiffusionModel2d> load_report_model(const ReportSettings& 
 // The seed of the VLB noise of dataset field `index` under the report seed.
 std::uint64_t vlb_noise_seed(std::uint64_t seed, std::size_t index);
 
-std::string three_digits(std::size_t i);
+// folder/<prefix>000.json .. folder/<prefix>(count - 1).json: a report's block or field files.
+std::vector<std::string> numbered_files(const std::string& folder, const std::string& prefix,
+                                        std::size_t count);
 
 // The counts every report needs (K >= 2, >= 1 cosmology, >= 3 mocks and >= 2 generated samples per
 // cosmology); InvalidArgument naming the option, `samples` wording the message ("fields").

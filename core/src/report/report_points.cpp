@@ -265,13 +265,10 @@ ReportResult report_detail::run_point_report(const ReportSettings& given,
     report_detail::validation_cosmologies(in.mocks.get(), s.mocks, "catalogues", "halos", s,
                                           mix_seed(s.seed, kHaloLhMocksStream), lh_thetas,
                                           lh_members);
-    for (std::size_t c = 0; c < lh_thetas.size(); ++c)
-      emulator_files.push_back(
-          (dir / "emulator" / ("halo-" + report_detail::three_digits(c) + ".json")).string());
+    emulator_files =
+        report_detail::numbered_files((dir / "emulator").string(), "halo-", lh_thetas.size());
   }
-  for (int i = 0; i < s.fields; ++i)
-    field_files.push_back(
-        (dir / "fields" / (report_detail::three_digits(std::size_t(i)) + ".json")).string());
+  field_files = report_detail::numbered_files((dir / "fields").string(), "", std::size_t(s.fields));
   report_detail::ReportProgress progress;
   progress.job = &job;
   progress.total = std::int64_t(emulator_files.size() + field_files.size());
