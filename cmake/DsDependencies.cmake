@@ -23,6 +23,9 @@ ds_require(FFTW3_FOUND "FFTW3" "libfftw3-dev")
 find_package(nlohmann_json 3 QUIET)
 ds_require(nlohmann_json_FOUND "nlohmann-json" "nlohmann-json3-dev")
 
+find_package(Eigen3 3.3 QUIET NO_MODULE)
+ds_require(Eigen3_FOUND "Eigen 3" "libeigen3-dev")
+
 find_package(CLI11 QUIET)
 ds_require(CLI11_FOUND "CLI11" "libcli11-dev")
 

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ pkg-config dpkg-dev file
-  libtorch-dev libhdf5-dev libfftw3-dev nlohmann-json3-dev libcli11-dev libnanoflann-dev
+  libtorch-dev libhdf5-dev libfftw3-dev nlohmann-json3-dev libcli11-dev libnanoflann-dev libeigen3-dev
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev qt6-svg-dev libimgui-dev libstb-dev libvtk9-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
   libgl1-mesa-dev libgl1-mesa-dri libglx-mesa0 xvfb xauth

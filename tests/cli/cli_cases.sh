@@ -1153,6 +1153,38 @@ case "$case_name" in
     grep -aq "contours" "$work/contours.h5" || fail "contours.h5 does not name its refine target"
     [ "$(grep "^maximum" "$work/out" | sed 's/.* at /at /')" = "$(cat "$work/full13")" ] ||
       fail "the contour-adaptive maximum differs: $(grep "^maximum" "$work/out")"
+    grep "^adaptive" "$work/out" >"$work/contours_count"
+    # Replayed on the full map's values: the same points evaluated as with the model, no point on
+    # the other side of a contour, the same maximum; a contour tolerance evaluates fewer.
+    run 0 --quiet vlb-grid --replay "$work/full13.h5" --grid 13 --full-prior --adaptive \
+      --refine contours --out "$work/replay.h5"
+    grep "^adaptive" "$work/out" | cmp -s - "$work/contours_count" ||
+      fail "the replay evaluated other points: $(grep "^adaptive" "$work/out") vs $(cat "$work/contours_count")"
+    contains out "^against .*full13.h5: 1-sigma region differs at 0 points, 2-sigma at 0 "
+    contains out "; maximum the same point$"
+    [ -s "$work/replay.h5" ] || fail "replay.h5 not written"
+    run 0 --quiet vlb-grid --replay "$work/full13.h5" --grid 13 --full-prior --adaptive \
+      --refine contours --contour-tolerance 0.1 --out "$work/tolerance.h5"
+    within=$(sed -n 's/^adaptive (contours): \([0-9]*\) of 169.*/\1/p' "$work/out")
+    exact=$(sed -n 's/^adaptive (contours): \([0-9]*\) of 169.*/\1/p' "$work/contours_count")
+    [ -n "$within" ] && [ "$within" -le "$exact" ] || fail "tolerance 0.1: $within points, exact $exact"
+    grep -aq "contour_tolerance" "$work/tolerance.h5" || fail "tolerance.h5 lacks contour_tolerance"
+    run 1 --quiet vlb-grid --replay "$work/full13.h5" --grid 11 --full-prior --adaptive \
+      --out "$work/no.h5"
+    one_line_error
+    contains err "full13.h5: has other axes than this scan"
+    run 1 --quiet vlb-grid --replay "$work/contours.h5" --grid 13 --full-prior --adaptive \
+      --out "$work/no.h5"
+    one_line_error
+    contains err "contours.h5: is not a complete map"
+    run 1 --quiet vlb-grid --replay "$work/full13.h5" --grid 13 --full-prior --adaptive \
+      --contour-tolerance 0.1 --out "$work/no.h5"
+    contains err "--contour-tolerance needs --refine contours"
+    run 2 --quiet vlb-grid --replay "$work/full13.h5" --grid 13 --full-prior --adaptive \
+      --refine contours --contour-tolerance -1 --out "$work/no.h5"
+    run 1 --quiet vlb-grid --field "$work/f.npy" --grid 13 --out "$work/no.h5"
+    one_line_error
+    contains err "--model MODEL (or --replay MAP) is required"
     run 1 --quiet vlb-grid --model "$d/checkpoint_tiny.pt" --field "$work/f.npy" --tmax 2 \
       --grid 13 --refine contours --out "$work/no.h5"
     contains err "need --adaptive"

@@ -194,6 +194,32 @@ class InferenceWorkspaceTest : public QObject {
     QCOMPARE(contours.maximum.column, window.maximum.column);
     qInfo("contour-adaptive exact-GRF map, 50 x 50 window +-0.06: %zu of 2500 points evaluated",
           contours.exact_points());
+    const std::size_t exact_contours = contours.exact_points();
+
+    // Contours to +-0.1: fewer evaluations; every point within the 3-sigma region is within 0.1
+    // of the full map's -2 Delta ln L (so a point changes side of a contour only within 0.1 of
+    // it), the maximum is the full map's, and the status line says what is exact.
+    view_->setMapGrid(50, false, true, ds::GridScanSettings::RefineTarget::Contours, true);
+    QCOMPARE(view_->mapSettings().contour_tolerance, kContourTolerance);
+    view_->startMap();
+    QVERIFY(wait_for_map(*workspace_, 60000));
+    const ds::GridScan& within = workspace_->currentMap()->scan;
+    QCOMPARE(within.settings.contour_tolerance, kContourTolerance);
+    const ds::GridScanComparison c = ds::compare_grid_scans(within, window);
+    QVERIFY2(c.largest_difference <= kContourTolerance,
+             qPrintable(QString::number(c.largest_difference)));
+    QVERIFY(c.same_maximum);
+    QVERIFY2(within.exact_points() < exact_contours,
+             qPrintable(QStringLiteral("%1 vs %2").arg(within.exact_points()).arg(exact_contours)));
+    QVERIFY(view_->findChild<QLabel*>(QStringLiteral("mapStatus"))
+                ->text()
+                .contains(QStringLiteral("contours to ±0.1")));
+    qInfo(
+        "the same window, contours to +-0.1: %zu of 2500 points evaluated (%zu exact contours); "
+        "largest difference from the full map %.3g, %zu + %zu points on the other side of a "
+        "contour",
+        within.exact_points(), exact_contours, c.largest_difference, c.differ_one_sigma,
+        c.differ_two_sigma);
   }
 
   void nutsFromTwoClickedStartsStreamsToEveryView() {

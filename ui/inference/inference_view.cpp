@@ -50,6 +50,16 @@ QString number(double v, int precision = 4) {
   return std::isfinite(v) ? QString::number(v, 'g', precision) : QStringLiteral("–");
 }
 
+// What an adaptive map keeps exact, for the status line.
+QString mapExactness(const ds::GridScanSettings& s) {
+  if (s.refine_target != ds::GridScanSettings::RefineTarget::Contours)
+    return InferenceView::tr("the 3σ region");
+  if (s.contour_tolerance > 0.0)
+    return InferenceView::tr("the maximum, and the 1σ/2σ contours to ±%1 in −2 Δ ln L")
+        .arg(s.contour_tolerance);
+  return InferenceView::tr("the 1σ/2σ contours and maximum");
+}
+
 }  // namespace
 
 InferenceView::InferenceView(InferenceWorkspace* workspace, QWidget* parent)
@@ -354,14 +364,20 @@ QWidget* InferenceView::buildControls() {
   adaptive_->addItem(tr("every grid point"), 0);
   adaptive_->addItem(tr("adaptive: the 3σ region exact"), 1);
   adaptive_->addItem(tr("adaptive: the 1σ/2σ contours exact"), 2);
+  adaptive_->addItem(tr("adaptive: the 1σ/2σ contours to ±%1").arg(kContourTolerance), 3);
   adaptive_->setToolTip(
       tr("Every grid point: exact everywhere.\n"
          "3σ region: a coarse grid, then cells within the 3σ region refined down to the grid "
          "step; the rest interpolated (drawn faint).\n"
-         "Contours: cells refined only where the 1σ or 2σ contour or the maximum can lie, "
-         "judged with the interpolation error measured at each cell size; inside and outside "
-         "interpolated (drawn faint). The contours and the maximum are those of the full grid; "
-         "the fastest way to the paper's ±0.06 window."));
+         "Contours exact: cells refined only where the 1σ or 2σ contour or the maximum can lie, "
+         "judged with the error of a smooth interpolation measured at each cell size; inside "
+         "and outside interpolated (drawn faint). The contours and the maximum are those of the "
+         "full grid.\n"
+         "Contours to ±%1: as above, but a cell a contour crosses is left whole once the "
+         "interpolation error measured at its size is within %1 in −2 Δ ln L (a Gaussian's 1σ "
+         "contour moves by at most 0.03σ); the maximum stays exact. The fastest way to the "
+         "paper's ±0.06 window.")
+          .arg(kContourTolerance));
   mf->addRow(tr("Evaluate"), adaptive_);
   colouring_ = new QComboBox(mapbox);
   colouring_->addItems({tr("−2 Δ ln L"), tr("posterior density (normalised)")});
@@ -539,9 +555,10 @@ ds::GridScanSettings InferenceView::mapSettings() const {
   s.center_omega_m = center_om_->value();
   s.center_sigma_8 = center_s8_->value();
   s.half_width = half_width_->value();
-  s.adaptive = adaptive_->currentData().toInt() != 0;
-  if (adaptive_->currentData().toInt() == 2)
-    s.refine_target = ds::GridScanSettings::RefineTarget::Contours;
+  const int choice = adaptive_->currentData().toInt();
+  s.adaptive = choice != 0;
+  if (choice >= 2) s.refine_target = ds::GridScanSettings::RefineTarget::Contours;
+  if (choice == 3) s.contour_tolerance = kContourTolerance;
   return s;
 }
 
@@ -560,10 +577,13 @@ ChainSettings InferenceView::chainSettings() const {
 }
 
 void InferenceView::setMapGrid(int n, bool full_prior, bool adaptive,
-                               ds::GridScanSettings::RefineTarget target) {
+                               ds::GridScanSettings::RefineTarget target, bool tolerance) {
   grid_n_->setValue(n);
   full_prior_->setChecked(full_prior);
-  const int choice = !adaptive ? 0 : target == ds::GridScanSettings::RefineTarget::Contours ? 2 : 1;
+  const int choice = !adaptive                                                ? 0
+                     : target != ds::GridScanSettings::RefineTarget::Contours ? 1
+                     : tolerance                                              ? 3
+                                                                              : 2;
   adaptive_->setCurrentIndex(adaptive_->findData(choice));
 }
 
@@ -702,20 +722,16 @@ void InferenceView::refreshMaps() {
     else if (current->from_file)
       map_status_->setText(tr("%1 (opened)").arg(current->label));
     else
-      map_status_->setText(
-          tr("%1: %2 x %2 complete in %3 s%4")
-              .arg(current->label)
-              .arg(current->scan.n())
-              .arg(current->seconds, 0, 'f', 2)
-              .arg(current->scan.evaluated.empty()
-                       ? QString()
-                       : tr(" (%1 points evaluated, %2 exact, the rest "
-                            "interpolated: faint)")
-                             .arg(current->scan.exact_points())
-                             .arg(current->scan.settings.refine_target ==
-                                          ds::GridScanSettings::RefineTarget::Contours
-                                      ? tr("the 1σ/2σ contours and maximum")
-                                      : tr("the 3σ region"))));
+      map_status_->setText(tr("%1: %2 x %2 complete in %3 s%4")
+                               .arg(current->label)
+                               .arg(current->scan.n())
+                               .arg(current->seconds, 0, 'f', 2)
+                               .arg(current->scan.evaluated.empty()
+                                        ? QString()
+                                        : tr(" (%1 points evaluated, %2 exact, the rest "
+                                             "interpolated: faint)")
+                                              .arg(current->scan.exact_points())
+                                              .arg(mapExactness(current->scan.settings))));
   }
   updateButtons();
 }

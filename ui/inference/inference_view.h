@@ -31,6 +31,9 @@ class CornerPlot;
 class JobRunner;
 class PowerSpectrumPlot;
 
+// -2 Delta ln L accepted along the contours by "adaptive: the 1 sigma / 2 sigma contours to +-x".
+inline constexpr double kContourTolerance = 0.1;
+
 class InferenceView : public QWidget {
   Q_OBJECT
  public:
@@ -47,9 +50,11 @@ class InferenceView : public QWidget {
   LikelihoodSettings likelihoodSettings() const;
   ds::GridScanSettings mapSettings() const;
   ChainSettings chainSettings() const;
+  // tolerance: with Contours, the contours to +-kContourTolerance instead of exact.
   void setMapGrid(
       int n, bool full_prior, bool adaptive = false,
-      ds::GridScanSettings::RefineTarget target = ds::GridScanSettings::RefineTarget::Region);
+      ds::GridScanSettings::RefineTarget target = ds::GridScanSettings::RefineTarget::Region,
+      bool tolerance = false);
   // A window centre +- half_width (what dragging a window on the map sets).
   void setMapWindow(double omega_m, double sigma_8, double half_width);
   // Centres the window on the shown map's maximum (the "at maximum" button); false without one.

@@ -34,6 +34,8 @@ struct GridOptions {
   bool adaptive = false;
   std::string refine = "region";
   double contour_safety = 2.0;
+  double contour_tolerance = 0.0;
+  std::string replay;
   int coarse_stride = 0;
   std::size_t batch = 0;
   std::uint64_t seed = 0;
@@ -119,6 +121,55 @@ class PartialGridFile {
   bool warned_ = false;
 };
 
+void print_summary(const ds::GridScan& scan, const std::string& likelihood_name) {
+  const std::size_t n = scan.n();
+  std::printf("grid %zu x %zu (Omega_m [%.6g, %.6g], sigma_8 [%.6g, %.6g]), %s, %.2f s\n", n, n,
+              scan.omega_m.front(), scan.omega_m.back(), scan.sigma_8.front(), scan.sigma_8.back(),
+              likelihood_name.c_str(), scan.seconds);
+  std::printf("maximum log_like %.10g at Omega_m %.6g sigma_8 %.6g (row %zu, column %zu)\n",
+              scan.maximum.log_like, scan.maximum.omega_m, scan.maximum.sigma_8, scan.maximum.row,
+              scan.maximum.column);
+  if (!scan.evaluated.empty())
+    std::printf("adaptive (%s): %zu of %zu points evaluated, the rest interpolated\n",
+                ds::refine_target_name(scan.settings.refine_target), scan.exact_points(), n * n);
+  const ds::GridContourExtent e = ds::grid_contour_extent(scan);
+  std::printf(
+      "1-sigma (-2 Delta ln L <= %.2f): Omega_m [%.6g, %.6g] sigma_8 [%.6g, %.6g], %zu "
+      "points%s\n",
+      scan.contour_level, e.omega_m_lo, e.omega_m_hi, e.sigma_8_lo, e.sigma_8_hi, e.points,
+      e.touches_edge ? " (reaches the grid edge: widen --half-width)" : "");
+}
+
+// --replay: the scan on a complete map's values, compared with that map.
+int replay_grid(const ds::GridScanSettings& settings, const std::string& map_path,
+                const std::string& out) {
+  const ds::GridScan full = ds::read_grid_scan(map_path);
+  if (!full.complete || full.exact_points() != full.n() * full.n())
+    throw ds::FileError(map_path,
+                        "is not a complete map (every point evaluated); cannot replay it");
+  const auto density = ds::grid_map_density(full);
+  ds::GridScan scan;
+  try {
+    scan = ds::scan_likelihood_grid(*density, settings);
+  } catch (const ds::InvalidArgument& e) {
+    throw ds::FileError(map_path, std::string("has other axes than this scan (") + e.what() +
+                                      "); give the same --grid, --center and --half-width");
+  }
+  scan.provenance = full.provenance;
+  ds::write_grid_scan(out, scan);
+  print_summary(scan, "replayed on " + map_path);
+  const ds::GridScanComparison c = ds::compare_grid_scans(scan, full);
+  std::printf(
+      "against %s: 1-sigma region differs at %zu points, 2-sigma at %zu (each within %.3g of its "
+      "level in the map); largest |difference| of -2 Delta ln L within 11.83 of either maximum "
+      "%.4g (%zu points; at row %zu, column %zu, where the map has %.4g); maximum %s\n",
+      map_path.c_str(), c.differ_one_sigma, c.differ_two_sigma, c.differ_margin,
+      c.largest_difference, c.compared, c.largest_row, c.largest_column, c.largest_reference,
+      c.same_maximum ? "the same point" : "a different point");
+  std::printf("wrote %s\n", out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
@@ -130,7 +181,6 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
       "(/omega_m, /sigma_8, /terms [T,n,n], /log_like, /delta_chi2 = -2 Delta ln L; maps are "
       "[sigma_8, Omega_m]) and prints the maximum and the 1-sigma (2.30) extent");
   add_model_input_options(cmd, o->input, "common", "--draws", true);
-  cmd->get_option("--model")->required();
   cmd->add_option("--grid", o->grid, "points per axis (default 50)")->check(CLI::Range(2, 4096));
   cmd->add_option("--center", o->center, "centre 'Omega_m,sigma_8' (default 0.3,0.8)");
   cmd->add_option("--half-width", o->half_width,
@@ -151,6 +201,17 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
   cmd->add_option("--contour-safety", o->contour_safety,
                   "with --refine contours: the measured interpolation error is multiplied by this "
                   "(>= 1, default 2) before a cell is judged clear of a contour");
+  cmd->add_option("--contour-tolerance", o->contour_tolerance,
+                  "with --refine contours: accept the contours to within this much -2 Delta ln L "
+                  "(default 0: the full scan's contours exactly); a cell a contour crosses is then "
+                  "left whole, and interpolated, once its size's measured interpolation error is "
+                  "within it (0.1 moves a Gaussian's 1-sigma contour by 0.03 sigma)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--replay", o->replay,
+                  "instead of a model, take the values of a complete map written by vlb-grid "
+                  "with the same axes (e.g. a full scan from a GPU node): the scan costs no "
+                  "evaluation, and its differences from that map are printed (how many points "
+                  "--adaptive and its settings need, and how accurate their map is)");
   cmd->add_option("--coarse-stride", o->coarse_stride,
                   "k of the coarse first pass (every k-th row and column; default max(2, n/10); "
                   "1: rows only)")
@@ -177,13 +238,23 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
     settings.adaptive = o->adaptive;
     settings.refine_target = ds::parse_refine_target(o->refine);
     settings.contour_safety = o->contour_safety;
-    if ((cmd->count("--refine") || cmd->count("--contour-safety")) && !o->adaptive)
-      throw ds::InvalidArgument("--refine and --contour-safety need --adaptive");
+    settings.contour_tolerance = o->contour_tolerance;
+    if ((cmd->count("--refine") || cmd->count("--contour-safety") ||
+         cmd->count("--contour-tolerance")) &&
+        !o->adaptive)
+      throw ds::InvalidArgument(
+          "--refine, --contour-safety and --contour-tolerance need --adaptive");
+    if (cmd->count("--contour-tolerance") &&
+        settings.refine_target != ds::GridScanSettings::RefineTarget::Contours)
+      throw ds::InvalidArgument("--contour-tolerance needs --refine contours");
     settings.coarse_stride = o->coarse_stride;
     settings.batch_points = o->batch;
     ds::validate_grid_settings(settings);  // before loading anything
     require_output_folder(o->out);
 
+    if (!o->replay.empty()) return replay_grid(settings, o->replay, o->out);
+    if (o->input.model.empty())
+      throw ds::InvalidArgument("vlb-grid: --model MODEL (or --replay MAP) is required");
     const std::uint64_t seed = cmd->count("--seed") ? o->seed : options.seed;
     ds::GridScan scan;
     std::string likelihood_name;               // "20 terms" or "ELBO, S = 50, K = 8"
@@ -203,22 +274,7 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
     ds::write_grid_scan(o->out, scan);
     partial.reset();
 
-    const std::size_t n = scan.n();
-    std::printf("grid %zu x %zu (Omega_m [%.6g, %.6g], sigma_8 [%.6g, %.6g]), %s, %.2f s\n", n, n,
-                scan.omega_m.front(), scan.omega_m.back(), scan.sigma_8.front(),
-                scan.sigma_8.back(), likelihood_name.c_str(), scan.seconds);
-    std::printf("maximum log_like %.10g at Omega_m %.6g sigma_8 %.6g (row %zu, column %zu)\n",
-                scan.maximum.log_like, scan.maximum.omega_m, scan.maximum.sigma_8, scan.maximum.row,
-                scan.maximum.column);
-    if (!scan.evaluated.empty())
-      std::printf("adaptive (%s): %zu of %zu points evaluated, the rest interpolated\n",
-                  ds::refine_target_name(scan.settings.refine_target), scan.exact_points(), n * n);
-    const ds::GridContourExtent e = ds::grid_contour_extent(scan);
-    std::printf(
-        "1-sigma (-2 Delta ln L <= %.2f): Omega_m [%.6g, %.6g] sigma_8 [%.6g, %.6g], %zu "
-        "points%s\n",
-        scan.contour_level, e.omega_m_lo, e.omega_m_hi, e.sigma_8_lo, e.sigma_8_hi, e.points,
-        e.touches_edge ? " (reaches the grid edge: widen --half-width)" : "");
+    print_summary(scan, likelihood_name);
     std::printf("wrote %s\n", o->out.c_str());
     return 0;
   };

@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <memory>
 
 #include "diffuscope/error.h"
 #include "diffuscope/runtime.h"
+#include "infer/grids/grid_interpolant.h"
 #include "infer/grids/grid_scan_format.h"
 
 namespace ds {
@@ -90,6 +92,9 @@ void validate_grid_settings(const GridScanSettings& s) {
   if (!(s.contour_safety >= 1.0) || !std::isfinite(s.contour_safety))
     throw InvalidArgument("grid scan: contour safety factor " + number(s.contour_safety) +
                           " must be finite and at least 1");
+  if (!(s.contour_tolerance >= 0.0) || !std::isfinite(s.contour_tolerance))
+    throw InvalidArgument("grid scan: contour tolerance " + number(s.contour_tolerance) +
+                          " must be finite and at least 0");
   if (s.coarse_stride < 0)
     throw InvalidArgument("grid scan: coarse stride " + std::to_string(s.coarse_stride) +
                           " must be >= 0");
@@ -161,16 +166,37 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
     for (std::size_t j : marks) points.push_back(i * n + j);
   run(points, GridScanStage::Coarse, "adaptive likelihood grid: coarse pass");
 
-  // Contours: the largest |exact - bilinear| in -2 Delta ln L measured inside cells of each size
-  // (by Cell::size()), times the safety factor; absent until cells of that size were halved.
+  // Contours: the largest |exact - interpolated| in -2 Delta ln L measured inside cells of each
+  // size (by Cell::size()), times the safety factor; absent until cells of that size were halved.
+  // The interpolant is the spline of grid_interpolant.h through every exact value known (index
+  // coordinates scaled to [0, 1]); `spline` is refitted before each level.
   std::map<std::size_t, double> tolerance;
-  const auto bilinear = [&](const Cell& c, std::size_t i, std::size_t j) {
-    const double di = double(c.i1 - c.i0), dj = double(c.j1 - c.j0);
-    const double u = di > 0 ? double(i - c.i0) / di : 0.0;
-    const double v = dj > 0 ? double(j - c.j0) / dj : 0.0;
-    const auto& m = scan.log_like;
-    return (1 - u) * ((1 - v) * m[c.i0 * n + c.j0] + v * m[c.i0 * n + c.j1]) +
-           u * ((1 - v) * m[c.i1 * n + c.j0] + v * m[c.i1 * n + c.j1]);
+  const double unit = 1.0 / double(n - 1);
+  std::unique_ptr<detail::GridInterpolant> spline;
+  const auto fit_spline = [&](std::size_t columns) {
+    std::vector<double> at, values;
+    for (std::size_t p = 0; p < total; ++p) {
+      if (!known[p] || !std::isfinite(scan.log_like[p])) continue;
+      bool finite = true;
+      for (std::size_t t = 1; t < columns; ++t)
+        finite = finite && std::isfinite(scan.terms[(t - 1) * total + p]);
+      if (!finite) continue;
+      at.push_back(double(p % n) * unit);
+      at.push_back(double(p / n) * unit);
+      values.push_back(scan.log_like[p]);
+      for (std::size_t t = 1; t < columns; ++t) values.push_back(scan.terms[(t - 1) * total + p]);
+    }
+    spline.reset();
+    try {
+      spline = std::make_unique<detail::GridInterpolant>(at, values, columns);
+    } catch (const InvalidArgument&) {
+      // Too few finite points to determine a quadratic: cells are then judged by the region rule.
+    }
+  };
+  const auto predicted = [&](std::size_t p) {
+    if (known[p]) return scan.log_like[p];
+    return spline ? spline->value(double(p % n) * unit, double(p / n) * unit)
+                  : std::numeric_limits<double>::quiet_NaN();
   };
   const double levels[] = {kOneSigmaDeltaChi2, kTwoSigmaDeltaChi2};
   const auto best_known = [&] {
@@ -179,72 +205,86 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
       if (known[p] && std::isfinite(scan.log_like[p])) best = std::max(best, scan.log_like[p]);
     return best;
   };
-  // Measures bilinear interpolation in cell c at the 3 x 3 points (corners, edge midpoints,
-  // centre), all known, into tolerance[c.size()]; only cells reaching refine_level count (the
-  // error far out on the likelihood's flanks says nothing about the contours).
-  const auto measure = [&](const Cell& c, double best) {
-    const std::size_t im = (c.i0 + c.i1) / 2, jm = (c.j0 + c.j1) / 2;
-    double worst = 0.0, closest = std::numeric_limits<double>::infinity();
-    for (std::size_t i : {c.i0, im, c.i1})
-      for (std::size_t j : {c.j0, jm, c.j1}) {
-        const double exact = scan.log_like[i * n + j], guess = bilinear(c, i, j);
-        if (!std::isfinite(exact) || !std::isfinite(guess)) continue;
-        worst = std::max(worst, 2.0 * std::abs(exact - guess));
-        closest = std::min(closest, 2.0 * (best - exact));
-      }
-    if (closest <= settings.refine_level) {
-      double& tol = tolerance[c.size()];
-      tol = std::max(tol, settings.contour_safety * worst);
-    }
+  // Adds the error of a prediction made before `p` was evaluated to tolerance[size]; only points
+  // within refine_level count (the error far out on the likelihood's flanks says nothing about
+  // the contours).
+  const auto measure = [&](std::size_t size, std::size_t p, double guess, double best) {
+    const double exact = scan.log_like[p];
+    if (!std::isfinite(exact) || !std::isfinite(guess)) return;
+    if (2.0 * (best - exact) > settings.refine_level) return;
+    double& tol = tolerance[size];
+    tol = std::max(tol, settings.contour_safety * 2.0 * std::abs(exact - guess));
   };
-  // The coarse grid measures its own error first: cells two coarse steps wide predict the coarse
-  // points at their midpoints, so the first level is judged like the later ones.
+  // The coarse grid measures its own error first: each interior coarse point near the best value
+  // is predicted by the spline through the other coarse points (a hole two coarse steps wide),
+  // so the first level is judged like the later ones.
   if (contours) {
     const double best = best_known();
-    for (std::size_t a = 0; a + 2 < marks.size(); ++a)
-      for (std::size_t b = 0; b + 2 < marks.size(); ++b) {
-        const Cell c{marks[a], marks[a + 2], marks[b], marks[b + 2]};
-        if (c.i1 - c.i0 == 2 * stride && c.j1 - c.j0 == 2 * stride) measure(c, best);
+    for (std::size_t a = 1; a + 2 < marks.size(); ++a)
+      for (std::size_t b = 1; b + 2 < marks.size(); ++b) {
+        const std::size_t left_out = marks[a] * n + marks[b];
+        if (!std::isfinite(scan.log_like[left_out]) ||
+            2.0 * (best - scan.log_like[left_out]) > settings.refine_level)
+          continue;
+        known[left_out] = 0;
+        fit_spline(1);
+        known[left_out] = 1;
+        if (spline)
+          measure(2 * stride, left_out,
+                  spline->value(double(marks[b]) * unit, double(marks[a]) * unit), best);
       }
   }
 
   while (!cells.empty()) {
     const double best = best_known();
+    if (contours) fit_spline(1);
     // Region (and a cell size not measured yet): a cell is refined when a corner lies within
     // refine_level, or when it shares a corner with such a cell: the one-cell margin catches
     // ridges narrower than a cell that pass between the corners of a neighbour of the cells they
-    // are seen in. Contours, size measured: when the corners' range, widened by the size's
-    // tolerance, reaches a contour level or the maximum.
+    // are seen in. Contours, size measured: when the interpolated values of its grid points,
+    // widened by the size's tolerance, reach the maximum or, unless that tolerance is within
+    // contour_tolerance, a contour level.
     std::vector<char> near(total, 0);
     std::vector<char> flagged(cells.size(), 0), by_region(cells.size(), 0);
     for (std::size_t k = 0; k < cells.size(); ++k) {
       const Cell& c = cells[k];
       // A size not halved yet takes the error measured at the next larger size, scaled by the
       // square of the ratio of sizes (how the bilinear interpolation error of a smooth function
-      // shrinks). Once cells of the size are halved their own error replaces it, and the cells
-      // of that size left whole are judged again with it at the next level.
+      // shrinks; the spline's error shrinks faster). Once cells of the size are halved their own
+      // error replaces it, and the cells of that size left whole are judged again with it at the
+      // next level.
       const auto measured = tolerance.lower_bound(c.size());
-      if (contours && measured != tolerance.end()) {
-        double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-        bool any_finite = false, all_finite = true;
+      if (contours && spline && measured != tolerance.end()) {
+        bool all_finite = true, any_finite = false;
         for (std::size_t i : {c.i0, c.i1})
           for (std::size_t j : {c.j0, c.j1}) {
-            const double v = scan.log_like[i * n + j];
-            if (!std::isfinite(v)) {
-              all_finite = false;
-              continue;
-            }
-            any_finite = true;
-            lo = std::min(lo, 2.0 * (best - v));
-            hi = std::max(hi, 2.0 * (best - v));
+            const bool finite = std::isfinite(scan.log_like[i * n + j]);
+            all_finite = all_finite && finite;
+            any_finite = any_finite || finite;
           }
         if (!any_finite) continue;
+        double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+        if (all_finite)
+          for (std::size_t i = c.i0; i <= c.i1; ++i)
+            for (std::size_t j = c.j0; j <= c.j1; ++j) {
+              const double v = 2.0 * (best - predicted(i * n + j));
+              lo = std::min(lo, v);
+              hi = std::max(hi, v);
+            }
         const double ratio = double(c.size()) / double(measured->first);
         const double tol = measured->second * ratio * ratio;
         bool reach = lo - tol <= 0.0;  // the maximum may lie inside
-        for (double level : levels) reach = reach || (lo - tol <= level && level <= hi + tol);
+        if (!(settings.contour_tolerance > 0.0 && tol <= settings.contour_tolerance))
+          for (double level : levels) reach = reach || (lo - tol <= level && level <= hi + tol);
         // A cell with a non-finite corner cannot be interpolated: refined when near.
-        if (!all_finite) reach = lo <= settings.refine_level;
+        if (!all_finite) {
+          reach = false;
+          for (std::size_t i : {c.i0, c.i1})
+            for (std::size_t j : {c.j0, c.j1}) {
+              const double v = scan.log_like[i * n + j];
+              reach = reach || (std::isfinite(v) && 2.0 * (best - v) <= settings.refine_level);
+            }
+        }
         flagged[k] = reach ? 1 : 0;
         continue;
       }
@@ -258,7 +298,9 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
         for (std::size_t i : {c.i0, c.i1})
           for (std::size_t j : {c.j0, c.j1}) near[i * n + j] = 1;
     }
-    std::vector<Cell> next, halved;
+    std::vector<Cell> next;
+    std::vector<std::pair<std::size_t, std::size_t>> gained;  // (parent cell size, new point)
+    bool halved = false;
     points.clear();
     for (std::size_t k = 0; k < cells.size(); ++k) {
       const Cell& c = cells[k];
@@ -275,7 +317,7 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
         (contours ? next : leaves).push_back(c);
         continue;
       }
-      halved.push_back(c);
+      halved = true;
       const std::size_t im = (c.i0 + c.i1) / 2, jm = (c.j0 + c.j1) / 2;
       std::vector<std::pair<std::size_t, std::size_t>> rows{{c.i0, c.i1}}, columns{{c.j0, c.j1}};
       if (c.i1 - c.i0 >= 2) rows = {{c.i0, im}, {im, c.i1}};
@@ -285,30 +327,55 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
           next.push_back({r.first, r.second, col.first, col.second});
           for (std::size_t i : {r.first, r.second})
             for (std::size_t j : {col.first, col.second})
-              if (!known[i * n + j]) points.push_back(i * n + j);
+              if (!known[i * n + j]) {
+                points.push_back(i * n + j);
+                gained.emplace_back(c.size(), i * n + j);
+              }
         }
     }
-    if (halved.empty()) {  // Contours: nothing left to refine
+    if (!halved) {  // Contours: nothing left to refine
       for (const Cell& c : next) leaves.push_back(c);
       break;
     }
+    // The predictions of the points about to be evaluated, to measure the interpolation error
+    // of each halved size (a point shared by cells of two sizes counts for both).
+    std::vector<double> guesses;
+    if (contours)
+      for (const auto& g : gained) guesses.push_back(predicted(g.second));
     run(points, GridScanStage::Refine, "adaptive likelihood grid: refining");
-    // Measure the interpolation error of each halved size at the points it gained.
-    const double measured_best = best_known();
-    for (const Cell& c : halved) measure(c, measured_best);
+    if (contours) {
+      const double measured_best = best_known();
+      for (std::size_t g = 0; g < gained.size(); ++g)
+        measure(gained[g].first, gained[g].second, guesses[g], measured_best);
+    }
     cells = std::move(next);
   }
 
-  // Interpolate what was not evaluated from the corners of its leaf cell (bilinear in index).
+  // Interpolate what was not evaluated: Contours from the spline through every exact value (log L
+  // and each term), never above the best exact log L (cells where the maximum can lie were
+  // evaluated); Region, and a cell with a non-finite corner, bilinear in index from the corners
+  // of its leaf cell.
   scan.evaluated.assign(total, 0);
   for (std::size_t p = 0; p < total; ++p) scan.evaluated[p] = known[p] ? 1 : 0;
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (contours) fit_spline(1 + tp);
+  const double best = best_known();
+  std::vector<double> column_values(1 + tp);
   for (const Cell& c : leaves) {
     const double di = double(c.i1 - c.i0), dj = double(c.j1 - c.j0);
+    bool smooth = contours && spline;
+    for (std::size_t i : {c.i0, c.i1})
+      for (std::size_t j : {c.j0, c.j1}) smooth = smooth && std::isfinite(scan.log_like[i * n + j]);
     for (std::size_t i = c.i0; i <= c.i1; ++i)
       for (std::size_t j = c.j0; j <= c.j1; ++j) {
         const std::size_t p = i * n + j;
         if (known[p]) continue;
+        if (smooth) {
+          spline->values(double(j) * unit, double(i) * unit, column_values.data());
+          scan.log_like[p] = std::min(column_values[0], best);
+          for (std::size_t t = 0; t < tp; ++t) scan.terms[t * total + p] = column_values[1 + t];
+          continue;
+        }
         const double u = di > 0 ? double(i - c.i0) / di : 0.0;
         const double v = dj > 0 ? double(j - c.j0) / dj : 0.0;
         const auto mix = [&](const std::vector<double>& map, std::size_t offset) {
@@ -479,6 +546,81 @@ GridScan scan_likelihood_grid(const LogDensity& likelihood, const GridScanSettin
   finish_grid_maps(scan);
   scan.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return scan;
+}
+
+namespace {
+
+class GridMapDensity : public LogDensity {
+ public:
+  explicit GridMapDensity(const GridScan& map) : map_(map) {}
+  std::size_t dimension() const override { return 2; }
+  void evaluate(const std::vector<double>& thetas, std::size_t batch, std::vector<double>& values,
+                std::vector<double>* gradients) const override {
+    if (gradients) throw InvalidArgument("a replayed grid map has no gradient");
+    values.resize(batch);
+    for (std::size_t b = 0; b < batch; ++b)
+      values[b] = map_.log_like_at(index(map_.sigma_8, thetas[2 * b + 1], "sigma_8"),
+                                   index(map_.omega_m, thetas[2 * b], "Omega_m"));
+  }
+  std::vector<std::string> names() const override { return {"omega_m", "sigma_8"}; }
+
+ private:
+  static std::size_t index(const std::vector<double>& axis, double v, const char* name) {
+    const double step = (axis.back() - axis.front()) / double(axis.size() - 1);
+    const double at = std::round((v - axis.front()) / step);
+    if (at >= 0 && at < double(axis.size()) && std::abs(axis[std::size_t(at)] - v) <= 1e-9 * step)
+      return std::size_t(at);
+    throw InvalidArgument(std::string("replayed grid map: ") + name + " = " + number(v) +
+                          " is not a point of its axis");
+  }
+  GridScan map_;
+};
+
+}  // namespace
+
+std::unique_ptr<LogDensity> grid_map_density(const GridScan& complete) {
+  if (!complete.complete || complete.exact_points() != complete.n() * complete.n())
+    throw InvalidArgument("a replayed grid map must be complete, every point evaluated");
+  return std::make_unique<GridMapDensity>(complete);
+}
+
+GridScanComparison compare_grid_scans(const GridScan& scan, const GridScan& reference,
+                                      double within) {
+  const std::size_t n = scan.n();
+  const auto same_axis = [](const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() != b.size()) return false;
+    const double step = (a.back() - a.front()) / double(a.size() - 1);
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (std::abs(a[i] - b[i]) > 1e-9 * step) return false;
+    return true;
+  };
+  if (!same_axis(scan.omega_m, reference.omega_m) || !same_axis(scan.sigma_8, reference.sigma_8))
+    throw InvalidArgument("grid comparison: the two maps have different axes");
+  GridScanComparison c;
+  c.points = n * n;
+  for (std::size_t p = 0; p < n * n; ++p) {
+    const double a = scan.delta_chi2[p], b = reference.delta_chi2[p];
+    for (const double level : {kOneSigmaDeltaChi2, kTwoSigmaDeltaChi2}) {
+      if ((a <= level) == (b <= level)) continue;
+      (level == kOneSigmaDeltaChi2 ? c.differ_one_sigma : c.differ_two_sigma) += 1;
+      c.differ_margin =
+          std::max(c.differ_margin, std::isfinite(b) ? std::abs(b - level)
+                                                     : std::numeric_limits<double>::infinity());
+    }
+    if (!(a <= within) && !(b <= within)) continue;
+    ++c.compared;
+    const double d =
+        std::isfinite(a - b) ? std::abs(a - b) : std::numeric_limits<double>::infinity();
+    if (d > c.largest_difference || (c.compared == 1 && d == 0.0)) {
+      c.largest_difference = d;
+      c.largest_row = p / n;
+      c.largest_column = p % n;
+      c.largest_reference = b;
+    }
+  }
+  c.same_maximum =
+      scan.maximum.row == reference.maximum.row && scan.maximum.column == reference.maximum.column;
+  return c;
 }
 
 GridContourExtent grid_contour_extent(const GridScan& scan, double level) {

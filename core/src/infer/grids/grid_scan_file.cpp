@@ -81,6 +81,7 @@ void write_grid_scan(const std::string& path, const GridScan& scan) {
     file.set_attribute("/", "refine_level", s.refine_level);
     file.set_attribute("/", "refine_target", std::string(refine_target_name(s.refine_target)));
     file.set_attribute("/", "contour_safety", s.contour_safety);
+    file.set_attribute("/", "contour_tolerance", s.contour_tolerance);
     file.set_attribute("/", "batch_points", std::uint64_t(s.batch_points > 0 ? s.batch_points : n));
     file.set_attribute("/", "prior_omega_m_lo", s.prior.omega_m.lo);
     file.set_attribute("/", "prior_omega_m_hi", s.prior.omega_m.hi);
@@ -175,6 +176,7 @@ GridScan read_grid_scan(const std::string& path) {
     throw FileError(path, std::string("attribute refine_target: ") + e.what());
   }
   s.contour_safety = real("contour_safety", s.contour_safety);
+  s.contour_tolerance = real("contour_tolerance", s.contour_tolerance);
   s.prior.omega_m = {real("prior_omega_m_lo", kDefaultPrior.omega_m.lo),
                      real("prior_omega_m_hi", kDefaultPrior.omega_m.hi)};
   s.prior.sigma_8 = {real("prior_sigma_8_lo", kDefaultPrior.sigma_8.lo),

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -458,4 +459,97 @@ TEST(GridScan, ContourRefinementKeepsTheFullScansContoursWithFarFewerEvaluations
   }
   s.contour_safety = 0.5;
   EXPECT_THROW(ds::validate_grid_settings(s), ds::InvalidArgument);
+}
+
+// A contour tolerance: every point whose interpolated value could put it on the other side of a
+// contour lies within the tolerance of that contour in the full scan, the map is within the
+// tolerance of the full scan wherever either is near the maximum, the maximum is the full scan's,
+// and far fewer points are evaluated than for exact contours. The replay density and the
+// comparison reproduce this from the full map's values alone; bad tolerances are named.
+TEST(GridScan, ContourToleranceKeepsTheContoursWithinItAtFewerEvaluations) {
+  ds::GridScanSettings s;
+  s.n = 50;
+  s.center_omega_m = 0.34;
+  s.center_sigma_8 = 0.84;
+  s.half_width = 0.06;
+  BananaDensity full_density;
+  const ds::GridScan full = ds::scan_likelihood_grid(full_density, s);
+  s.adaptive = true;
+  s.refine_target = ds::GridScanSettings::RefineTarget::Contours;
+  BananaDensity exact_density;
+  const ds::GridScan exact = ds::scan_likelihood_grid(exact_density, s);
+  s.contour_tolerance = 0.1;
+  BananaDensity density;
+  const ds::GridScan a = ds::scan_likelihood_grid(density, s);
+  EXPECT_EQ(density.evaluations, a.exact_points());
+  std::size_t differ = 0;
+  for (std::size_t p = 0; p < 2500; ++p) {
+    if (a.evaluated[p]) {
+      EXPECT_EQ(a.log_like[p], full.log_like[p]);
+    }
+    if (full.delta_chi2[p] <= 11.83) {
+      EXPECT_LE(std::abs(a.delta_chi2[p] - full.delta_chi2[p]), 0.1) << "point " << p;
+    }
+    for (double level : {ds::kOneSigmaDeltaChi2, ds::kTwoSigmaDeltaChi2})
+      if ((a.delta_chi2[p] <= level) != (full.delta_chi2[p] <= level)) {
+        ++differ;
+        EXPECT_LE(std::abs(full.delta_chi2[p] - level), 0.1) << "point " << p;
+      }
+  }
+  EXPECT_EQ(a.maximum.row, full.maximum.row);
+  EXPECT_EQ(a.maximum.column, full.maximum.column);
+  EXPECT_LT(a.exact_points() * 2, exact.exact_points())
+      << a.exact_points() << " with the tolerance, " << exact.exact_points() << " without";
+  std::printf(
+      "banana: contours exact %zu points, within 0.1 %zu points (%zu classified "
+      "differently)\n",
+      exact.exact_points(), a.exact_points(), differ);
+
+  // The same scan replayed on the full map's values, and its comparison with the map.
+  const auto replay = ds::grid_map_density(full);
+  const ds::GridScan replayed = ds::scan_likelihood_grid(*replay, s);
+  EXPECT_EQ(replayed.evaluated, a.evaluated);
+  EXPECT_EQ(replayed.log_like, a.log_like);
+  const ds::GridScanComparison c = ds::compare_grid_scans(replayed, full);
+  EXPECT_EQ(c.points, 2500u);
+  EXPECT_EQ(c.differ_one_sigma + c.differ_two_sigma, differ);
+  EXPECT_LE(c.differ_margin, 0.1);
+  EXPECT_EQ(c.differ_margin == 0.0, differ == 0);
+  EXPECT_LE(c.largest_difference, 0.1);
+  EXPECT_GT(c.largest_difference, 0.0);
+  EXPECT_TRUE(c.same_maximum);
+  const ds::GridScanComparison self = ds::compare_grid_scans(full, full);
+  EXPECT_EQ(self.largest_difference, 0.0);
+  EXPECT_EQ(self.differ_one_sigma + self.differ_two_sigma, 0u);
+
+  // A point off the map's grid, an incomplete map, other axes: named.
+  try {
+    std::vector<double> values;
+    replay->evaluate({0.3415, 0.84}, 1, values, nullptr);
+    ADD_FAILURE() << "an off-grid point was answered";
+  } catch (const ds::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("Omega_m = 0.3415 "), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ds::grid_map_density(a), ds::InvalidArgument);
+  ds::GridScanSettings other = s;
+  other.half_width = 0.05;
+  EXPECT_THROW(ds::scan_likelihood_grid(*replay, other), ds::InvalidArgument);
+  EXPECT_THROW(ds::compare_grid_scans(ds::scan_likelihood_grid(density, other), full),
+               ds::InvalidArgument);
+  for (double bad : {-0.1, std::numeric_limits<double>::infinity()}) {
+    s.contour_tolerance = bad;
+    try {
+      ds::validate_grid_settings(s);
+      ADD_FAILURE() << "tolerance " << bad << " accepted";
+    } catch (const ds::InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("contour tolerance"), std::string::npos) << e.what();
+    }
+  }
+
+  // The tolerance survives the file.
+  const auto dir = dstest::scratch_dir("grid-scan-tolerance");
+  const std::string path = (dir / "tolerance.h5").string();
+  ds::write_grid_scan(path, a);
+  EXPECT_DOUBLE_EQ(ds::read_grid_scan(path).settings.contour_tolerance, 0.1);
+  std::filesystem::remove_all(dir);
 }

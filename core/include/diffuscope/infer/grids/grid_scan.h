@@ -27,19 +27,23 @@
 // cell whose corners all lie beyond refine_level is missed: choose a smaller stride for such maps.)
 //
 // refine_target = Contours asks less: exact values where the 1- and 2-sigma contours run and at
-// the maximum, interpolated values inside and outside them. After the coarse level (refined as
-// above), a cell is halved when its corners' -2 Delta ln L, widened by the interpolation error
-// measured for cells of its size, could reach a contour level (2.30 or 6.18) or the maximum
-// (the widened range reaches 0). That error is measured, not assumed: whenever cells of a size
-// are halved, each new point's exact value is compared with the bilinear interpolation of its
-// parent cell's corners, and the largest difference (times contour_safety) is that size's
-// tolerance. Every cell not yet at single grid steps is checked again at each level against the
-// current best value, so a better maximum found later re-opens cells. A cell left whole then
-// lies entirely on one side of each level by more than the measured interpolation error, so the
-// contours drawn from the map (marching squares on the grid) are those of the full scan, and
-// its maximum is the full scan's, unless the likelihood bends faster between grid points than
-// anywhere it was measured. The per-timestep maps (the sum up to t) of such a scan are exact
-// only where they were evaluated.
+// the maximum, interpolated values inside and outside them. The interpolant is a smooth spline
+// through every exact value (the polyharmonic r^3 spline with a quadratic; it reproduces a
+// Gaussian posterior's log L exactly), refitted at each level. After the coarse level, a cell is
+// halved when the interpolated -2 Delta ln L of its grid points, widened by the interpolation
+// error measured for cells of its size, could reach a contour level (2.30 or 6.18) or the maximum
+// (the widened range reaches 0). That error is measured, not assumed: before the points a level
+// gains are evaluated, the spline through the points known so far predicts them, and the largest
+// difference in a cell of each size (times contour_safety) is that size's tolerance (the coarse
+// level: each coarse point predicted from the others). Every cell not yet at single grid steps is
+// checked again at each level against the current best value, so a better maximum found later
+// re-opens cells. A cell left whole then lies entirely on one side of each level by more than
+// the measured interpolation error, so the contours drawn from the map (marching squares on the
+// grid) are those of the full scan, and its maximum is the full scan's, unless the likelihood
+// bends faster between grid points than anywhere it was measured. With contour_tolerance > 0 a
+// cell crossed by a contour is also left whole once its size's tolerance is within it: the
+// contours are then the full scan's to within that much -2 Delta ln L, at far fewer evaluations.
+// The per-timestep maps (the sum up to t) are interpolated with the same spline.
 // Each level is streamed as one partial result (stage Refine). Cancellation is checked between
 // batches (throws Cancelled, nothing is returned). -2 Delta ln L = 2 (max log L - log L) >= 0, 0 at
 // the maximum; the 68.3% region of two parameters is -2 Delta ln L <= 2.30.
@@ -47,6 +51,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -81,6 +86,12 @@ struct GridScanSettings {
   enum class RefineTarget { Region, Contours };
   RefineTarget refine_target = RefineTarget::Region;
   double contour_safety = 2.0;
+  // Contours: the accuracy accepted along the contours, in -2 Delta ln L. 0: none (every cell a
+  // contour can cross is halved down to single grid steps: the full scan's classification). > 0:
+  // a cell whose size's measured interpolation error (times contour_safety) is within it is left
+  // whole, its points interpolated, so a contour drawn there is the full scan's to within that
+  // much -2 Delta ln L (0.1 moves a Gaussian's 1-sigma contour by 0.03 sigma).
+  double contour_tolerance = 0.0;
 };
 
 // "region" | "contours"; parse_refine_target throws InvalidArgument naming other text.
@@ -190,11 +201,37 @@ struct GridContourExtent {
 };
 GridContourExtent grid_contour_extent(const GridScan& scan, double level = kOneSigmaDeltaChi2);
 
+// The values of a complete map as a density of its grid points, for replaying a scan on a map
+// computed elsewhere (vlb-grid --replay): an adaptive scan with the same axes then costs no
+// evaluation. A point that is not a grid point of the map (to 1e-9 of a step) throws
+// InvalidArgument naming it. Throws InvalidArgument for an incomplete map.
+std::unique_ptr<LogDensity> grid_map_density(const GridScan& complete);
+
+// How far a scan's map (an adaptive one, typically) is from a reference map of the same axes:
+// the points one map puts inside a region and the other outside, per level, the largest
+// difference of -2 Delta ln L where either map is within `within` of its maximum, and whether
+// the maxima are the same grid point. Throws InvalidArgument when the axes differ.
+struct GridScanComparison {
+  std::size_t points = 0;
+  std::size_t differ_one_sigma = 0, differ_two_sigma = 0;
+  // The largest |reference - level| at a point on the other side of a level (0 when none): how
+  // far from its contour in the reference a point the scan misplaces can lie.
+  double differ_margin = 0.0;
+  std::size_t compared = 0;  // points within `within` in either map
+  double largest_difference = 0.0;
+  std::size_t largest_row = 0, largest_column = 0;  // where it is
+  double largest_reference = 0.0;                   // the reference's -2 Delta ln L there
+  bool same_maximum = false;
+};
+GridScanComparison compare_grid_scans(const GridScan& scan, const GridScan& reference,
+                                      double within = 11.83);
+
 // HDF5, written atomically: /omega_m [n], /sigma_8 [n], /terms [T_terms, n, n] (absent when
 // T_terms = 0; attribute names "L_0", ...), /log_like [n, n], /delta_chi2 [n, n] (float64), and
 // root attributes: format "diffuscope-likelihood-grid", map_layout, version, every setting
 // (grid_size, full_prior, center_omega_m, center_sigma_8, half_width, coarse_stride,
-// batch_points, adaptive, refine_level, refine_target, contour_safety, the prior box), /evaluated
+// batch_points, adaptive, refine_level, refine_target, contour_safety, contour_tolerance, the
+// prior box), /evaluated
 // [n, n] (int64 0/1, adaptive scans only), the provenance (model, field, index, t_max, prior_term,
 // noise, draws, seed, added_noise_sigma), contour_level 2.30 with a note, the maximum and seconds;
 // complete (1, or 0 for a scan in progress) and known_points.
