@@ -195,8 +195,9 @@ Action add_vlb_grid_command(CLI::App& app, const GlobalOptions& options) {
   cmd->add_option("--refine", o->refine,
                   "what --adaptive makes exact: region (every point of the 3-sigma region; "
                   "default) or contours (the 1- and 2-sigma contours and the maximum: cells are "
-                  "halved while a contour level can cross them, judged with the interpolation "
-                  "error measured at each cell size; inside and outside interpolated)")
+                  "halved while a contour level can cross them, judged with the error of a smooth "
+                  "interpolation measured at each cell size, then every point that could be on "
+                  "the other side of a contour evaluated; inside and outside interpolated)")
       ->check(CLI::IsMember({"region", "contours"}));
   cmd->add_option("--contour-safety", o->contour_safety,
                   "with --refine contours: the measured interpolation error is multiplied by this "

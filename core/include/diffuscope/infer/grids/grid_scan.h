@@ -29,20 +29,25 @@
 // refine_target = Contours asks less: exact values where the 1- and 2-sigma contours run and at
 // the maximum, interpolated values inside and outside them. The interpolant is a smooth spline
 // through every exact value (the polyharmonic r^3 spline with a quadratic; it reproduces a
-// Gaussian posterior's log L exactly), refitted at each level. After the coarse level, a cell is
-// halved when the interpolated -2 Delta ln L of its grid points, widened by the interpolation
-// error measured for cells of its size, could reach a contour level (2.30 or 6.18) or the maximum
-// (the widened range reaches 0). That error is measured, not assumed: before the points a level
-// gains are evaluated, the spline through the points known so far predicts them, and the largest
-// difference in a cell of each size (times contour_safety) is that size's tolerance (the coarse
-// level: each coarse point predicted from the others). Every cell not yet at single grid steps is
-// checked again at each level against the current best value, so a better maximum found later
-// re-opens cells. A cell left whole then lies entirely on one side of each level by more than
-// the measured interpolation error, so the contours drawn from the map (marching squares on the
-// grid) are those of the full scan, and its maximum is the full scan's, unless the likelihood
-// bends faster between grid points than anywhere it was measured. With contour_tolerance > 0 a
-// cell crossed by a contour is also left whole once its size's tolerance is within it: the
-// contours are then the full scan's to within that much -2 Delta ln L, at far fewer evaluations.
+// Gaussian posterior's log L exactly), refitted at each level. Its error is measured, not
+// assumed: before the points a level gains are evaluated, the spline through the points known so
+// far predicts them, and the largest miss within refine_level of the best value, per size of the
+// cell halved, times contour_safety, is that size's tolerance (the coarse level: each coarse
+// point predicted from the others; a size not halved yet takes the next larger size's, scaled by
+// the square of the size ratio). After the coarse level, a cell is halved when the interpolated
+// -2 Delta ln L of its grid points, widened by its size's tolerance, could reach the maximum (0)
+// or a contour level (2.30 or 6.18) while that tolerance exceeds the cell tolerance:
+// contour_tolerance, or 0.1 for exact contours. Cells not yet at single grid steps are judged
+// again at each level against the current best value, so a better maximum found later re-opens
+// cells.
+//  - contour_tolerance > 0: the rest is interpolated; a point can be on the other side of a
+//    contour than in the full scan only within contour_tolerance of it (in -2 Delta ln L).
+//  - contour_tolerance = 0 (exact contours): then every point whose interpolated value, widened
+//    by its cell's tolerance, could lie on the other side of a contour or be the maximum is
+//    evaluated, pass by pass (each refits the spline and measures its error at what it adds),
+//    until none is left. Every grid point then lies on the side of each contour it lies on in the
+//    full scan, and the maximum is the full scan's, unless the likelihood bends faster between
+//    grid points than anywhere it was measured.
 // The per-timestep maps (the sum up to t) are interpolated with the same spline.
 // Each level is streamed as one partial result (stage Refine). Cancellation is checked between
 // batches (throws Cancelled, nothing is returned). -2 Delta ln L = 2 (max log L - log L) >= 0, 0 at
@@ -86,11 +91,11 @@ struct GridScanSettings {
   enum class RefineTarget { Region, Contours };
   RefineTarget refine_target = RefineTarget::Region;
   double contour_safety = 2.0;
-  // Contours: the accuracy accepted along the contours, in -2 Delta ln L. 0: none (every cell a
-  // contour can cross is halved down to single grid steps: the full scan's classification). > 0:
-  // a cell whose size's measured interpolation error (times contour_safety) is within it is left
-  // whole, its points interpolated, so a contour drawn there is the full scan's to within that
-  // much -2 Delta ln L (0.1 moves a Gaussian's 1-sigma contour by 0.03 sigma).
+  // Contours: the accuracy accepted along the contours, in -2 Delta ln L. 0: none (every point
+  // that could be on the other side of a contour is evaluated: the full scan's classification).
+  // > 0: a cell whose size's measured interpolation error (times contour_safety) is within it is
+  // left whole, its points interpolated, so a contour drawn there is the full scan's to within
+  // that much -2 Delta ln L (0.1 moves a Gaussian's 1-sigma contour by 0.03 sigma).
   double contour_tolerance = 0.0;
 };
 
