@@ -50,7 +50,7 @@ TEST(Bench, InferenceModelPartMeasuresSamplersGridAndBatchingOnTheTinyModel) {
   ds::run_model_inference_bench(inputs, {}, result);
   for (const auto& x : result.measurements)
     std::printf("%s: %.4g s; %s\n", x.name.c_str(), x.seconds, x.note.c_str());
-  ASSERT_EQ(result.measurements.size(), 6u);
+  ASSERT_EQ(result.measurements.size(), 7u);
   const auto& m = result.measurements;
   EXPECT_EQ(m[0].name, "model/vlb_gradient/tmax=2/unbatched");
   EXPECT_EQ(m[1].name, "model/vlb_gradient/tmax=2/batched");
@@ -78,6 +78,11 @@ TEST(Bench, InferenceModelPartMeasuresSamplersGridAndBatchingOnTheTinyModel) {
       << m[4].note;
   EXPECT_EQ(m[5].name, "model/vlb_grid/4x4/tmax=2");
   EXPECT_NE(m[5].note.find("measured"), std::string::npos) << m[5].note;
+  // The paper's window with exact contours, timed against the full grid's 50 x 50 equivalent.
+  EXPECT_EQ(m[6].name, "model/vlb_grid_contours/50x50/tmax=2");
+  EXPECT_EQ(m[6].reference, m[5].name);
+  EXPECT_DOUBLE_EQ(m[6].ratio, m[6].seconds / (m[5].seconds * 2500.0 / 16.0));
+  EXPECT_NE(m[6].note.find(" of 2500 points evaluated"), std::string::npos) << m[6].note;
   for (const auto& x : m) {
     EXPECT_TRUE(std::isfinite(x.seconds) && x.seconds > 0.0) << x.name;
     EXPECT_TRUE(std::isfinite(x.ratio)) << x.name;
