@@ -74,4 +74,34 @@ TEST(DefaultModelOutputs, HaloCataloguesAreFiniteAndInsideTheBoxAtThePriorCorner
   }
 }
 
+// The shipped halo model's network, pinned: a 5-step ODE cloud and its ELBO (S = 10, K = 2) at
+// (0.3, 0.8) against values recorded before the GNN's first layers were factorised into
+// per-node and per-edge parts (2026-12-07): the same function, so equal to float rounding.
+TEST(DefaultModelOutputs, HaloModelReproducesItsRecordedValues) {
+  const auto model = ds::PointCloudModel::load(default_model("halos1000.h5"));
+  ds::PointSampleSettings settings;
+  settings.sampler = ds::PointSamplerKind::Ode;
+  settings.steps = 5;
+  settings.seed = 11;
+  const std::vector<float> cloud = model.sample({0.3, 0.8}, 1, 1000, settings);
+  ASSERT_EQ(cloud.size(), 7000u);
+  double sum[7] = {};
+  for (std::size_t i = 0; i < cloud.size(); ++i) sum[i % 7] += cloud[i];
+  ds::PointElboSettings elbo;
+  elbo.steps = 10;
+  elbo.draws = 2;
+  elbo.seed = 5;
+  const ds::PointElboResult r = model.elbo(cloud, 1000, {0.3, 0.8, 0.25, 0.85}, 2, elbo);
+  // Recorded with the concatenating GNN on 2 threads: sums of 1000 values, float32 rounding.
+  const double recorded[7] = {492260.542, 503060.224, 505163.969, -11966.9823,
+                              19657.146,  1936.23582, 14913.237};
+  const double scale[7] = {5e5, 5e5, 5e5, 3e5, 3e5, 3e5, 1.5e4};  // sum of |value| (rough)
+  for (int f = 0; f < 7; ++f) EXPECT_NEAR(sum[f], recorded[f], 1e-5 * scale[f]) << "feature " << f;
+  EXPECT_NEAR(cloud[0], 532.578308, 1e-3);
+  EXPECT_NEAR(cloud[1], 965.75885, 1e-3);
+  EXPECT_NEAR(cloud[2], 759.744263, 1e-3);
+  EXPECT_NEAR(r.mean[0], -12327.0617, 0.02);
+  EXPECT_NEAR(r.mean[1], -12322.0139, 0.02);
+}
+
 }  // namespace
