@@ -10,8 +10,10 @@
 #include <QString>
 #include <QTimer>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
+#include "diffuscope/jobs/job.h"
 #include "diffuscope/model/model.h"
 #include "diffuscope/pointcloud/point_model.h"
 #include "ui/cloud_view/point_cloud_view.h"
@@ -71,6 +73,11 @@ class HaloWorkspace : public QObject {
   void setSeed(std::uint64_t seed);  // another noise realisation (a different cloud)
   std::uint64_t seed() const { return seed_; }
   void setSchedule(const HaloSchedule& schedule) { schedule_ = schedule; }
+  // Work run on a second thread beside each refined cloud, given the cloud's cosmology, halo count
+  // and box (the window sets the halo statistics' mock band); the cloud's ODE then uses one core.
+  using RefineCompanion = std::function<void(double omega_m, double sigma_8, std::int64_t n_points,
+                                             double box_size, const ds::JobContext& job)>;
+  void setRefineCompanion(RefineCompanion companion) { companion_ = std::move(companion); }
 
   std::shared_ptr<const HaloSnapshot> snapshot() const { return snapshot_; }
   bool isComputing() const { return running_ || pending_ || rest_timer_.isActive(); }
@@ -92,6 +99,7 @@ class HaloWorkspace : public QObject {
   QString model_path_;
   int model_points_ = 1000;
   HaloSchedule schedule_;
+  RefineCompanion companion_;
   double omega_m_ = 0.3, sigma_8_ = 0.8;
   std::uint64_t seed_ = 1;
   bool running_ = false, pending_ = false, pending_refined_ = false, running_refined_ = false;

@@ -202,6 +202,12 @@ class EmulatorWorkspaceTest : public QObject {
         "after a slider move: first emulated preview %lld ms, ensemble with its band %lld ms, "
         "refined halo cloud %lld ms, its kNN-CDF / 2PCF / HMF / v12 %lld ms",
         preview, ensemble, cloud, statistics);
+    // The jobs' own times: the ensemble, the ODE cloud, the halo mocks' band, the statistics job.
+    qInfo(
+        "compute: ensemble %.0f ms, halo cloud %.0f ms, halo mock band %.0f ms, halo "
+        "statistics job %.0f ms",
+        window_->fieldEnsemble()->snapshot()->compute_ms, halos->snapshot()->compute_ms,
+        stats->snapshot()->mocks->compute_ms, stats->snapshot()->compute_ms);
   }
 
   void ensembleBandIsTheScatterOfItsFields() {

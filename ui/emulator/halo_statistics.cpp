@@ -112,7 +112,7 @@ QString HaloStatisticsSnapshot::cli_knn_command(const QString& catalogue,
 
 std::shared_ptr<HaloMockBand> compute_halo_mock_band(const HaloSnapshot& cloud,
                                                      const HaloStatisticsSettings& settings,
-                                                     const ds::JobContext& job) {
+                                                     const ds::JobContext& job, int threads) {
   QElapsedTimer timer;
   timer.start();
   if (settings.mocks < 2) throw ds::InvalidArgument("the halo band needs at least 2 mocks");
@@ -135,10 +135,10 @@ std::shared_ptr<HaloMockBand> compute_halo_mock_band(const HaloSnapshot& cloud,
   mock.n_halos = int(cloud.n_points);
   mock.box_size = cloud.box_size;
   const ds::LognormalHaloModel model(cosmology, mock);
-  // The mocks are independent: drawn, then measured, one per core (the job runs in the exclusive
-  // lane, which has the cores to itself). Helper threads see the job's cancellation, not its
-  // progress callback.
-  const int threads = std::max(1, ds::thread_count());
+  // The mocks are independent: drawn, then measured, one per thread (the job runs in the
+  // exclusive lane, which has the cores to itself, or beside a one-core halo cloud on one thread).
+  // Helper threads see the job's cancellation, not its progress callback.
+  if (threads <= 0) threads = std::max(1, ds::thread_count());
   const ds::JobContext helper_job({}, job.token());
   const int mocks = settings.mocks, steps = 2 * mocks + 1;
   int done = 0;
@@ -223,10 +223,30 @@ HaloStatistics::HaloStatistics(JobRunner* runner, QObject* parent)
   qRegisterMetaType<std::shared_ptr<const HaloStatisticsSnapshot>>();
 }
 
+void HaloStatistics::prepareBand(double omega_m, double sigma_8, std::int64_t n_points,
+                                 double box_size, const ds::JobContext& job) {
+  if (const auto kept = band();
+      kept && kept->matches(omega_m, sigma_8, n_points, box_size, settings_.mocks))
+    return;
+  HaloSnapshot cosmology;
+  cosmology.omega_m = omega_m;
+  cosmology.sigma_8 = sigma_8;
+  cosmology.n_points = n_points;
+  cosmology.box_size = box_size;
+  std::shared_ptr<const HaloMockBand> made = compute_halo_mock_band(cosmology, settings_, job, 1);
+  const std::lock_guard<std::mutex> lock(band_mutex_);
+  band_ = std::move(made);
+}
+
+std::shared_ptr<const HaloMockBand> HaloStatistics::band() const {
+  const std::lock_guard<std::mutex> lock(band_mutex_);
+  return band_;
+}
+
 void HaloStatistics::request(std::shared_ptr<const HaloSnapshot> cloud) {
   cancel();
   const int id = ++request_id_;
-  const auto band = band_;
+  const auto band = this->band();
   const HaloStatisticsSettings settings = settings_;
   job_ = runner_->startExclusive(tr("Halo statistics"), JobRunner::Urgency::Statistics,
                                  [this, id, cloud, band, settings](const ds::JobContext& ctx) {
@@ -234,7 +254,10 @@ void HaloStatistics::request(std::shared_ptr<const HaloSnapshot> cloud) {
                                        compute_halo_statistics(cloud, settings, band, ctx);
                                    return JobRunner::Publish([this, id, s] {
                                      if (id != request_id_) return;
-                                     band_ = s->mocks;
+                                     {
+                                       const std::lock_guard<std::mutex> lock(band_mutex_);
+                                       band_ = s->mocks;
+                                     }
                                      auto numbered = std::make_shared<HaloStatisticsSnapshot>(*s);
                                      numbered->generation = ++generation_;
                                      snapshot_ = numbered;

@@ -10,6 +10,7 @@
 #include <QString>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "diffuscope/jobs/job.h"
@@ -76,10 +77,10 @@ struct HaloStatisticsSnapshot {
 };
 
 // The mocks' band (lognormal catalogues, seeds 1 .. settings.mocks, the halo model's count and
-// box) of the cloud's cosmology.
+// box) of the cloud's cosmology, drawn and measured on `threads` threads (0: ds::thread_count()).
 std::shared_ptr<HaloMockBand> compute_halo_mock_band(const HaloSnapshot& cloud,
                                                      const HaloStatisticsSettings& settings,
-                                                     const ds::JobContext& job);
+                                                     const ds::JobContext& job, int threads = 0);
 // The cloud's statistics; `band` is reused when it matches, else computed.
 std::shared_ptr<HaloStatisticsSnapshot> compute_halo_statistics(
     std::shared_ptr<const HaloSnapshot> cloud, const HaloStatisticsSettings& settings,
@@ -93,6 +94,15 @@ class HaloStatistics : public QObject {
   void request(std::shared_ptr<const HaloSnapshot> cloud);
   void cancel();
   bool isComputing() const;
+  // Draws and measures the mocks' band of a cosmology on the calling thread alone, unless the
+  // band kept already matches, and keeps it for the request of that cosmology's cloud: the halo
+  // workspace runs it on a worker beside each refined cloud, whose ODE gains nothing from a second
+  // core (a 1000-halo cloud of 50 steps: 3.6 s on one thread, 4.0 s on two). Safe from any thread;
+  // throws ds::Cancelled when the job is cancelled.
+  void prepareBand(double omega_m, double sigma_8, std::int64_t n_points, double box_size,
+                   const ds::JobContext& job);
+  // The band kept (the last prepared or measured one), or null.
+  std::shared_ptr<const HaloMockBand> band() const;
   std::shared_ptr<const HaloStatisticsSnapshot> snapshot() const { return snapshot_; }
   const HaloStatisticsSettings& settings() const { return settings_; }
 
@@ -104,6 +114,7 @@ class HaloStatistics : public QObject {
   HaloStatisticsSettings settings_;
   QPointer<Job> job_;
   int request_id_ = 0, generation_ = 0;
+  mutable std::mutex band_mutex_;  // band_ is written by prepareBand's workers too
   std::shared_ptr<const HaloMockBand> band_;
   std::shared_ptr<const HaloStatisticsSnapshot> snapshot_;
 };

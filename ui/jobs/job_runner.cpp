@@ -30,6 +30,20 @@ void lower_worker_priority() {
 }
 }  // namespace
 
+Companion::Companion(std::function<void()> fn)
+    : thread_([fn = std::move(fn)] {
+        lower_worker_priority();
+        ds::set_calling_thread_count(1);
+        try {
+          fn();
+        } catch (...) {
+        }
+      }) {}
+
+Companion::~Companion() {
+  if (thread_.joinable()) thread_.join();
+}
+
 JobRunner::JobRunner(QObject* parent, int max_threads) : QObject(parent) {
   pool_.setMaxThreadCount(max_threads);
   exclusive_.setMaxThreadCount(1);

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "diffuscope/jobs/job.h"
 
@@ -39,6 +40,21 @@ class Job : public QObject {
   ds::CancellationToken token_;
   double fraction_ = 0.0;
   QString message_;
+};
+
+// A second thread for a running job: work that wants a core of its own beside the job's (the halo
+// statistics' mock band beside a halo cloud's ODE). It runs at the workers' lowered priority with
+// a one-thread OpenMP team, and is joined when the Companion goes out of scope; what it throws is
+// dropped (the work must report its own failures).
+class Companion {
+ public:
+  explicit Companion(std::function<void()> fn);
+  ~Companion();
+  Companion(const Companion&) = delete;
+  Companion& operator=(const Companion&) = delete;
+
+ private:
+  std::thread thread_;
 };
 
 class JobRunner : public QObject {
