@@ -398,6 +398,16 @@ class BananaDensity : public ds::LogDensity {
   mutable std::size_t evaluations = 0;
 };
 
+// The paper's window, 50 x 50 over +-0.06, around the banana's peak.
+ds::GridScanSettings banana_window() {
+  ds::GridScanSettings s;
+  s.n = 50;
+  s.center_omega_m = 0.34;
+  s.center_sigma_8 = 0.84;
+  s.half_width = 0.06;
+  return s;
+}
+
 }  // namespace
 
 // Contour refinement: the 1- and 2-sigma regions (and so the contours drawn from the map) and
@@ -405,11 +415,7 @@ class BananaDensity : public ds::LogDensity {
 // 3-sigma-region refinement needs; every evaluated value equals the full scan's, the others are
 // marked interpolated; the target and safety survive the file, and bad settings are named.
 TEST(GridScan, ContourRefinementKeepsTheFullScansContoursWithFarFewerEvaluations) {
-  ds::GridScanSettings s;
-  s.n = 50;
-  s.center_omega_m = 0.34;
-  s.center_sigma_8 = 0.84;
-  s.half_width = 0.06;
+  ds::GridScanSettings s = banana_window();
   BananaDensity full_density;
   const ds::GridScan full = ds::scan_likelihood_grid(full_density, s);
   s.adaptive = true;
@@ -507,14 +513,10 @@ TEST(GridScan, ContourRefinementKeepsTheFullScansContoursWithFarFewerEvaluations
 // A contour tolerance: every point whose interpolated value could put it on the other side of a
 // contour lies within the tolerance of that contour in the full scan, the map is within the
 // tolerance of the full scan wherever either is near the maximum, the maximum is the full scan's,
-// and far fewer points are evaluated than for exact contours. The replay density and the
+// and no more points are evaluated than for exact contours. The replay density and the
 // comparison reproduce this from the full map's values alone; bad tolerances are named.
 TEST(GridScan, ContourToleranceKeepsTheContoursWithinItAtFewerEvaluations) {
-  ds::GridScanSettings s;
-  s.n = 50;
-  s.center_omega_m = 0.34;
-  s.center_sigma_8 = 0.84;
-  s.half_width = 0.06;
+  ds::GridScanSettings s = banana_window();
   BananaDensity full_density;
   const ds::GridScan full = ds::scan_likelihood_grid(full_density, s);
   s.adaptive = true;
