@@ -1067,7 +1067,7 @@ case "$case_name" in
     plan 1 --task nuts --model "$m" --field "$work/stack.npy"
     contains err "--field is set by the batch for each field"
     plan 1 --task vlb-grid --tmax 3
-    contains err "vlb-grid: --model is required"
+    contains err "the vlb-grid task needs --model M"
     plan 1 --task nuts --tmax 3
     contains err "the nuts task needs --model M"
     plan 1 --task vlb-grid --model "$work/none.pt"
