@@ -774,18 +774,7 @@ void MainWindow::buildHaloStatsDock() {
     exportIntoFolder(tr("Export the halo statistics into a folder"),
                      [this](const QString& f) { return halo_stats_panel_->exportTo(f); });
   });
-  // The mocks' band of a refined cloud's cosmology is drawn beside its ODE (which then uses one
-  // core: HaloWorkspace::setRefineCompanion); the statistics that follow the cloud find it ready.
-  halos_->setRefineCompanion([stats = halo_stats_](double omega_m, double sigma_8,
-                                                   std::int64_t n_points, double box_size,
-                                                   const ds::JobContext& job) {
-    stats->prepareBand(omega_m, sigma_8, n_points, box_size, job);
-  });
-  // Every refined cloud is measured (a preview is not worth the cores).
-  connect(halos_, &HaloWorkspace::snapshotChanged, this,
-          [this](const std::shared_ptr<const HaloSnapshot>& s) {
-            if (s->refined) halo_stats_->request(s);
-          });
+  halo_stats_->followRefinedClouds(halos_);
 }
 
 void MainWindow::buildCompareDock() {

@@ -238,6 +238,17 @@ void HaloStatistics::prepareBand(double omega_m, double sigma_8, std::int64_t n_
   band_ = std::move(made);
 }
 
+void HaloStatistics::followRefinedClouds(HaloWorkspace* halos) {
+  halos->setRefineCompanion([this](double omega_m, double sigma_8, std::int64_t n_points,
+                                   double box_size, const ds::JobContext& job) {
+    prepareBand(omega_m, sigma_8, n_points, box_size, job);
+  });
+  connect(halos, &HaloWorkspace::snapshotChanged, this,
+          [this](const std::shared_ptr<const HaloSnapshot>& s) {
+            if (s->refined) request(s);
+          });
+}
+
 std::shared_ptr<const HaloMockBand> HaloStatistics::band() const {
   const std::lock_guard<std::mutex> lock(band_mutex_);
   return band_;

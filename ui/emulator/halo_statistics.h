@@ -18,6 +18,7 @@
 
 namespace dsui {
 
+class HaloWorkspace;
 class Job;
 class JobRunner;
 struct HaloSnapshot;
@@ -101,6 +102,9 @@ class HaloStatistics : public QObject {
   // Safe from any thread; throws ds::Cancelled when the job is cancelled.
   void prepareBand(double omega_m, double sigma_8, std::int64_t n_points, double box_size,
                    const ds::JobContext& job);
+  // Measures every refined cloud of `halos` (a preview is not worth the cores), with the band of
+  // its cosmology drawn beside its ODE (HaloWorkspace::setRefineCompanion, prepareBand).
+  void followRefinedClouds(HaloWorkspace* halos);
   // The band kept (the last prepared or measured one), or null.
   std::shared_ptr<const HaloMockBand> band() const;
   std::shared_ptr<const HaloStatisticsSnapshot> snapshot() const { return snapshot_; }

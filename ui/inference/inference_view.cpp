@@ -38,6 +38,7 @@
 #include "ui/field_view/field_thumbnail.h"
 #include "ui/inference/batch_results.h"
 #include "ui/inference/inference_plots.h"
+#include "ui/inference/map_evaluation.h"
 #include "ui/inference/table_cell.h"
 #include "ui/plots/plot_export.h"
 #include "ui/plots/power_spectrum_plot.h"
@@ -48,16 +49,6 @@ namespace {
 
 QString number(double v, int precision = 4) {
   return std::isfinite(v) ? QString::number(v, 'g', precision) : QStringLiteral("–");
-}
-
-// What an adaptive map keeps exact, for the status line.
-QString mapExactness(const ds::GridScanSettings& s) {
-  if (s.refine_target != ds::GridScanSettings::RefineTarget::Contours)
-    return InferenceView::tr("the 3σ region");
-  if (s.contour_tolerance > 0.0)
-    return InferenceView::tr("the maximum, and the 1σ/2σ contours to ±%1 in −2 Δ ln L")
-        .arg(s.contour_tolerance);
-  return InferenceView::tr("the 1σ/2σ contours and maximum");
 }
 
 }  // namespace
@@ -360,25 +351,7 @@ QWidget* InferenceView::buildControls() {
   half_width_->setDecimals(3);
   half_width_->setValue(0.06);
   mf->addRow(tr("Half-width"), half_width_);
-  adaptive_ = new QComboBox(mapbox);
-  adaptive_->addItem(tr("every grid point"), 0);
-  adaptive_->addItem(tr("adaptive: the 3σ region exact"), 1);
-  adaptive_->addItem(tr("adaptive: the 1σ/2σ contours exact"), 2);
-  adaptive_->addItem(tr("adaptive: the 1σ/2σ contours to ±%1").arg(kContourTolerance), 3);
-  adaptive_->setToolTip(
-      tr("Every grid point: exact everywhere.\n"
-         "3σ region: a coarse grid, then cells within the 3σ region refined down to the grid "
-         "step; the rest interpolated (drawn faint).\n"
-         "Contours exact: cells refined only where the 1σ or 2σ contour or the maximum can lie, "
-         "judged with the error of a smooth interpolation measured at each cell size, then every "
-         "point that could lie on the other side of a contour evaluated by itself; inside and "
-         "outside interpolated (drawn faint). Every point is on the side of each contour it is "
-         "on in the full grid, and the maximum is the full grid's: the paper's ±0.06 window of "
-         "the default model in under a minute on 2 cores.\n"
-         "Contours to ±%1: the same cells, without the last step: a point can be on the other "
-         "side of a contour only within %1 in −2 Δ ln L of it (a Gaussian's 1σ contour moves by "
-         "at most 0.03σ); the maximum stays exact. Fewer evaluations still.")
-          .arg(kContourTolerance));
+  adaptive_ = make_map_evaluation_choice(mapbox);
   mf->addRow(tr("Evaluate"), adaptive_);
   colouring_ = new QComboBox(mapbox);
   colouring_->addItems({tr("−2 Δ ln L"), tr("posterior density (normalised)")});
@@ -556,10 +529,7 @@ ds::GridScanSettings InferenceView::mapSettings() const {
   s.center_omega_m = center_om_->value();
   s.center_sigma_8 = center_s8_->value();
   s.half_width = half_width_->value();
-  const int choice = adaptive_->currentData().toInt();
-  s.adaptive = choice != 0;
-  if (choice >= 2) s.refine_target = ds::GridScanSettings::RefineTarget::Contours;
-  if (choice == 3) s.contour_tolerance = kContourTolerance;
+  apply_map_evaluation(*adaptive_, s);
   return s;
 }
 
@@ -581,11 +551,7 @@ void InferenceView::setMapGrid(int n, bool full_prior, bool adaptive,
                                ds::GridScanSettings::RefineTarget target, bool tolerance) {
   grid_n_->setValue(n);
   full_prior_->setChecked(full_prior);
-  const int choice = !adaptive                                                ? 0
-                     : target != ds::GridScanSettings::RefineTarget::Contours ? 1
-                     : tolerance                                              ? 3
-                                                                              : 2;
-  adaptive_->setCurrentIndex(adaptive_->findData(choice));
+  select_map_evaluation(*adaptive_, adaptive, target, tolerance);
 }
 
 bool InferenceView::centreWindowOnMaximum() {
@@ -732,7 +698,7 @@ void InferenceView::refreshMaps() {
                                         : tr(" (%1 points evaluated, %2 exact, the rest "
                                              "interpolated: faint)")
                                               .arg(current->scan.exact_points())
-                                              .arg(mapExactness(current->scan.settings))));
+                                              .arg(map_exactness(current->scan.settings))));
   }
   updateButtons();
 }

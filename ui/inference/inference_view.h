@@ -10,6 +10,7 @@
 #include <QWidget>
 
 #include "ui/inference/inference_workspace.h"
+#include "ui/inference/map_evaluation.h"
 
 class QCheckBox;
 class QCustomPlot;
@@ -30,9 +31,6 @@ class TracePlot;
 class CornerPlot;
 class JobRunner;
 class PowerSpectrumPlot;
-
-// -2 Delta ln L accepted along the contours by "adaptive: the 1 sigma / 2 sigma contours to +-x".
-inline constexpr double kContourTolerance = 0.1;
 
 class InferenceView : public QWidget {
   Q_OBJECT
