@@ -260,7 +260,8 @@ void scan_adaptively(GridScan& scan, const GridScanSettings& settings, std::size
     // ridges narrower than a cell that pass between the corners of a neighbour of the cells they
     // are seen in. Contours, size measured: when the interpolated values of its grid points,
     // widened by the size's tolerance, reach the maximum or, unless that tolerance is within
-    // contour_tolerance, a contour level.
+    // cell_tolerance (contour_tolerance, or kExactContourCells for exact contours), a contour
+    // level.
     std::vector<char> near(total, 0);
     std::vector<char> flagged(cells.size(), 0), by_region(cells.size(), 0);
     for (std::size_t k = 0; k < cells.size(); ++k) {
